@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The vfio-replay command line: thin. Each command file parses its flags, calls the library and
+// prints. Bad input of any kind surfaces as a UserError: one line on stderr, exit 2, no stack.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { commands } from './commands.js';
+import { UserError } from '../errors.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('vfio-replay')
+    .description('Replay VFIO PCI passthrough traces against a model of Linux vfio-pci and the VMM')
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) });
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; flag errors with 1, which we report as 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`vfio-replay: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // A bug in vfio-replay itself, not bad input: keep the stack for the report.
+    console.error(err);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,136 @@
+// Outcome and Effect: the values every model step returns. Nothing user-visible is a throw: a
+// SIGBUS, an -EIO, a dead VMM, an access that reached a device that was not decoding are all
+// values here, so the replay can print, compare and diff them.
+
+/** Rule ids are dotted names, `area.subject.what`, e.g. `config.command.mse-clear-zaps`. */
+export type RuleId = string;
+
+export type PowerState = 'D0' | 'D1' | 'D2' | 'D3hot' | 'D3cold';
+
+export type Outcome =
+  /** The call succeeded. `ret` is the syscall return (bytes, fd); `data` bytes read; `value` a load's value. */
+  | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint }
+  /** The call failed with this errno name ("EIO", "EINVAL", "EBUSY", ...). */
+  | { kind: 'errno'; errno: string }
+  /** The accessing thread took a signal (a CPU access through a mapping). */
+  | { kind: 'signal'; signal: string; code: string }
+  /**
+   * The modeled kernel let the access reach a device that is not decoding memory or not in D0:
+   * on real hardware this is an Unsupported Request / platform fault (machine check, AER fatal).
+   */
+  | { kind: 'hazard'; reason: string }
+  /** The VMM died or stopped the VM. `how` names the mechanism. */
+  | { kind: 'vmm-exit'; how: 'kvm-run-efault' | 'killed-sigbus' | 'exit'; status: number }
+  /** A guest read returned all ones because the VMM's access failed (trapped BAR read got -EIO). */
+  | { kind: 'all-ones'; len: number }
+  /** A guest write the VMM dropped (trapped write failed, or the VMM filtered it). */
+  | { kind: 'dropped' }
+  /** A guest access hit no BAR: the guest sees the machine's unassigned-memory value. */
+  | { kind: 'unassigned'; value: bigint }
+  /** The thread waits (a fault that cannot take memory_lock sleeps until the writer finishes). */
+  | { kind: 'blocked' }
+  /** The event cannot be expressed in this model version (exit 125 under `git bisect run`). */
+  | { kind: 'unsupported'; reason: string };
+
+export type Effect =
+  /** User PTEs of BAR mmaps torn down (vfio_pci_zap_bars / unmap_mapping_range). */
+  | { kind: 'zap'; bars: number[] }
+  /** A fault inserted the pages of a BAR mapping again. */
+  | { kind: 'populate'; bar: number }
+  | { kind: 'revoke'; dmabuf: number }
+  | { kind: 'unrevoke'; dmabuf: number }
+  | { kind: 'power'; from: PowerState; to: PowerState }
+  | { kind: 'reset'; method: string }
+  /** BAR registers written back after the kernel saw the device lose them (back-door reset). */
+  | { kind: 'restore-bars' }
+  /** The operation reached the physical device (pread/pwrite/CPU access performed). */
+  | { kind: 'device-access'; what: string }
+  | { kind: 'guest-map'; bar: number }
+  | { kind: 'guest-unmap'; bar: number }
+  /** What a VMM forwarded to the host for a guest access (a host op it issued). */
+  | { kind: 'forward'; what: string }
+  | { kind: 'vmm-state'; what: string }
+  | { kind: 'dmabuf-export'; dmabuf: number; region: number }
+  | { kind: 'release'; what: string };
+
+/** One model step: the outcome, what changed, and the rule that decided the outcome. */
+export interface Step {
+  outcome: Outcome;
+  effects: Effect[];
+  rule: RuleId;
+}
+
+export function step(outcome: Outcome, rule: RuleId, effects: Effect[] = []): Step {
+  return { outcome, effects, rule };
+}
+
+const hex = (v: bigint | number): string => '0x' + v.toString(16);
+
+/** Stable one-token-ish rendering used by the outcome log and goldens. Changing it changes every golden. */
+export function renderOutcome(o: Outcome): string {
+  switch (o.kind) {
+    case 'ok': {
+      const parts = ['ok'];
+      if (o.ret !== undefined) parts.push(`ret=${o.ret}`);
+      if (o.value !== undefined) parts.push(`val=${hex(o.value)}`);
+      if (o.data !== undefined && o.value === undefined && o.data.length <= 16)
+        parts.push(`data=${Buffer.from(o.data).toString('hex')}`);
+      return parts.join(' ');
+    }
+    case 'errno':
+      return `-${o.errno}`;
+    case 'signal':
+      return `${o.signal} ${o.code}`;
+    case 'hazard':
+      return `HAZARD ${o.reason}`;
+    case 'vmm-exit':
+      return o.how === 'kvm-run-efault'
+        ? 'vmm-exit KVM_RUN -EFAULT'
+        : o.how === 'killed-sigbus'
+          ? `vmm-exit killed SIGBUS status=${o.status}`
+          : `vmm-exit status=${o.status}`;
+    case 'all-ones':
+      return `all-ones len=${o.len}`;
+    case 'dropped':
+      return 'dropped';
+    case 'unassigned':
+      return `unassigned val=${hex(o.value)}`;
+    case 'blocked':
+      return 'blocked';
+    case 'unsupported':
+      return `unsupported ${o.reason}`;
+  }
+}
+
+export function renderEffect(e: Effect): string {
+  switch (e.kind) {
+    case 'zap':
+      return `zap(${e.bars.map((b) => `bar${b}`).join(',')})`;
+    case 'populate':
+      return `populate(bar${e.bar})`;
+    case 'revoke':
+      return `revoke(dmabuf${e.dmabuf})`;
+    case 'unrevoke':
+      return `unrevoke(dmabuf${e.dmabuf})`;
+    case 'power':
+      return `power(${e.from}->${e.to})`;
+    case 'reset':
+      return `reset(${e.method})`;
+    case 'restore-bars':
+      return 'restore-bars';
+    case 'device-access':
+      return `device(${e.what})`;
+    case 'guest-map':
+      return `guest-map(bar${e.bar})`;
+    case 'guest-unmap':
+      return `guest-unmap(bar${e.bar})`;
+    case 'forward':
+      return `fwd(${e.what})`;
+    case 'vmm-state':
+      return `vmm(${e.what})`;
+    case 'dmabuf-export':
+      return `export(dmabuf${e.dmabuf},region${e.region})`;
+    case 'release':
+      return `release(${e.what})`;
+  }
+}

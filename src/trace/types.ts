@@ -1,0 +1,208 @@
+// The in-memory form of a vfio-replay trace. Everything above the codec (model, replay, importers,
+// lab) speaks these types; proto/vfio_trace.proto is their wire form and src/trace/codec.ts maps
+// between the two. u64 quantities (offsets, addresses, sizes, timestamps, 64-bit values) are
+// `bigint` from the decoder on, never a JS number.
+
+/** Where the trace came from. */
+export type CaptureSource = 'unknown' | 'strace' | 'qemu-log' | 'lab' | 'hand-written' | 'synthetic';
+
+/** The accelerator the VMM ran on: decides how a stale direct mapping kills the VM. */
+export type Accelerator = 'unknown' | 'kvm' | 'tcg' | 'mshv';
+
+export type BarKind = 'mem' | 'io';
+
+/** One BAR as probed on the host (from sysfs `resource`, or hand-written). */
+export interface BarInfo {
+  index: number; // 0..5
+  size: bigint; // bytes; 0 = not implemented
+  kind: BarKind;
+  is64: boolean; // the upper half lives in index+1
+  prefetchable: boolean;
+}
+
+export interface DeviceQuirks {
+  /** pdev->non_mappable_bars: mmap of every BAR refused (e.g. some CXL/ConnectX functions). */
+  nonMappableBars: boolean;
+  /** vdev->pdev->no_command_memory: device has no COMMAND.MEM bit (e.g. VFs); memory is always enabled. */
+  noCommandMemory: boolean;
+  /** pdev->is_virtfn: an SR-IOV VF (COMMAND.MEM reads as 0 in hardware, emulated). */
+  isVirtfn: boolean;
+  /** BARs whose pci_request_selected_regions() fails (another driver holds the range). Fault injection from the snapshot. */
+  resourceBusyBars: number[];
+  /** BARs whose pci_iomap() fails after the region was requested. */
+  iomapFailBars: number[];
+}
+
+/** The assigned device as the tracer saw it before the VMM started. */
+export interface DeviceSnapshot {
+  bdf: string; // "0000:01:00.0"
+  vendorId: number; // u16
+  deviceId: number; // u16
+  /** Config space as read from sysfs `config` (256 or 4096 bytes; may be shorter if unprivileged). */
+  config: Uint8Array;
+  bars: BarInfo[]; // implemented BARs only, ascending index
+  romSize: bigint; // 0 = no ROM
+  quirks: DeviceQuirks;
+  /** sysfs reset_method, in order: "flr", "af_flr", "pm", "bus", "cxl_bus", "device_specific". */
+  resetMethods: string[];
+  pageSize: number; // host PAGE_SIZE in bytes, usually 4096
+  /** Whether a VGA region (index 8) is exposed (class VGA and CONFIG_VFIO_PCI_VGA). */
+  vga: boolean;
+  /** IOMMU group number from sysfs, -1 unknown. */
+  iommuGroup: number;
+}
+
+export interface VmmInfo {
+  name: string; // "qemu", "openvmm", "cloud-hypervisor", "" unknown
+  version: string; // as reported ("7.2.15", "10.0.3", PR number "3609")
+  accel: Accelerator;
+}
+
+export interface TraceHeader {
+  formatVersion: number; // schema version, 1
+  source: CaptureSource;
+  kernelRelease: string; // `uname -r` of the host, "" unknown
+  vmm: VmmInfo;
+  tracerVersion: string;
+  device: DeviceSnapshot;
+  /** Free-form one-line description (the bug report title, the scenario name). */
+  title: string;
+}
+
+// ----- observed outcome ------------------------------------------------------------------------
+
+/** How the VMM process ended, when the trace saw it end. */
+export interface VmmExit {
+  /** 'exited' = exit(status); 'signaled' = killed by `signal`; 'kvm-run-error' = KVM_RUN failed and the VMM stopped the VM. */
+  how: 'exited' | 'signaled' | 'kvm-run-error';
+  status: number; // exit status as the shell sees it (128+signo when signaled)
+  signal: string; // "SIGBUS", "" if none
+  errno: string; // for kvm-run-error: "EFAULT"
+}
+
+export interface SignalInfo {
+  signal: string; // "SIGBUS", "SIGSEGV"
+  code: string; // "BUS_ADRERR", "BUS_OBJERR", "SEGV_MAPERR", "SI_KERNEL", ...
+  addr: bigint | null; // si_addr if known
+}
+
+/**
+ * What really happened, as the tracer or the lab recorded it. Every field is optional: an importer
+ * fills what its source shows. The replay compares only the fields present.
+ */
+export interface Observed {
+  /** Syscall return value (bytes transferred, new fd, 0). Absent when the call failed. */
+  ret?: bigint;
+  /** errno name when the call failed ("EIO", "EINVAL"). */
+  errno?: string;
+  /** Bytes read (pread, CPU load) as little-endian bytes. */
+  data?: Uint8Array;
+  signal?: SignalInfo;
+  vmmExit?: VmmExit;
+  /** Power state the tracer saw afterwards ("D0", "D3hot"), "" if not seen. */
+  powerState?: string;
+  /** The call did not return before the trace ended or it was still waiting (a blocked fault). */
+  blocked?: boolean;
+}
+
+// ----- events ----------------------------------------------------------------------------------
+
+/** Fields every event carries. */
+export interface EventMeta {
+  seq: bigint; // sequence number, monotonic within a capture
+  tsNs: bigint; // nanoseconds since the capture's epoch (0 if unknown)
+  tid: number; // thread id (0 if unknown)
+  /**
+   * Race mark: events with the same non-zero `overlap` id ran concurrently (their syscalls were
+   * in flight at the same time). The model resolves them with the rule the version has for races.
+   */
+  overlap: number;
+  observed?: Observed;
+}
+
+/** Fixed region indices (VFIO_PCI_*_REGION_INDEX). */
+export const REGION_CONFIG = 7;
+export const REGION_ROM = 6;
+export const REGION_VGA = 8;
+
+export type PowerRequest = 'entry' | 'entry-with-wakeup' | 'exit';
+
+/** A decoded VFIO / KVM / IOMMU ioctl. `raw` keeps whatever the decoder could not place. */
+export type IoctlOp =
+  | { op: 'get-info'; argsz: number }
+  | { op: 'get-region-info'; index: number; argsz: number }
+  | { op: 'get-irq-info'; index: number; argsz: number }
+  | { op: 'set-irqs'; flags: number; index: number; start: number; count: number; argsz: number }
+  | { op: 'reset' }
+  | { op: 'get-hot-reset-info'; argsz: number }
+  | { op: 'hot-reset'; flags: number; groupFds: number[] }
+  | { op: 'ioeventfd'; flags: number; offset: bigint; data: bigint; fd: number }
+  /** VFIO_DEVICE_FEATURE with a feature the decoder has no struct for. */
+  | { op: 'feature'; flags: number; feature: number; payload: Uint8Array }
+  | { op: 'low-power'; request: PowerRequest; flags: number; wakeupFd: number }
+  | {
+      op: 'dma-buf';
+      flags: number; // the FEATURE flags word (GET/SET/PROBE)
+      regionIndex: number;
+      openFlags: number;
+      dmaBufFlags: number;
+      ranges: { offset: bigint; length: bigint }[];
+    }
+  /** Any other ioctl: fd kind as the importer resolved it, request number, argument bytes. */
+  | { op: 'raw'; fdKind: string; request: number; name: string; arg: Uint8Array };
+
+export type DmabufImporterOp = 'attach' | 'map' | 'unmap' | 'detach' | 'mmap' | 'close';
+
+/** Host side: what the VMM asked the kernel. */
+export type HostEvent =
+  | { kind: 'open' } // VFIO_GROUP_GET_DEVICE_FD / open of the cdev: first open enables the device
+  | { kind: 'close' } // last close of the device fd
+  | { kind: 'cfg-read'; offset: number; len: number }
+  | { kind: 'cfg-write'; offset: number; data: Uint8Array }
+  /** pread of a non-config region: BAR 0-5, ROM 6, VGA 8, device-specific >= 9. */
+  | { kind: 'region-read'; region: number; offset: bigint; len: number }
+  | { kind: 'region-write'; region: number; offset: bigint; data: Uint8Array }
+  /** mmap of the device fd. `addr` is the returned host virtual address (0 if unknown). */
+  | { kind: 'mmap'; region: number; offset: bigint; length: bigint; prot: number; addr: bigint }
+  | { kind: 'munmap'; addr: bigint; length: bigint }
+  /** A CPU load/store through a BAR mapping, located by BAR and offset within the BAR. */
+  | { kind: 'mem-read'; bar: number; offset: bigint; len: number }
+  | { kind: 'mem-write'; bar: number; offset: bigint; len: number; value: bigint }
+  | ({ kind: 'ioctl' } & IoctlOp)
+  /** An operation on an exported DMABUF by its importer (a peer driver, iommufd). */
+  | { kind: 'dmabuf'; dmabuf: number; op: DmabufImporterOp }
+  /** VFIO_IOMMU_MAP_DMA (type1) of a host virtual address that lies in a BAR mapping. */
+  | { kind: 'map-dma'; vaddr: bigint; iova: bigint; size: bigint; flags: number }
+  | { kind: 'unmap-dma'; iova: bigint; size: bigint; flags: number }
+  /** KVM_SET_USER_MEMORY_REGION; size 0 deletes the slot. */
+  | { kind: 'memslot'; slot: number; flags: number; gpa: bigint; size: bigint; uaddr: bigint }
+  /** A KVM_RUN return; its observed outcome carries the result. */
+  | { kind: 'kvm-run'; vcpu: number };
+
+/** Guest side: what the guest asked the VMM. */
+export type GuestEvent =
+  | { kind: 'guest-cfg-read'; offset: number; len: number }
+  | { kind: 'guest-cfg-write'; offset: number; len: number; value: bigint }
+  | { kind: 'guest-mmio-read'; gpa: bigint; len: number }
+  | { kind: 'guest-mmio-write'; gpa: bigint; len: number; value: bigint };
+
+export type EventBody = HostEvent | GuestEvent;
+export type TraceEvent = EventMeta & EventBody;
+export type EventKind = EventBody['kind'];
+
+export const GUEST_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
+  'guest-cfg-read',
+  'guest-cfg-write',
+  'guest-mmio-read',
+  'guest-mmio-write',
+]);
+
+export function isGuestEvent(e: EventBody): e is GuestEvent {
+  return GUEST_KINDS.has(e.kind);
+}
+
+/** A whole trace in memory: only for small traces (tests, the text twin). Big ones stream. */
+export interface Trace {
+  header: TraceHeader;
+  events: TraceEvent[];
+}
