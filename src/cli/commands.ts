@@ -1,7 +1,21 @@
 // Every subcommand registers itself here: one import and one entry per command file.
 import type { Command } from 'commander';
+import { register as replay } from './replay.js';
+import { register as check } from './check.js';
+import { register as bisect } from './bisect.js';
+import { register as dump } from './dump.js';
+import { register as encode } from './encode.js';
+import { register as info } from './info.js';
+import { register as versions } from './versions.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
 export const commands: CommandRegistrar[] = [
+  replay,
+  check,
+  bisect,
+  dump,
+  encode,
+  info,
+  versions,
 ];

@@ -18,8 +18,12 @@ export async function main(argv: string[]): Promise<number> {
     .description('Replay VFIO PCI passthrough traces against a model of Linux vfio-pci and the VMM')
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    // Usage errors (unknown flag, missing argument) look like every other bad-input error: one
+    // line `vfio-replay: <message>`, exit 2. Commander's own text is "error: ..." and may carry a
+    // second "(Did you mean ...?)" line; fold it into the one line.
+    .configureOutput({
+      outputError: (str, write) => write(`vfio-replay: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+    });
   for (const register of commands) register(program);
   try {
     await program.parseAsync(argv);

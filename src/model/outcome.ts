@@ -51,7 +51,11 @@ export type Effect =
   | { kind: 'forward'; what: string }
   | { kind: 'vmm-state'; what: string }
   | { kind: 'dmabuf-export'; dmabuf: number; region: number }
-  | { kind: 'release'; what: string };
+  | { kind: 'release'; what: string }
+  /** Runtime low power (VFIO_DEVICE_FEATURE_LOW_POWER_*): enter, exit, wake (eventfd signaled). */
+  | { kind: 'low-power'; what: 'enter' | 'exit' | 'wake' }
+  /** The device lost register state behind the kernel's back (e.g. NoSoftRst- D3hot->D0 without restore). */
+  | { kind: 'lost-state'; what: string };
 
 /** One model step: the outcome, what changed, and the rule that decided the outcome. */
 export interface Step {
@@ -132,5 +136,9 @@ export function renderEffect(e: Effect): string {
       return `export(dmabuf${e.dmabuf},region${e.region})`;
     case 'release':
       return `release(${e.what})`;
+    case 'low-power':
+      return `low-power(${e.what})`;
+    case 'lost-state':
+      return `lost(${e.what})`;
   }
 }

@@ -205,4 +205,9 @@ export function isGuestEvent(e: EventBody): e is GuestEvent {
 export interface Trace {
   header: TraceHeader;
   events: TraceEvent[];
+  /**
+   * Further header packets (a concatenation of traces): each applies from event index `before`
+   * on. Absent or empty for a trace with one header.
+   */
+  moreHeaders?: { before: number; header: TraceHeader }[];
 }

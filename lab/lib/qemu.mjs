@@ -1,0 +1,42 @@
+// Boots the lab guest: QEMU q35 under TCG (the host has no vmx/svm), the emulated Intel IOMMU
+// (Debian kernels have no VFIO_NOIOMMU, so vfio needs a real group) and an e1000e on the root bus.
+// Always under `timeout`: the machine is shared.
+//
+// Entry point (also used by lab/vmm):
+//   bootGuest({ vmlinuz, initrd, append, smp, memMb, devices, extraArgs, timeoutSec })
+//     -> { serial (the guest's console text), status, wallMs, timedOut }
+import { spawnSync } from 'node:child_process';
+
+/** The emulated device the lab binds to vfio-pci (Intel 82574L) and where it sits. */
+export const LAB_DEVICE = { bdf: '0000:00:03.0', vendor: 0x8086, device: 0x10d3 };
+
+export const BASE_APPEND = 'console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 norandmaps tsc=reliable clocksource=tsc rdinit=/init';
+
+export function qemuArgs({ vmlinuz, initrd, append = BASE_APPEND, smp = 1, memMb = 1024, devices, extraArgs = [] }) {
+  const devs = devices ?? ['-device', 'intel-iommu', '-device', 'e1000e,bus=pcie.0,addr=0x3'];
+  return [
+    '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', String(smp), '-m', String(memMb),
+    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
+    ...devs,
+    '-kernel', vmlinuz, '-initrd', initrd, '-append', append,
+    ...extraArgs,
+  ];
+}
+
+export function bootGuest(opts) {
+  const timeoutSec = opts.timeoutSec ?? 600;
+  const t0 = Date.now();
+  const r = spawnSync('timeout', ['--kill-after=10', String(timeoutSec), 'qemu-system-x86_64', ...qemuArgs(opts)], {
+    encoding: 'latin1',
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.error) throw new Error(`qemu-system-x86_64: ${r.error.message}`);
+  return {
+    serial: r.stdout.replace(/\r/g, ''),
+    stderr: r.stderr,
+    status: r.status,
+    wallMs: Date.now() - t0,
+    timedOut: r.status === 124 || r.status === 137,
+  };
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// The real-kernel lab: runs traces' host-side operations on the real vfio-pci driver inside a
+// QEMU/TCG guest and writes the traces back with the real outcomes.
+//
+//   npm run lab -- --kernel 6.1|6.12|7.2|all [--bzimage PATH --modules DIR] [--out DIR] [trace ...]
+//
+// Without traces it runs the scenario set lab/scenarios/*.txt and writes traces/lab/<kernel>/.
+// See README.md, "The real-kernel lab".
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureHostDeps } from './lib/host-deps.mjs';
+import { fetchKernel, userKernel, SERIES } from './lib/kernels.mjs';
+import { buildInitramfs } from './lib/initramfs.mjs';
+import { bootGuest } from './lib/qemu.mjs';
+import { log, run } from './lib/sh.mjs';
+
+const LAB = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(LAB, '..');
+const CACHE = join(LAB, '.cache');
+const WORK = join(LAB, 'work');
+
+const USAGE = `usage: npm run lab -- --kernel 6.1|6.12|7.2|all [options] [trace.pb|trace.txt ...]
+  --kernel K        kernel series (repeatable, comma-separated, or "all")
+  --bzimage PATH    boot your own kernel image instead (needs --modules)
+  --modules DIR     its modules directory (.../lib/modules/RELEASE)
+  --out DIR         where results go (default traces/lab/<kernel> for the scenario set,
+                    lab/work/out/<kernel> for traces given on the command line)
+  --timeout SEC     QEMU time limit per kernel (default 900)
+  --no-strace       skip the second run under strace`;
+
+function parseArgs(argv) {
+  const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) fail(`${v} needs a value`);
+      return argv[++i];
+    };
+    if (v === '--kernel') a.kernels.push(...next().split(','));
+    else if (v === '--bzimage') a.bzimage = resolve(next());
+    else if (v === '--modules') a.modules = resolve(next());
+    else if (v === '--out') a.out = resolve(next());
+    else if (v === '--timeout') a.timeout = Number(next());
+    else if (v === '--no-strace') a.strace = false;
+    else if (v === '-h' || v === '--help') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (v.startsWith('-')) fail(`unknown option ${v}`);
+    else a.traces.push(resolve(v));
+  }
+  if (a.bzimage || a.modules) {
+    if (!a.bzimage || !a.modules) fail('--bzimage and --modules go together');
+    if (a.kernels.length === 0) a.kernels = ['user'];
+  }
+  if (a.kernels.includes('all')) a.kernels = Object.keys(SERIES);
+  if (a.kernels.length === 0) fail('--kernel is required');
+  for (const k of a.kernels) if (k !== 'user' && !SERIES[k]) fail(`unknown kernel ${k} (known: ${Object.keys(SERIES).join(', ')}, all)`);
+  if (!(a.timeout > 0)) fail('--timeout must be a positive number of seconds');
+  return a;
+}
+
+function fail(msg) {
+  process.stderr.write(`lab: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+/** Compiles the TypeScript side (the codec and src/lab) and returns its modules. */
+async function loadTs() {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], {
+    encoding: 'utf8',
+  });
+  const need = ['dist/src/lab/index.js', 'dist/src/trace/index.js'].map((p) => join(ROOT, p));
+  if (r.status !== 0) {
+    if (!need.every((p) => existsSync(p))) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
+    log('tsc reported errors outside the lab; using the emitted JavaScript');
+  }
+  const lab = await import(pathToFileURL(need[0]).href);
+  const trace = await import(pathToFileURL(need[1]).href);
+  return { lab, trace };
+}
+
+function buildRunner() {
+  const out = join(CACHE, 'runner');
+  mkdirSync(CACHE, { recursive: true });
+  run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-o', out, join(LAB, 'runner/runner.c')]);
+  return out;
+}
+
+function defaultTraces() {
+  const dir = join(LAB, 'scenarios');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+const scenarioName = (p) => basename(p).replace(/\.(pb|txt)$/, '');
+
+async function main() {
+  // `--vmm` runs real QEMU sessions as the VMM instead (lab/vmm/run.mjs, README "A real QEMU session").
+  if (process.argv.includes('--vmm')) return (await import('./vmm/run.mjs')).vmmMain(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  ensureHostDeps();
+  const { lab, trace: codec } = await loadTs();
+  const runner = buildRunner();
+  const { version: pkgVersion } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const scenarioSet = args.traces.length === 0;
+  const paths = scenarioSet ? defaultTraces() : args.traces;
+  const inputs = [];
+  for (const p of paths) {
+    const t = await codec.loadTrace(p);
+    const name = scenarioName(p);
+    if (inputs.some((x) => x.name === name)) fail(`two traces named ${name}`);
+    inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t) });
+  }
+  const summary = [];
+  for (const series of args.kernels) {
+    const tk = Date.now();
+    const k = series === 'user' ? userKernel(args.bzimage, args.modules, CACHE) : fetchKernel(series, CACHE);
+    const label = series === 'user' ? k.release : series;
+    const work = join(WORK, label);
+    mkdirSync(work, { recursive: true });
+    const init = readFileSync(join(LAB, 'guest/init.sh'), 'utf8').replace(
+      /^  strace /m,
+      args.strace ? '  strace ' : '  true ',
+    );
+    const img = buildInitramfs({
+      out: join(work, 'initrd.gz'),
+      init,
+      modules: k.modules,
+      binaries: args.strace ? ['/usr/bin/strace'] : [],
+      files: [
+        { dest: '/lab/runner', src: runner, mode: 0o755 },
+        ...inputs.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
+      ],
+    });
+    log(`${label}: booting ${k.release} (${inputs.length} traces, initramfs ${(img.bytes / 1e6).toFixed(1)} MB)`);
+    const boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout });
+    writeFileSync(join(work, 'console.log'), boot.serial);
+    const con = lab.parseConsole(boot.serial);
+    if (boot.timedOut) log(`${label}: QEMU hit the ${args.timeout}s limit; results are partial`);
+    if (con.failures.length) log(`${label}: guest reported: ${con.failures.join('; ')}`);
+    if (!con.complete && con.runs.size === 0) {
+      throw new Error(`${label}: the guest produced no results (see ${join(work, 'console.log')}; qemu: ${boot.stderr.trim()})`);
+    }
+    writeFileSync(join(work, 'dmesg.txt'), con.dmesg + '\n');
+    const snap = lab.snapshotFromConsole(con);
+    const device = snap.device.bdf;
+    const kernelBuild = k.packages.length
+      ? k.packages.map((p) => `${p.name} ${p.version}`).join(', ')
+      : `user kernel ${basename(args.bzimage)}`;
+    const outDir = args.out ? join(args.out, label) : scenarioSet ? join(ROOT, 'traces/lab', label) : join(WORK, 'out', label);
+    mkdirSync(outDir, { recursive: true });
+    let problems = 0;
+    for (const x of inputs) {
+      const r1 = con.runs.get(x.name);
+      if (!r1) {
+        log(`${label}/${x.name}: no results (guest stopped early?)`);
+        problems++;
+        continue;
+      }
+      const applied = lab.applyResults(x.trace, x.script, r1, lab.snapshotFromConsole(con, x.name), { kernelBuild, tracerVersion: `vfio-lab ${pkgVersion}` }, args.strace ? con.runs2.get(x.name) : undefined);
+      for (const p of applied.problems) log(`${label}/${x.name}: ${p}`);
+      if (applied.unstable.length) log(`${label}/${x.name}: outcome differed under strace at events ${applied.unstable.join(', ')}`);
+      problems += applied.problems.length;
+      writeFileSync(join(outDir, `${x.name}.pb`), codec.encodeTrace(applied.trace));
+      writeFileSync(join(outDir, `${x.name}.txt`), codec.printText(applied.trace));
+      const st = con.straces.get(x.name);
+      if (st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), st);
+    }
+    writeFileSync(
+      join(outDir, 'kernel.json'),
+      JSON.stringify({ series: label, release: k.release, version: k.version, packages: k.packages, device }, null, 2) + '\n',
+    );
+    const secs = ((Date.now() - tk) / 1000).toFixed(0);
+    summary.push(`${label}: ${k.release} (${k.version}) ${inputs.length} traces, ${problems} problems, ${secs}s wall (boot ${(boot.wallMs / 1000).toFixed(0)}s), downloads ${(k.downloadBytes / 1e6).toFixed(0)} MB -> ${outDir}`);
+  }
+  for (const s of summary) log(s);
+  log(`total ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`lab: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,544 @@
+/*
+ * vfio-lab runner: executes a trace's host-side operations against the real vfio-pci driver, in
+ * order, and prints each real outcome. Built static (gcc -static) and run inside the lab guest.
+ *
+ *   runner BDF GROUP SCRIPT
+ *
+ * SCRIPT is the op script the TypeScript side writes (src/lab/op-script.ts): one operation per
+ * line, "IDX OP ARGS...", numbers in C notation (0x.. hex or decimal), byte strings as hex.
+ * Output (stdout, fully buffered, flushed once at the end so that a run under strace shows the
+ * device syscalls and not a write per result):
+ *
+ *   @@R IDX [ok] [ret=N] [errno=NAME] [data=HEX] [sig=SIGBUS code=BUS_ADRERR addr=0x..]
+ *   @@E IDX message          -- the script asked for something the runner cannot do
+ *
+ * Container and group setup happen once per process and are not trace events: the trace's
+ * `open` is VFIO_GROUP_GET_DEVICE_FD, its `close` is close(device fd).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "errnames.h"
+
+/* Defined here rather than taken from the build host's uapi headers: bookworm's headers predate
+ * the DMABUF feature (6.19), and the numbers are ABI. */
+#define LAB_FEATURE_DMA_BUF 11
+#define LAB_FEATURE_GET (1u << 16)
+#define LAB_FEATURE_PROBE (1u << 18)
+
+#define MAX_MAPS 64
+#define MAX_DMABUFS 64
+#define MAX_LINE 65536
+#define MAX_XFER (1u << 20)
+
+struct mapping {
+	int live;
+	int region;
+	uint64_t offset; /* offset within the region */
+	uint64_t length;
+	uint64_t trace_addr; /* the address the trace recorded (key for munmap) */
+	uint8_t *addr;       /* the real address */
+};
+
+static const char *bdf;
+static int container_fd = -1, group_fd = -1, device_fd = -1;
+/* Open device fds, innermost last: `open` pushes, `close` pops; operations use the newest. */
+static int open_fds[16];
+static int n_open;
+static struct mapping maps[MAX_MAPS];
+static int dmabufs[MAX_DMABUFS];
+static int n_dmabufs;
+
+/*
+ * Low-power settling. After LOW_POWER_ENTRY the kernel drops its runtime-PM reference and the
+ * device suspends asynchronously (a workqueue); every later access resumes it and drops the
+ * reference again. Whether the next operation finds the device suspended is a race, and the
+ * outcomes differ (a WITH_WAKEUP eventfd only fires on a real resume; a PMCSR write is undone
+ * only when a suspend runs in between). The runner removes the race: while it believes low power
+ * is engaged it waits, after each operation, until sysfs runtime_status reads "suspended" (or
+ * the wakeup eventfd fired, which ends low power), so each op sees the settled state a VMM that
+ * is idle between accesses would see.
+ */
+static int lp_engaged;
+static int lp_wake_fd = -1;
+static int rt_status_fd = -1;
+
+static void lp_settle(void)
+{
+	if (!lp_engaged || rt_status_fd < 0) return;
+	for (int i = 0; i < 400; i++) {
+		if (lp_wake_fd >= 0) {
+			uint64_t v;
+			if (read(lp_wake_fd, &v, sizeof v) == (ssize_t)sizeof v) {
+				lp_engaged = 0;
+				return;
+			}
+		}
+		char st[32] = { 0 };
+		if (pread(rt_status_fd, st, sizeof st - 1, 0) > 0 && !strncmp(st, "suspended", 9)) return;
+		usleep(5000);
+	}
+}
+
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t fault_armed;
+static volatile int fault_signo, fault_code;
+static void *volatile fault_addr;
+
+static void on_fault(int signo, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!fault_armed) {
+		signal(signo, SIG_DFL);
+		raise(signo);
+		return;
+	}
+	fault_signo = signo;
+	fault_code = si->si_code;
+	fault_addr = si->si_addr;
+	siglongjmp(fault_jmp, 1);
+}
+
+static const char *sig_code_name(int signo, int code)
+{
+	if (signo == SIGBUS) {
+		switch (code) {
+		case BUS_ADRALN: return "BUS_ADRALN";
+		case BUS_ADRERR: return "BUS_ADRERR";
+		case BUS_OBJERR: return "BUS_OBJERR";
+		case BUS_MCEERR_AR: return "BUS_MCEERR_AR";
+		case BUS_MCEERR_AO: return "BUS_MCEERR_AO";
+		}
+	} else if (signo == SIGSEGV) {
+		switch (code) {
+		case SEGV_MAPERR: return "SEGV_MAPERR";
+		case SEGV_ACCERR: return "SEGV_ACCERR";
+		}
+	}
+	if (code == SI_KERNEL) return "SI_KERNEL";
+	return "SI_UNKNOWN";
+}
+
+/* ---- result printing -------------------------------------------------------------------- */
+
+static void put_hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
+}
+
+static void result_ret(long idx, long long ret, int err, const uint8_t *data, size_t n)
+{
+	printf("@@R %ld", idx);
+	if (ret < 0) {
+		printf(" errno=%s", errno_name(err));
+	} else {
+		printf(" ret=%lld", ret);
+		if (data && n) {
+			printf(" data=");
+			put_hex(data, n);
+		}
+	}
+	putchar('\n');
+}
+
+static void result_err(long idx, const char *msg)
+{
+	printf("@@E %ld %s\n", idx, msg);
+}
+
+/* ---- parsing helpers -------------------------------------------------------------------- */
+
+static char *next_tok(char **s)
+{
+	char *p = *s;
+	while (*p == ' ' || *p == '\t') p++;
+	if (!*p || *p == '\n') return NULL;
+	char *start = p;
+	while (*p && *p != ' ' && *p != '\t' && *p != '\n') p++;
+	if (*p) *p++ = 0;
+	*s = p;
+	return start;
+}
+
+static int num(char **s, long long *out)
+{
+	char *t = next_tok(s);
+	if (!t) return -1;
+	char *end;
+	errno = 0;
+	*out = (long long)strtoull(t, &end, 0);
+	if (t[0] == '-') *out = strtoll(t, &end, 0);
+	return (*end || errno) ? -1 : 0;
+}
+
+/* "-" is an empty byte string. */
+static long hexbytes(char **s, uint8_t *buf, size_t cap)
+{
+	char *t = next_tok(s);
+	if (!t) return -1;
+	if (!strcmp(t, "-")) return 0;
+	size_t n = strlen(t);
+	if (n % 2 || n / 2 > cap) return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(t + 2 * i, "%2x", &v) != 1) return -1;
+		buf[i] = (uint8_t)v;
+	}
+	return (long)(n / 2);
+}
+
+static uint64_t region_offset(int region, uint64_t off)
+{
+	return ((uint64_t)region << 40) | off;
+}
+
+/* ---- operations ------------------------------------------------------------------------- */
+
+static int setup_container(const char *group)
+{
+	char path[64];
+	container_fd = open("/dev/vfio/vfio", O_RDWR);
+	if (container_fd < 0) { perror("open /dev/vfio/vfio"); return -1; }
+	snprintf(path, sizeof path, "/dev/vfio/%s", group);
+	group_fd = open(path, O_RDWR);
+	if (group_fd < 0) { perror(path); return -1; }
+	struct vfio_group_status st = { .argsz = sizeof st };
+	if (ioctl(group_fd, VFIO_GROUP_GET_STATUS, &st) < 0 || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		fprintf(stderr, "group %s not viable\n", group);
+		return -1;
+	}
+	if (ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd) < 0) { perror("SET_CONTAINER"); return -1; }
+	if (ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) { perror("SET_IOMMU"); return -1; }
+	return 0;
+}
+
+static struct mapping *find_map_for(int bar, uint64_t off, uint64_t len)
+{
+	/* Latest live mapping that covers the access: the trace locates CPU accesses by BAR offset. */
+	for (int i = MAX_MAPS - 1; i >= 0; i--) {
+		struct mapping *m = &maps[i];
+		if (m->live && m->region == bar && off >= m->offset && off + len <= m->offset + m->length)
+			return m;
+	}
+	return NULL;
+}
+
+static void cpu_access(long idx, int bar, uint64_t off, int len, int write, uint64_t value)
+{
+	struct mapping *m = find_map_for(bar, off, (uint64_t)len);
+	if (!m) { result_err(idx, "no live mapping covers the access"); return; }
+	volatile uint8_t *p = m->addr + (off - m->offset);
+	uint64_t v = 0;
+	if (sigsetjmp(fault_jmp, 1)) {
+		fault_armed = 0;
+		printf("@@R %ld sig=%s code=%s addr=0x%llx\n", idx, fault_signo == SIGBUS ? "SIGBUS" : "SIGSEGV",
+		       sig_code_name(fault_signo, fault_code), (unsigned long long)(uintptr_t)fault_addr);
+		return;
+	}
+	fault_armed = 1;
+	switch (len) {
+	case 1: if (write) *(volatile uint8_t *)p = (uint8_t)value; else v = *(volatile uint8_t *)p; break;
+	case 2: if (write) *(volatile uint16_t *)p = (uint16_t)value; else v = *(volatile uint16_t *)p; break;
+	case 4: if (write) *(volatile uint32_t *)p = (uint32_t)value; else v = *(volatile uint32_t *)p; break;
+	case 8: if (write) *(volatile uint64_t *)p = value; else v = *(volatile uint64_t *)p; break;
+	default: fault_armed = 0; result_err(idx, "CPU access width must be 1, 2, 4 or 8"); return;
+	}
+	fault_armed = 0;
+	if (write) {
+		printf("@@R %ld ok\n", idx);
+	} else {
+		uint8_t b[8];
+		for (int i = 0; i < len; i++) b[i] = (uint8_t)(v >> (8 * i));
+		printf("@@R %ld ok data=", idx);
+		put_hex(b, (size_t)len);
+		putchar('\n');
+	}
+}
+
+static int fd_for_trace_fd(long long fd)
+{
+	/* The trace's fds belong to another process: any non-negative one stands for "a valid fd of
+	 * the kind the call needs"; negative ones (-1 clears, < -1 invalid) are passed as they are. */
+	return fd < 0 ? (int)fd : eventfd(0, EFD_CLOEXEC);
+}
+
+static void do_ioctl_buf(long idx, unsigned long req, void *buf, size_t outlen)
+{
+	errno = 0;
+	int r = ioctl(device_fd, req, buf);
+	result_ret(idx, r, errno, r >= 0 ? buf : NULL, r >= 0 ? outlen : 0);
+}
+
+static uint8_t xfer[MAX_XFER];
+static uint8_t argbuf[MAX_XFER];
+
+static void run_op(long idx, char *op, char *rest)
+{
+	long long a, b, c, d, e;
+	long n;
+	int r;
+
+	if (!strcmp(op, "open")) {
+		errno = 0;
+		int fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+		if (fd >= 0 && n_open < 16) open_fds[n_open++] = device_fd = fd;
+		result_ret(idx, fd, errno, NULL, 0);
+	} else if (!strcmp(op, "close")) {
+		errno = 0;
+		r = close(device_fd);
+		if (n_open > 0) n_open--;
+		if (n_open == 0) lp_engaged = 0;
+		device_fd = n_open > 0 ? open_fds[n_open - 1] : -1;
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "cfg-read") || !strcmp(op, "region-read")) {
+		int cfg = op[0] == 'c';
+		long long region = 7;
+		if (!cfg && num(&rest, &region)) goto bad;
+		if (num(&rest, &a) || num(&rest, &b) || b < 0 || b > MAX_XFER) goto bad;
+		errno = 0;
+		ssize_t got = pread(device_fd, xfer, (size_t)b, (off_t)region_offset((int)region, (uint64_t)a));
+		result_ret(idx, got, errno, xfer, got > 0 ? (size_t)got : 0);
+	} else if (!strcmp(op, "cfg-write") || !strcmp(op, "region-write")) {
+		int cfg = op[0] == 'c';
+		long long region = 7;
+		if (!cfg && num(&rest, &region)) goto bad;
+		if (num(&rest, &a) || (n = hexbytes(&rest, xfer, MAX_XFER)) < 0) goto bad;
+		errno = 0;
+		ssize_t put = pwrite(device_fd, xfer, (size_t)n, (off_t)region_offset((int)region, (uint64_t)a));
+		result_ret(idx, put, errno, NULL, 0);
+	} else if (!strcmp(op, "mmap")) {
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || num(&rest, &d) || num(&rest, &e)) goto bad;
+		int slot = -1;
+		for (int i = 0; i < MAX_MAPS; i++) if (!maps[i].live) { slot = i; break; }
+		if (slot < 0) { result_err(idx, "too many mappings"); return; }
+		/* Map at the trace's address when it gave one, so that addresses (mmap's return, si_addr)
+		 * are the same on every run. */
+		int flags = MAP_SHARED | (e ? MAP_FIXED_NOREPLACE : 0);
+		errno = 0;
+		void *p = mmap((void *)(uintptr_t)e, (size_t)c, (int)d, flags, device_fd,
+			       (off_t)region_offset((int)a, (uint64_t)b));
+		if (p == MAP_FAILED) { result_ret(idx, -1, errno, NULL, 0); return; }
+		maps[slot] = (struct mapping){ 1, (int)a, (uint64_t)b, (uint64_t)c, e ? (uint64_t)e : (uint64_t)(uintptr_t)p, p };
+		printf("@@R %ld ret=%llu\n", idx, (unsigned long long)(uintptr_t)p);
+	} else if (!strcmp(op, "munmap")) {
+		if (num(&rest, &a) || num(&rest, &b)) goto bad;
+		uint8_t *real = (uint8_t *)(uintptr_t)a;
+		for (int i = 0; i < MAX_MAPS; i++) {
+			if (maps[i].live && maps[i].trace_addr == (uint64_t)a) {
+				real = maps[i].addr;
+				maps[i].live = 0;
+				break;
+			}
+		}
+		errno = 0;
+		r = munmap(real, (size_t)b);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "mem-read") || !strcmp(op, "mem-write")) {
+		int w = op[4] == 'w';
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || (w && num(&rest, &d))) goto bad;
+		cpu_access(idx, (int)a, (uint64_t)b, (int)c, w, w ? (uint64_t)d : 0);
+	} else if (!strcmp(op, "get-info")) {
+		if (num(&rest, &a) || a < 0 || a > 4096) goto bad;
+		memset(argbuf, 0, (size_t)a + 24);
+		((struct vfio_device_info *)argbuf)->argsz = (uint32_t)a;
+		do_ioctl_buf(idx, VFIO_DEVICE_GET_INFO, argbuf, a < 24 ? (size_t)a : 24);
+	} else if (!strcmp(op, "get-region-info")) {
+		if (num(&rest, &a) || num(&rest, &b) || b < 0 || b > 4096) goto bad;
+		memset(argbuf, 0, (size_t)b + 32);
+		struct vfio_region_info *ri = (void *)argbuf;
+		ri->argsz = (uint32_t)b;
+		ri->index = (uint32_t)a;
+		do_ioctl_buf(idx, VFIO_DEVICE_GET_REGION_INFO, argbuf, (size_t)(b < 32 ? 32 : b));
+	} else if (!strcmp(op, "get-irq-info")) {
+		if (num(&rest, &a) || num(&rest, &b) || b < 0 || b > 4096) goto bad;
+		memset(argbuf, 0, (size_t)b + 16);
+		struct vfio_irq_info *ii = (void *)argbuf;
+		ii->argsz = (uint32_t)b;
+		ii->index = (uint32_t)a;
+		do_ioctl_buf(idx, VFIO_DEVICE_GET_IRQ_INFO, argbuf, 16);
+	} else if (!strcmp(op, "set-irqs")) {
+		/* set-irqs FLAGS INDEX START COUNT ARGSZ [DATA-HEX]: with DATA_EVENTFD and no data, the
+		 * runner supplies `count` fresh eventfds. */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || num(&rest, &d) || num(&rest, &e)) goto bad;
+		if (e < 0 || e > 65536) goto bad;
+		memset(argbuf, 0, (size_t)e + 20);
+		struct vfio_irq_set *s = (void *)argbuf;
+		s->argsz = (uint32_t)e;
+		s->flags = (uint32_t)a;
+		s->index = (uint32_t)b;
+		s->start = (uint32_t)c;
+		s->count = (uint32_t)d;
+		n = hexbytes(&rest, s->data, 65536);
+		if (n <= 0 && (a & VFIO_IRQ_SET_DATA_EVENTFD)) {
+			int32_t *fds = (int32_t *)s->data;
+			for (long long i = 0; i < d && 20 + 4 * (i + 1) <= e; i++) fds[i] = eventfd(0, EFD_CLOEXEC);
+		}
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_SET_IRQS, argbuf);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "reset")) {
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_RESET);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "get-hot-reset-info")) {
+		if (num(&rest, &a) || a < 0 || a > 4096) goto bad;
+		memset(argbuf, 0, (size_t)a + 16);
+		((struct vfio_pci_hot_reset_info *)argbuf)->argsz = (uint32_t)a;
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, argbuf);
+		/* On -ENOSPC the kernel still fills `count`: print the header either way. */
+		printf("@@R %ld ", idx);
+		if (r < 0) printf("errno=%s data=", errno_name(errno)); else printf("ret=%d data=", r);
+		put_hex(argbuf, a < 12 ? 12 : (size_t)a);
+		putchar('\n');
+	} else if (!strcmp(op, "hot-reset")) {
+		/* hot-reset FLAGS NFDS FD...: non-negative trace fds become this process's group fd. */
+		if (num(&rest, &a) || num(&rest, &b) || b < 0 || b > 64) goto bad;
+		memset(argbuf, 0, 12 + 4 * (size_t)b);
+		struct vfio_pci_hot_reset *h = (void *)argbuf;
+		h->argsz = (uint32_t)(12 + 4 * b);
+		h->flags = (uint32_t)a;
+		h->count = (uint32_t)b;
+		for (long long i = 0; i < b; i++) {
+			if (num(&rest, &c)) goto bad;
+			h->group_fds[i] = c >= 0 ? group_fd : (int32_t)c;
+		}
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_PCI_HOT_RESET, argbuf);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "ioeventfd")) {
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || num(&rest, &d)) goto bad;
+		struct vfio_device_ioeventfd io = { .argsz = sizeof io, .flags = (uint32_t)a, .offset = (uint64_t)b,
+						    .data = (uint64_t)c, .fd = fd_for_trace_fd(d) };
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_IOEVENTFD, &io);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "feature")) {
+		/* feature FLAGS PAYLOAD-HEX: flags carry the feature id in the low 16 bits. */
+		if (num(&rest, &a) || (n = hexbytes(&rest, argbuf + 8, MAX_XFER - 8)) < 0) goto bad;
+		struct vfio_device_feature *f = (void *)argbuf;
+		f->argsz = (uint32_t)(8 + n);
+		f->flags = (uint32_t)a;
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_FEATURE, argbuf);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "low-power")) {
+		/* low-power FLAGS WAKEUP-FD (payload only for entry-with-wakeup, feature 4). */
+		if (num(&rest, &a) || num(&rest, &b)) goto bad;
+		struct vfio_device_feature *f = (void *)argbuf;
+		f->flags = (uint32_t)a;
+		f->argsz = 8;
+		int wake = -1;
+		if ((a & 0xffff) == 4) {
+			wake = b >= 0 ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : (int)b;
+			int32_t pl[2] = { wake, 0 };
+			memcpy(argbuf + 8, pl, 8);
+			f->argsz = 16;
+		}
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_FEATURE, argbuf);
+		result_ret(idx, r, errno, NULL, 0);
+		if (r == 0 && (a & 0x20000)) {
+			if ((a & 0xffff) == 3 || (a & 0xffff) == 4) {
+				lp_engaged = 1;
+				lp_wake_fd = (a & 0xffff) == 4 ? wake : -1;
+			} else if ((a & 0xffff) == 5) {
+				lp_engaged = 0;
+			}
+		}
+	} else if (!strcmp(op, "dma-buf")) {
+		/* dma-buf FLAGS REGION OPEN-FLAGS DMABUF-FLAGS NR OFF:LEN... */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || num(&rest, &d) || num(&rest, &e)) goto bad;
+		if (e < 0 || e > 1024) goto bad;
+		memset(argbuf, 0, 8 + 16 + 16 * (size_t)e);
+		struct vfio_device_feature *f = (void *)argbuf;
+		f->argsz = (uint32_t)(8 + 16 + 16 * e);
+		f->flags = (uint32_t)a;
+		uint32_t *hdr = (uint32_t *)(argbuf + 8);
+		hdr[0] = (uint32_t)b;
+		hdr[1] = (uint32_t)c;
+		hdr[2] = (uint32_t)d;
+		hdr[3] = (uint32_t)e;
+		uint64_t *rg = (uint64_t *)(argbuf + 24);
+		for (long long i = 0; i < e; i++) {
+			char *t = next_tok(&rest);
+			unsigned long long off, len;
+			if (!t || sscanf(t, "%lli:%lli", &off, &len) != 2) goto bad;
+			rg[2 * i] = off;
+			rg[2 * i + 1] = len;
+		}
+		errno = 0;
+		r = ioctl(device_fd, VFIO_DEVICE_FEATURE, argbuf);
+		/* Only a real export returns a new fd (PROBE returns 0); the trace numbers exports from 0. */
+		if (r >= 0 && (a & LAB_FEATURE_GET) && !(a & LAB_FEATURE_PROBE) && n_dmabufs < MAX_DMABUFS)
+			dmabufs[n_dmabufs++] = r;
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "dmabuf-close")) {
+		if (num(&rest, &a)) goto bad;
+		if (a < 0 || a >= n_dmabufs) { result_err(idx, "no such dmabuf"); return; }
+		errno = 0;
+		r = close(dmabufs[a]);
+		result_ret(idx, r, errno, NULL, 0);
+	} else {
+		result_err(idx, "unknown op");
+	}
+	return;
+bad:
+	result_err(idx, "malformed arguments");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: runner BDF GROUP SCRIPT\n");
+		return 2;
+	}
+	bdf = argv[1];
+	char rt[128];
+	snprintf(rt, sizeof rt, "/sys/bus/pci/devices/%s/power/runtime_status", bdf);
+	rt_status_fd = open(rt, O_RDONLY | O_CLOEXEC);
+	static char outbuf[1 << 22];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+
+	struct sigaction sa = { 0 };
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+
+	FILE *in = fopen(argv[3], "r");
+	if (!in) { perror(argv[3]); return 2; }
+	if (setup_container(argv[2])) return 3;
+
+	static char line[MAX_LINE];
+	while (fgets(line, sizeof line, in)) {
+		char *rest = line;
+		char *t = next_tok(&rest);
+		if (!t || t[0] == '#') continue;
+		long idx = strtol(t, NULL, 10);
+		char *op = next_tok(&rest);
+		if (!op) { result_err(idx, "missing op"); continue; }
+		run_op(idx, op, rest);
+		lp_settle();
+	}
+	/* Leave the device closed so the next scenario starts from a fresh open. */
+	for (int i = 0; i < MAX_MAPS; i++) if (maps[i].live) munmap(maps[i].addr, maps[i].length);
+	for (int i = 0; i < n_dmabufs; i++) close(dmabufs[i]);
+	while (n_open > 0) close(open_fds[--n_open]);
+	printf("@@DONE\n");
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,81 @@
+// Files one nested-QEMU run under traces/qemu/<major.minor>/: the raw captures in <run>/ and, when
+// the project's importer is built, <run>.pb and its text twin <run>.txt.
+//
+// Raw capture directory (what lab/vmm/outer-init.sh leaves per run):
+//   strace.log       strace -f -tt -y -xx -s 4096 of the QEMU process (filter: run.mjs STRACE_FILTER)
+//   qemu-trace.log   QEMU's -trace 'vfio_*' -trace 'pci_*' log (-msg timestamp=on)
+//   serial.txt       the inner guest's COM1: its accesses in text-twin event syntax
+//   stderr.txt       QEMU's own error lines       exit-status   as the shell saw it (135 = SIGBUS)
+//   sysfs/           the device's sysfs files right before the run (config is binary)
+//   script.txt, cmdline.txt, dmesg.txt, power_state.after, wall-seconds
+//   meta.json        written here: VMM name/version/accelerator, outer kernel, scenario, variant
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { log } from '../lib/sh.mjs';
+
+/** How the VMM ended, from its exit status and strace's last words. */
+export function vmmDeath(status, straceText) {
+  const killed = /\+\+\+ killed by (SIG[A-Z]+)/.exec(straceText ?? '');
+  if (killed) return { how: 'signaled', signal: killed[1], text: `killed by ${killed[1]}` };
+  if (status >= 128) return { how: 'signaled', signal: '', text: `signal ${status - 128}` };
+  if (status % 2 === 1) return { how: 'exited', signal: '', text: `exit(${status})` };
+  return { how: 'exited', signal: '', text: `exit(${status})` };
+}
+
+/** The guest's last serial line: an event without `=>` is the access the VMM died on. */
+export function lastGuestLine(serial) {
+  const lines = serial.split('\n').filter((l) => l.trim() !== '');
+  return lines.length ? lines[lines.length - 1] : '';
+}
+
+function readOr(path, fallback = '') {
+  return existsSync(path) ? readFileSync(path, 'latin1') : fallback;
+}
+
+let importerChecked = null;
+function importerAvailable(repo) {
+  if (importerChecked !== null) return importerChecked;
+  const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
+  const r = existsSync(cli) ? spawnSync('node', [cli, 'import', '--help'], { encoding: 'utf8' }) : { status: 1 };
+  importerChecked = r.status === 0;
+  if (!importerChecked) log('vfio-replay import is not built (npx tsc -p .): keeping raw captures only');
+  return importerChecked;
+}
+
+export function collectRun({ repo, raw, outRoot, vmm, run, outerKernel, doImport }) {
+  const mm = /^(\d+\.\d+)/.exec(vmm.version)[1];
+  const dir = join(outRoot, mm);
+  const dest = join(dir, run.name);
+  mkdirSync(dir, { recursive: true });
+  rmSync(dest, { recursive: true, force: true });
+  if (!existsSync(raw)) throw new Error(`no captures for ${run.vmm} ${run.name} (the outer guest skipped it?)`);
+  cpSync(raw, dest, { recursive: true });
+  const status = Number(readOr(join(raw, 'exit-status'), '-1').trim());
+  const strace = readOr(join(raw, 'strace.log'));
+  const death = vmmDeath(status, strace);
+  const meta = {
+    vmm: { name: 'qemu', version: vmm.version, debianVersion: vmm.debVersion, accel: 'tcg', build: vmm.name },
+    kernel: { release: outerKernel.release, debianVersion: outerKernel.debVersion },
+    scenario: run.scenario.name,
+    variant: run.variant,
+    what: run.scenario.what,
+    script: run.scenario.script,
+    exitStatus: status,
+    death: death.text,
+    title: `qemu ${vmm.version} tcg: ${run.scenario.name} (${run.variant}): ${run.scenario.what}`,
+  };
+  writeFileSync(join(dest, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+  if (doImport && importerAvailable(repo)) {
+    const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
+    const pb = join(dir, `${run.name}.pb`);
+    const imp = spawnSync('node', [cli, 'import', dest, '-o', pb], { encoding: 'utf8' });
+    if (imp.status !== 0) log(`import ${run.vmm} ${run.name} failed: ${(imp.stderr || imp.stdout).trim().split('\n')[0]}`);
+    else {
+      const dump = spawnSync('node', [cli, 'dump', pb], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      if (dump.status === 0) writeFileSync(join(dir, `${run.name}.txt`), dump.stdout);
+      else log(`dump ${run.name}.pb failed: ${(dump.stderr || '').trim().split('\n')[0]}`);
+    }
+  }
+  return { vmm: `${mm}`, run: run.name, status, death: death.text, lastLine: lastGuestLine(readOr(join(raw, 'serial.txt'))).slice(0, 90) };
+}

@@ -1,0 +1,93 @@
+#!/bin/sh
+# /init of the outer guest for the nested-QEMU runs (lab/vmm). Loads vfio (+ virtio-blk for the
+# results disk), binds the e1000e to vfio-pci, then for every line of /vmm/runs.txt
+#   VMM|RUN|VARIANT|SCRIPT
+# runs that QEMU as the VMM of the inner guest (/vmm/inner.elf, SCRIPT on its command line) under
+# strace, with QEMU's own vfio_*/pci_* trace log, and keeps everything under /out/VMM/RUN/.
+# /out goes back to the host as a tar archive written straight onto the raw disk /dev/vda.
+# The QEMU 10 build lives in the chroot /qemu10 (trixie userland); /dev, /proc, /sys and /out are
+# bind-mounted into it so both QEMUs see the same paths.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo 1 > /proc/sys/kernel/printk
+. /vmm/config    # TIMEOUT, STRACE_FILTER
+
+echo "@@VMM begin"
+for m in $(cat /mods/order); do
+  insmod /mods/$m || echo "@@FAIL insmod $m"
+done
+
+BDF=""
+for d in /sys/bus/pci/devices/*; do
+  if [ "$(cat $d/vendor)" = "0x8086" ] && [ "$(cat $d/device)" = "0x10d3" ]; then BDF=$(basename $d); fi
+done
+[ -n "$BDF" ] || { echo "@@FAIL no e1000e"; poweroff -f; }
+D=/sys/bus/pci/devices/$BDF
+echo vfio-pci > $D/driver_override
+echo $BDF > /sys/bus/pci/drivers_probe
+GROUP=$(basename $(readlink $D/iommu_group))
+i=0
+while [ ! -e /dev/vfio/$GROUP ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "@@VMM bound $BDF driver=$(basename $(readlink $D/driver)) group=$GROUP"
+
+mkdir -p /out
+{
+  echo "kernel $(uname -r)"
+  echo "bdf $BDF"
+  echo "iommu_group $GROUP"
+} > /out/outer.txt
+
+if [ -d /qemu10 ]; then
+  for m in dev proc sys out; do mount --bind /$m /qemu10/$m; done
+  mkdir -p /qemu10/vmm && cp /vmm/inner.elf /qemu10/vmm/inner.elf
+fi
+
+# The device as sysfs shows it right before a run (what the tracer snapshots next to a VMM).
+snapshot() {
+  mkdir -p $1
+  cat $D/config > $1/config
+  for f in vendor device class resource reset_method power_state power/runtime_status; do
+    [ -e $D/$f ] && cat $D/$f > $1/$(echo $f | tr / _) 2>/dev/null
+  done
+  echo $GROUP > $1/iommu_group
+  echo $BDF > $1/bdf
+  getconf PAGESIZE > $1/pagesize 2>/dev/null || echo 4096 > $1/pagesize
+  uname -r > $1/kernel_release
+}
+
+dmesg -c > /out/dmesg-boot.txt
+while IFS='|' read -r vmm run variant script; do
+  [ -n "$vmm" ] || continue
+  O=/out/$vmm/$run
+  mkdir -p $O
+  snapshot $O/sysfs
+  X=""
+  [ "$variant" = "no-mmap" ] && X=",x-no-mmap=on"
+  if [ "$vmm" = "qemu-10" ]; then ROOTCMD="chroot /qemu10"; else ROOTCMD=""; fi
+  echo "$script" > $O/script.txt
+  set -- -machine pc -accel tcg -m 64M -smp 1 -nodefaults -no-user-config -display none \
+    -monitor none -no-reboot -serial file:$O/serial.txt \
+    -device vfio-pci,host=$BDF,rombar=0$X -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -kernel /vmm/inner.elf -append "$script" \
+    -trace 'vfio_*' -trace 'pci_*' -D $O/qemu-trace.log -msg timestamp=on
+  echo "qemu-system-x86_64 $*" > $O/cmdline.txt
+  echo "@@VMM run $vmm $run"
+  t0=$(date +%s)
+  timeout -s KILL $TIMEOUT $ROOTCMD strace -f -tt -y -xx -s 4096 $STRACE_FILTER -o $O/strace.log \
+    /usr/bin/qemu-system-x86_64 "$@" > $O/stdout.txt 2> $O/stderr.txt
+  rc=$?
+  t1=$(date +%s)
+  echo $rc > $O/exit-status
+  echo $((t1 - t0)) > $O/wall-seconds
+  cat $D/power_state > $O/power_state.after 2>/dev/null
+  dmesg -c > $O/dmesg.txt
+  echo "@@VMM done $vmm $run rc=$rc wall=$((t1 - t0))s"
+done < /vmm/runs.txt
+
+if [ -d /qemu10 ]; then for m in out sys proc dev; do umount /qemu10/$m; done; fi
+echo "@@VMM packing"
+tar -cf /dev/vda -C /out . && sync
+echo "@@VMM end"
+poweroff -f

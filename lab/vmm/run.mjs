@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// Real QEMU sessions as traces: `npm run lab -- --vmm qemu-7.2|qemu-10|all` (or `node lab/vmm/run.mjs
+// --vmm ...`). Boots the lab's outer guest (bookworm's 6.1 kernel, e1000e bound to vfio-pci behind
+// the emulated Intel IOMMU), runs each QEMU build inside it as the VMM of a tiny inner guest for
+// every scenario x variant, brings the captures back on a raw disk, and files them under
+// traces/qemu/<major.minor>/ (raw captures in <run>/, and <run>.pb + <run>.txt when the importer
+// is available).
+//
+// Options: --vmm qemu-7.2|qemu-10|all (required)  --scenario a,b  --variant mmap|no-mmap
+//          --timeout SEC (per inner QEMU run, default 90)  --no-import  --out DIR (default traces/qemu)
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureHostDeps } from '../lib/host-deps.mjs';
+import { buildInitramfs } from '../lib/initramfs.mjs';
+import { fetchKernel, resolveModules } from '../lib/kernels.mjs';
+import { qemuArgs, BASE_APPEND } from '../lib/qemu.mjs';
+import { log, run } from '../lib/sh.mjs';
+import { cpioOfChroot, hostQemu, trixieQemu, VMMS } from './qemu-builds.mjs';
+import { runName, SCENARIOS, VARIANTS } from './scenarios.mjs';
+import { collectRun } from './collect.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+const cacheDir = join(repo, 'lab', '.cache');
+const OUTER_KERNEL = '6.1';
+/**
+ * strace's syscall filter: the device fd's life, its config/BAR traffic, and how the VMM died.
+ * --seccomp-bpf stops the tracee only for these syscalls (QEMU's vCPU threads make many others):
+ * without it a run takes about three times as long.
+ */
+export const STRACE_FILTER = '--seccomp-bpf -e trace=openat,close,ioctl,pread64,pwrite64,preadv,pwritev,mmap,munmap -e signal=SIGBUS,SIGSEGV';
+
+function parseArgs(argv) {
+  const o = { vmm: '', scenarios: null, variants: VARIANTS, timeout: 90, doImport: true, out: join(repo, 'traces', 'qemu') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--vmm') o.vmm = val();
+    else if (a === '--scenario') o.scenarios = val().split(',');
+    else if (a === '--variant') o.variants = val().split(',');
+    else if (a === '--timeout') o.timeout = Number(val());
+    else if (a === '--no-import') o.doImport = false;
+    else if (a === '--out') o.out = resolve(val());
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (o.vmm === 'all') o.vmms = VMMS;
+  else if (VMMS.includes(o.vmm)) o.vmms = [o.vmm];
+  else throw new Error(`--vmm must be one of ${[...VMMS, 'all'].join(', ')}`);
+  for (const s of o.scenarios ?? []) {
+    if (!SCENARIOS.some((x) => x.name === s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+  }
+  for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+  return o;
+}
+
+/** The vfio modules plus what the results disk needs (virtio-blk), in load order, deduplicated. */
+function outerModules(kernel) {
+  const extra = [];
+  const builtin = existsSync(join(kernel.modulesDir, 'modules.builtin')) ? readFileSync(join(kernel.modulesDir, 'modules.builtin'), 'utf8') : '';
+  for (const m of ['virtio_pci', 'virtio_blk']) {
+    if (new RegExp(`/${m.replace('_', '[-_]')}\\.ko`).test(builtin)) continue;
+    extra.push(...resolveModules(kernel.modulesDir, [m]));
+  }
+  return [...new Set([...kernel.modules, ...extra])];
+}
+
+/** Boots the outer guest, streaming @@VMM progress lines; resolves with the console text and status. */
+function bootOuter({ vmlinuz, initrd, disk, timeoutSec, consoleLog }) {
+  const args = qemuArgs({
+    vmlinuz,
+    initrd,
+    append: BASE_APPEND,
+    smp: 2,
+    memMb: 2048,
+    extraArgs: ['-drive', `file=${disk},format=raw,if=none,id=out`, '-device', 'virtio-blk-pci,drive=out'],
+  });
+  const logStream = createWriteStream(consoleLog);
+  return new Promise((res, rej) => {
+    const t0 = Date.now();
+    const p = spawn('timeout', ['--kill-after=10', String(timeoutSec), 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    let pending = '';
+    p.stdout.on('data', (b) => {
+      const s = b.toString('latin1').replace(/\r/g, '');
+      text += s;
+      logStream.write(s);
+      pending += s;
+      const lines = pending.split('\n');
+      pending = lines.pop();
+      for (const l of lines) if (/^@@(VMM|FAIL)/.test(l)) log(l.slice(2));
+    });
+    p.stderr.on('data', (b) => logStream.write(b));
+    p.on('error', rej);
+    p.on('close', (status) => {
+      logStream.end();
+      res({ console: text, status, wallMs: Date.now() - t0 });
+    });
+  });
+}
+
+/** Entry point; lab/run.mjs hands `npm run lab -- --vmm ...` here. */
+export async function vmmMain(argv) {
+  const o = parseArgs(argv);
+  const t0 = Date.now();
+  ensureHostDeps();
+  const work = join(repo, 'lab', 'work', 'vmm');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  log('building the inner guest');
+  const innerElf = join(work, 'inner.elf');
+  run('sh', [join(here, 'inner', 'build.sh'), innerElf]);
+
+  const kernel = fetchKernel(OUTER_KERNEL, cacheDir);
+  log(`outer kernel ${kernel.release} (${kernel.version})`);
+  const builds = {};
+  if (o.vmms.includes('qemu-7.2')) builds['qemu-7.2'] = hostQemu();
+  if (o.vmms.includes('qemu-10')) builds['qemu-10'] = trixieQemu(cacheDir);
+  for (const b of Object.values(builds)) log(`${b.name}: QEMU ${b.version} (${b.debVersion})`);
+
+  const scenarios = SCENARIOS.filter((s) => !o.scenarios || o.scenarios.includes(s.name));
+  const runs = [];
+  for (const vmm of o.vmms) {
+    for (const s of scenarios) for (const v of o.variants) runs.push({ vmm, scenario: s, variant: v, name: runName(s.name, v) });
+  }
+  const runsTxt = runs.map((r) => `${r.vmm}|${r.name}|${r.variant}|${r.scenario.script}`).join('\n') + '\n';
+
+  const q72 = builds['qemu-7.2'];
+  const initrd = join(work, 'outer.cpio');
+  log('building the outer initramfs');
+  buildInitramfs({
+    out: initrd,
+    init: readFileSync(join(here, 'outer-init.sh'), 'utf8'),
+    modules: outerModules(kernel),
+    // strace is always there (qemu-10 uses the chroot's own); QEMU 7.2 only when it runs.
+    binaries: q72 ? q72.binaries : ['/usr/bin/strace'],
+    files: [
+      ...(q72 ? q72.files : []),
+      { dest: '/vmm/inner.elf', src: innerElf },
+      { dest: '/vmm/runs.txt', text: runsTxt },
+      { dest: '/vmm/config', text: `TIMEOUT=${o.timeout}\nSTRACE_FILTER='${STRACE_FILTER}'\n` },
+    ],
+    compress: 'none',
+  });
+  if (builds['qemu-10']) {
+    // The kernel unpacks concatenated cpio archives into one rootfs: append the chroot.
+    const chroot = join(work, 'qemu10.cpio');
+    cpioOfChroot(builds['qemu-10'], chroot);
+    run('sh', ['-c', `cat "${chroot}" >> "${initrd}" && rm -f "${chroot}"`]);
+  }
+
+  const disk = join(work, 'results.img');
+  run('truncate', ['-s', '1G', disk]);
+  const budget = 180 + runs.length * (o.timeout + 15);
+  log(`booting the outer guest: ${runs.length} runs (budget ${budget} s)`);
+  const boot = await bootOuter({ vmlinuz: kernel.vmlinuz, initrd, disk, timeoutSec: budget, consoleLog: join(work, 'console.txt') });
+  if (!/@@VMM end/.test(boot.console)) {
+    throw new Error(`the outer guest did not finish (status ${boot.status}); console in ${join(work, 'console.txt')}`);
+  }
+  const results = join(work, 'out');
+  mkdirSync(results, { recursive: true });
+  run('tar', ['-xf', disk, '-C', results]);
+  rmSync(disk, { force: true });
+
+  const outer = Object.fromEntries(
+    readFileSync(join(results, 'outer.txt'), 'utf8').trim().split('\n').map((l) => [l.split(' ')[0], l.split(' ').slice(1).join(' ')]),
+  );
+  const summary = [];
+  for (const r of runs) {
+    const b = builds[r.vmm];
+    const res = collectRun({
+      repo,
+      raw: join(results, r.vmm, r.name),
+      outRoot: o.out,
+      vmm: b,
+      run: r,
+      outerKernel: { release: outer.kernel, debVersion: kernel.version },
+      doImport: o.doImport,
+    });
+    summary.push(res);
+  }
+  const wall = Math.round((Date.now() - t0) / 1000);
+  console.log(`\n${'vmm'.padEnd(9)} ${'run'.padEnd(26)} ${'exit'.padEnd(5)} ${'vmm died'.padEnd(10)} last guest line`);
+  for (const s of summary) {
+    console.log(`${s.vmm.padEnd(9)} ${s.run.padEnd(26)} ${String(s.status).padEnd(5)} ${s.death.padEnd(10)} ${s.lastLine}`);
+  }
+  console.log(`\n${runs.length} runs, outer guest ${Math.round(boot.wallMs / 1000)} s, total ${wall} s; captures in ${o.out}`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  vmmMain(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`lab --vmm: ${e.message}\n`);
+    process.exit(1);
+  });
+}

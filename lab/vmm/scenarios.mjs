@@ -1,0 +1,75 @@
+// Guest-side scenarios the inner guest runs against the assigned e1000e (script language: see
+// lab/vmm/inner/main.c). Each runs once per VMM and per variant: `mmap` (QEMU maps the BARs into
+// the guest directly) and `no-mmap` (`x-no-mmap=on`: every BAR access traps to pread/pwrite).
+//
+// Addresses are placed explicitly (not left to each QEMU's SeaBIOS) so the guest-physical addresses
+// are the same across QEMU versions. e1000e: BAR0 128K MMIO, BAR1 128K MMIO (flash), BAR2 32 B I/O,
+// BAR3 16K MMIO (MSI-X table at 0, emulated by QEMU). PM capability at 0xc8, PMCSR at 0xcc.
+// Registers used: STATUS (BAR0+0x8, read-only), RDBAL0 (BAR0+0x2800, plain read/write storage).
+
+export const DEVICE_ID = '8086:10d3';
+export const BAR0 = 0xc0000000;
+export const PMCSR = '0xcc';
+
+/** Find the device, disable decoding, place BAR0/1/3, enable MEM (IO stays as firmware left it). */
+const PLACE = `find ${DEVICE_ID}; bars; mem 0; bar 0 0xc0000000; bar 1 0xc0020000; bar 3 0xc0040000; mem 1`;
+
+export const VARIANTS = ['mmap', 'no-mmap'];
+
+export const SCENARIOS = [
+  {
+    name: 'bar-sizing',
+    what: 'size every BAR with MEM off, place BAR0/1/3, enable MEM, read STATUS, BAR1 and the MSI-X table, write and read back RDBAL0',
+    script: `find ${DEVICE_ID}; bars; mem 0; size; bar 0 0xc0000000; bar 1 0xc0020000; bar 3 0xc0040000; mem 1; rd 0 0x8; rd 1 0x0; rd 3 0x0; wr 0 0x2800 0x12345670; rd 0 0x2800`,
+  },
+  {
+    name: 'mem-toggle',
+    what: 'COMMAND.MEM off then on around BAR0 reads and a write',
+    script: `${PLACE}; rd 0 0x8; mem 0; rd 0 0x8; wr 0 0x2800 0xa5a5a5a0; mem 1; rd 0 0x2800; rd 0 0x8`,
+  },
+  {
+    name: 'd3hot-read',
+    what: 'D0 -> D3hot, read PMCSR, read BAR0 STATUS in D3hot, back to D0, read again',
+    script: `${PLACE}; rd 0 0x8; pm 3; cr ${PMCSR} 2; rd 0 0x8; pm 0; cr ${PMCSR} 2; rd 0 0x8`,
+  },
+  {
+    name: 'd3hot-write',
+    what: 'D0 -> D3hot, write RDBAL0 in D3hot, back to D0, read it',
+    script: `${PLACE}; wr 0 0x2800 0x11111110; pm 3; wr 0 0x2800 0x22222220; pm 0; rd 0 0x2800`,
+  },
+  {
+    name: 'd3hot-d0-read',
+    what: 'D0 -> D3hot -> D0 with no access in between, then read and write BAR0',
+    script: `${PLACE}; rd 0 0x8; pm 3; cr ${PMCSR} 2; pm 0; cr ${PMCSR} 2; rd 0 0x8; wr 0 0x2800 0x33333330; rd 0 0x2800`,
+  },
+  {
+    name: 'd3hot-mem-orders',
+    what: 'MEM off -> D3hot -> MEM on -> D0 -> read; then D3hot -> MEM off -> D0 -> MEM on -> read',
+    script: `${PLACE}; mem 0; pm 3; mem 1; pm 0; rd 0 0x8; pm 3; mem 0; pm 0; mem 1; rd 0 0x8`,
+  },
+  {
+    name: 'd3hot-mem-on-read',
+    what: 'MEM off -> D3hot -> MEM on (still D3hot) -> read BAR0',
+    script: `${PLACE}; mem 0; pm 3; mem 1; cr ${PMCSR} 2; rd 0 0x8; pm 0; rd 0 0x8`,
+  },
+  {
+    name: 'd1-d2',
+    what: 'request D1 and D2 (not in PMC), read PMCSR and BAR0 after each; D3hot -> D1 (an invalid transition); D0',
+    script: `${PLACE}; cr 0xc8 2; pm 1; cr ${PMCSR} 2; rd 0 0x8; pm 2; cr ${PMCSR} 2; rd 0 0x8; pm 0; pm 3; pm 1; cr ${PMCSR} 2; pm 0; cr ${PMCSR} 2; rd 0 0x8`,
+  },
+  {
+    name: 'bar-move',
+    what: 'move BAR0 while MEM is on, read at the new address and at the old one',
+    script: `${PLACE}; rd 0 0x8; bar 0 0xc0100000; rd 0 0x8; ra 0xc0000008; cr 0x10 4`,
+  },
+  {
+    name: 'io-bar-d3hot',
+    what: 'the I/O BAR (IOADDR/IODATA) in D0, in D3hot, and back in D0',
+    script: `${PLACE}; io 1; iow 2 0x0 0x8; ior 2 0x4; pm 3; iow 2 0x0 0x8; ior 2 0x4; pm 0; iow 2 0x0 0x8; ior 2 0x4`,
+  },
+];
+
+/** `d3hot-read` + `no-mmap` -> `d3hot-read.no-mmap`; the mmap variant keeps the bare name. */
+export function runName(scenario, variant) {
+  return variant === 'mmap' ? scenario : `${scenario}.${variant}`;
+}

@@ -1,0 +1,43 @@
+// Replays an in-memory trace at one version point through the replay engine, keeping per event
+// what bisect compares (outcome, effects) and shows (the outcome-log line, exactly as `replay`
+// prints it). Bisect replays the same trace up to ceil(log2 N)+2 times, so it decodes it once.
+
+import { renderEffect, renderOutcome } from '../model/outcome.js';
+import { renderLine } from '../golden/render.js';
+import { compareObserved } from '../replay/compare.js';
+import { Replayer } from '../replay/engine.js';
+import { describeEvent } from '../trace/index.js';
+import { isGuestEvent, type Trace } from '../trace/types.js';
+import type { EventResult, ReplayFn, VersionPoint, VersionRun } from './types.js';
+
+export function replayAt(trace: Trace, point: VersionPoint): VersionRun {
+  const replayer = new Replayer(trace.header, { kernel: point.kernel, vmm: point.vmm });
+  const events: EventResult[] = [];
+  for (let i = 0; i < trace.events.length; i++) {
+    const ev = trace.events[i];
+    const s = replayer.apply(ev);
+    const guest = isGuestEvent(ev);
+    const desc = describeEvent(ev);
+    const line = renderLine(i, guest, desc, ev.overlap, s, compareObserved(s.outcome, ev.observed));
+    events.push({
+      index: i,
+      line,
+      what: (guest ? 'guest ' : 'host ') + (guest && desc.startsWith('guest-') ? desc.slice(6) : desc),
+      kind: s.outcome.kind,
+      outcome: renderOutcome(s.outcome),
+      effects: s.effects.map(renderEffect),
+      rule: s.rule,
+    });
+  }
+  return { point, events };
+}
+
+/** A ReplayFn over one trace, counting the replays it performs (for the report and the benchmark). */
+export function traceReplayer(trace: Trace): ReplayFn & { count: () => number } {
+  let n = 0;
+  const fn = (point: VersionPoint): VersionRun => {
+    n++;
+    return replayAt(trace, point);
+  };
+  return Object.assign(fn, { count: () => n });
+}

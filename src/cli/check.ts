@@ -1,0 +1,96 @@
+// `vfio-replay check [paths]`: replay every listed trace under each listed version and diff with
+// its golden. Exit 0 all match, 1 mismatch / missing / obsolete, 2 bad input, 125 a trace cannot be
+// expressed in this model version (for `git bisect run`). `--update` writes goldens, never in CI.
+
+import type { Command } from 'commander';
+import { cpus } from 'node:os';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../golden/atomic.js';
+import { inCI, parseShard, runCheck, type Shard } from '../golden/check.js';
+import { useColor } from '../golden/diff.js';
+import { formatText, githubAnnotations, junitXml } from '../golden/report.js';
+
+interface CheckFlags {
+  update?: boolean;
+  junit?: string;
+  shard?: string;
+  jobs?: string;
+  context: string;
+  verbose?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('check')
+    .description('replay every golden\'s trace with the golden\'s model versions and diff (the CI gate)')
+    .argument('[paths...]', 'folders, traces, .versions listings or .golden files (default: traces)')
+    .option('-u, --update', 'rewrite changed goldens, create missing ones, delete obsolete ones (refused when CI is set)')
+    .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--shard <i/n>', 'check only the i-th of n shards (1-based), e.g. 2/4')
+    .option('--jobs <n>', `worker threads (default: cores = ${cpus().length}, used for corpora of 16+ goldens)`)
+    .option('--context <k>', 'log lines shown before the first difference', '5')
+    .option('--verbose', 'also list the goldens that match')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit status: 0 all match, 1 mismatch/missing/obsolete, 2 bad input, 125 cannot be expressed (git bisect run: skip).',
+        'CI (env CI set): never writes; missing and obsolete goldens fail. GITHUB_ACTIONS=true adds ::error annotations.',
+        'Examples:',
+        '  npx vfio-replay check',
+        '  npx vfio-replay check traces/seeds/004-mse-live-mappings --update',
+      ].join('\n'),
+    )
+    .action(async (paths: string[], flags: CheckFlags) => {
+      process.exitCode = await runCheckCommand(paths, flags);
+    });
+}
+
+async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<number> {
+  const ci = inCI();
+  if (flags.update === true && ci)
+    throw new UserError(
+      'refusing to --update goldens: CI is set, and CI never writes goldens. Run `npx vfio-replay check --update` locally, review the diff and commit it',
+    );
+  let shard: Shard | undefined;
+  if (flags.shard !== undefined) {
+    const s = parseShard(flags.shard);
+    if (s === null) throw new UserError(`--shard wants i/n with 1 <= i <= n, got "${flags.shard}"`);
+    shard = s;
+  }
+  let jobs: number | undefined;
+  if (flags.jobs !== undefined) {
+    jobs = Number(flags.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs wants a whole number >= 1, got "${flags.jobs}"`);
+  }
+  const context = Number(flags.context);
+  if (!Number.isInteger(context) || context < 0) throw new UserError(`--context wants a whole number, got "${flags.context}"`);
+
+  const tty = process.stderr.isTTY === true;
+  let lastDraw = 0;
+  let drawn = false;
+  const onProgress = tty
+    ? (done: number, total: number, current: string): void => {
+        const now = Date.now();
+        if (total < 20 || (now - lastDraw < 100 && done < total)) return;
+        lastDraw = now;
+        drawn = true;
+        const cols = process.stderr.columns ?? 80;
+        process.stderr.write(`\r\x1b[K${`check ${done}/${total} ${current}`.slice(0, cols - 1)}`);
+      }
+    : undefined;
+
+  const report = await runCheck(paths, { update: flags.update === true, jobs, shard, context, onProgress });
+  if (drawn) process.stderr.write('\r\x1b[K');
+
+  process.stdout.write(formatText(report, { color: useColor(process.stdout), ci, verbose: flags.verbose === true }));
+  if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(githubAnnotations(report));
+  if (flags.junit !== undefined) {
+    try {
+      writeFileAtomic(flags.junit, junitXml(report));
+    } catch (err) {
+      throw new UserError(`cannot write JUnit report: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: flags.junit });
+    }
+  }
+  return report.exitCode;
+}

@@ -1,0 +1,88 @@
+// `vfio-replay versions [--json]`: every modeled kernel version (releases, then each patch series
+// on its base) and every VMM version, with the behavior switches and where each comes from.
+import type { Command } from 'commander';
+import {
+  KERNEL_SERIES,
+  KERNEL_VERSIONS,
+  VMM_VERSIONS,
+  switchSource,
+  unknownSwitches,
+  type KernelVersion,
+  type SwitchName,
+} from '../model/versions.js';
+
+interface VersionsFlags {
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('versions')
+    .description('list every modeled kernel and VMM version with its behavior switches and sources')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', '\nExample:\n  npx vfio-replay versions\n  npx vfio-replay versions --json')
+    .action((flags: VersionsFlags) => {
+      process.stdout.write(flags.json ? JSON.stringify(versionsJson(), null, 2) + '\n' : versionsText());
+    });
+}
+
+function kernelEntry(v: KernelVersion): Record<string, unknown> {
+  const switches: Record<string, unknown> = {};
+  for (const name of Object.keys(v.switches) as SwitchName[]) {
+    const src = switchSource(v.id, name);
+    switches[name] = { value: v.switches[name], setBy: src.version, ...(src.source ? { source: src.source } : {}) };
+  }
+  return {
+    id: v.id,
+    axis: v.axis,
+    ...(v.base ? { base: v.base } : {}),
+    ...(v.derivesFrom ? { derivesFrom: v.derivesFrom } : {}),
+    title: v.title,
+    unknown: unknownSwitches(v),
+    switches,
+  };
+}
+
+export function versionsJson(): Record<string, unknown> {
+  return {
+    kernel: {
+      releases: KERNEL_VERSIONS.filter((v) => v.axis === 'release').map((v) => v.id),
+      series: KERNEL_SERIES,
+      versions: KERNEL_VERSIONS.map(kernelEntry),
+    },
+    vmm: VMM_VERSIONS.map((v) => ({ id: v.id, family: v.family, title: v.title, source: v.source, switches: v.switches, notes: v.notes })),
+  };
+}
+
+function fmt(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function versionsText(): string {
+  const out: string[] = [];
+  out.push('Kernel releases: ' + KERNEL_VERSIONS.filter((v) => v.axis === 'release').map((v) => v.id).join(' < '));
+  for (const [name, ids] of Object.entries(KERNEL_SERIES)) out.push(`Series ${name}: ${ids.join(' < ')}`);
+  out.push('');
+  for (const v of KERNEL_VERSIONS) {
+    out.push(`${v.id}${v.base ? ` (on ${v.base})` : ''}: ${v.title}`);
+    for (const name of Object.keys(v.switches) as SwitchName[]) {
+      const src = switchSource(v.id, name);
+      const own = src.version === v.id && src.source !== undefined;
+      const where = src.source ? `[${src.source.evidence}] ${src.source.ref}${src.source.note ? ` (${src.source.note})` : ''}` : 'baseline';
+      if (own || v.switches[name] === 'unknown') out.push(`  ${name} = ${fmt(v.switches[name])}  <- ${where}`);
+    }
+    const unknown = unknownSwitches(v);
+    if (unknown.length > 0) out.push(`  unknown in this version: ${unknown.join(', ')} (events hinging on them replay as unsupported)`);
+  }
+  out.push('');
+  out.push('VMM versions:');
+  for (const v of VMM_VERSIONS) {
+    out.push(`${v.id} (${v.family}): ${v.title}`);
+    out.push(`  source: ${v.source}`);
+    for (const [name, value] of Object.entries(v.switches)) {
+      const note = v.notes[name as keyof typeof v.notes];
+      out.push(`  ${name} = ${fmt(value)}${note ? `  <- ${note}` : ''}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

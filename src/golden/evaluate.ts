@@ -1,0 +1,52 @@
+// One unit of `check` work: replay a listed trace under its versions and compare with its golden.
+// Runs on the main thread or in a worker (worker.ts); returns plain data (structured-clone safe).
+
+import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { unknownVersion } from '../replay/select-versions.js';
+import type { CheckJob } from './corpus.js';
+import { firstDifference, unifiedDiff, type FirstDifference } from './diff.js';
+import { renderGolden } from './generate.js';
+
+export type JobOutcome =
+  | { kind: 'match' }
+  | { kind: 'mismatch'; actual: string; diff: string; first: FirstDifference | null; unsupported: number; unsupportedLine: string }
+  | { kind: 'missing'; actual: string; unsupported: number; unsupportedLine: string }
+  /** The model does not know a version the golden names: the trace cannot be expressed (exit 125). */
+  | { kind: 'unexpressible'; message: string }
+  | { kind: 'error'; message: string };
+
+export async function evaluateJob(job: CheckJob, context: number): Promise<JobOutcome> {
+  const unknown = unknownVersion(job.selection);
+  if (unknown !== null) return { kind: 'unexpressible', message: unknown };
+  let expected: string | null = null;
+  if (job.present) {
+    try {
+      expected = readFileSync(job.golden, 'utf8');
+    } catch (err) {
+      return { kind: 'error', message: `${job.golden}: cannot read: ${(err as Error).message}` };
+    }
+  }
+  let actual: string;
+  let unsupported: number;
+  let unsupportedLine = '';
+  try {
+    const r = await renderGolden(job.trace, job.golden, job.selection);
+    actual = r.text;
+    unsupported = r.summary.unsupported;
+    if (r.summary.firstUnsupported !== null) unsupportedLine = r.summary.firstUnsupported.line;
+  } catch (err) {
+    if (err instanceof UserError) return { kind: 'error', message: err.message };
+    throw err;
+  }
+  if (expected === null) return { kind: 'missing', actual, unsupported, unsupportedLine };
+  if (expected === actual) return { kind: 'match' };
+  return {
+    kind: 'mismatch',
+    actual,
+    diff: unifiedDiff(job.golden, expected, actual),
+    first: firstDifference(expected, actual, context),
+    unsupported,
+    unsupportedLine,
+  };
+}

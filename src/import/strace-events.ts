@@ -1,0 +1,490 @@
+// strace calls -> trace events. Decides what each call on a tracked fd means for the device:
+//
+//  pread64/pwrite64/preadv/pwritev on the device fd: the file offset encodes the region
+//    (index << 40, VFIO_PCI_OFFSET_SHIFT): index 7 -> cfg-read/cfg-write, others -> region-read/
+//    region-write (BAR 0-5, ROM 6, VGA 8, device-specific >= 9). Bytes come from the -xx strings.
+//  mmap of the device fd -> mmap (region from the offset); munmap of a range that overlaps a device
+//    mapping -> munmap. The importer keeps the mappings to place faults.
+//  SIGBUS/SIGSEGV whose si_addr lies in a device mapping -> a `mem-read` of 1 byte at that BAR
+//    offset, observed signal (si_code, si_addr). strace cannot see whether the faulting instruction
+//    was a load or a store, nor its width; the vfio fault handler decides per page on neither, so a
+//    1-byte load is the faithful minimum. CPU accesses that did not fault are invisible to strace
+//    and are not in the trace.
+//  ioctl: the request number is recovered from whatever strace printed and named by the fd kind.
+//    VFIO_GROUP_GET_DEVICE_FD on the device's group -> open; BIND_IOMMUFD on a cdev -> open (that is
+//    where the kernel opens the device); VFIO_DEVICE_RESET -> reset; every other VFIO ioctl on the
+//    container, a group, the device or iommufd -> `raw` (strace does not decode VFIO structs, so
+//    the argument bytes are empty). KVM_SET_USER_MEMORY_REGION (decoded by strace) -> memslot;
+//    KVM_RUN -> kvm-run with the result; a vCPU whose last KVM_RUN failed (not EINTR/EAGAIN) marks
+//    the VMM stopped (vmm-exit kvm-run-error).
+//  close of the device fd -> close. `+++ killed by SIG +++` of the leader -> vmm-exit on the last event.
+//  `-1 ERRNO` -> observed errno; `= ?` (the task died in the call) and calls still in flight when
+//  the log ended -> observed blocked.
+// Events are ordered by when the call returned; calls in flight at the same time share an overlap id.
+
+import { UserError } from '../errors.js';
+import type { EventBody, Observed, SignalInfo } from '../trace/types.js';
+import { REGION_CONFIG } from '../trace/types.js';
+import { FdTable, classifyPath, type DeviceSelector, type FdInfo } from './fd-table.js';
+import { KVM, isVfioRequest, requestNumber, vfioName } from './ioctl-names.js';
+import type { StraceCall, StraceItem, StraceReturn } from './strace-lines.js';
+import type { StraceLog } from './strace-log.js';
+import {
+  SyntaxProblem,
+  parseFdArg,
+  parseInteger,
+  parseStringArg,
+  parseStructFields,
+  splitComment,
+  splitTopLevel,
+  type Piece,
+} from './strace-text.js';
+
+/** One event as the strace importer produced it, before merging and numbering. */
+export interface ImportedEvent {
+  body: EventBody;
+  observed?: Observed;
+  tid: number;
+  /** Clock of the return (or the signal), on the log's scale; null if the log has no stamps. */
+  ns: bigint | null;
+  /** Lines in flight: [startLine, endLine] of the call (a signal is a point). */
+  startLine: number;
+  endLine: number;
+  source: 'strace' | 'qemu';
+  /** 1-based source line, for messages. */
+  line: number;
+}
+
+export interface StraceStats {
+  /** Calls the importer read but that concern no tracked fd (libc loading files, sockets, ...). */
+  untrackedCalls: number;
+  /** Calls on tracked fds of kinds or numbers the trace has no event for (other KVM ioctls). */
+  ignoredCalls: number;
+  /** Device fds of another assigned device (not the snapshot's). */
+  otherDeviceCalls: number;
+  signalsOutsideMappings: number;
+  /** Memslot ioctls whose struct strace did not decode. */
+  undecodedMemslots: number;
+}
+
+const OFFSET_SHIFT = 40n;
+const OFFSET_MASK = (1n << OFFSET_SHIFT) - 1n;
+const U64 = 1n << 64n;
+
+const SIGNO: Record<string, string> = { '7': 'SIGBUS', '11': 'SIGSEGV' };
+const SI_CODES: Record<string, Record<number, string>> = {
+  SIGBUS: { 1: 'BUS_ADRALN', 2: 'BUS_ADRERR', 3: 'BUS_OBJERR', 4: 'BUS_MCEERR_AR', 5: 'BUS_MCEERR_AO' },
+  SIGSEGV: { 1: 'SEGV_MAPERR', 2: 'SEGV_ACCERR', 3: 'SEGV_BNDERR', 4: 'SEGV_PKUERR', 5: 'SEGV_ACCADI', 6: 'SEGV_ADIDERR', 7: 'SEGV_ADIPERR', 8: 'SEGV_MTEAERR', 9: 'SEGV_MTESERR', 10: 'SEGV_CPERR' },
+};
+const GENERIC_CODES: Record<number, string> = { 0: 'SI_USER', 128: 'SI_KERNEL', [-1]: 'SI_QUEUE', [-6]: 'SI_TKILL' };
+const SIGNAL_NUMBERS: Record<string, number> = { SIGBUS: 7, SIGSEGV: 11, SIGKILL: 9, SIGABRT: 6, SIGTERM: 15, SIGINT: 2, SIGILL: 4, SIGFPE: 8, SIGTRAP: 5, SIGSYS: 31 };
+
+interface Mapping {
+  addr: bigint;
+  length: bigint;
+  region: number;
+  offset: bigint; // offset within the region of `addr`
+}
+
+const PROT_BITS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4, PROT_SEM: 8 };
+
+export class StraceConverter {
+  readonly events: ImportedEvent[] = [];
+  readonly stats: StraceStats = { untrackedCalls: 0, ignoredCalls: 0, otherDeviceCalls: 0, signalsOutsideMappings: 0, undecodedMemslots: 0 };
+  private readonly fds: FdTable;
+  private mappings: Mapping[] = [];
+  private readonly lastRunByVcpu = new Map<number, ImportedEvent>();
+
+  constructor(
+    private readonly file: string,
+    selector: DeviceSelector,
+  ) {
+    this.fds = new FdTable(selector);
+  }
+
+  convert(log: StraceLog): ImportedEvent[] {
+    for (const item of log.items) this.item(item, log.leaderPid);
+    for (const ev of this.lastRunByVcpu.values()) {
+      const errno = ev.observed?.errno;
+      if (errno !== undefined && errno !== 'EINTR' && errno !== 'EAGAIN') {
+        ev.observed = { ...ev.observed, vmmExit: { how: 'kvm-run-error', status: 0, signal: '', errno } };
+      }
+    }
+    return this.events;
+  }
+
+  private item(item: StraceItem, leader: number): void {
+    if (item.type === 'signal') return this.signal(item);
+    if (item.type === 'exit') {
+      // The VMM (thread-group leader) died of a signal: the observation belongs to what killed it,
+      // the last event before (normally the faulting access the signal line produced).
+      if (item.how === 'killed' && (item.pid === leader || leader === 0)) {
+        const last = this.events[this.events.length - 1];
+        if (last && !last.observed?.vmmExit) {
+          const signo = SIGNAL_NUMBERS[item.signal] ?? (Number(item.signal) || 0);
+          last.observed = { ...last.observed, vmmExit: { how: 'signaled', status: 128 + signo, signal: SIGNO[item.signal] ?? item.signal, errno: '' } };
+        }
+      }
+      return;
+    }
+    try {
+      this.call(item);
+    } catch (e) {
+      if (item.blocked && e instanceof SyntaxProblem) {
+        this.stats.ignoredCalls++; // strace printed only part of the arguments before the call blocked
+        return;
+      }
+      if (e instanceof SyntaxProblem) {
+        throw new UserError(`${item.name}: ${e.message}`, { file: this.file, line: item.endLine === item.startLine ? item.startLine : item.startLine, column: e.column + 1 });
+      }
+      throw e;
+    }
+  }
+
+  private push(call: StraceCall, body: EventBody, observed: Observed | undefined): ImportedEvent {
+    const ev: ImportedEvent = {
+      body,
+      tid: call.pid,
+      ns: call.endNs ?? call.startNs,
+      startLine: call.startLine,
+      endLine: call.endLine,
+      source: 'strace',
+      line: call.startLine,
+      ...(observed ? { observed } : {}),
+    };
+    this.events.push(ev);
+    return ev;
+  }
+
+  private args(call: StraceCall, min: number): Piece[] {
+    const a = splitTopLevel(call.args, call.argsColumn);
+    if (a.length < min && !call.blocked) throw new SyntaxProblem(`expected ${min} arguments, found ${a.length}`, call.argsColumn);
+    if (a.length < min) throw new SyntaxProblem('partial arguments', call.argsColumn);
+    return a;
+  }
+
+  private fdOf(p: Piece): FdInfo & { fd: number } {
+    const f = parseFdArg(p.text, p.column);
+    if (!f) throw new SyntaxProblem(`expected an fd, found "${p.text.slice(0, 40)}"`, p.column);
+    return { ...this.fds.resolve(f.fd, f.path), fd: f.fd };
+  }
+
+  private call(call: StraceCall): void {
+    switch (call.name) {
+      case 'openat':
+      case 'open':
+        return this.open(call);
+      case 'close':
+        return this.close(call);
+      case 'ioctl':
+        return this.ioctl(call);
+      case 'pread64':
+      case 'pwrite64':
+      case 'preadv':
+      case 'pwritev':
+        return this.rw(call);
+      case 'mmap':
+        return this.mmap(call);
+      case 'munmap':
+        return this.munmap(call);
+      default:
+        this.stats.untrackedCalls++;
+    }
+  }
+
+  private open(call: StraceCall): void {
+    const a = this.args(call, 2);
+    const pathPiece = call.name === 'openat' ? a[1]! : a[0]!;
+    const s = parseStringArg(pathPiece.text, pathPiece.column);
+    if (!s) throw new SyntaxProblem('expected a path string', pathPiece.column);
+    const info = classifyPath(Buffer.from(s.bytes).toString('latin1'), this.fds.selector);
+    if (call.ret.kind === 'value') {
+      // Without -y nothing else would tell a later use that this number is no longer the old file.
+      if (info.kind === 'other') this.fds.close(Number(call.ret.value));
+      else this.fds.created(Number(call.ret.value), info, call.ret.path);
+    }
+    if (info.kind === 'other') this.stats.untrackedCalls++;
+  }
+
+  private close(call: StraceCall): void {
+    const a = this.args(call, 1);
+    const f = this.fdOf(a[0]!);
+    if (f.kind === 'device' && f.ours) this.push(call, { kind: 'close' }, observedOf(call.ret));
+    else if (f.kind === 'other') this.stats.untrackedCalls++;
+    if (call.ret.kind !== 'error') this.fds.close(f.fd);
+  }
+
+  private ioctl(call: StraceCall): void {
+    const a = this.args(call, 2);
+    const f = this.fdOf(a[0]!);
+    if (f.kind === 'other') {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    if (f.kind === 'device' && !f.ours) {
+      this.stats.otherDeviceCalls++;
+      return;
+    }
+    const req = requestNumber(a[1]!.text);
+    if (req === null) {
+      this.stats.ignoredCalls++;
+      return;
+    }
+    const ret = call.ret;
+    if (isVfioRequest(req)) {
+      if (f.kind === 'group' && req === 0x3b6a) {
+        const sel = this.fds.selector;
+        const ours = sel.iommuGroup < 0 || f.group < 0 || f.group === sel.iommuGroup;
+        if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path);
+        if (ours) this.push(call, { kind: 'open' }, observedOf(ret));
+        else this.stats.otherDeviceCalls++;
+        return;
+      }
+      if (f.kind === 'device' && req === 0x3b76) {
+        this.push(call, { kind: 'open' }, observedOf(ret)); // cdev: the kernel opens the device at bind
+        return;
+      }
+      if (f.kind === 'device' && req === 0x3b6f) {
+        this.push(call, { kind: 'ioctl', op: 'reset' }, observedOf(ret));
+        return;
+      }
+      if (f.kind === 'container' || f.kind === 'group' || f.kind === 'device' || f.kind === 'iommufd') {
+        this.push(call, { kind: 'ioctl', op: 'raw', fdKind: f.kind, request: req, name: vfioName(req, f.kind), arg: new Uint8Array(0) }, observedOf(ret));
+        return;
+      }
+      this.stats.ignoredCalls++;
+      return;
+    }
+    if (f.kind === 'kvm' && req === KVM.CREATE_VM) {
+      if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'kvm-vm', vcpu: -1, group: -1, ours: false }, ret.path);
+      return;
+    }
+    if (f.kind === 'kvm-vm' && req === KVM.CREATE_VCPU) {
+      const id = a[2] ? parseInteger(a[2].text) : null;
+      if (ret.kind === 'value')
+        this.fds.created(Number(ret.value), { kind: 'kvm-vcpu', vcpu: id === null ? -1 : Number(id), group: -1, ours: false }, ret.path);
+      return;
+    }
+    if (f.kind === 'kvm-vm' && (req === KVM.SET_USER_MEMORY_REGION || req === KVM.SET_USER_MEMORY_REGION2)) {
+      const s = a[2] ? parseStructFields(a[2].text, a[2].column) : null;
+      const num = (k: string): bigint | null => {
+        const v = s?.get(k);
+        return v === undefined ? null : parseInteger(v);
+      };
+      const slot = num('slot');
+      const flags = num('flags') ?? 0n;
+      const gpa = num('guest_phys_addr');
+      const size = num('memory_size');
+      const uaddr = num('userspace_addr');
+      if (slot === null || gpa === null || size === null || uaddr === null) {
+        this.stats.undecodedMemslots++;
+        return;
+      }
+      this.push(call, { kind: 'memslot', slot: Number(slot), flags: Number(flags), gpa, size, uaddr }, observedOf(ret));
+      return;
+    }
+    if (f.kind === 'kvm-vcpu' && req === KVM.RUN) {
+      const ev = this.push(call, { kind: 'kvm-run', vcpu: Math.max(0, f.vcpu) }, observedOf(ret));
+      this.lastRunByVcpu.set(f.vcpu, ev);
+      return;
+    }
+    this.stats.ignoredCalls++;
+  }
+
+  private rw(call: StraceCall): void {
+    const vector = call.name === 'preadv' || call.name === 'pwritev';
+    const write = call.name === 'pwrite64' || call.name === 'pwritev';
+    const a = this.args(call, 4);
+    const f = this.fdOf(a[0]!);
+    if (f.kind !== 'device') {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    if (!f.ours) {
+      this.stats.otherDeviceCalls++;
+      return;
+    }
+    const offArg = a[3]!;
+    let off = parseInteger(offArg.text);
+    if (off === null) throw new SyntaxProblem(`expected a file offset, found "${offArg.text}"`, offArg.column);
+    if (off < 0n) off += U64; // strace prints the loff_t signed
+    let len: number;
+    let bytes: Uint8Array | null;
+    let cut = false;
+    if (vector) {
+      const v = readIovecs(a[1]!);
+      len = v.len;
+      bytes = v.bytes;
+      cut = v.truncated;
+    } else {
+      const count = parseInteger(a[2]!.text);
+      if (count === null) throw new SyntaxProblem(`expected a byte count, found "${a[2]!.text}"`, a[2]!.column);
+      len = Number(count);
+      const s = parseStringArg(a[1]!.text, a[1]!.column);
+      bytes = s ? s.bytes : null;
+      cut = s?.truncated ?? false;
+    }
+    const region = Number(off >> OFFSET_SHIFT);
+    const within = off & OFFSET_MASK;
+    const obs = observedOf(call.ret);
+    if (write) {
+      if (bytes === null || cut || bytes.length < len) {
+        throw new SyntaxProblem(
+          `${call.name} data is ${bytes === null ? 'not shown' : 'cut short'} (${bytes?.length ?? 0} of ${len} bytes): capture with strace -xx -s 4096`,
+          a[1]!.column,
+        );
+      }
+      const data = bytes.slice(0, len);
+      if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-write', offset: Number(within), data }, obs);
+      else this.push(call, { kind: 'region-write', region, offset: within, data }, obs);
+    } else {
+      if (obs && call.ret.kind === 'value' && bytes !== null) obs.data = bytes.slice(0, Number(call.ret.value));
+      if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-read', offset: Number(within), len }, obs);
+      else this.push(call, { kind: 'region-read', region, offset: within, len }, obs);
+    }
+  }
+
+  private mmap(call: StraceCall): void {
+    const a = this.args(call, 6);
+    const f = this.fdOf(a[4]!);
+    if (f.kind !== 'device') {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    if (!f.ours) {
+      this.stats.otherDeviceCalls++;
+      return;
+    }
+    const length = parseInteger(a[1]!.text);
+    const off = parseInteger(a[5]!.text);
+    if (length === null) throw new SyntaxProblem(`expected a length, found "${a[1]!.text}"`, a[1]!.column);
+    if (off === null) throw new SyntaxProblem(`expected an offset, found "${a[5]!.text}"`, a[5]!.column);
+    const prot = parseProt(a[2]!);
+    const region = Number(off >> OFFSET_SHIFT);
+    const offset = off & OFFSET_MASK;
+    const addr = call.ret.kind === 'value' ? call.ret.value : 0n;
+    if (call.ret.kind === 'value') this.mappings.push({ addr, length, region, offset });
+    this.push(call, { kind: 'mmap', region, offset, length, prot, addr }, observedOf(call.ret, false));
+  }
+
+  private munmap(call: StraceCall): void {
+    const a = this.args(call, 2);
+    const addr = parseInteger(a[0]!.text);
+    const length = parseInteger(a[1]!.text);
+    if (addr === null || length === null) throw new SyntaxProblem('expected an address and a length', a[0]!.column);
+    const end = addr + length;
+    const hit = this.mappings.some((m) => m.addr < end && addr < m.addr + m.length);
+    if (!hit) {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    if (call.ret.kind === 'value') {
+      // Keep what is left of each mapping outside [addr, end).
+      const left: Mapping[] = [];
+      for (const m of this.mappings) {
+        const mEnd = m.addr + m.length;
+        if (mEnd <= addr || end <= m.addr) {
+          left.push(m);
+          continue;
+        }
+        if (m.addr < addr) left.push({ ...m, length: addr - m.addr });
+        if (end < mEnd) left.push({ ...m, addr: end, length: mEnd - end, offset: m.offset + (end - m.addr) });
+      }
+      this.mappings = left;
+    }
+    this.push(call, { kind: 'munmap', addr, length }, observedOf(call.ret));
+  }
+
+  private signal(item: Extract<StraceItem, { type: 'signal' }>): void {
+    const fields = parseStructFields(item.info) ?? new Map<string, string>();
+    const sigName = SIGNO[item.signal] ?? item.signal;
+    const signo = fields.get('si_signo');
+    const name = signo ? (SIGNO[splitComment(signo).value] ?? splitComment(signo).value) : sigName;
+    if (name !== 'SIGBUS' && name !== 'SIGSEGV') return;
+    const addrText = fields.get('si_addr');
+    const addr = addrText === undefined ? null : parseInteger(addrText);
+    const m = addr === null ? undefined : this.mappings.find((mp) => addr >= mp.addr && addr < mp.addr + mp.length);
+    if (!m || addr === null) {
+      this.stats.signalsOutsideMappings++;
+      return;
+    }
+    const signal: SignalInfo = { signal: name, code: siCode(name, fields.get('si_code') ?? ''), addr };
+    const ev: ImportedEvent = {
+      body: { kind: 'mem-read', bar: m.region, offset: m.offset + (addr - m.addr), len: 1 },
+      observed: { signal },
+      tid: item.pid,
+      ns: item.ns,
+      startLine: item.line,
+      endLine: item.line,
+      source: 'strace',
+      line: item.line,
+    };
+    this.events.push(ev);
+  }
+}
+
+function siCode(signal: string, text: string): string {
+  const { value, comment } = splitComment(text);
+  if (/^[A-Z_]+$/.test(value)) return value;
+  if (/^[A-Z_]+$/.test(comment)) return comment;
+  const n = parseInteger(value);
+  if (n === null) return value;
+  return SI_CODES[signal]?.[Number(n)] ?? GENERIC_CODES[Number(n)] ?? value;
+}
+
+function parseProt(p: Piece): number {
+  const { value } = splitComment(p.text);
+  const n = parseInteger(value);
+  if (n !== null) return Number(n);
+  let prot = 0;
+  for (const flag of value.split('|')) {
+    const bit = PROT_BITS[flag.trim()];
+    if (bit === undefined) throw new SyntaxProblem(`unknown mmap protection "${flag}"`, p.column);
+    prot |= bit;
+  }
+  return prot;
+}
+
+/** `[{iov_base="..", iov_len=4}, ...]` -> total length and the bytes shown. */
+function readIovecs(p: Piece): { len: number; bytes: Uint8Array | null; truncated: boolean } {
+  const t = p.text.trim();
+  if (!t.startsWith('[') || !t.endsWith(']')) {
+    // Failed calls print the iovec address instead of the array.
+    if (parseInteger(t) !== null) return { len: 0, bytes: null, truncated: false };
+    throw new SyntaxProblem('expected an iovec array', p.column);
+  }
+  let len = 0;
+  const chunks: Uint8Array[] = [];
+  let shown = true;
+  let truncated = false;
+  for (const el of splitTopLevel(t.slice(1, -1), p.column + 1)) {
+    if (el.text === '...') {
+      truncated = true;
+      continue;
+    }
+    const f = parseStructFields(el.text, el.column);
+    const l = f?.get('iov_len');
+    const n = l === undefined ? null : parseInteger(l);
+    if (n === null) throw new SyntaxProblem('expected iov_len in an iovec', el.column);
+    len += Number(n);
+    const base = f!.get('iov_base');
+    const s = base === undefined ? null : parseStringArg(base, el.column);
+    if (s) {
+      chunks.push(s.bytes);
+      truncated ||= s.truncated;
+    } else shown = false;
+  }
+  return { len, bytes: shown ? Buffer.concat(chunks) : null, truncated };
+}
+
+/** The observed outcome a syscall return carries. */
+export function observedOf(ret: StraceReturn, withRet = true): Observed {
+  switch (ret.kind) {
+    case 'value':
+      return withRet ? { ret: ret.value } : {};
+    case 'error':
+      return { errno: ret.errno };
+    case 'unknown':
+      return { blocked: true };
+  }
+}

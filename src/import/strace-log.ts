@@ -1,0 +1,206 @@
+// A whole strace log -> whole calls, signals and exits in log order, with clocks resolved.
+// Pairs `<unfinished ...>` with its `<... NAME resumed>` by pid (strace -f interleaves threads).
+
+import { UserError } from '../errors.js';
+import { SyntaxProblem } from './strace-text.js';
+import { findCallClose, parseLine, parseReturn, type Clock, type StraceItem } from './strace-lines.js';
+
+export interface ClockAnchor {
+  /** Unix time (ns) at which the capture started: anchors -t/-tt time-of-day stamps to a date. */
+  startEpochNs: bigint;
+  /** Local time offset of the traced machine east of UTC, seconds (`date +%z`). */
+  utcOffsetSec: number;
+}
+
+export interface StraceLog {
+  items: StraceItem[];
+  /** Stamps are Unix time (ns) when -ttt was used, or -t/-tt with an anchor. */
+  absolute: boolean;
+  clock: Clock['kind'];
+  lines: number;
+  /** Lines that are not calls, signals or exits (strace's own notes, a cut last line). */
+  otherLines: number;
+  /** `<... resumed>` halves with no entry (the trace attached mid-call). */
+  orphanResumes: number;
+  /** Calls still unfinished when the log ended. */
+  unfinishedAtEnd: number;
+  /** The first pid seen: the traced command or the --pid target (the VMM's thread-group leader). */
+  leaderPid: number;
+}
+
+const DAY_NS = 86_400_000_000_000n;
+
+/** Turns per-line stamps into one monotonic scale (absolute when possible). */
+class ClockResolver {
+  kind: Clock['kind'] = 'none';
+  private last: bigint | null = null;
+  private dayBase: bigint | null = null;
+  constructor(private readonly anchor: ClockAnchor | null) {}
+
+  get absolute(): boolean {
+    return this.kind === 'epoch' || (this.kind === 'tod' && this.anchor !== null);
+  }
+
+  resolve(c: Clock): bigint | null {
+    if (c.kind === 'none') return this.last;
+    if (this.kind === 'none') this.kind = c.kind;
+    let ns: bigint;
+    if (c.kind === 'epoch') ns = c.ns;
+    else if (c.kind === 'relative') ns = (this.last ?? 0n) + c.ns;
+    else {
+      if (this.dayBase === null) {
+        // Midnight (local) of the capture's start day, as Unix time; without an anchor, day 0.
+        if (this.anchor) {
+          const off = BigInt(this.anchor.utcOffsetSec) * 1_000_000_000n;
+          const local = this.anchor.startEpochNs + off;
+          this.dayBase = local - (((local % DAY_NS) + DAY_NS) % DAY_NS) - off;
+          // A capture started just before midnight whose first line is after it.
+          if (this.dayBase + c.ns < this.anchor.startEpochNs - DAY_NS / 2n) this.dayBase += DAY_NS;
+        } else this.dayBase = 0n;
+      }
+      ns = this.dayBase + c.ns;
+      if (this.last !== null && ns + DAY_NS / 2n < this.last) {
+        this.dayBase += DAY_NS; // the time of day wrapped past midnight
+        ns += DAY_NS;
+      }
+    }
+    this.last = ns;
+    return ns;
+  }
+}
+
+interface Pending {
+  name: string;
+  args: string;
+  argsColumn: number;
+  line: number;
+  ns: bigint | null;
+}
+
+export function readStraceLog(text: string, file: string, anchor: ClockAnchor | null = null): StraceLog {
+  const lines = text.split('\n');
+  // A final newline leaves one empty element; a log cut mid-line leaves a partial one.
+  const endsClean = text.endsWith('\n') || text === '';
+  const clock = new ClockResolver(anchor);
+  const pending = new Map<number, Pending>();
+  const out: StraceLog = {
+    items: [],
+    absolute: false,
+    clock: 'none',
+    lines: 0,
+    otherLines: 0,
+    orphanResumes: 0,
+    unfinishedAtEnd: 0,
+    leaderPid: 0,
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.replace(/\r$/, '');
+    if (raw.trim() === '') continue;
+    const lineNo = i + 1;
+    const lastPartial = i === lines.length - 1 && !endsClean;
+    out.lines++;
+    let parsed;
+    try {
+      parsed = parseLine(raw);
+    } catch (e) {
+      if (lastPartial) {
+        out.otherLines++; // the log was cut while strace wrote this line
+        continue;
+      }
+      throw located(e, file, lineNo);
+    }
+    const { pid, record } = parsed;
+    if (out.leaderPid === 0 && pid !== 0) out.leaderPid = pid;
+    const ns = clock.resolve(parsed.clock);
+    try {
+      switch (record.type) {
+        case 'call':
+          out.items.push({
+            type: 'call',
+            name: record.name,
+            args: record.args,
+            argsColumn: record.argsColumn,
+            ret: record.ret,
+            pid,
+            startLine: lineNo,
+            endLine: lineNo,
+            startNs: ns,
+            endNs: ns,
+          });
+          break;
+        case 'unfinished':
+          pending.set(pid, { name: record.name, args: record.args, argsColumn: record.argsColumn, line: lineNo, ns });
+          break;
+        case 'resumed': {
+          const p = pending.get(pid);
+          if (!p || p.name !== record.name) {
+            out.orphanResumes++;
+            break;
+          }
+          pending.delete(pid);
+          // `<... ioctl resumed> <unfinished ...>) = ?`: the task died inside the call.
+          const rest = record.rest.replace(/^\s*<unfinished \.\.\.>/, '');
+          const joined = p.args + rest;
+          const close = findCallClose(joined, 0, 1);
+          if (close < 0) throw new SyntaxProblem(`unterminated argument list of ${p.name}`, record.restColumn + rest.length);
+          const retColumn = record.restColumn + Math.max(0, close - p.args.length + 1);
+          out.items.push({
+            type: 'call',
+            name: p.name,
+            args: joined.slice(0, close),
+            argsColumn: p.argsColumn,
+            ret: parseReturn(joined.slice(close + 1), retColumn),
+            pid,
+            startLine: p.line,
+            endLine: lineNo,
+            startNs: p.ns,
+            endNs: ns,
+          });
+          break;
+        }
+        case 'signal':
+          out.items.push({ type: 'signal', pid, line: lineNo, ns, signal: record.signal, info: record.info });
+          break;
+        case 'exit':
+          out.items.push({ type: 'exit', pid, line: lineNo, ns, how: record.how, status: record.status, signal: record.signal, core: record.core });
+          break;
+        case 'other':
+          out.otherLines++;
+          break;
+      }
+    } catch (e) {
+      if (lastPartial) {
+        out.otherLines++;
+        continue;
+      }
+      throw located(e, file, lineNo);
+    }
+  }
+  out.unfinishedAtEnd = pending.size;
+  // Calls that never returned (a thread blocked in KVM_RUN or on a fault when the capture ended):
+  // kept, marked blocked, with whatever arguments strace printed before the call blocked.
+  const lastLine = lines.length;
+  for (const [pid, p] of pending) {
+    out.items.push({
+      type: 'call',
+      name: p.name,
+      args: p.args,
+      argsColumn: p.argsColumn,
+      ret: { kind: 'unknown', errno: '' },
+      pid,
+      startLine: p.line,
+      endLine: lastLine,
+      startNs: p.ns,
+      endNs: null,
+      blocked: true,
+    });
+  }
+  out.absolute = clock.absolute;
+  out.clock = clock.kind;
+  return out;
+}
+
+export function located(e: unknown, file: string, line: number, columnBase = 0): unknown {
+  if (e instanceof SyntaxProblem) return new UserError(e.message, { file, line, column: columnBase + e.column + 1 });
+  return e;
+}

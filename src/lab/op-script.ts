@@ -1,0 +1,111 @@
+// Converts a trace's host-side events into the lab runner's op script (lab/runner/runner.c): one
+// line per executable event, "IDX OP ARGS...", where IDX is the event's index in the trace so the
+// runner's results map straight back onto events. Guest events and host events the runner cannot
+// perform (KVM, type1 DMA mapping, DMABUF importer ops other than close) are listed as skipped;
+// they keep whatever observation they had.
+import type { Trace, TraceEvent } from '../trace/types.js';
+
+export interface OpScript {
+  /** The script text the runner reads. */
+  text: string;
+  /** Event indices that became op lines, in order. */
+  ops: number[];
+  /** Events the runner does not execute, with the reason. */
+  skipped: { index: number; reason: string }[];
+}
+
+const hex = (v: bigint | number): string => '0x' + v.toString(16);
+
+function bytesHex(b: Uint8Array): string {
+  return b.length === 0 ? '-' : Buffer.from(b).toString('hex');
+}
+
+/** The op line for one event, or a reason it cannot run. */
+export function opLine(e: TraceEvent): { line: string } | { skip: string } {
+  switch (e.kind) {
+    case 'open':
+      return { line: 'open' };
+    case 'close':
+      return { line: 'close' };
+    case 'cfg-read':
+      return { line: `cfg-read ${hex(e.offset)} ${e.len}` };
+    case 'cfg-write':
+      return { line: `cfg-write ${hex(e.offset)} ${bytesHex(e.data)}` };
+    case 'region-read':
+      return { line: `region-read ${e.region} ${hex(e.offset)} ${e.len}` };
+    case 'region-write':
+      return { line: `region-write ${e.region} ${hex(e.offset)} ${bytesHex(e.data)}` };
+    case 'mmap':
+      return { line: `mmap ${e.region} ${hex(e.offset)} ${hex(e.length)} ${hex(e.prot)} ${hex(e.addr)}` };
+    case 'munmap':
+      return { line: `munmap ${hex(e.addr)} ${hex(e.length)}` };
+    case 'mem-read':
+      return { line: `mem-read ${e.bar} ${hex(e.offset)} ${e.len}` };
+    case 'mem-write':
+      return { line: `mem-write ${e.bar} ${hex(e.offset)} ${e.len} ${hex(e.value)}` };
+    case 'dmabuf':
+      // The runner has no in-guest importer (no iommufd, no P2P peer): only the exporter-side
+      // fd close is a real operation. DMABUF numbers count exports in trace order from 0.
+      return e.op === 'close' ? { line: `dmabuf-close ${e.dmabuf}` } : { skip: `dmabuf importer op ${e.op} needs an importer` };
+    case 'ioctl':
+      switch (e.op) {
+        case 'get-info':
+          return { line: `get-info ${e.argsz}` };
+        case 'get-region-info':
+          return { line: `get-region-info ${e.index} ${e.argsz}` };
+        case 'get-irq-info':
+          return { line: `get-irq-info ${e.index} ${e.argsz}` };
+        case 'set-irqs':
+          return { line: `set-irqs ${hex(e.flags)} ${e.index} ${e.start} ${e.count} ${e.argsz}` };
+        case 'reset':
+          return { line: 'reset' };
+        case 'get-hot-reset-info':
+          return { line: `get-hot-reset-info ${e.argsz}` };
+        case 'hot-reset':
+          return { line: `hot-reset ${hex(e.flags)} ${e.groupFds.length}${e.groupFds.map((f) => ' ' + f).join('')}` };
+        case 'ioeventfd':
+          return { line: `ioeventfd ${hex(e.flags)} ${hex(e.offset)} ${hex(e.data)} ${e.fd}` };
+        case 'feature':
+          // The feature id field is authoritative for the low 16 bits of the flags word.
+          return { line: `feature ${hex(((e.flags & 0xffff0000) | (e.feature & 0xffff)) >>> 0)} ${bytesHex(e.payload)}` };
+        case 'low-power':
+          return { line: `low-power ${hex(e.flags)} ${e.wakeupFd}` };
+        case 'dma-buf':
+          return {
+            line:
+              `dma-buf ${hex(e.flags)} ${e.regionIndex} ${hex(e.openFlags)} ${hex(e.dmaBufFlags)} ${e.ranges.length}` +
+              e.ranges.map((r) => ` ${hex(r.offset)}:${hex(r.length)}`).join(''),
+          };
+        case 'raw':
+          return { skip: `raw ioctl ${e.name || hex(e.request)} is not executed by the runner` };
+      }
+      return { skip: 'unknown ioctl' };
+    case 'map-dma':
+    case 'unmap-dma':
+      return { skip: `${e.kind}: the runner does not drive type1 DMA mappings` };
+    case 'memslot':
+    case 'kvm-run':
+      return { skip: `${e.kind}: no KVM in the lab (TCG guest)` };
+    case 'guest-cfg-read':
+    case 'guest-cfg-write':
+    case 'guest-mmio-read':
+    case 'guest-mmio-write':
+      return { skip: 'guest event (the runner plays the host side only)' };
+  }
+}
+
+export function toOpScript(trace: Trace): OpScript {
+  const lines: string[] = [];
+  const ops: number[] = [];
+  const skipped: { index: number; reason: string }[] = [];
+  trace.events.forEach((e, i) => {
+    const r = opLine(e);
+    if ('line' in r) {
+      lines.push(`${i} ${r.line}`);
+      ops.push(i);
+    } else {
+      skipped.push({ index: i, reason: r.skip });
+    }
+  });
+  return { text: lines.join('\n') + '\n', ops, skipped };
+}

@@ -1,0 +1,76 @@
+// Turns the guest's sysfs snapshot of the device (lab/guest/init.sh: config, resource,
+// reset_method, iommu_group, uname -r) into the trace header's DeviceSnapshot, so the model
+// replays against the config space and BAR layout the real kernel had.
+import type { BarInfo, DeviceSnapshot } from '../trace/types.js';
+import type { LabConsole } from './serial.js';
+
+// include/linux/ioport.h resource flags, as sysfs `resource` prints them.
+const IORESOURCE_IO = 0x100n;
+const IORESOURCE_MEM = 0x200n;
+const IORESOURCE_PREFETCH = 0x2000n;
+const IORESOURCE_MEM_64 = 0x100000n;
+
+export interface LabSnapshot {
+  device: DeviceSnapshot;
+  kernelRelease: string;
+  /** sysfs power_state before binding (informational). */
+  powerState: string;
+}
+
+function resourceLine(line: string): { start: bigint; end: bigint; flags: bigint } {
+  const [s, e, f] = line.trim().split(/\s+/).map((x) => BigInt(x));
+  return { start: s ?? 0n, end: e ?? 0n, flags: f ?? 0n };
+}
+
+function configBytes(rows: string[]): Uint8Array {
+  return Uint8Array.from(rows.flatMap((row) => row.trim().split(/\s+/).filter(Boolean).map((b) => parseInt(b, 16))));
+}
+
+/**
+ * The snapshot for one scenario: the boot-time sysfs facts, with the config space read right
+ * before that scenario ran when the console has it (vfio-pci's close leaves COMMAND and other
+ * hardware state different from what firmware left at boot).
+ */
+export function snapshotFromConsole(c: LabConsole, scenario?: string): LabSnapshot {
+  const f = c.snapshot.fields;
+  const ids = /^0x([0-9a-f]+) device 0x([0-9a-f]+)$/i.exec(f.get('vendor') ?? '');
+  if (!ids) throw new Error('lab console: no device snapshot (vendor/device line missing)');
+  const perScenario = scenario !== undefined ? c.scenarioConfig.get(scenario) : undefined;
+  const config = configBytes(perScenario && perScenario.length > 0 ? perScenario : c.snapshot.config);
+  const res = c.snapshot.resource.map(resourceLine);
+  const bars: BarInfo[] = [];
+  for (let i = 0; i < 6 && i < res.length; i++) {
+    const r = res[i];
+    if (r.start === 0n && r.end === 0n) continue;
+    const io = (r.flags & IORESOURCE_IO) !== 0n;
+    if (!io && (r.flags & IORESOURCE_MEM) === 0n) continue;
+    bars.push({
+      index: i,
+      size: r.end - r.start + 1n,
+      kind: io ? 'io' : 'mem',
+      is64: (r.flags & IORESOURCE_MEM_64) !== 0n,
+      prefetchable: (r.flags & IORESOURCE_PREFETCH) !== 0n,
+    });
+  }
+  const rom = res[6];
+  const romSize = rom && (rom.start !== 0n || rom.end !== 0n) ? rom.end - rom.start + 1n : 0n;
+  const group = Number(f.get('iommu_group') ?? '-1');
+  const page = Number(f.get('pagesize') ?? '4096');
+  return {
+    kernelRelease: f.get('uname') ?? '',
+    powerState: f.get('power_state') ?? '',
+    device: {
+      bdf: f.get('bdf') ?? '',
+      vendorId: parseInt(ids[1], 16),
+      deviceId: parseInt(ids[2], 16),
+      config,
+      bars,
+      romSize,
+      quirks: { nonMappableBars: false, noCommandMemory: false, isVirtfn: false, resourceBusyBars: [], iomapFailBars: [] },
+      resetMethods: (f.get('reset_method') ?? '').split(/\s+/).filter(Boolean),
+      pageSize: Number.isFinite(page) && page > 0 ? page : 4096,
+      vga: false,
+      iommuGroup: Number.isFinite(group) ? group : -1,
+    },
+  };
+}

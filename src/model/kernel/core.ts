@@ -1,0 +1,433 @@
+// vfio_pci_core.c: open/enable and close/disable, the device ioctls (GET_INFO, GET_REGION_INFO,
+// RESET, hot reset, features incl. low power), mmap and the fault handler, and type1 MAP_DMA of a
+// BAR mapping (vfio_iommu_type1.c follow_fault_pfn). Evidence per rule in the comments.
+
+import type { EventMeta, IoctlOp } from '../../trace/types.js';
+import { step, type Effect, type Step } from '../outcome.js';
+import { leBytes } from '../pci/config-image.js';
+import * as R from '../pci/regs.js';
+import { hazardReason, memoryEnabled, takeWriter, zapBars, type Kctx } from './context.js';
+import { initVconfig } from './config.js';
+import { cleanupOnClose, exportDmabuf, revokeAll, unrevokeIfEnabled } from './dmabuf.js';
+import { getIrqInfo, setIrqs } from './intrs.js';
+import { barMmapSupported } from './mmap-support.js';
+import { dropPmSave, setHwPower, vfioSetPowerState } from './power.js';
+import { enableBarmaps, ioeventfd, releaseBarmaps, setupBarmap } from './rdwr.js';
+import { functionReset, resetMethod } from './reset.js';
+import type { Mapping } from './state.js';
+
+const NUM_REGIONS = 9;
+
+// ----- open / close ----------------------------------------------------------------------------
+
+export function openDevice(k: Kctx, openCount: { n: number }): Step {
+  if (openCount.n > 0) {
+    openCount.n++;
+    return step({ kind: 'ok', ret: 0n }, 'core.open.already-enabled');
+  }
+  const eff: Effect[] = [];
+  // vfio_pci_core_enable [S 6.x]: D0, clear bus master, pci_enable_device (decode for present resources).
+  if (k.hw.power !== 'D0') eff.push(...vfioSetPowerState(k, 'D0'), ...setHwPower(k, 'D0'));
+  let cmd = k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_MASTER;
+  for (const b of k.g.bars) {
+    if (b.kind === 'io' && b.size > 0n) cmd |= R.PCI_COMMAND_IO;
+    if (b.kind === 'mem' && b.size > 0n) cmd |= R.PCI_COMMAND_MEMORY;
+  }
+  k.hw.config.setU16(R.PCI_COMMAND, cmd);
+  const method = resetMethod(k);
+  k.st.resetWorks = method !== undefined;
+  if (method !== undefined) {
+    eff.push(...functionReset(k, method));
+    k.st.needsReset = false;
+  }
+  // pci_2_3 INTx masking: the HW INTX_DISABLE bit is cleared at enable [S].
+  k.hw.config.setU16(R.PCI_COMMAND, k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_INTX_DISABLE);
+  initVconfig(k);
+  if (k.v.barmapAt !== 'lazy') {
+    const err = enableBarmaps(k);
+    if (err !== undefined) {
+      releaseBarmaps(k);
+      return step({ kind: 'errno', errno: err }, 'core.open.barmap-error-fails-open', eff);
+    }
+  }
+  k.st.barMmapSupported = k.g.bars.map((_, i) => barMmapSupported(k, i));
+  k.st.open = true;
+  openCount.n = 1;
+  return step({ kind: 'ok', ret: 0n }, 'core.open.enable', eff);
+}
+
+/** vfio_pci_core_disable + dmabuf cleanup [S]. */
+export function disableDevice(k: Kctx): Effect[] {
+  const eff: Effect[] = [];
+  if (k.st.pmRuntimeEngaged) {
+    k.st.pmRuntimeEngaged = false;
+    k.st.pmWakeupEventfd = false;
+    eff.push({ kind: 'low-power', what: 'exit' });
+  }
+  k.st.runtimeSuspended = false;
+  if (k.hw.power !== 'D0') eff.push(...vfioSetPowerState(k, 'D0'), ...setHwPower(k, 'D0'));
+  k.st.irqType = 'none';
+  k.st.irqVectors = 0;
+  k.st.ioeventfds = [];
+  releaseBarmaps(k);
+  k.st.needsReset = true;
+  // COMMAND = INTX_DISABLE: decode off in HW [S].
+  k.hw.config.setU16(R.PCI_COMMAND, R.PCI_COMMAND_INTX_DISABLE);
+  const method = resetMethod(k);
+  if (k.st.resetWorks && method !== undefined) {
+    eff.push(...functionReset(k, method));
+    k.st.needsReset = false;
+  }
+  eff.push(...cleanupOnClose(k));
+  dropPmSave(k);
+  k.st.open = false;
+  // The unused device goes to D3hot unless disable_idle_d3: vfio_pci_set_power_state before 5.19,
+  // runtime suspend after; both keep the NoSoftRst- state for the next open [S].
+  eff.push(...vfioSetPowerState(k, 'D3hot'));
+  eff.push({ kind: 'release', what: 'device' });
+  return eff;
+}
+
+// ----- mmap / fault ----------------------------------------------------------------------------
+
+export function mmapRegion(k: Kctx, region: number, offset: bigint, length: bigint, prot: number, addr: bigint): Step {
+  if (region >= NUM_REGIONS) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.invalid-index');
+  if (region >= 6) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.not-a-bar');
+  if (!k.st.barMmapSupported[region])
+    return step({ kind: 'errno', errno: 'EINVAL' }, k.dev.quirks.nonMappableBars ? 'mmap.non-mappable-bars' : 'mmap.bar-not-mappable');
+  if (offset % k.g.pageSize !== 0n || length === 0n) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.unaligned-offset');
+  const b = k.g.bars[region];
+  const pageAlignedLen = b === undefined ? 0n : ((b.size + k.g.pageSize - 1n) / k.g.pageSize) * k.g.pageSize;
+  const len = ((length + k.g.pageSize - 1n) / k.g.pageSize) * k.g.pageSize;
+  if (offset + len > pageAlignedLen) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.past-bar-end');
+  const bm = setupBarmap(k, region);
+  if (!bm.ok) return step({ kind: 'errno', errno: bm.errno }, bm.rule.replace(/^rdwr\./, 'mmap.'));
+  const m: Mapping = { addr, length: len, bar: region, barOffset: offset, prot, populated: new Set<number>() };
+  const eff: Effect[] = [];
+  let rule = 'mmap.ok-lazy';
+  if (k.v.faultPopulate === 'at-mmap') {
+    // Pre-5.8: remap_pfn_range of the whole range in mmap(); never zapped [S].
+    for (let i = 0; BigInt(i) * k.g.pageSize < len; i++) m.populated.add(i);
+    eff.push({ kind: 'populate', bar: region });
+    rule = 'mmap.remap-at-mmap';
+  }
+  k.st.mappings.push(m);
+  return step({ kind: 'ok', ...(addr !== 0n ? { ret: addr } : {}) }, rule, eff);
+}
+
+export function munmap(k: Kctx, addr: bigint, length: bigint): Step {
+  const end = addr + length;
+  const hit = k.st.mappings.filter((m) => m.addr < end && addr < m.addr + m.length);
+  if (hit.length === 0) return step({ kind: 'ok', ret: 0n }, 'mmap.munmap-nothing');
+  for (const m of hit) {
+    if (m.addr < addr || m.addr + m.length > end)
+      return step({ kind: 'unsupported', reason: 'partial munmap of a BAR mapping is not modeled' }, 'mmap.munmap-partial');
+  }
+  k.st.mappings = k.st.mappings.filter((m) => !hit.includes(m));
+  return step({ kind: 'ok', ret: 0n }, 'mmap.munmap');
+}
+
+function findMapping(k: Kctx, bar: number, offset: bigint): Mapping | undefined {
+  return k.st.mappings.find((m) => m.bar === bar && offset >= m.barOffset && offset < m.barOffset + m.length);
+}
+
+/** Why the fault handler would return VM_FAULT_SIGBUS, or undefined. */
+function faultRefusal(k: Kctx): string | undefined {
+  if (!k.v.blockDisabledMmio) return undefined;
+  if (k.v.lowPowerFeatures && k.st.pmRuntimeEngaged) return 'fault.low-power-sigbus';
+  if (!memoryEnabled(k)) return 'fault.memory-disabled-sigbus';
+  return undefined;
+}
+
+/** A memory_lock writer with the same race mark is in flight: the fault contends with it. */
+function contended(k: Kctx): boolean {
+  return k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid;
+}
+
+function populate(k: Kctx, m: Mapping, page: number): Effect[] {
+  if (k.v.faultPopulate === 'whole-vma') {
+    // 5.8-6.9: io_remap_pfn_range of the entire VMA on its first fault [S @0886196c].
+    for (let i = 0; BigInt(i) * k.g.pageSize < m.length; i++) m.populated.add(i);
+  } else m.populated.add(page);
+  return [{ kind: 'populate', bar: m.bar }];
+}
+
+export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean): Step {
+  const m = findMapping(k, bar, offset);
+  if (m === undefined) return step({ kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' }, 'fault.no-mapping');
+  if (write && !(m.prot & 0x2)) return step({ kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' }, 'fault.write-to-readonly-mapping');
+  const page = Number((offset - m.barOffset) / k.g.pageSize);
+  const what = `bar${bar}+0x${offset.toString(16)}`;
+  if (m.populated.has(page)) {
+    // PTE present: the CPU reaches the device without entering the kernel.
+    const hz = hazardReason(k);
+    const eff: Effect[] = [{ kind: 'device-access', what }];
+    if (hz !== undefined)
+      return step({ kind: 'hazard', reason: hz }, k.v.faultPopulate === 'at-mmap' ? 'mem.premapped-reaches-disabled-device' : 'mem.pte-present-reaches-disabled-device', eff);
+    return step({ kind: 'ok' }, 'mem.pte-present', eff);
+  }
+  if (contended(k)) {
+    if (k.v.faultContention === 'sigbus')
+      return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, 'fault.contended-writer-sigbus');
+    return step({ kind: 'blocked' }, 'fault.contended-writer-waits');
+  }
+  const refusal = faultRefusal(k);
+  if (refusal !== undefined) return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, refusal);
+  const eff = populate(k, m, page);
+  eff.push({ kind: 'device-access', what });
+  const hz = hazardReason(k);
+  if (hz !== undefined) return step({ kind: 'hazard', reason: hz }, 'fault.populated-device-not-decoding', eff);
+  return step({ kind: 'ok' }, 'fault.populate', eff);
+}
+
+/** type1 MAP_DMA of a vaddr inside a BAR mapping: follow_fault_pfn -> fixup_user_fault [S patches]. */
+export function mapDma(k: Kctx, vaddr: bigint, size: bigint, flags: number): Step {
+  const m = k.st.mappings.find((x) => vaddr >= x.addr && vaddr < x.addr + x.length);
+  if (m === undefined) return step({ kind: 'unsupported', reason: 'MAP_DMA vaddr is not inside a modeled BAR mapping' }, 'type1.map-dma.not-a-bar-mapping');
+  if (flags & 0x2 && !(m.prot & 0x2)) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.write-readonly-efault');
+  const first = Number((vaddr - m.addr) / k.g.pageSize);
+  const last = Number((vaddr + (size > 0n ? size - 1n : 0n) - m.addr) / k.g.pageSize);
+  const eff: Effect[] = [];
+  for (let p = first; p <= last; p++) {
+    if (m.populated.has(p)) continue;
+    if (contended(k)) {
+      if (k.v.faultContention === 'sigbus') return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.contended-fault-efault', eff);
+      return step({ kind: 'blocked' }, 'type1.map-dma.contended-fault-waits', eff);
+    }
+    if (faultRefusal(k) !== undefined) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.fault-sigbus-efault', eff);
+    if (eff.length === 0) eff.push(...populate(k, m, p));
+    else populate(k, m, p);
+  }
+  return step({ kind: 'ok', ret: 0n }, 'type1.map-dma.ok', eff);
+}
+
+// ----- ioctls ----------------------------------------------------------------------------------
+
+const FEATURE_MASK = 0xffff;
+const FEATURE_GET = 0x10000;
+const FEATURE_SET = 0x20000;
+const FEATURE_PROBE = 0x40000;
+
+function regionInfo(k: Kctx, index: number, argsz: number): Step {
+  if (argsz < 32) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.region-info.argsz-einval');
+  if (index < 0 || index >= NUM_REGIONS) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.region-info.index-einval');
+  const READ = 0x1, WRITE = 0x2, MMAP = 0x4, CAPS = 0x8;
+  let flags = 0;
+  let size = 0n;
+  let capOffset = 0;
+  let outArgsz = argsz;
+  let rule = 'core.region-info.ok';
+  const eff: Effect[] = [];
+  if (index < 6) {
+    const b = k.g.bars[index];
+    size = b?.size ?? 0n;
+    if (size > 0n) {
+      flags = READ | WRITE;
+      if (k.st.barMmapSupported[index]) flags |= MMAP;
+      if (flags & MMAP && index === k.g.msixBar) {
+        // MSIX_MAPPABLE capability (4.16+) [S]
+        flags |= CAPS;
+        rule = 'core.region-info.msix-mappable';
+        if (argsz >= 32 + 8) capOffset = 32;
+        else outArgsz = 32 + 8;
+      }
+    } else rule = 'core.region-info.bar-unimplemented';
+  } else if (index === 6) {
+    if (k.g.romSize > 0n && k.g.romStart !== 0n) {
+      // vfio_pci_memory_lock_and_enable around pci_map_rom: a memory_lock writer, HW MSE forced on [S].
+      takeWriter(k);
+      flags = READ;
+      size = k.g.romSize;
+      rule = 'core.region-info.rom';
+    } else rule = 'core.region-info.rom-absent';
+  } else if (index === 7) {
+    flags = READ | WRITE;
+    size = BigInt(k.g.cfgSize);
+    rule = 'core.region-info.config';
+  } else {
+    if (!k.dev.vga) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.region-info.vga-absent-einval');
+    flags = READ | WRITE;
+    size = 0xc0000n;
+    rule = 'core.region-info.vga';
+  }
+  const data = new Uint8Array(capOffset ? 40 : 32);
+  data.set(leBytes(BigInt(outArgsz), 4), 0);
+  data.set(leBytes(BigInt(flags), 4), 4);
+  data.set(leBytes(BigInt(index), 4), 8);
+  data.set(leBytes(BigInt(capOffset), 4), 12);
+  data.set(leBytes(size, 8), 16);
+  data.set(leBytes(BigInt(index) << 40n, 8), 24);
+  if (capOffset) data.set(leBytes(3n | (1n << 16n), 8), 32); // {id 3, version 1, next 0}
+  return step({ kind: 'ok', ret: 0n, data }, rule, eff);
+}
+
+function getInfo(k: Kctx, argsz: number): Step {
+  if (argsz < 16) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.get-info.argsz-einval');
+  const flags = 0x2 | (k.st.resetWorks ? 0x1 : 0);
+  const data = new Uint8Array(16);
+  data.set(leBytes(BigInt(argsz), 4), 0);
+  data.set(leBytes(BigInt(flags), 4), 4);
+  data.set(leBytes(9n, 4), 8);
+  data.set(leBytes(5n, 4), 12);
+  return step({ kind: 'ok', ret: 0n, data }, 'core.get-info.ok');
+}
+
+/** VFIO_DEVICE_RESET [S 6.15; P 6.19 revoke; P bar-zap-cleanup v3 order]. */
+function deviceReset(k: Kctx): Step {
+  if (!k.st.resetWorks) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.reset.not-supported-einval');
+  const method = resetMethod(k) ?? 'unknown';
+  const eff: Effect[] = [];
+  if (!k.v.blockDisabledMmio) {
+    eff.push(...functionReset(k, method));
+    return step({ kind: 'ok', ret: 0n }, 'core.reset.no-zap', eff);
+  }
+  const toD0 = (): void => {
+    if (k.v.resetEntersD0ViaVfio && k.hw.power !== 'D0') eff.push(...vfioSetPowerState(k, 'D0'));
+  };
+  let rule = 'core.reset.zap-then-d0';
+  if (k.v.resetZapAfterD0) {
+    takeWriter(k);
+    toD0();
+    eff.push(...zapBars(k), ...revokeAll(k));
+    rule = 'core.reset.d0-then-zap';
+  } else {
+    eff.push(...zapBars(k));
+    takeWriter(k);
+    toD0();
+    eff.push(...revokeAll(k));
+  }
+  eff.push(...functionReset(k, method));
+  eff.push(...unrevokeIfEnabled(k));
+  return step({ kind: 'ok', ret: 0n }, rule, eff);
+}
+
+function hotResetInfo(k: Kctx, argsz: number): Step {
+  if (argsz < 12) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset-info.argsz-einval');
+  if (!k.dev.resetMethods.includes('bus')) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset-info.no-bus-reset');
+  if (argsz < 12 + 8) return step({ kind: 'errno', errno: 'ENOSPC' }, 'core.hot-reset-info.enospc');
+  return step({ kind: 'ok', ret: 0n }, 'core.hot-reset-info.ok');
+}
+
+function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
+  if (flags !== 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.flags-einval');
+  if (groupFds.length === 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
+  if (!k.dev.resetMethods.includes('bus')) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
+  if (k.v.blockDisabledMmio && k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid)
+    return step({ kind: 'errno', errno: 'EBUSY' }, 'core.hot-reset.memory-lock-trylock-ebusy');
+  const eff: Effect[] = [];
+  if (k.v.blockDisabledMmio) {
+    eff.push(...zapBars(k));
+    takeWriter(k);
+    eff.push(...revokeAll(k));
+  }
+  if (k.v.resetEntersD0ViaVfio && k.hw.power !== 'D0') eff.push(...vfioSetPowerState(k, 'D0'));
+  eff.push(...functionReset(k, 'bus'));
+  if (k.v.blockDisabledMmio) eff.push(...unrevokeIfEnabled(k));
+  return step({ kind: 'ok', ret: 0n }, 'core.hot-reset.ok', eff);
+}
+
+/** pm_runtime_resume_and_get() around every ioctl / config / BAR access (6.1+) [S]. */
+export function runtimeResume(k: Kctx): Effect[] {
+  if (!k.v.lowPowerFeatures || !k.st.runtimeSuspended) return [];
+  k.st.runtimeSuspended = false;
+  const eff = setHwPower(k, 'D0');
+  if (k.st.pmWakeupEventfd) {
+    // Single-shot wakeup: eventfd signaled, low power ends; dmabufs stay revoked [S 6.15/6.19 copies].
+    k.st.pmWakeupEventfd = false;
+    k.st.pmRuntimeEngaged = false;
+    eff.push({ kind: 'low-power', what: 'wake' });
+  }
+  return eff;
+}
+
+/** pm_runtime_put() after the access: the engaged device suspends again. */
+export function runtimeIdle(k: Kctx): Effect[] {
+  if (!k.v.lowPowerFeatures || !k.st.pmRuntimeEngaged || k.st.runtimeSuspended) return [];
+  k.st.runtimeSuspended = true;
+  return setHwPower(k, 'D3hot');
+}
+
+function lowPower(k: Kctx, request: 'entry' | 'entry-with-wakeup' | 'exit', flags: number, wakeupFd: number): Step {
+  if (!k.v.lowPowerFeatures) return step({ kind: 'errno', errno: 'ENOTTY' }, 'core.low-power.not-supported');
+  // vfio_check_feature(SET only) [S]
+  if (flags & FEATURE_GET) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.low-power.check-feature-einval');
+  if (flags & FEATURE_PROBE) return step({ kind: 'ok', ret: 0n }, 'core.low-power.probe');
+  if (!(flags & FEATURE_SET)) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.low-power.check-feature-einval');
+  if (request === 'exit') {
+    const eff: Effect[] = [];
+    let rule = 'core.low-power.exit-not-engaged';
+    if (k.st.pmRuntimeEngaged) {
+      k.st.pmRuntimeEngaged = false;
+      k.st.pmWakeupEventfd = false;
+      eff.push({ kind: 'low-power', what: 'exit' });
+      rule = 'core.low-power.exit';
+    }
+    eff.push(...unrevokeIfEnabled(k)); // 6.19: even when it was not engaged [S]
+    return step({ kind: 'ok', ret: 0n }, rule, eff);
+  }
+  if (request === 'entry-with-wakeup' && wakeupFd < 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.low-power.bad-wakeup-fd');
+  // Zap + lock + revoke happen before the "already engaged" check [S].
+  const eff: Effect[] = [...zapBars(k)];
+  takeWriter(k);
+  eff.push(...revokeAll(k));
+  if (k.st.pmRuntimeEngaged) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.low-power.already-engaged', eff);
+  k.st.pmRuntimeEngaged = true;
+  k.st.pmWakeupEventfd = request === 'entry-with-wakeup';
+  eff.push({ kind: 'low-power', what: 'enter' });
+  return step({ kind: 'ok', ret: 0n }, request === 'entry' ? 'core.low-power.entry' : 'core.low-power.entry-with-wakeup', eff);
+}
+
+function feature(k: Kctx, flags: number, id: number): Step {
+  if (flags & ~(FEATURE_MASK | FEATURE_GET | FEATURE_SET | FEATURE_PROBE)) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.feature.bad-flags');
+  if (flags & FEATURE_GET && flags & FEATURE_SET && !(flags & FEATURE_PROBE)) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.feature.get-and-set');
+  if (id === 3 || id === 4 || id === 5 || id === 11)
+    return step({ kind: 'unsupported', reason: `feature ${id} arrived undecoded (raw payload)` }, 'core.feature.undecoded');
+  // PCI_VF_TOKEN needs an SR-IOV PF; migration/logging have no ops in plain vfio-pci; rest unknown -> -ENOTTY [S].
+  return step({ kind: 'errno', errno: 'ENOTTY' }, 'core.feature.not-supported-enotty');
+}
+
+function rawIoctl(name: string, arg: Uint8Array): Step {
+  switch (name) {
+    case 'VFIO_GET_API_VERSION':
+      return step({ kind: 'ok', ret: 0n }, 'container.api-version');
+    case 'VFIO_CHECK_EXTENSION': {
+      const ext = arg.length >= 4 ? (arg[0] ?? 0) | ((arg[1] ?? 0) << 8) : -1;
+      return step({ kind: 'ok', ret: [1, 3, 9, 10].includes(ext) ? 1n : 0n }, 'container.check-extension');
+    }
+    case 'VFIO_SET_IOMMU':
+    case 'VFIO_GROUP_SET_CONTAINER':
+    case 'VFIO_GROUP_GET_STATUS':
+      return step({ kind: 'ok', ret: 0n }, 'container.setup');
+    default:
+      return step({ kind: 'unsupported', reason: `raw ioctl ${name || 'unknown'} is not modeled` }, 'core.ioctl.raw-unmodeled');
+  }
+}
+
+export function ioctl(k: Kctx, op: IoctlOp, meta: EventMeta): Step {
+  switch (op.op) {
+    case 'get-info':
+      return getInfo(k, op.argsz);
+    case 'get-region-info':
+      return regionInfo(k, op.index, op.argsz);
+    case 'get-irq-info':
+      return getIrqInfo(k, op.index, op.argsz);
+    case 'set-irqs':
+      return setIrqs(k, op.flags, op.index, op.start, op.count, op.argsz);
+    case 'reset':
+      return deviceReset(k);
+    case 'get-hot-reset-info':
+      return hotResetInfo(k, op.argsz);
+    case 'hot-reset':
+      return hotReset(k, op.flags, op.groupFds);
+    case 'ioeventfd':
+      return ioeventfd(k, op.flags, op.offset, op.data, op.fd);
+    case 'feature':
+      return feature(k, op.flags, op.feature);
+    case 'low-power':
+      return lowPower(k, op.request, op.flags, op.wakeupFd);
+    case 'dma-buf':
+      return exportDmabuf(k, { flags: op.flags, regionIndex: op.regionIndex, dmaBufFlags: op.dmaBufFlags, ranges: op.ranges }, meta);
+    case 'raw':
+      return rawIoctl(op.name, op.arg);
+  }
+}

@@ -1,0 +1,108 @@
+// vfio_pci_intrs.c + vfio_set_irqs_validate_and_prepare(): VFIO_DEVICE_GET_IRQ_INFO counts and
+// VFIO_DEVICE_SET_IRQS validation and dispatch [S validate+dispatch; M handler details].
+
+import { step, type Effect, type Step } from '../outcome.js';
+import { leBytes } from '../pci/config-image.js';
+import * as R from '../pci/regs.js';
+import { takeWriter, type Kctx } from './context.js';
+
+const INTX = 0, MSI = 1, MSIX = 2, ERR = 3, REQ = 4;
+const EVENTFD = 0x1, MASKABLE = 0x2, AUTOMASKED = 0x4, NORESIZE = 0x8;
+
+export const DATA_NONE = 0x1, DATA_BOOL = 0x2, DATA_EVENTFD = 0x4;
+export const ACTION_MASK = 0x8, ACTION_UNMASK = 0x10, ACTION_TRIGGER = 0x20;
+
+export function irqCount(k: Kctx, index: number): number {
+  switch (index) {
+    case INTX:
+      return k.st.vconfig.u8(R.PCI_INTERRUPT_PIN) !== 0 ? 1 : 0;
+    case MSI:
+      return k.g.msi !== 0 ? 1 << ((k.hw.config.u16(k.g.msi + R.PCI_MSI_FLAGS) & R.PCI_MSI_FLAGS_QMASK) >> 1) : 0;
+    case MSIX:
+      return k.g.msix !== 0 ? (k.hw.config.u16(k.g.msix + R.PCI_MSIX_FLAGS) & R.PCI_MSIX_FLAGS_QSIZE) + 1 : 0;
+    case ERR:
+      return k.g.exp !== 0 ? 1 : 0;
+    case REQ:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+export function getIrqInfo(k: Kctx, index: number, argsz: number): Step {
+  if (argsz < 16 || index < 0 || index >= 5) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.irq-info.einval');
+  if (index === ERR && k.g.exp === 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.irq-info.err-not-pcie');
+  let flags = EVENTFD;
+  if (index === INTX) flags |= MASKABLE | AUTOMASKED;
+  else flags |= NORESIZE; // MSI-X loses NORESIZE with dynamic MSI-X (6.5+) [M: not a modeled switch]
+  const data = new Uint8Array(16);
+  data.set(leBytes(BigInt(argsz), 4), 0);
+  data.set(leBytes(BigInt(flags), 4), 4);
+  data.set(leBytes(BigInt(index), 4), 8);
+  data.set(leBytes(BigInt(irqCount(k, index)), 4), 12);
+  return step({ kind: 'ok', ret: 0n, data }, 'intrs.irq-info.ok');
+}
+
+export function setIrqs(k: Kctx, flags: number, index: number, start: number, count: number, argsz: number): Step {
+  const known = DATA_NONE | DATA_BOOL | DATA_EVENTFD | ACTION_MASK | ACTION_UNMASK | ACTION_TRIGGER;
+  if (argsz < 20 || index < 0 || index >= 5 || count >= 0xffffffff - start || flags & ~known)
+    return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.bad-header');
+  const max = irqCount(k, index);
+  if (start >= max || start + count > max) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.out-of-range');
+  const dataType = flags & (DATA_NONE | DATA_BOOL | DATA_EVENTFD);
+  const size = dataType === DATA_NONE ? 0 : dataType === DATA_BOOL ? 1 : dataType === DATA_EVENTFD ? 4 : -1;
+  if (size < 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.bad-data-type');
+  if (argsz - 20 < count * size) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.short-data');
+  const action = flags & (ACTION_MASK | ACTION_UNMASK | ACTION_TRIGGER);
+  if (index === MSI || index === MSIX) {
+    if (action !== ACTION_TRIGGER) return step({ kind: 'errno', errno: 'ENOTTY' }, 'intrs.set-irqs.msi-mask-enotty');
+    const type = index === MSI ? 'msi' : 'msix';
+    if (k.st.irqType === type && count === 0 && dataType === DATA_NONE) {
+      k.st.irqType = 'none';
+      k.st.irqVectors = 0;
+      return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.msi-disable');
+    }
+    if (k.st.irqType !== 'none' && k.st.irqType !== type) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.other-type-active');
+    if (dataType === DATA_EVENTFD) {
+      const eff: Effect[] = [];
+      if (k.st.irqType !== type) {
+        // Enable brackets vector setup with memory_lock write + HW MSE forced on, then restored [S].
+        takeWriter(k);
+        k.st.irqType = type;
+        k.st.irqVectors = start + count;
+        eff.push({ kind: 'device-access', what: `${type}-enable` });
+        return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.msi-enable-forces-mse', eff);
+      }
+      return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.msi-set-eventfds');
+    }
+    if (k.st.irqType !== type) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.trigger-inactive');
+    return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.loopback-trigger');
+  }
+  if (index === INTX) {
+    if (action === ACTION_TRIGGER) {
+      if (k.st.irqType === 'intx' && count === 0 && dataType === DATA_NONE) {
+        k.st.irqType = 'none';
+        return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.intx-disable');
+      }
+      if ((k.st.irqType !== 'none' && k.st.irqType !== 'intx') || start !== 0 || count !== 1)
+        return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.intx-einval');
+      if (dataType === DATA_EVENTFD) {
+        k.st.irqType = 'intx';
+        k.st.irqVectors = 1;
+        return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.intx-enable');
+      }
+      if (k.st.irqType !== 'intx') return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.trigger-inactive');
+      return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.loopback-trigger');
+    }
+    if (action === ACTION_MASK || action === ACTION_UNMASK) {
+      if (k.st.irqType !== 'intx' || start !== 0 || count !== 1) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.intx-einval');
+      return step({ kind: 'ok', ret: 0n }, action === ACTION_MASK ? 'intrs.set-irqs.intx-mask' : 'intrs.set-irqs.intx-unmask');
+    }
+    return step({ kind: 'errno', errno: 'ENOTTY' }, 'intrs.set-irqs.bad-action');
+  }
+  // ERR / REQ: trigger only, start 0, count <= 1 [S].
+  if (action !== ACTION_TRIGGER) return step({ kind: 'errno', errno: 'ENOTTY' }, 'intrs.set-irqs.bad-action');
+  if (start !== 0 || count > 1) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.err-req-einval');
+  if (count === 0 && dataType !== DATA_NONE) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.err-req-einval');
+  return step({ kind: 'ok', ret: 0n }, index === ERR ? 'intrs.set-irqs.err-trigger' : 'intrs.set-irqs.req-trigger');
+}

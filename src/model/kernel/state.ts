@@ -1,0 +1,123 @@
+// Device state, split the way a reset splits it:
+// - `HwFunction` is the PCI function's hardware registers and power state: what a function reset,
+//   a D3hot->D0 soft reset (NoSoftRst-) or a PCI-core restore rewrites;
+// - `VfioState` is vfio-pci's own per-open state (vconfig, mappings, dmabufs, barmap, eventfds,
+//   runtime-PM bookkeeping): it survives every reset and is only rebuilt by close + open.
+
+import type { DeviceSnapshot } from '../../trace/types.js';
+import type { PowerState } from '../outcome.js';
+import { ConfigImage } from '../pci/config-image.js';
+import type { PermMap } from './perms.js';
+
+/** Volatile: the hardware registers of the function. */
+export interface HwFunction {
+  config: ConfigImage;
+  power: PowerState;
+}
+
+/** A user mapping of a BAR through the device fd. */
+export interface Mapping {
+  addr: bigint;
+  length: bigint;
+  bar: number;
+  /** Offset of the mapping's first byte within the BAR. */
+  barOffset: bigint;
+  prot: number;
+  /** Page indexes (within the mapping) whose PTEs are present. */
+  populated: Set<number>;
+}
+
+export type Barmap =
+  | { state: 'none' }
+  /** Region requested + iomapped; `overlap`/`tid` of the event that set it up lazily (race detection). */
+  | { state: 'mapped'; overlap: number; tid: number }
+  /** Enable-time setup failed for this BAR (7.1+: ERR_PTR kept in barmap[]). */
+  | { state: 'error'; errno: string };
+
+export interface Dmabuf {
+  fd: number;
+  ordinal: number;
+  region: number;
+  size: bigint;
+  revoked: boolean;
+  /** Device closed: permanently revoked, detached from the device. */
+  orphaned: boolean;
+  attached: boolean;
+  mapped: boolean;
+  closed: boolean;
+}
+
+export interface Ioeventfd {
+  bar: number;
+  offset: bigint;
+  data: bigint;
+  size: number;
+  fd: number;
+}
+
+export type IrqType = 'none' | 'intx' | 'msi' | 'msix';
+
+/** Survives reset: vfio-pci's per-open state. */
+export interface VfioState {
+  open: boolean;
+  vconfig: ConfigImage;
+  perms: PermMap | null;
+  bardirty: boolean;
+  /** BAR registers at open (vdev->rbar), written back on a detected back-door reset. */
+  rbar: number[];
+  barMmapSupported: boolean[];
+  barmap: Barmap[];
+  /** BAR regions left requested after a failed iomap (barmap-at-enable v2..v4): a later request fails -EBUSY. */
+  leakedRegions: Set<number>;
+  resetWorks: boolean;
+  needsReset: boolean;
+  mappings: Mapping[];
+  dmabufs: Dmabuf[];
+  irqType: IrqType;
+  irqVectors: number;
+  virqDisabled: boolean;
+  ioeventfds: Ioeventfd[];
+  /** NoSoftRst- config saved on entry to D3hot (vdev->pm_save). */
+  pmSaved: boolean;
+  pmRuntimeEngaged: boolean;
+  pmWakeupEventfd: boolean;
+  /** The device is runtime-suspended (D3hot) while low power is engaged. */
+  runtimeSuspended: boolean;
+  /** overlap id / tid of the last memory_lock writer (race resolution). */
+  writerOverlap: number;
+  writerTid: number;
+}
+
+export function initialHw(dev: DeviceSnapshot): HwFunction {
+  const size = dev.config.length >= 4096 ? 4096 : 256;
+  const config = new ConfigImage(size);
+  config.bytes.set(dev.config.subarray(0, size));
+  return { config, power: 'D0' };
+}
+
+export function initialVfioState(): VfioState {
+  return {
+    open: false,
+    vconfig: new ConfigImage(0),
+    perms: null,
+    bardirty: true,
+    rbar: [],
+    barMmapSupported: [false, false, false, false, false, false],
+    barmap: Array.from({ length: 6 }, () => ({ state: 'none' }) as Barmap),
+    leakedRegions: new Set<number>(),
+    resetWorks: false,
+    needsReset: false,
+    mappings: [],
+    dmabufs: [],
+    irqType: 'none',
+    irqVectors: 0,
+    virqDisabled: false,
+    ioeventfds: [],
+    pmSaved: false,
+    pmRuntimeEngaged: false,
+    pmWakeupEventfd: false,
+    runtimeSuspended: false,
+    writerOverlap: 0,
+    writerTid: 0,
+  };
+}

@@ -1,0 +1,417 @@
+// Every modeled kernel version as DATA: releases and the versions of the patch series the seeds
+// are about. Each version is a full set of behavior switches; each switch that differs from the
+// version it derives from carries its source. The model asks `v.<switch>`, never compares ids.
+//
+// Evidence tags (as in shared/reference/kernel-vfio-pci.md): S = read in kernel source,
+// P = read in a patch / mail / advisory / log, M = unverified (inferred or from memory). The lab
+// (6.1, 6.12, 7.2 on an emulated e1000e) corrects M entries: record what it found in `note`.
+
+export type Evidence = 'S' | 'P' | 'M';
+
+export interface SwitchSource {
+  /** Commit, CVE, series+version, or mail the behavior comes from. */
+  ref: string;
+  evidence: Evidence;
+  note?: string;
+}
+
+/** 'unknown' = the behavior of this version is not known; events that hinge on it are `unsupported`. */
+export type Unknown = 'unknown';
+
+export interface KernelSwitches {
+  /** vconfig tracks COMMAND.MEM; clearing it zaps mmaps; faults SIGBUS and MEM BAR rw -EIO while disabled. */
+  blockDisabledMmio: boolean;
+  /** A mmap fault that finds a memory_lock writer in flight: none = no lock exists; sigbus = v1 (no retry); wait = sleeps. */
+  faultContention: 'none' | 'sigbus' | 'wait';
+  /** How BAR mmaps get their PTEs: at-mmap = remap_pfn_range in mmap (never zapped); whole-vma = first fault maps the VMA; page = per-page faults. */
+  faultPopulate: 'at-mmap' | 'whole-vma' | 'page';
+  /** memory_enabled also requires current_state < D3hot; PMCSR -> D3hot zaps; PME bits virtualized. */
+  d3hotBlocksAccess: boolean;
+  /** VFIO_DEVICE_RESET first calls vfio_pci_set_power_state(D0) (NoSoftRst- state restored by vfio). */
+  resetEntersD0ViaVfio: boolean;
+  /** VFIO_DEVICE_FEATURE LOW_POWER_ENTRY/_WITH_WAKEUP/EXIT; faults SIGBUS while engaged. */
+  lowPowerFeatures: boolean;
+  /** BAR pread/pwrite use 8-byte accesses when aligned. */
+  rw8Byte: boolean;
+  /** VFIO_DEVICE_FEATURE_DMA_BUF export, revoke/unrevoke at every zap site. */
+  dmabufExport: boolean;
+  /** DMABUF export refuses a BAR whose resource vfio-pci does not hold (-ENODEV). */
+  dmabufChecksBarResource: boolean;
+  /** DMABUF export of a BAR that cannot be mmapped: no = allowed; bar-mmap-supported / p2pdma-provider = -EINVAL. */
+  dmabufRefusesUnmappable: 'no' | 'bar-mmap-supported' | 'p2pdma-provider' | Unknown;
+  /** When BAR resources are requested+iomapped: lazy (first use) / fail-open (enable, error fails open) / per-bar (enable, error kept per BAR). */
+  barmapAt: 'lazy' | 'fail-open' | 'per-bar';
+  /** When pci_iomap fails after the region was requested, the region is released again. */
+  iomapFailReleasesRegion: boolean;
+  /** VFIO_DEVICE_RESET takes memory_lock, moves to D0, and only then zaps + revokes. */
+  resetZapAfterD0: boolean;
+}
+
+export type SwitchName = keyof KernelSwitches;
+
+export interface KernelVersion {
+  id: string;
+  /** 'release' or the series name. */
+  axis: string;
+  /** For a series version: the release it applies to. */
+  base?: string;
+  /** What this version is (date, title). */
+  title: string;
+  switches: KernelSwitches;
+  /** Sources of the switches as first set or changed by this version (inherited ones are on the ancestor). */
+  sources: Partial<Record<SwitchName, SwitchSource>>;
+  /** The id this version's switches derive from (previous release, or the series base / previous series version). */
+  derivesFrom?: string;
+}
+
+const LINUX_5_7: KernelSwitches = {
+  blockDisabledMmio: false,
+  faultContention: 'none',
+  faultPopulate: 'at-mmap',
+  d3hotBlocksAccess: false,
+  resetEntersD0ViaVfio: false,
+  lowPowerFeatures: false,
+  rw8Byte: false,
+  dmabufExport: false,
+  dmabufChecksBarResource: false,
+  dmabufRefusesUnmappable: 'no',
+  barmapAt: 'lazy',
+  iomapFailReleasesRegion: true,
+  resetZapAfterD0: false,
+};
+
+const CVE_2020_12888: SwitchSource = {
+  ref: 'abafbc551fdd "vfio-pci: Invalidate mmaps and block MMIO access on disabled memory" (CVE-2020-12888), 5.8',
+  evidence: 'S',
+  note: 'config.c @009b982d: __vfio_pci_memory_enabled on vconfig MSE',
+};
+
+interface Draft {
+  id: string;
+  axis: string;
+  base?: string;
+  title: string;
+  from?: string;
+  set: Partial<KernelSwitches>;
+  sources: Partial<Record<SwitchName, SwitchSource>>;
+}
+
+const DRAFTS: Draft[] = [
+  {
+    id: 'linux-5.7',
+    axis: 'release',
+    title: 'Linux 5.7 (May 2020): BAR mmaps remapped at mmap time, no MSE tracking',
+    set: LINUX_5_7,
+    sources: {
+      faultPopulate: { ref: 'vfio_pci_mmap (pre-5.8): remap_pfn_range at mmap time', evidence: 'S', note: 'config.c @cc10385b' },
+      iomapFailReleasesRegion: { ref: 'vfio_pci_setup_barmap: pci_release_selected_regions when pci_iomap fails', evidence: 'M' },
+    },
+  },
+  {
+    id: 'linux-5.8',
+    axis: 'release',
+    title: 'Linux 5.8 (Aug 2020): block access to disabled device MMIO',
+    from: 'linux-5.7',
+    set: { blockDisabledMmio: true, faultContention: 'wait', faultPopulate: 'whole-vma' },
+    sources: {
+      blockDisabledMmio: CVE_2020_12888,
+      faultContention: { ref: 'block-disabled-mmio v2/v3 locking as merged in 5.8 (fault takes memory_lock read, sleeps on a writer)', evidence: 'P' },
+      faultPopulate: { ref: '11c4cd07ba11 "vfio-pci: Fault mmaps to enable vma tracking", 5.8', evidence: 'S', note: 'core.c @0886196c' },
+    },
+  },
+  {
+    id: 'linux-5.19',
+    axis: 'release',
+    title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
+    from: 'linux-5.8',
+    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true },
+    sources: {
+      d3hotBlocksAccess: { ref: '"vfio/pci: Invalidate mmaps and block the access in D3hot power state" (Abhishek Sahu, 5.19)', evidence: 'P' },
+      resetEntersD0ViaVfio: {
+        ref: 'D3hot series (Abhishek Sahu, 5.19): vfio_pci_set_power_state(D0) before pci_try_reset_function, because the reset "will internally set the power state to D0 without vfio driver involvement" and NoSoftRst- devices lose config',
+        evidence: 'P',
+        note: 'first release 5.19 is [M]',
+      },
+    },
+  },
+  {
+    id: 'linux-6.1',
+    axis: 'release',
+    title: 'Linux 6.1 (Dec 2022): low-power device features',
+    from: 'linux-5.19',
+    set: { lowPowerFeatures: true },
+    sources: { lowPowerFeatures: { ref: 'vfio pull for v6.1: "vfio/pci: Implement VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY/EXIT"', evidence: 'P' } },
+  },
+  {
+    id: 'linux-6.12',
+    axis: 'release',
+    title: 'Linux 6.12 (Nov 2024): unmap_mapping_range zap, huge_fault',
+    from: 'linux-6.1',
+    set: { faultPopulate: 'page' },
+    sources: {
+      faultPopulate: { ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) + huge_fault (6.12)', evidence: 'M' },
+    },
+  },
+  {
+    id: 'linux-6.19',
+    axis: 'release',
+    title: 'Linux 6.19 (Feb 2026): DMABUF export of BARs, 8-byte BAR rw',
+    from: 'linux-6.12',
+    set: { dmabufExport: true, rw8Byte: true },
+    sources: {
+      dmabufExport: { ref: '"vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky), 6.19', evidence: 'S', note: 'dmabuf.c @06fddc7a' },
+      rw8Byte: { ref: '"vfio/pci: Support 8-byte PCI loads and stores" (6.13)', evidence: 'P' },
+    },
+  },
+  {
+    id: 'linux-7.0',
+    axis: 'release',
+    title: 'Linux 7.0 (Apr 2026): revocable dma-buf importers only',
+    from: 'linux-6.19',
+    set: {},
+    sources: {},
+  },
+  {
+    id: 'linux-7.0.11',
+    axis: 'release',
+    title: 'Linux 7.0.11 (stable): DMABUF export checks the BAR resource (CVE-2026-64042 backport)',
+    from: 'linux-7.0',
+    set: { dmabufChecksBarResource: true },
+    sources: {
+      dmabufChecksBarResource: { ref: '702809da "vfio/pci: ... check PCI resources claimed" (CVE-2026-64042), 7.0.11-rc1 stable review', evidence: 'P' },
+    },
+  },
+  {
+    id: 'linux-7.1',
+    axis: 'release',
+    title: 'Linux 7.1 (Jun 2026): BARs requested and mapped at enable',
+    from: 'linux-7.0.11',
+    set: { barmapAt: 'per-bar', dmabufRefusesUnmappable: 'unknown' },
+    sources: {
+      barmapAt: { ref: 'barmap-at-enable series as merged for 7.1 (final posted version)', evidence: 'P', note: 'errno of a later access to a failed BAR = the stored error [M]' },
+      dmabufRefusesUnmappable: { ref: 'reference open question 2: whether the non_mappable_bars refusal is merged', evidence: 'M' },
+    },
+  },
+  {
+    id: 'linux-7.2',
+    axis: 'release',
+    title: 'Linux 7.2 (Aug 2026): vfio_pci_core_get_iomap(), private flag for PF power state',
+    from: 'linux-7.1',
+    set: {},
+    sources: {},
+  },
+  // ---- series: block user access to disabled device MMIO (Alex Williamson, 2020) ----
+  {
+    id: 'block-disabled-mmio@v1',
+    axis: 'block-disabled-mmio',
+    base: 'linux-5.7',
+    title: 'v1 (Apr 2020): track MSE, zap, SIGBUS/-EIO; fault may SIGBUS on memory_lock contention',
+    from: 'linux-5.7',
+    set: { blockDisabledMmio: true, faultContention: 'sigbus', faultPopulate: 'whole-vma' },
+    sources: {
+      blockDisabledMmio: { ref: 'block-disabled-mmio v1 cover letter (kvm list, Apr 2020)', evidence: 'P' },
+      faultContention: {
+        ref: 'v2 cover letter (kvm/msg215016): "a caller who does not allow retry will no longer receive a SIGBUS on contention"',
+        evidence: 'P',
+        note: 'the model treats every contended fault (CPU access, type1 fixup) as unable to retry [M]',
+      },
+      faultPopulate: { ref: 'v1 "add to vma list only on fault"', evidence: 'P' },
+    },
+  },
+  {
+    id: 'block-disabled-mmio@v2',
+    axis: 'block-disabled-mmio',
+    base: 'linux-5.7',
+    title: 'v2 (May 2020): fault locking reworked, contended faults wait',
+    from: 'block-disabled-mmio@v1',
+    set: { faultContention: 'wait' },
+    sources: { faultContention: { ref: 'v2 cover letter (kvm/msg215016): locking in 3/ substantially changed to avoid the retry scenario', evidence: 'P' } },
+  },
+  {
+    id: 'block-disabled-mmio@v3',
+    axis: 'block-disabled-mmio',
+    base: 'linux-5.7',
+    title: 'v3 (May 2020): as merged in 5.8',
+    from: 'block-disabled-mmio@v2',
+    set: {},
+    sources: {},
+  },
+  // ---- series: don't export DMABUFs for unmappable BARs (Apr 2026) ----
+  {
+    id: 'dmabuf-unmappable-bars@v1',
+    axis: 'dmabuf-unmappable-bars',
+    base: 'linux-7.0',
+    title: 'v1 (Apr 2026): vfio_pci_core_get_dmabuf_phys checks bar_mmap_supported',
+    from: 'linux-7.0',
+    set: { dmabufRefusesUnmappable: 'bar-mmap-supported' },
+    sources: { dmabufRefusesUnmappable: { ref: '"vfio/pci: Don\'t export DMABUFs for unmappable BARs" v1', evidence: 'P' } },
+  },
+  {
+    id: 'dmabuf-unmappable-bars@v2',
+    axis: 'dmabuf-unmappable-bars',
+    base: 'linux-7.0',
+    title: 'v2: pcim_p2pdma_provider() returns NULL for non_mappable_bars devices',
+    from: 'dmabuf-unmappable-bars@v1',
+    set: { dmabufRefusesUnmappable: 'p2pdma-provider' },
+    sources: { dmabufRefusesUnmappable: { ref: 'v1 review: agreed direction, p2pdma honors non_mappable_bars (v2)', evidence: 'P' } },
+  },
+  // ---- series: request resources and map BARs at enable time (May 2026) ----
+  {
+    id: 'barmap-at-enable@v1',
+    axis: 'barmap-at-enable',
+    base: 'linux-7.0',
+    title: 'v1: request+iomap every BAR in enable; any failure fails open',
+    from: 'linux-7.0',
+    set: { barmapAt: 'fail-open' },
+    sources: { barmapAt: { ref: 'barmap-at-enable v1', evidence: 'P' } },
+  },
+  {
+    id: 'barmap-at-enable@v2',
+    axis: 'barmap-at-enable',
+    base: 'linux-7.0',
+    title: 'v2: per-BAR errors kept, open succeeds; DMABUF export checks the resource',
+    from: 'barmap-at-enable@v1',
+    set: { barmapAt: 'per-bar', dmabufChecksBarResource: true, iomapFailReleasesRegion: false },
+    sources: {
+      barmapAt: { ref: 'barmap-at-enable v2', evidence: 'P' },
+      dmabufChecksBarResource: { ref: 'barmap-at-enable v2 (later CVE-2026-64042)', evidence: 'P' },
+      iomapFailReleasesRegion: { ref: 'barmap-at-enable v5 changelog: "release the region when iomap fails" (so v2-v4 kept it)', evidence: 'P' },
+    },
+  },
+  {
+    id: 'barmap-at-enable@v3',
+    axis: 'barmap-at-enable',
+    base: 'linux-7.0',
+    title: 'v3: ERR_PTR encoding of per-BAR errors (no user-visible change)',
+    from: 'barmap-at-enable@v2',
+    set: {},
+    sources: {},
+  },
+  {
+    id: 'barmap-at-enable@v4',
+    axis: 'barmap-at-enable',
+    base: 'linux-7.0',
+    title: 'v4: reordered patches (no user-visible change modeled)',
+    from: 'barmap-at-enable@v3',
+    set: {},
+    sources: {},
+  },
+  {
+    id: 'barmap-at-enable@v5',
+    axis: 'barmap-at-enable',
+    base: 'linux-7.0',
+    title: 'v5: releases the region when pci_iomap fails',
+    from: 'barmap-at-enable@v4',
+    set: { iomapFailReleasesRegion: true },
+    sources: { iomapFailReleasesRegion: { ref: 'barmap-at-enable v5', evidence: 'P' } },
+  },
+  // ---- series: clean up BAR zap and revocation (DMABUF mmap, Matt Evans, 2026) ----
+  {
+    id: 'bar-zap-cleanup@v2',
+    axis: 'bar-zap-cleanup',
+    base: 'linux-7.1',
+    title: 'v2 (May 2026): unified zap+revoke; reset zaps before the D0 transition',
+    from: 'linux-7.1',
+    set: {},
+    sources: {},
+  },
+  {
+    id: 'bar-zap-cleanup@v3',
+    axis: 'bar-zap-cleanup',
+    base: 'linux-7.1',
+    title: 'v3 (Jun 2026): 6/9 moves the reset zap after the D0 transition',
+    from: 'bar-zap-cleanup@v2',
+    set: { resetZapAfterD0: true },
+    sources: {
+      resetZapAfterD0: {
+        ref: 'v3 6/9 + review (linaro-mm-sig, 18 Jun 2026): "If it is not in D0 then there is no mappings and zap/revoke is a NOP"',
+        evidence: 'P',
+        note: 'v2 order (zap before D0) and the series base are [M]',
+      },
+    },
+  },
+];
+
+function build(): KernelVersion[] {
+  const out: KernelVersion[] = [];
+  const byId = new Map<string, KernelVersion>();
+  for (const d of DRAFTS) {
+    const parent = d.from !== undefined ? byId.get(d.from) : undefined;
+    if (d.from !== undefined && parent === undefined) throw new Error(`kernel version table: ${d.id} derives from unknown ${d.from}`);
+    const switches: KernelSwitches = { ...(parent?.switches ?? LINUX_5_7), ...d.set };
+    const v: KernelVersion = { id: d.id, axis: d.axis, title: d.title, switches, sources: d.sources };
+    if (d.base !== undefined) v.base = d.base;
+    if (d.from !== undefined) v.derivesFrom = d.from;
+    out.push(v);
+    byId.set(v.id, v);
+  }
+  return out;
+}
+
+export const KERNEL_VERSIONS: readonly KernelVersion[] = build();
+
+export const KERNEL_RELEASES: readonly string[] = KERNEL_VERSIONS.filter((v) => v.axis === 'release').map((v) => v.id);
+
+/** Each series with its base first, then its versions in order. */
+export const KERNEL_SERIES: Readonly<Record<string, readonly string[]>> = (() => {
+  const s: Record<string, string[]> = {};
+  for (const v of KERNEL_VERSIONS) {
+    if (v.axis === 'release' || v.base === undefined) continue;
+    (s[v.axis] ??= [v.base]).push(v.id);
+  }
+  return s;
+})();
+
+export function findKernelVersion(id: string): KernelVersion | undefined {
+  return KERNEL_VERSIONS.find((v) => v.id === id);
+}
+
+/** Where each switch's current value comes from: walks derivesFrom up to the version that set it. */
+export function switchSource(id: string, name: SwitchName): { version: string; source?: SwitchSource } {
+  let v = findKernelVersion(id);
+  while (v !== undefined) {
+    const s = v.sources[name];
+    if (s !== undefined) return { version: v.id, source: s };
+    const parent = v.derivesFrom !== undefined ? findKernelVersion(v.derivesFrom) : undefined;
+    if (parent === undefined || parent.switches[name] !== v.switches[name]) return { version: v.id };
+    v = parent;
+  }
+  return { version: id };
+}
+
+/** Switches whose value is 'unknown' in this version. */
+export function unknownSwitches(v: KernelVersion): SwitchName[] {
+  return (Object.keys(v.switches) as SwitchName[]).filter((k) => v.switches[k] === 'unknown');
+}
+
+function parseRelease(s: string): number[] | undefined {
+  const m = /^(?:linux-)?(\d+)\.(\d+)(?:\.(\d+))?/.exec(s.trim());
+  if (m === null) return undefined;
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+function cmp(a: number[], b: number[]): number {
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+/**
+ * Map any `uname -r` ("6.12.107+deb13-amd64", "7.1.0-rc3") to the nearest modeled release not newer
+ * than it. A warning says when the mapping is not exact; undefined id when the string is no release
+ * or older than every modeled release.
+ */
+export function resolveKernelRelease(uname: string): { id: string; warning?: string } | undefined {
+  const want = parseRelease(uname);
+  if (want === undefined) return undefined;
+  let best: { id: string; ver: number[] } | undefined;
+  for (const id of KERNEL_RELEASES) {
+    const ver = parseRelease(id);
+    if (ver === undefined || cmp(ver, want) > 0) continue;
+    if (best === undefined || cmp(ver, best.ver) > 0) best = { id, ver };
+  }
+  if (best === undefined) return undefined;
+  const bare = uname.trim().replace(/^linux-/, '');
+  const exact = `linux-${bare}` === best.id;
+  if (exact) return { id: best.id };
+  return { id: best.id, warning: `kernel ${bare} is not modeled exactly; using ${best.id}, the nearest modeled release not newer than it` };
+}

@@ -1,0 +1,517 @@
+// What every VMM model does, whatever the VMM: start up (open the device, mmap the BARs it
+// direct-maps), keep the guest's view of the BARs (placement from guest config writes, live or not,
+// direct-mapped or trapped), dispatch guest MMIO (through the mapping, as a BAR pread/pwrite, to an
+// emulated MSI-X table, or to unassigned space), and die the way the accelerator makes it die.
+// The VMM-specific part is the config-write policy and when a placed BAR is live (`isLive`).
+
+import type { KernelModel, VmmModel } from '../interfaces.js';
+import type { Accelerator, DeviceSnapshot, EventMeta, GuestEvent, HostEvent } from '../../trace/types.js';
+import { renderOutcome, step } from '../outcome.js';
+import type { Effect, Outcome, PowerState, RuleId, Step } from '../outcome.js';
+import type { VmmVersion } from '../versions/vmm.js';
+import { ConfigImage, leBytes, leValue } from '../pci/config-image.js';
+import { findCap, walkCapabilities } from '../pci/caps.js';
+import { PCI_CAP_ID_MSIX, PCI_CAP_ID_PM } from '../pci/regs.js';
+import { GuestBars, allOnes, extract, hex, withinDword, PCI_BAR0, PCI_BAR_END } from './guest-config.js';
+
+export type BarMode = 'direct' | 'trapped';
+
+export interface LiveBar {
+  gpa: bigint;
+  size: bigint;
+  mode: BarMode;
+}
+
+export interface MsixLayout {
+  capOffset: number;
+  vectorCount: number;
+  tableBar: number;
+  tableRange: [number, number];
+  pbaBar: number;
+  pbaRange: [number, number];
+}
+
+/** Host VA the model gives the VMM's mmap of BAR n (deterministic; only its identity matters). */
+export function syntheticMmapAddr(bar: number): bigint {
+  return 0x7f00_0000_0000n + BigInt(bar) * 0x1_0000_0000n;
+}
+
+/** Short, stable text for a host op a VMM issued (the `fwd(...)` effect). */
+export function describeHost(ev: HostEvent): string {
+  switch (ev.kind) {
+    case 'cfg-read':
+      return `cfg-read ${hex(ev.offset)} len=${ev.len}`;
+    case 'cfg-write':
+      return `cfg-write ${hex(ev.offset)} len=${ev.data.length} val=${hex(leValue(ev.data))}`;
+    case 'region-read':
+      return `region-read bar${ev.region}+${hex(ev.offset)} len=${ev.len}`;
+    case 'region-write':
+      return `region-write bar${ev.region}+${hex(ev.offset)} len=${ev.data.length} val=${hex(leValue(ev.data))}`;
+    case 'mem-read':
+      return `mem-read bar${ev.bar}+${hex(ev.offset)} len=${ev.len}`;
+    case 'mem-write':
+      return `mem-write bar${ev.bar}+${hex(ev.offset)} len=${ev.len} val=${hex(ev.value)}`;
+    case 'mmap':
+      return `mmap bar${ev.region} len=${hex(ev.length)}`;
+    case 'ioctl':
+      return ev.op === 'set-irqs' ? `ioctl set-irqs index=${ev.index} count=${ev.count}` : `ioctl ${ev.op}`;
+    default:
+      return ev.kind;
+  }
+}
+
+/** The host operations one guest event turned into, with everything they changed. */
+export class HostCalls {
+  readonly effects: Effect[] = [];
+  constructor(
+    private readonly kernel: KernelModel,
+    private readonly meta: EventMeta,
+  ) {}
+
+  issue(ev: HostEvent): Step {
+    const s = this.kernel.host(ev, this.meta);
+    // A successful mmap's return is the model's synthetic address: noise in a golden, so left out.
+    const result = ev.kind === 'mmap' && s.outcome.kind === 'ok' ? 'ok' : renderOutcome(s.outcome);
+    this.effects.push({ kind: 'forward', what: `${describeHost(ev)} => ${result}` }, ...s.effects);
+    return s;
+  }
+
+  note(what: string): void {
+    this.effects.push({ kind: 'vmm-state', what });
+  }
+
+  push(e: Effect): void {
+    this.effects.push(e);
+  }
+}
+
+/** The value a successful kernel read step carries (a load's `value`, or the bytes of a pread). */
+export function readValue(o: Outcome, len: number): bigint {
+  if (o.kind !== 'ok') return allOnes(len);
+  if (o.value !== undefined) return o.value;
+  if (o.data !== undefined) return leValue(o.data);
+  return 0n;
+}
+
+export interface Decision {
+  outcome: Outcome;
+  rule: RuleId;
+}
+
+export const ok = (rule: RuleId, value?: bigint): Decision => ({
+  outcome: value === undefined ? { kind: 'ok' } : { kind: 'ok', value },
+  rule,
+});
+
+export abstract class VmmBase implements VmmModel {
+  readonly versionId: string;
+  protected readonly bars: GuestBars;
+  /** The guest's COMMAND.MEM as this VMM tracks it. */
+  protected mse = false;
+  /** The guest's D-state as this VMM tracks it (only versions that track it change it). */
+  protected pm: PowerState = 'D0';
+  protected msixEnabled = false;
+  protected readonly pmCap: number | null;
+  protected readonly msix: MsixLayout | null;
+  /** BARs currently placed in guest physical space, by BAR index. */
+  protected readonly live = new Map<number, LiveBar>();
+  /** The VMM's own mmaps of the device fd, by BAR index. */
+  protected readonly hostMmaps = new Map<number, bigint>();
+  /** BARs whose mmap failed: reached by pread/pwrite instead. */
+  protected readonly mmapFailed = new Set<number>();
+  /** KVM memslots the VMM was seen to create over a BAR mmap (host `memslot` events). */
+  private readonly slots = new Map<number, number>();
+  /** The emulated MSI-X table and PBA contents, by byte offset within the table BAR (dwords). */
+  private readonly msixTable = new Map<number, number>();
+  private realized = false;
+  private death: Outcome | null = null;
+
+  constructor(
+    protected readonly kernel: KernelModel,
+    protected readonly device: DeviceSnapshot,
+    protected readonly version: VmmVersion,
+    protected readonly accel: Accelerator,
+  ) {
+    this.versionId = version.id;
+    this.bars = new GuestBars(device.bars);
+    const img = new ConfigImage(device.config);
+    const walk = walkCapabilities(img);
+    this.pmCap = findCap(walk, 'std', PCI_CAP_ID_PM)?.offset ?? null;
+    this.msix = msixFromImage(img, findCap(walk, 'std', PCI_CAP_ID_MSIX)?.offset ?? null);
+  }
+
+  get alive(): boolean {
+    return this.death === null;
+  }
+
+  protected get sw() {
+    return this.version.switches;
+  }
+
+  // ----- per-VMM policy ------------------------------------------------------------------------
+
+  /** Apply a guest config write (already checked to stay inside a dword). */
+  protected abstract configWrite(calls: HostCalls, offset: number, len: number, value: bigint): Decision;
+  /** A guest config read outside the BAR registers. */
+  protected abstract configRead(calls: HostCalls, offset: number, len: number): Decision;
+  /** Reset of the VMM's own view when it resets the device (a host `ioctl reset` it issued). */
+  protected abstract onDeviceReset(calls: HostCalls): void;
+
+  /** A device this VMM refuses to assign (it fails to start), or null. */
+  protected refuseDevice(): { why: string; rule: RuleId } | null {
+    return null;
+  }
+
+  /** Whether a placed BAR is live (claimed in guest physical space) in the VMM's current view. */
+  protected isLive(): boolean {
+    return (!this.sw.unmapOnMseClear || this.mse) && (!this.sw.unmapWhenNotD0 || this.pm === 'D0');
+  }
+
+  // ----- VmmModel ------------------------------------------------------------------------------
+
+  guest(ev: GuestEvent, meta: EventMeta): Step {
+    if (this.death) return step(this.death, 'vmm.dead');
+    const calls = new HostCalls(this.kernel, withoutObserved(meta));
+    const fatal = this.realize(calls);
+    if (fatal) return step(fatal.outcome, fatal.rule, calls.effects);
+    let d: Decision;
+    switch (ev.kind) {
+      case 'guest-cfg-read':
+        d = withinDword(ev.offset, ev.len)
+          ? this.guestConfigRead(calls, ev.offset, ev.len)
+          : { outcome: { kind: 'unsupported', reason: 'config access crosses a dword' }, rule: 'vmm.cfg.width' };
+        break;
+      case 'guest-cfg-write':
+        d = withinDword(ev.offset, ev.len)
+          ? this.configWrite(calls, ev.offset, ev.len, ev.value & allOnes(ev.len))
+          : { outcome: { kind: 'unsupported', reason: 'config access crosses a dword' }, rule: 'vmm.cfg.width' };
+        break;
+      case 'guest-mmio-read':
+        d = this.mmio(calls, ev.gpa, ev.len, null);
+        break;
+      case 'guest-mmio-write':
+        d = this.mmio(calls, ev.gpa, ev.len, ev.value);
+        break;
+    }
+    return step(d.outcome, d.rule, calls.effects);
+  }
+
+  host(ev: HostEvent, meta: EventMeta): Step {
+    if (this.death) return step(this.death, 'vmm.dead');
+    const calls = new HostCalls(this.kernel, withoutObserved(meta));
+    switch (ev.kind) {
+      case 'memslot':
+        return this.memslot(ev.slot, ev.gpa, ev.size, ev.uaddr);
+      case 'ioctl':
+        if (ev.op === 'reset') {
+          this.onDeviceReset(calls);
+          const s = this.kernel.host(ev, meta);
+          return step(s.outcome, s.rule, [...calls.effects, ...s.effects]);
+        }
+        break;
+      case 'mmap': {
+        const s = this.kernel.host(ev, meta);
+        if (s.outcome.kind === 'ok' && ev.region < 6 && ev.offset === 0n) {
+          this.hostMmaps.set(ev.region, ev.addr !== 0n ? ev.addr : (s.outcome.ret ?? 0n));
+          this.mmapFailed.delete(ev.region);
+        }
+        return s;
+      }
+      case 'munmap': {
+        for (const [bar, addr] of this.hostMmaps) if (addr === ev.addr) this.hostMmaps.delete(bar);
+        break;
+      }
+      default:
+        break;
+    }
+    return this.kernel.host(ev, meta);
+  }
+
+  // ----- start-up ------------------------------------------------------------------------------
+
+  /** Open the device and mmap the BARs this VMM direct-maps, once, before the first guest access. */
+  private realize(calls: HostCalls): Decision | null {
+    if (this.realized) return null;
+    this.realized = true;
+    if (!this.kernel.view.isOpen) {
+      const s = calls.issue({ kind: 'open' });
+      if (s.outcome.kind !== 'ok') return this.exit(calls, 1, 'vmm.realize-failed');
+    }
+    const refused = this.refuseDevice();
+    if (refused) {
+      calls.note(refused.why);
+      return this.exit(calls, 1, refused.rule);
+    }
+    if (!this.sw.directMapBars || this.device.quirks.nonMappableBars) {
+      if (this.sw.directMapBars) for (const b of this.bars.memBars()) this.mmapFailed.add(b.index);
+      return null;
+    }
+    for (const b of this.bars.memBars()) {
+      if (this.hostMmaps.has(b.index)) continue;
+      const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
+      const length = ((b.size + page - 1n) / page) * page;
+      const addr = syntheticMmapAddr(b.index);
+      const s = calls.issue({ kind: 'mmap', region: b.index, offset: 0n, length, prot: 3, addr });
+      if (s.outcome.kind === 'ok') {
+        this.hostMmaps.set(b.index, addr);
+      } else if (this.sw.barMmapFailureFatal) {
+        calls.note(`bar${b.index} mmap failed: device init fails`);
+        return this.exit(calls, 1, 'vmm.openvmm.bar-mmap-failed');
+      } else {
+        calls.note(`bar${b.index} mmap failed: trapped`);
+        this.mmapFailed.add(b.index);
+      }
+    }
+    return null;
+  }
+
+  private exit(calls: HostCalls, status: number, rule: RuleId): Decision {
+    this.death = { kind: 'vmm-exit', how: 'exit', status };
+    calls.note(`exited status=${status}`);
+    return { outcome: this.death, rule };
+  }
+
+  // ----- BAR placement -------------------------------------------------------------------------
+
+  protected barMode(index: number): BarMode {
+    return this.sw.directMapBars && this.hostMmaps.has(index) && !this.mmapFailed.has(index) ? 'direct' : 'trapped';
+  }
+
+  /**
+   * Bring the guest's BAR placement in line with the VMM's view: unmap BARs that moved or are no
+   * longer live, then map the new ones (the order OpenVMM's update_bar_mappings uses; QEMU's memory
+   * transaction has the same net effect). Returns true when anything changed.
+   */
+  protected updateMappings(calls: HostCalls): boolean {
+    const want = new Map<number, LiveBar>();
+    if (this.isLive()) {
+      for (const b of this.bars.memBars()) {
+        const gpa = this.bars.placement(b.index);
+        if (gpa !== null) want.set(b.index, { gpa, size: b.size, mode: this.barMode(b.index) });
+      }
+    }
+    let changed = false;
+    for (const [i, old] of [...this.live]) {
+      const n = want.get(i);
+      if (n && n.gpa === old.gpa && n.mode === old.mode) continue;
+      this.live.delete(i);
+      changed = true;
+      if (old.mode === 'direct') calls.push({ kind: 'guest-unmap', bar: i });
+      else calls.note(`bar${i} untrapped`);
+    }
+    for (const [i, n] of want) {
+      if (this.live.has(i)) continue;
+      this.live.set(i, n);
+      changed = true;
+      if (n.mode === 'direct') calls.push({ kind: 'guest-map', bar: i });
+      else calls.note(`bar${i} trapped at ${hex(n.gpa)}`);
+    }
+    return changed;
+  }
+
+  /** KVM_SET_USER_MEMORY_REGION the VMM was seen to issue (strace): a memslot over a BAR mmap. */
+  private memslot(slot: number, gpa: bigint, size: bigint, uaddr: bigint): Step {
+    const effects: Effect[] = [];
+    const prev = this.slots.get(slot);
+    if (prev !== undefined) {
+      this.slots.delete(slot);
+      if (this.live.get(prev)?.mode === 'direct') {
+        this.live.delete(prev);
+        effects.push({ kind: 'guest-unmap', bar: prev });
+      }
+    }
+    if (size > 0n) {
+      for (const [bar, addr] of this.hostMmaps) {
+        const info = this.bars.info(bar);
+        if (!info || uaddr < addr || uaddr >= addr + info.size) continue;
+        this.slots.set(slot, bar);
+        this.live.set(bar, { gpa: gpa - (uaddr - addr), size: info.size, mode: 'direct' });
+        effects.push({ kind: 'guest-map', bar });
+      }
+    }
+    return step({ kind: 'ok' }, 'vmm.memslot', effects);
+  }
+
+  // ----- guest config reads --------------------------------------------------------------------
+
+  private guestConfigRead(calls: HostCalls, offset: number, len: number): Decision {
+    if (offset >= PCI_BAR0 && offset < PCI_BAR_END) {
+      const i = (offset - PCI_BAR0) >> 2;
+      return ok('vmm.cfg.bar-emulated', extract(this.bars.dword(i), PCI_BAR0 + 4 * i, offset, len));
+    }
+    return this.configRead(calls, offset, len);
+  }
+
+  /** Forward a config read as the kernel sees it; null when it failed. */
+  protected forwardCfgRead(calls: HostCalls, offset: number, len: number): bigint | null {
+    const s = calls.issue({ kind: 'cfg-read', offset, len });
+    return s.outcome.kind === 'ok' ? readValue(s.outcome, len) : null;
+  }
+
+  /** Forward a config write of `len` bytes at `offset`; true when it succeeded. */
+  protected forwardCfgWrite(calls: HostCalls, offset: number, len: number, value: bigint): boolean {
+    const s = calls.issue({ kind: 'cfg-write', offset, data: leBytes(value, len) });
+    return s.outcome.kind === 'ok';
+  }
+
+  /** MSI-X enable edge: route the vectors through VFIO_DEVICE_SET_IRQS (all VMMs do; none writes it to hardware itself). */
+  protected msixEdge(calls: HostCalls, enable: boolean): void {
+    if (enable === this.msixEnabled || !this.msix) return;
+    this.msixEnabled = enable;
+    const count = enable ? this.msix.vectorCount : 0;
+    // VFIO_PCI_MSIX_IRQ_INDEX = 2; DATA_EVENTFD|ACTION_TRIGGER = 0x24, DATA_NONE|ACTION_TRIGGER = 0x21.
+    calls.issue({ kind: 'ioctl', op: 'set-irqs', flags: enable ? 0x24 : 0x21, index: 2, start: 0, count, argsz: 20 + 4 * count });
+    calls.note(`msix ${enable ? 'enabled' : 'disabled'}`);
+  }
+
+  // ----- guest MMIO ----------------------------------------------------------------------------
+
+  private mmio(calls: HostCalls, gpa: bigint, len: number, value: bigint | null): Decision {
+    const hit = this.findLive(gpa, len);
+    if (!hit) return this.unassigned(len, value);
+    const [bar, lb] = hit;
+    const offset = gpa - lb.gpa;
+    const msix = this.msixPart(bar, offset, len);
+    if (msix === 'table') return this.msixTableAccess(bar, offset, len, value);
+    const mode: BarMode = msix === 'page' ? 'trapped' : lb.mode;
+    return mode === 'direct' ? this.direct(calls, bar, offset, len, value) : this.trapped(calls, bar, offset, len, value);
+  }
+
+  private findLive(gpa: bigint, len: number): [number, LiveBar] | null {
+    for (const [i, lb] of this.live) if (gpa >= lb.gpa && gpa + BigInt(len) <= lb.gpa + lb.size) return [i, lb];
+    return null;
+  }
+
+  /** Whether an access hits the emulated MSI-X table/PBA, or the rest of the page(s) kept trapped around them. */
+  private msixPart(bar: number, offset: bigint, len: number): 'table' | 'page' | null {
+    if (!this.msix) return null;
+    const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
+    const o = offset;
+    const e = offset + BigInt(len);
+    let inPage = false;
+    for (const [b, [s, t]] of [
+      [this.msix.tableBar, this.msix.tableRange],
+      [this.msix.pbaBar, this.msix.pbaRange],
+    ] as [number, [number, number]][]) {
+      if (b !== bar) continue;
+      const start = BigInt(s);
+      const end = BigInt(t);
+      if (o < end && start < e) return 'table';
+      const ps = (start / page) * page;
+      const pe = ((end + page - 1n) / page) * page;
+      if (o < pe && ps < e) inPage = true;
+    }
+    return inPage ? 'page' : null;
+  }
+
+  private msixTableAccess(bar: number, offset: bigint, len: number, value: bigint | null): Decision {
+    const o = Number(offset);
+    const aligned = o & ~3;
+    const inTable = this.msix !== null && bar === this.msix.tableBar && o >= this.msix.tableRange[0] && o < this.msix.tableRange[1];
+    // Vector Control (dword 3 of an entry) powers up with Mask set.
+    const dflt = inTable && ((o - this.msix!.tableRange[0]) & 0xc) === 0xc ? 1 : 0;
+    const cur = this.msixTable.get(aligned) ?? dflt;
+    if (value === null) return ok('vmm.msix.table-emulated', extract(cur, aligned, o, Math.min(len, 4 - (o & 3))));
+    if (inTable) {
+      let merged = cur;
+      for (let i = 0; i < len && (o & 3) + i < 4; i++) {
+        const sh = 8 * ((o & 3) + i);
+        merged = ((merged & ~(0xff << sh)) | (Number((value >> BigInt(8 * i)) & 0xffn) << sh)) >>> 0;
+      }
+      this.msixTable.set(aligned, merged);
+    }
+    return ok('vmm.msix.table-emulated');
+  }
+
+  /** Through the direct mapping: a CPU access on the vfio mmap. A zapped mapping kills the VM. */
+  private direct(calls: HostCalls, bar: number, offset: bigint, len: number, value: bigint | null): Decision {
+    const s =
+      value === null
+        ? calls.issue({ kind: 'mem-read', bar, offset, len })
+        : calls.issue({ kind: 'mem-write', bar, offset, len, value });
+    const o = s.outcome;
+    if (o.kind === 'signal' && o.signal === 'SIGBUS') return this.dieOnStaleMapping(calls);
+    if (o.kind === 'ok') return ok('vmm.direct-map', value === null ? readValue(o, len) : undefined);
+    return { outcome: o, rule: s.rule };
+  }
+
+  /**
+   * The host mapping behind a guest memslot was zapped. Under KVM the vCPU's fault on the memslot
+   * goes through fixup_user_fault -> VM_FAULT_SIGBUS -> KVM_RUN returns -EFAULT and the VMM stops
+   * the VM. Under TCG the vCPU thread itself touches the VA and takes a SIGBUS QEMU has blocked:
+   * the kernel kills the process (128 + SIGBUS = 135) without a message. MSHV and unknown
+   * accelerators are treated like KVM (a failed VP run); that is an assumption, not a reading.
+   * The status of a KVM_RUN failure is 0: the VM stops, the process is not reported as exited.
+   */
+  private dieOnStaleMapping(calls: HostCalls): Decision {
+    this.death =
+      this.accel === 'tcg'
+        ? { kind: 'vmm-exit', how: 'killed-sigbus', status: 135 }
+        : { kind: 'vmm-exit', how: 'kvm-run-efault', status: 0 };
+    calls.note(this.accel === 'tcg' ? 'vCPU SIGBUS: process killed' : 'KVM_RUN -EFAULT: VM stopped');
+    return { outcome: this.death, rule: 'vmm.direct-map-stale' };
+  }
+
+  /** Trapped: the VMM proxies the access with pread/pwrite on the BAR region. */
+  private trapped(calls: HostCalls, bar: number, offset: bigint, len: number, value: bigint | null): Decision {
+    if (value === null) {
+      const s = calls.issue({ kind: 'region-read', region: bar, offset, len });
+      if (s.outcome.kind === 'ok') return ok('vmm.trapped', readValue(s.outcome, len));
+      if (s.outcome.kind === 'errno') return { outcome: { kind: 'all-ones', len }, rule: 'vmm.trapped.error-all-ones' };
+      return { outcome: s.outcome, rule: s.rule };
+    }
+    const s = calls.issue({ kind: 'region-write', region: bar, offset, data: leBytes(value, len) });
+    if (s.outcome.kind === 'ok') return ok('vmm.trapped');
+    if (s.outcome.kind === 'errno') return { outcome: { kind: 'dropped' }, rule: 'vmm.trapped.error-dropped' };
+    return { outcome: s.outcome, rule: s.rule };
+  }
+
+  /**
+   * No BAR claims the address. Reads see the machine's unassigned value (QEMU: 0 from
+   * unassigned_mem_read; OpenVMM: the chipset's MissingDev fills !0); writes go nowhere. For a
+   * write the outcome carries the value a read there would return.
+   */
+  private unassigned(len: number, _value: bigint | null): Decision {
+    const v = this.sw.unassignedRead === 'ones' ? allOnes(len) : 0n;
+    return { outcome: { kind: 'unassigned', value: v }, rule: 'vmm.unassigned' };
+  }
+
+  // ----- helpers for subclasses ----------------------------------------------------------------
+
+  /** The PMCSR value the device has now (through the kernel's virtual config), for RMW and reset. */
+  protected peekPmcsr(): number {
+    if (this.pmCap === null) return 0;
+    return Number(this.kernel.view.peekConfig(this.pmCap + 4, 2));
+  }
+}
+
+function withoutObserved(meta: EventMeta): EventMeta {
+  const { observed: _observed, ...rest } = meta;
+  return rest;
+}
+
+export function pmStateOf(bits: number): PowerState {
+  return (['D0', 'D1', 'D2', 'D3hot'] as const)[bits & 3];
+}
+
+export function pmCode(s: PowerState): number {
+  return s === 'D0' ? 0 : s === 'D1' ? 1 : s === 'D2' ? 2 : 3;
+}
+
+function msixFromImage(img: ConfigImage, cap: number | null): MsixLayout | null {
+  if (cap === null || !img.inRange(cap, 12)) return null;
+  const ctrl = img.u16(cap + 2);
+  const vectorCount = (ctrl & 0x7ff) + 1;
+  const table = img.u32(cap + 4);
+  const pba = img.u32(cap + 8);
+  const tOff = (table & ~7) >>> 0;
+  const pOff = (pba & ~7) >>> 0;
+  return {
+    capOffset: cap,
+    vectorCount,
+    tableBar: table & 7,
+    tableRange: [tOff, tOff + vectorCount * 16],
+    pbaBar: pba & 7,
+    pbaRange: [pOff, pOff + Math.ceil(vectorCount / 64) * 8],
+  };
+}

@@ -1,0 +1,113 @@
+// QEMU vfio-pci (hw/vfio/pci.c vfio_pci_write_config + hw/pci/pci.c pci_default_write_config).
+// Every guest config write is forwarded to the kernel first, whole and as written; then QEMU's
+// emulated config is updated: BARs and COMMAND.MEM drive pci_update_mappings() (BAR memory regions
+// in and out of the guest address space, hence KVM memslots), and from 10.0 on the emulated PMCSR
+// does too (pci_pm_update validates the transition; BARs are unmapped while not in D0).
+
+import type { PowerState } from '../outcome.js';
+import { ConfigImage } from '../pci/config-image.js';
+import { VmmBase, ok, pmCode, pmStateOf } from './base.js';
+import type { Decision, HostCalls } from './base.js';
+import {
+  MSIX_ENABLE,
+  PCI_BAR0,
+  PCI_COMMAND,
+  PCI_COMMAND_MEMORY,
+  PM_CAP_D1,
+  PM_CAP_D2,
+  PM_CTRL,
+  PM_PMC,
+  allOnes,
+  coversByte,
+  mergeInto,
+  overlaps,
+} from './guest-config.js';
+
+export class QemuModel extends VmmBase {
+  /** QEMU's emulated COMMAND register (the MEM bit decides whether BARs are mapped). */
+  private command = 0;
+  /** QEMU's emulated MSI-X Message Control. */
+  private msixCtrl = 0;
+
+  protected configWrite(calls: HostCalls, offset: number, len: number, value: bigint): Decision {
+    // vfio_pci_write_config: pwrite to the device first, always; a failure is only reported.
+    if (!this.forwardCfgWrite(calls, offset, len, value)) calls.note('config write failed: error_report, emulation continues');
+    let rule = 'vmm.qemu.forward-first';
+
+    if (overlaps(offset, len, PCI_BAR0, 24)) {
+      this.bars.writeAccess(offset, len, value);
+      if (this.updateMappings(calls)) rule = 'vmm.bar-placement';
+    }
+    if (coversByte(offset, len, PCI_COMMAND)) {
+      this.command = mergeInto(this.command, PCI_COMMAND, 2, offset, len, value);
+      const mse = (this.command & PCI_COMMAND_MEMORY) !== 0;
+      if (mse !== this.mse) {
+        this.mse = mse;
+        calls.note(`mem ${mse ? 'on' : 'off'}`);
+        this.updateMappings(calls);
+        rule = mse ? 'vmm.qemu.mse-map' : 'vmm.qemu.mse-unmap';
+      }
+    }
+    if (this.pmCap !== null && coversByte(offset, len, this.pmCap + PM_CTRL)) {
+      rule = this.pmcsrWrite(calls, Number((value >> BigInt(8 * (this.pmCap + PM_CTRL - offset))) & 3n)) ?? rule;
+    }
+    if (this.msix && coversByte(offset, len, this.msix.capOffset + 3)) {
+      this.msixCtrl = mergeInto(this.msixCtrl, this.msix.capOffset + 2, 2, offset, len, value);
+      this.msixEdge(calls, (this.msixCtrl & MSIX_ENABLE) !== 0);
+    }
+    return ok(rule);
+  }
+
+  /** The PowerState bits of a guest PMCSR write, after the write went to the kernel. */
+  private pmcsrWrite(calls: HostCalls, bits: number): string | null {
+    if (this.sw.pmcsr !== 'qemu-pm-emulation') {
+      // Before 10.0 PowerState is not writable in QEMU's emulated config: nothing changes here.
+      calls.note(`pm write ${pmStateOf(bits)} forwarded only: BARs stay mapped`);
+      return 'vmm.qemu.no-pm-emulation';
+    }
+    const old = this.pm;
+    const next = pmStateOf(bits);
+    if (next === old) return null;
+    if (this.sw.rejectBadPmTransitions && this.badTransition(old, next)) {
+      calls.note(`pm ${old}->${next} rejected`);
+      return 'vmm.qemu.pm-bad-transition';
+    }
+    this.pm = next;
+    calls.note(`pm ${old}->${next}`);
+    if ((old === 'D0') !== (next === 'D0')) this.updateMappings(calls);
+    if (old === 'D0') return 'vmm.qemu.pm-unmap-bars';
+    if (next === 'D0') return 'vmm.qemu.pm-remap-bars';
+    return 'vmm.qemu.pm-transition';
+  }
+
+  /** pci_pm_update(): D1/D2 only if PMC advertises them; from a non-D0 state only deeper or to D0. */
+  private badTransition(old: PowerState, next: PowerState): boolean {
+    const pmc = this.pmCap === null ? 0 : new ConfigImage(this.device.config).u16(this.pmCap + PM_PMC);
+    if (next === 'D1' && !(pmc & PM_CAP_D1)) return true;
+    if (next === 'D2' && !(pmc & PM_CAP_D2)) return true;
+    return old !== 'D0' && next !== 'D0' && pmCode(next) < pmCode(old);
+  }
+
+  protected configRead(calls: HostCalls, offset: number, len: number): Decision {
+    const v = this.forwardCfgRead(calls, offset, len);
+    // vfio_pci_read_config reports the failure and returns -1.
+    if (v === null) return { outcome: { kind: 'all-ones', len }, rule: 'vmm.qemu.cfg-read-failed' };
+    return ok('vmm.qemu.cfg-read', v & allOnes(len));
+  }
+
+  protected onDeviceReset(calls: HostCalls): void {
+    // vfio_pci_pre_reset (10.0): put the device back in D0 before resetting it.
+    if (this.sw.forceD0BeforeReset && this.pmCap !== null && this.kernel.view.powerState !== 'D0') {
+      calls.note('pre-reset: PMCSR D0 [vmm.qemu.pre-reset-d0]');
+      this.forwardCfgWrite(calls, this.pmCap + PM_CTRL, 2, BigInt(this.peekPmcsr() & ~3));
+    }
+    this.msixEdge(calls, false);
+    this.msixCtrl = 0;
+    // pci_do_device_reset: COMMAND cleared, BARs back to their type bits, PowerState D0.
+    this.command = 0;
+    this.mse = false;
+    this.bars.reset();
+    this.pm = 'D0';
+    this.updateMappings(calls);
+  }
+}

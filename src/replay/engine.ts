@@ -1,0 +1,40 @@
+// The replay engine: one kernel model (and a VMM model when one is selected) for one device, fed
+// one event at a time. Pure like the models: no I/O here; the streaming driver is in run.ts.
+//
+// Routing: host events go to the VMM model when there is one (it forwards them to the kernel and
+// sees e.g. its memslots; see VmmModel.host), else straight to the kernel model. Guest events need
+// a VMM: without one they are `unsupported` (a kernel-only replay cannot say what the guest saw).
+
+import { createKernelModel } from '../model/kernel/index.js';
+import { createVmmModel } from '../model/vmm/index.js';
+import type { KernelModel, VmmModel } from '../model/interfaces.js';
+import { step, type Step } from '../model/outcome.js';
+import { GUEST_KINDS, type GuestEvent, type HostEvent, type TraceEvent, type TraceHeader } from '../trace/types.js';
+
+/** The model versions one replay runs under. `vmm` null = kernel only. */
+export interface ModelSelection {
+  kernel: string;
+  vmm: string | null;
+}
+
+export const RULE_NO_VMM = 'replay.guest-event-without-vmm';
+
+const NO_VMM: Step = step({ kind: 'unsupported', reason: 'guest event without a VMM model (pass --vmm)' }, RULE_NO_VMM);
+
+export class Replayer {
+  readonly kernel: KernelModel;
+  readonly vmm: VmmModel | null;
+
+  constructor(header: TraceHeader, sel: ModelSelection) {
+    this.kernel = createKernelModel(header.device, sel.kernel);
+    this.vmm = sel.vmm === null ? null : createVmmModel(this.kernel, header.device, sel.vmm, header.vmm.accel);
+  }
+
+  apply(ev: TraceEvent): Step {
+    if (GUEST_KINDS.has(ev.kind)) {
+      return this.vmm === null ? NO_VMM : this.vmm.guest(ev as TraceEvent & GuestEvent, ev);
+    }
+    const host = ev as TraceEvent & HostEvent;
+    return this.vmm === null ? this.kernel.host(host, ev) : this.vmm.host(host, ev);
+  }
+}

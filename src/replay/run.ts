@@ -1,0 +1,138 @@
+// Streams one trace through the engine. Memory stays bounded whatever the trace size: events are
+// not kept; only the last K rendered lines (for the first divergence's context) and a few
+// references (the first divergence, the last state change before it).
+
+import type { Step } from '../model/outcome.js';
+import { renderLine } from '../golden/render.js';
+import type { TraceEvent, TraceHeader } from '../trace/types.js';
+import { UserError } from '../errors.js';
+import { compareObserved } from './compare.js';
+import { Replayer, type ModelSelection } from './engine.js';
+import { selectVersions, type VersionRequest } from './select-versions.js';
+import { tracePackets } from './trace-source.js';
+import { describeEvent } from '../trace/text-print.js';
+
+export interface ReplayOptions extends VersionRequest {
+  /** Lines of context kept before the first divergence (default 5). */
+  context?: number;
+}
+
+export interface ReplayStart {
+  header: TraceHeader;
+  /** 1 for the first header; a concatenated trace has more (each resets the models). */
+  headerNumber: number;
+  selection: ModelSelection;
+  warnings: string[];
+}
+
+export interface ReplayObserver {
+  start?(s: ReplayStart): void;
+  /** Called once per event, in order. Keep it cheap: it is the hot path. */
+  event(line: string, index: number, ev: TraceEvent, s: Step, divergence: string | null): void;
+  /** Called every few thousand events and at the end, so an observer can wait for a slow stdout. */
+  flush?(): Promise<void> | void;
+}
+
+export interface Divergence {
+  index: number;
+  line: string;
+  rule: string;
+  /** Up to K lines before it, oldest first. */
+  context: string[];
+  /** The last line before it whose event changed state (had effects): usually the cause. */
+  lastChange: string | null;
+}
+
+export interface ReplaySummary {
+  path: string;
+  selection: ModelSelection;
+  warnings: string[];
+  events: number;
+  host: number;
+  guest: number;
+  divergences: number;
+  unsupported: number;
+  first: Divergence | null;
+  firstUnsupported: { index: number; line: string; rule: string } | null;
+}
+
+const FLUSH_EVERY = 4096;
+
+export async function replayFile(path: string, opts: ReplayOptions, observer: ReplayObserver): Promise<ReplaySummary> {
+  const k = Math.max(0, opts.context ?? 5);
+  const ring: string[] = new Array<string>(k);
+  let ringPos = 0;
+  let ringLen = 0;
+  let lastChange: string | null = null;
+
+  let replayer: Replayer | null = null;
+  let selection: ModelSelection | null = null;
+  let warnings: string[] = [];
+  let headers = 0;
+  const sum: ReplaySummary = {
+    path,
+    selection: { kernel: '', vmm: null },
+    warnings: [],
+    events: 0,
+    host: 0,
+    guest: 0,
+    divergences: 0,
+    unsupported: 0,
+    first: null,
+    firstUnsupported: null,
+  };
+  let sinceFlush = 0;
+
+  for await (const p of tracePackets(path)) {
+    if (p.type === 'header') {
+      headers++;
+      if (selection === null) {
+        const chosen = selectVersions(p.header, opts);
+        selection = chosen.selection;
+        warnings = chosen.warnings;
+      }
+      replayer = new Replayer(p.header, selection);
+      observer.start?.({ header: p.header, headerNumber: headers, selection, warnings });
+      continue;
+    }
+    if (replayer === null) throw new UserError('event before the trace header', { file: path, event: p.index, offset: p.offset });
+    const ev = p.event;
+    const s = replayer.apply(ev);
+    const guest = ev.kind.charCodeAt(0) === 103 /* 'g' */;
+    if (guest) sum.guest++;
+    else sum.host++;
+    const divergence = ev.observed === undefined ? null : compareObserved(s.outcome, ev.observed, ev);
+    const line = renderLine(p.index, guest, describeEvent(ev), ev.overlap, s, divergence);
+    if (divergence !== null) {
+      if (sum.divergences === 0) {
+        const context: string[] = [];
+        for (let i = 0; i < ringLen; i++) context.push(ring[(ringPos - ringLen + i + k) % k]);
+        sum.first = { index: p.index, line, rule: s.rule, context, lastChange };
+      }
+      sum.divergences++;
+    }
+    if (s.outcome.kind === 'unsupported') {
+      if (sum.unsupported === 0) sum.firstUnsupported = { index: p.index, line, rule: s.rule };
+      sum.unsupported++;
+    }
+    if (sum.divergences === 0) {
+      if (k > 0) {
+        ring[ringPos] = line;
+        ringPos = (ringPos + 1) % k;
+        if (ringLen < k) ringLen++;
+      }
+      if (s.effects.length > 0) lastChange = line;
+    }
+    sum.events++;
+    observer.event(line, p.index, ev, s, divergence);
+    if (++sinceFlush === FLUSH_EVERY) {
+      sinceFlush = 0;
+      await observer.flush?.();
+    }
+  }
+  if (selection === null) throw new UserError('trace has no header', { file: path });
+  await observer.flush?.();
+  sum.selection = selection;
+  sum.warnings = warnings;
+  return sum;
+}

@@ -1,0 +1,22 @@
+// The end of a replay's text output: counts, then the first divergence with the K events before
+// it, the rule that fired and the last state change before it (usually the cause).
+
+import { renderGoldenTail } from '../golden/golden-file.js';
+import type { ReplaySummary } from './run.js';
+
+export function formatSummary(s: ReplaySummary): string[] {
+  const out: string[] = [];
+  out.push(renderGoldenTail(s).trim() + ` (${s.host} host, ${s.guest} guest)`);
+  if (s.first !== null) {
+    const f = s.first;
+    out.push(`first divergence at #${String(f.index).padStart(4, '0')}: the model predicts otherwise (rule ${f.rule})`);
+    for (const c of f.context) out.push(`    ${c}`);
+    out.push(`  > ${f.line}`);
+    if (f.lastChange !== null && !f.context.includes(f.lastChange)) out.push(`  last state change before it:\n    ${f.lastChange}`);
+  }
+  if (s.firstUnsupported !== null) {
+    out.push(`first unsupported event (cannot be expressed in ${s.selection.kernel}${s.selection.vmm ? '+' + s.selection.vmm : ''}):`);
+    out.push(`  > ${s.firstUnsupported.line}`);
+  }
+  return out;
+}

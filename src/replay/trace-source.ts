@@ -1,0 +1,24 @@
+// Where replay gets its packets: a binary trace (.pb) streamed by the codec in bounded memory, or
+// any other file (the text twin) loaded whole by the codec (text traces are small, hand-written).
+// Both yield the codec's packet shape.
+
+import { loadTrace } from '../trace/codec.js';
+import { readPackets, type TracePacket } from '../trace/reader.js';
+
+export type Packet = TracePacket;
+
+export async function* tracePackets(path: string): AsyncGenerator<Packet> {
+  if (path.endsWith('.pb')) {
+    yield* readPackets(path);
+    return;
+  }
+  const trace = await loadTrace(path);
+  yield { type: 'header', header: trace.header, offset: 0 };
+  const more = trace.moreHeaders ?? [];
+  let h = 0;
+  for (let i = 0; i < trace.events.length; i++) {
+    while (h < more.length && more[h].before === i) yield { type: 'header', header: more[h++].header, offset: 0 };
+    yield { type: 'event', event: trace.events[i], index: i, offset: 0 };
+  }
+  while (h < more.length) yield { type: 'header', header: more[h++].header, offset: 0 };
+}

@@ -1,0 +1,157 @@
+// Generic decoded Packet objects (wire.ts) <-> the in-memory types (types.ts). The field names of
+// the .proto (camelCased by protobufjs) are the names of types.ts, so event bodies map
+// mechanically: the oneof member names the kind (`guestMmioWrite` -> `guest-mmio-write`), the
+// Ioctl oneof member names the op. Only the header's format check and Observed's "empty means
+// absent" rules are written out by hand.
+import { UserError } from '../errors.js';
+import type { EventBody, Observed, TraceEvent, TraceHeader } from './types.js';
+import { FORMAT_VERSION, camel, kebab, schema, type MessageInfo } from './schema.js';
+import { withDefaults, type DecodeContext, type Msg, type Value } from './wire.js';
+
+export type DecodedPacket =
+  | { type: 'header'; header: TraceHeader }
+  | { type: 'event'; event: TraceEvent }
+  /** An event of a kind this reader's schema does not know (already counted as unknown). */
+  | { type: 'unknown-event' };
+
+const META = ['seq', 'tsNs', 'tid', 'overlap', 'observed'];
+
+function bodyMember(packet: MessageInfo, m: Msg): string | undefined {
+  for (const f of packet.ordered) if (f.oneof === 'body' && m[f.name] !== undefined) return f.name;
+  return undefined;
+}
+
+/** Turns one decoded Packet into a header or an event; `at` locates errors. */
+export function packetFromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: number): DecodedPacket {
+  const { packet } = schema();
+  const member = bodyMember(packet, m);
+  const where = { file: ctx.file, event: ctx.event, offset: at };
+  if (member === 'header') {
+    for (const k of META) if (m[k] !== undefined) throw new UserError(`header packet carries event field ${k}`, where);
+    const h = withDefaults(packet.byName.get('header')!.msg!, m.header as Msg) as unknown as TraceHeader;
+    if (h.formatVersion !== FORMAT_VERSION) {
+      const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
+      throw new UserError(why, { file: ctx.file, offset: at });
+    }
+    return { type: 'header', header: h };
+  }
+  if (member === undefined) {
+    // A newer schema's event kind shows up as an unknown Packet field; anything else is noise.
+    let unknownNow = 0;
+    for (const n of ctx.unknown.values()) unknownNow += n;
+    if (unknownNow > unknownBefore) return { type: 'unknown-event' };
+    throw new UserError('packet holds neither a header nor an event', where);
+  }
+  const body = withDefaults(packet.byName.get(member)!.msg!, m[member] as Msg);
+  let ev: Record<string, Value>;
+  if (member === 'ioctl') {
+    const ioctlInfo = packet.byName.get('ioctl')!.msg!;
+    const op = ioctlInfo.ordered.find((f) => body[f.name] !== undefined);
+    if (op === undefined) throw new UserError('ioctl event has no operation (an op this reader does not know?)', where);
+    ev = { kind: 'ioctl', op: kebab(op.name), ...(body[op.name] as Msg) };
+  } else {
+    ev = { kind: kebab(member), ...body };
+  }
+  const event = {
+    seq: (m.seq as bigint | undefined) ?? 0n,
+    tsNs: (m.tsNs as bigint | undefined) ?? 0n,
+    tid: (m.tid as number | undefined) ?? 0,
+    overlap: (m.overlap as number | undefined) ?? 0,
+    ...(m.observed !== undefined ? { observed: observedFromWire(m.observed as Msg) } : {}),
+    ...ev,
+  } as unknown as TraceEvent;
+  return { type: 'event', event };
+}
+
+function observedFromWire(m: Msg): Observed {
+  const o: Observed = {};
+  if (m.ret !== undefined) o.ret = m.ret as bigint;
+  if (m.errno !== undefined && m.errno !== '') o.errno = m.errno as string;
+  if (m.data !== undefined) o.data = m.data as Uint8Array;
+  if (m.signal !== undefined) {
+    const s = m.signal as Msg;
+    o.signal = { signal: (s.signal as string) ?? '', code: (s.code as string) ?? '', addr: (s.addr as bigint | undefined) ?? null };
+  }
+  if (m.vmmExit !== undefined) {
+    const v = m.vmmExit as Msg;
+    o.vmmExit = {
+      how: ((v.how as string) ?? 'exited') as 'exited' | 'signaled' | 'kvm-run-error',
+      status: (v.status as number) ?? 0,
+      signal: (v.signal as string) ?? '',
+      errno: (v.errno as string) ?? '',
+    };
+  }
+  if (m.powerState !== undefined && m.powerState !== '') o.powerState = m.powerState as string;
+  if (m.blocked === true) o.blocked = true;
+  return o;
+}
+
+// ----- model -> wire ---------------------------------------------------------------------------
+
+/** Copies the fields `info` knows from `src` (recursing into messages and repeated messages). */
+function pick(info: MessageInfo, src: Record<string, unknown>): Msg {
+  const out: Msg = {};
+  for (const f of info.ordered) {
+    const v = src[f.name];
+    if (v === undefined || v === null) continue;
+    if (f.kind === 'msg') {
+      if (f.repeated) out[f.name] = (v as Record<string, unknown>[]).map((x) => pick(f.msg!, x));
+      else out[f.name] = pick(f.msg!, v as Record<string, unknown>);
+    } else out[f.name] = v as Value;
+  }
+  return out;
+}
+
+export function headerToWire(h: TraceHeader): Msg {
+  const { packet } = schema();
+  return { header: pick(packet.byName.get('header')!.msg!, h as unknown as Record<string, unknown>) };
+}
+
+export function eventToWire(e: TraceEvent): Msg {
+  const { packet } = schema();
+  const m: Msg = { seq: e.seq, tsNs: e.tsNs, tid: e.tid, overlap: e.overlap };
+  if (e.observed !== undefined) m.observed = observedToWire(e.observed);
+  const member = camel(e.kind);
+  const f = packet.byName.get(member);
+  if (f === undefined || f.oneof !== 'body' || member === 'header') throw new RangeError(`unknown event kind ${e.kind}`);
+  const src = e as unknown as Record<string, unknown>;
+  if (e.kind === 'ioctl') {
+    const ioctlInfo = f.msg!;
+    const opName = camel(e.op);
+    const opField = ioctlInfo.byName.get(opName);
+    if (opField === undefined) throw new RangeError(`unknown ioctl op ${e.op}`);
+    m.ioctl = { [opName]: pick(opField.msg!, src) };
+  } else {
+    m[member] = pick(f.msg!, src);
+  }
+  return m;
+}
+
+function observedToWire(o: Observed): Msg {
+  const m: Msg = {};
+  if (o.ret !== undefined) m.ret = o.ret;
+  if (o.errno !== undefined) m.errno = o.errno;
+  if (o.data !== undefined) m.data = o.data;
+  if (o.signal !== undefined) {
+    m.signal = { signal: o.signal.signal, code: o.signal.code };
+    if (o.signal.addr !== null) (m.signal as Msg).addr = o.signal.addr;
+  }
+  if (o.vmmExit !== undefined) m.vmmExit = { ...o.vmmExit };
+  if (o.powerState !== undefined) m.powerState = o.powerState;
+  if (o.blocked === true) m.blocked = true;
+  return m;
+}
+
+/** The event kinds the schema knows, in field-number order (for `info`, tests, the generator). */
+export function eventKinds(): string[] {
+  const { packet } = schema();
+  return packet.ordered.filter((f) => f.oneof === 'body' && f.name !== 'header').map((f) => kebab(f.name));
+}
+
+/** The ioctl ops the schema knows. */
+export function ioctlOps(): string[] {
+  const { packet } = schema();
+  return packet.byName.get('ioctl')!.msg!.ordered.map((f) => kebab(f.name));
+}
+
+export type { EventBody };

@@ -1,0 +1,156 @@
+// Streaming reader for binary traces: `0x0a <varint len> <Packet>` records (see the framing notes
+// in proto/vfio_trace.proto), read from a file in 1 MiB chunks so a trace of any size decodes in
+// bounded memory. A length prefix is checked against the 64 MiB packet limit and the bytes left in
+// the file BEFORE anything is allocated for it.
+import { open, type FileHandle } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import type { TraceEvent, TraceHeader } from './types.js';
+import { schema } from './schema.js';
+import { decodeMessage, type DecodeContext } from './wire.js';
+import { packetFromWire } from './convert.js';
+
+export type TracePacket =
+  | { type: 'header'; header: TraceHeader; offset: number }
+  | { type: 'event'; event: TraceEvent; index: number; offset: number };
+
+export const MAX_PACKET = 64 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+/** The Trace.packet tag: field 1, wire type 2. */
+export const PACKET_TAG = 0x0a;
+
+export interface ReaderStats {
+  bytes: number; // file size
+  packets: number;
+  headers: number;
+  events: number;
+  /** Events of kinds this reader does not know: skipped, but they consumed an event index. */
+  unknownEvents: number;
+  /** "Message.field-number" -> count of fields this reader's schema does not know. */
+  unknownFields: Map<string, number>;
+}
+
+export function totalUnknown(stats: ReaderStats): number {
+  let n = 0;
+  for (const v of stats.unknownFields.values()) n += v;
+  return n;
+}
+
+/**
+ * Parses the frame prefix (`0x0a <varint len>`) at buf[pos..end): returns [payloadLength,
+ * prefixBytes], or null when more bytes are needed and `eof` is false.
+ */
+export function framePrefix(buf: Uint8Array, pos: number, end: number, file: string, at: number, eof: boolean): [number, number] | null {
+  if (buf[pos] !== PACKET_TAG) {
+    throw new UserError(`expected packet tag 0x0a, found 0x${buf[pos].toString(16).padStart(2, '0')} (not a vfio-replay trace, or corrupt)`, { file, offset: at });
+  }
+  let len = 0;
+  let mul = 1;
+  for (let i = 1; ; i++) {
+    if (pos + i >= end) {
+      if (eof) throw new UserError('truncated packet: file ends inside a length prefix', { file, offset: at });
+      return null;
+    }
+    const b = buf[pos + i];
+    len += (b & 0x7f) * mul;
+    mul *= 128;
+    if ((b & 0x80) === 0) return [len, i + 1];
+    // Five varint bytes already hold 35 bits, far past the 64 MiB limit: stop before it grows.
+    if (i === 5) throw new UserError(`packet length prefix is absurd (more than ${MAX_PACKET} bytes)`, { file, offset: at });
+  }
+}
+
+export class TraceReader {
+  readonly stats: ReaderStats = { bytes: 0, packets: 0, headers: 0, events: 0, unknownEvents: 0, unknownFields: new Map() };
+
+  constructor(readonly path: string) {}
+
+  async *packets(): AsyncGenerator<TracePacket> {
+    const file = this.path;
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'r');
+    } catch (err) {
+      throw new UserError(`cannot open trace: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
+    }
+    try {
+      const size = (await fh.stat()).size;
+      this.stats.bytes = size;
+      const info = schema().packet;
+      let buf = new Uint8Array(CHUNK);
+      let start = 0; // first unconsumed byte in buf
+      let end = 0; // one past the last valid byte in buf
+      let bufBase = 0; // file offset of buf[0]
+      let eof = size === 0;
+      let eventIndex = 0;
+      const ctx: DecodeContext = { file, base: 0, unknown: this.stats.unknownFields };
+
+      const fill = async (need: number): Promise<void> => {
+        // Make room for `need` bytes from `start`: compact, then grow only as far as asked.
+        if (start > 0) {
+          buf.copyWithin(0, start, end);
+          end -= start;
+          bufBase += start;
+          start = 0;
+        }
+        if (need > buf.length) {
+          const bigger = new Uint8Array(need);
+          bigger.set(buf.subarray(0, end));
+          buf = bigger;
+        }
+        while (!eof && end < buf.length) {
+          const { bytesRead } = await fh.read(buf, end, buf.length - end, bufBase + end);
+          if (bytesRead === 0) eof = true;
+          end += bytesRead;
+          if (bufBase + end >= size) eof = true;
+          if (end >= need) break;
+        }
+      };
+
+      for (;;) {
+        if (start >= end) {
+          if (eof) break;
+          await fill(1);
+          if (start >= end) break;
+        }
+        const at = bufBase + start;
+        let prefix = framePrefix(buf, start, end, file, at, eof);
+        if (prefix === null) {
+          await fill(Math.min(16, size - at));
+          prefix = framePrefix(buf, start, end, file, at, true);
+        }
+        const [len, hdr] = prefix!;
+        if (len > MAX_PACKET) throw new UserError(`packet length ${len} exceeds the ${MAX_PACKET}-byte limit`, { file, offset: at });
+        const left = size - at - hdr;
+        if (len > left) throw new UserError(`truncated packet: length ${len} runs past the end of the file (${left} bytes left)`, { file, offset: at });
+        if (end - start < hdr + len) await fill(hdr + len);
+        if (end - start < hdr + len) throw new UserError('truncated packet: file shrank while reading', { file, offset: at });
+        const payload = start + hdr;
+        ctx.base = bufBase;
+        ctx.event = eventIndex;
+        let unknownBefore = 0;
+        for (const n of ctx.unknown.values()) unknownBefore += n;
+        const m = decodeMessage(info, buf, payload, payload + len, ctx);
+        const d = packetFromWire(m, ctx, at, unknownBefore);
+        start = payload + len;
+        this.stats.packets++;
+        if (d.type === 'header') {
+          this.stats.headers++;
+          yield { type: 'header', header: d.header, offset: at };
+        } else if (d.type === 'event') {
+          this.stats.events++;
+          yield { type: 'event', event: d.event, index: eventIndex++, offset: at };
+        } else {
+          this.stats.unknownEvents++;
+          eventIndex++;
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** Streams the packets of a binary trace file. Use a TraceReader to also get the unknown-field counts. */
+export function readPackets(path: string): AsyncGenerator<TracePacket> {
+  return new TraceReader(path).packets();
+}

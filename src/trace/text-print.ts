@@ -1,0 +1,213 @@
+// The text twin printer: the canonical text of a trace (docs/text-format.md). Streaming-friendly:
+// TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
+import type { IoctlOp, Observed, Trace, TraceEvent, TraceHeader } from './types.js';
+import type { TracePacket } from './reader.js';
+import { fmtBytes, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
+
+/** A written value, padded to two hex digits per byte of the access (accesses are <= 8 bytes). */
+function val(v: bigint, len: number): string {
+  return hexPad(v, len <= 8 ? 2 * len : 1);
+}
+
+function cfgOffset(off: number): string {
+  return hexPad(off, 2);
+}
+
+/** `len=2 val=0x0106` for writes of up to 8 bytes, `data=0102...` beyond. */
+function dataArgs(data: Uint8Array): string {
+  if (data.length <= 8) return `len=${data.length} val=${hexPad(leValue(data), 2 * data.length)}`;
+  return `data=${fmtBytes(data)}`;
+}
+
+function ioctlArgs(e: IoctlOp): string {
+  switch (e.op) {
+    case 'get-info':
+    case 'get-hot-reset-info':
+      return `argsz=${e.argsz}`;
+    case 'get-region-info':
+    case 'get-irq-info':
+      return `index=${e.index} argsz=${e.argsz}`;
+    case 'set-irqs':
+      return `flags=${hex(e.flags)} index=${e.index} start=${e.start} count=${e.count} argsz=${e.argsz}`;
+    case 'reset':
+      return '';
+    case 'hot-reset':
+      return `flags=${hex(e.flags)} fds=${e.groupFds.length === 0 ? '-' : e.groupFds.join(',')}`;
+    case 'ioeventfd':
+      return `flags=${hex(e.flags)} offset=${hex(e.offset)} data=${hex(e.data)} fd=${e.fd}`;
+    case 'feature':
+      return `flags=${hex(e.flags)} feature=${e.feature} payload=${fmtBytes(e.payload)}`;
+    case 'low-power': {
+      const fd = e.request === 'entry-with-wakeup' || e.wakeupFd !== 0 ? ` fd=${e.wakeupFd}` : '';
+      return `${e.request}${fd} flags=${hex(e.flags)}`;
+    }
+    case 'dma-buf': {
+      const ranges = e.ranges.length === 0 ? '-' : e.ranges.map((r) => `${hex(r.offset)}:${hex(r.length)}`).join(',');
+      return `region=${e.regionIndex} ranges=${ranges} open-flags=${hex(e.openFlags)} dmabuf-flags=${hex(e.dmaBufFlags)} flags=${hex(e.flags)}`;
+    }
+    case 'raw':
+      return `fd=${fmtStr(e.fdKind)} req=${hex(e.request)} name=${fmtStr(e.name)} arg=${fmtBytes(e.arg)}`;
+  }
+}
+
+function join(kind: string, args: string): string {
+  return args === '' ? kind : `${kind} ${args}`;
+}
+
+/**
+ * The event itself as text, without seq/time/tid/race and without the observed outcome:
+ * `cfg-write 0x04 len=2 val=0x0106`. The replay's outcome log reuses it.
+ */
+export function describeEvent(e: TraceEvent): string {
+  switch (e.kind) {
+    case 'open':
+    case 'close':
+      return e.kind;
+    case 'cfg-read':
+      return `cfg-read ${cfgOffset(e.offset)} len=${e.len}`;
+    case 'cfg-write':
+      return `cfg-write ${cfgOffset(e.offset)} ${dataArgs(e.data)}`;
+    case 'region-read':
+      return `region-read ${fmtPlace(e.region, e.offset)} len=${e.len}`;
+    case 'region-write':
+      return `region-write ${fmtPlace(e.region, e.offset)} ${dataArgs(e.data)}`;
+    case 'mmap':
+      return `mmap ${fmtPlace(e.region, e.offset)} len=${hex(e.length)} prot=${hex(e.prot)} addr=${hex(e.addr)}`;
+    case 'munmap':
+      return `munmap addr=${hex(e.addr)} len=${hex(e.length)}`;
+    case 'mem-read':
+      return `mem-read ${fmtPlace(e.bar, e.offset)} len=${e.len}`;
+    case 'mem-write':
+      return `mem-write ${fmtPlace(e.bar, e.offset)} len=${e.len} val=${val(e.value, e.len)}`;
+    case 'ioctl':
+      return join(`ioctl ${e.op}`, ioctlArgs(e));
+    case 'dmabuf':
+      return `dmabuf ${e.dmabuf} ${e.op}`;
+    case 'map-dma':
+      return `map-dma vaddr=${hex(e.vaddr)} iova=${hex(e.iova)} size=${hex(e.size)} flags=${hex(e.flags)}`;
+    case 'unmap-dma':
+      return `unmap-dma iova=${hex(e.iova)} size=${hex(e.size)} flags=${hex(e.flags)}`;
+    case 'memslot':
+      return `memslot slot=${e.slot} flags=${hex(e.flags)} gpa=${hex(e.gpa)} size=${hex(e.size)} uaddr=${hex(e.uaddr)}`;
+    case 'kvm-run':
+      return `kvm-run vcpu=${e.vcpu}`;
+    case 'guest-cfg-read':
+      return `guest-cfg-read ${cfgOffset(e.offset)} len=${e.len}`;
+    case 'guest-cfg-write':
+      return `guest-cfg-write ${cfgOffset(e.offset)} len=${e.len} val=${val(e.value, e.len)}`;
+    case 'guest-mmio-read':
+      return `guest-mmio-read ${hex(e.gpa)} len=${e.len}`;
+    case 'guest-mmio-write':
+      return `guest-mmio-write ${hex(e.gpa)} len=${e.len} val=${val(e.value, e.len)}`;
+  }
+}
+
+/** The observed outcome as text (what follows `=>`); "" for an empty observation. */
+export function describeObserved(o: Observed): string {
+  const t: string[] = [];
+  if (o.ret !== undefined) t.push(`ret=${o.ret}`);
+  if (o.errno !== undefined) t.push(`errno=${fmtStr(o.errno)}`);
+  if (o.data !== undefined) t.push(`data=${fmtBytes(o.data)}`);
+  if (o.signal !== undefined) {
+    t.push(`signal=${fmtStr(o.signal.signal)} code=${fmtStr(o.signal.code)}`);
+    if (o.signal.addr !== null) t.push(`addr=${hex(o.signal.addr)}`);
+  }
+  if (o.vmmExit !== undefined) {
+    const v = o.vmmExit;
+    t.push(`vmm-exit=${v.how}`);
+    if (v.status !== 0) t.push(`status=${v.status}`);
+    if (v.signal !== '') t.push(`exit-signal=${fmtStr(v.signal)}`);
+    if (v.errno !== '') t.push(`exit-errno=${fmtStr(v.errno)}`);
+  }
+  if (o.powerState !== undefined) t.push(`power=${fmtStr(o.powerState)}`);
+  if (o.blocked === true) t.push('blocked');
+  return t.join(' ');
+}
+
+/** One event line: `12 t=1500 tid=4242 cfg-read 0x04 len=2 => ret=2 data=0601`. */
+export function printEventLine(e: TraceEvent): string {
+  let s = `${e.seq}`;
+  if (e.tsNs !== 0n) s += ` t=${e.tsNs}`;
+  if (e.tid !== 0) s += ` tid=${e.tid}`;
+  if (e.overlap !== 0) s += ` race=${e.overlap}`;
+  s += ' ' + describeEvent(e);
+  if (e.observed !== undefined) {
+    const o = describeObserved(e.observed);
+    s += o === '' ? ' =>' : ` => ${o}`;
+  }
+  return s;
+}
+
+/** The header block's lines. */
+export function printHeaderLines(h: TraceHeader): string[] {
+  const d = h.device;
+  const lines = [
+    `vfio-trace ${h.formatVersion}`,
+    `source ${h.source}`,
+    `kernel ${fmtStr(h.kernelRelease)}`,
+    `vmm ${fmtStr(h.vmm.name)} ${fmtStr(h.vmm.version)} ${h.vmm.accel}`,
+    `tracer ${fmtStr(h.tracerVersion)}`,
+    `title ${JSON.stringify(h.title)}`,
+    `device ${fmtStr(d.bdf)} ${d.vendorId.toString(16).padStart(4, '0')}:${d.deviceId.toString(16).padStart(4, '0')} page-size=${d.pageSize} iommu-group=${d.iommuGroup}`,
+  ];
+  if (d.resetMethods.length > 0) lines.push(`reset-methods ${d.resetMethods.map(fmtStr).join(' ')}`);
+  const q = d.quirks;
+  const quirks: string[] = [];
+  if (q.nonMappableBars) quirks.push('non_mappable_bars');
+  if (q.noCommandMemory) quirks.push('no_command_memory');
+  if (q.isVirtfn) quirks.push('is_virtfn');
+  if (q.resourceBusyBars.length > 0) quirks.push(`resource-busy=${q.resourceBusyBars.join(',')}`);
+  if (q.iomapFailBars.length > 0) quirks.push(`iomap-fail=${q.iomapFailBars.join(',')}`);
+  if (quirks.length > 0) lines.push(`quirks ${quirks.join(' ')}`);
+  for (const b of d.bars) {
+    lines.push(`bar ${b.index} ${b.kind} size=${hex(b.size)}${b.is64 ? ' 64' : ''}${b.prefetchable ? ' prefetch' : ''}`);
+  }
+  if (d.romSize !== 0n) lines.push(`rom size=${hex(d.romSize)}`);
+  if (d.vga) lines.push('vga');
+  if (d.config.length > 0) {
+    lines.push(`config size=${d.config.length}`);
+    for (let off = 0; off < d.config.length; off += 16) {
+      const row = d.config.subarray(off, off + 16);
+      if (row.every((b) => b === 0)) continue;
+      const bytes = Array.from(row, (b) => b.toString(16).padStart(2, '0')).join(' ');
+      lines.push(`config ${hexPad(off, 3)} ${bytes}`);
+    }
+  }
+  return lines;
+}
+
+/** Prints packets one at a time: header blocks are separated from events by blank lines. */
+export class TextPrinter {
+  private started = false;
+  private lastWasHeader = false;
+
+  /** The text for one packet, newline-terminated. */
+  packet(p: TracePacket | { type: 'header'; header: TraceHeader } | { type: 'event'; event: TraceEvent }): string {
+    let out = '';
+    if (p.type === 'header') {
+      if (this.started) out += '\n';
+      out += printHeaderLines(p.header).join('\n') + '\n';
+      this.lastWasHeader = true;
+    } else {
+      if (this.lastWasHeader) out += '\n';
+      out += printEventLine(p.event) + '\n';
+      this.lastWasHeader = false;
+    }
+    this.started = true;
+    return out;
+  }
+}
+
+/** The canonical text of a whole trace. */
+export function printText(trace: Trace): string {
+  const pr = new TextPrinter();
+  const more = [...(trace.moreHeaders ?? [])].sort((a, b) => a.before - b.before);
+  let out = pr.packet({ type: 'header', header: trace.header });
+  let k = 0;
+  trace.events.forEach((e, i) => {
+    while (k < more.length && more[k].before <= i) out += pr.packet({ type: 'header', header: more[k++].header });
+    out += pr.packet({ type: 'event', event: e });
+  });
+  while (k < more.length) out += pr.packet({ type: 'header', header: more[k++].header });
+  return out;
+}

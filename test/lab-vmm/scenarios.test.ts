@@ -1,0 +1,28 @@
+// Every lab scenario script must run to its end on an emulated e1000e (where nothing kills the VMM):
+// a typo in a script would otherwise only show up as a `# error` line in a 20-minute lab run.
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM module without type declarations
+import { SCENARIOS, VARIANTS, runName } from '../../lab/vmm/scenarios.mjs';
+import { runInner } from './inner-guest.js';
+
+interface Scenario { name: string; what: string; script: string }
+
+describe('lab/vmm scenarios', () => {
+  it('have unique names and distinct run names per variant', () => {
+    const names = (SCENARIOS as Scenario[]).flatMap((s) => (VARIANTS as string[]).map((v) => runName(s.name, v) as string));
+    expect(new Set(names).size).toBe(names.length);
+    expect(runName('d3hot-read', 'mmap')).toBe('d3hot-read');
+    expect(runName('d3hot-read', 'no-mmap')).toBe('d3hot-read.no-mmap');
+  });
+
+  for (const s of SCENARIOS as Scenario[]) {
+    it(`${s.name} runs to the end`, () => {
+      const r = runInner(s.script);
+      expect(r.lines.filter((l) => l.startsWith('# error'))).toEqual([]);
+      expect(r.lines[r.lines.length - 1]).toBe('# exit 0x0');
+      expect(r.status).toBe(1);
+      // Every access line carries its outcome (nothing died here).
+      for (const l of r.lines) if (l.startsWith('guest-')) expect(l).toContain('=>');
+    });
+  }
+});
