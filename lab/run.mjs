@@ -138,7 +138,15 @@ async function main() {
       ],
     });
     log(`${label}: booting ${k.release} (${inputs.length} traces, initramfs ${(img.bytes / 1e6).toFixed(1)} MB)`);
-    const boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout });
+    // A guest that dies before /init runs (an early-boot panic under heavy host load, e.g. the
+    // IO-APIC timer check) is booted again; a run that started is never repeated.
+    let boot;
+    for (let attempt = 1; ; attempt++) {
+      boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout });
+      if (boot.serial.includes('@@LAB begin') || attempt === 3) break;
+      writeFileSync(join(work, `console.failed-${attempt}.log`), boot.serial);
+      log(`${label}: the guest did not reach /init (attempt ${attempt}); booting again`);
+    }
     writeFileSync(join(work, 'console.log'), boot.serial);
     const con = lab.parseConsole(boot.serial);
     if (boot.timedOut) log(`${label}: QEMU hit the ${args.timeout}s limit; results are partial`);

@@ -49,6 +49,8 @@ for s in /lab/scen/*.ops; do
   echo "@@RUN begin $name"
   /lab/runner $BDF $GROUP $s
   echo "@@RUN end $name rc=$?"
+  # Fixed pids in the capture: the next fork gets 10000 (strace), its child 10001 (the runner).
+  echo 9999 > /proc/sys/kernel/ns_last_pid 2>/dev/null
   strace -f -tt -y -xx -s 4096 -o /tmp/$name.strace /lab/runner $BDF $GROUP $s > /tmp/$name.out2 2>&1
   rc=$?
   echo "@@RUN2 begin $name"

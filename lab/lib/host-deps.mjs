@@ -1,4 +1,6 @@
 // Host packages the lab needs, installed with the system's apt on a fresh Debian 12 machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { have, log, runLoud } from './sh.mjs';
 
 /** Command -> Debian package that provides it. */
@@ -18,8 +20,10 @@ const NEEDED = [
 /** Installs whatever is missing. Needs root (apt-get); does nothing when all is there. */
 export function ensureHostDeps() {
   const missing = NEEDED.filter(([cmd]) => !have(cmd)).map(([, pkg]) => pkg);
+  // The initramfs needs a static busybox; Debian's plain `busybox` package is dynamic.
+  if (!missing.includes('busybox-static') && !staticBusybox()) missing.push('busybox-static');
   // libc6-dev provides the static libc the runner links against; no command to probe for it.
-  if (!have('gcc') || !staticLibcPresent()) missing.push('libc6-dev');
+  if (!staticLibcPresent()) missing.push('libc6-dev');
   if (missing.length === 0) return;
   log(`installing ${missing.join(' ')}`);
   runLoud('apt-get', ['update', '-q']);
@@ -28,13 +32,11 @@ export function ensureHostDeps() {
   });
 }
 
+function staticBusybox() {
+  const r = spawnSync('ldd', ['/bin/busybox'], { encoding: 'utf8' });
+  return r.status !== 0 || /not a dynamic executable/.test(r.stdout + r.stderr);
+}
+
 function staticLibcPresent() {
-  return have('gcc') && (() => {
-    try {
-      runLoud('sh', ['-c', 'test -e /usr/lib/x86_64-linux-gnu/libc.a']);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  return existsSync('/usr/lib/x86_64-linux-gnu/libc.a');
 }

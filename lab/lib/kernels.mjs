@@ -73,7 +73,14 @@ function privateApt(cacheDir) {
   const opts = privateAptOpts(dir);
   if (!updated.has(dir)) {
     log(`apt-get update (private: trixie, sid from ${uri})`);
-    run('apt-get', [...opts, 'update', '-q']);
+    try {
+      run('apt-get', [...opts, 'update', '-q']);
+    } catch (e) {
+      // Offline with lists from an earlier run: resolve from those (and the cached .debs).
+      const lists = readdirSync(join(dir, 'lists')).filter((f) => f.endsWith('_Packages'));
+      if (lists.length === 0) throw e;
+      log(`apt-get update failed; using the package lists of an earlier run (${e.message.split('\n')[0]})`);
+    }
     updated.add(dir);
   }
   return opts;

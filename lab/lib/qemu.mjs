@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 /** The emulated device the lab binds to vfio-pci (Intel 82574L) and where it sits. */
 export const LAB_DEVICE = { bdf: '0000:00:03.0', vendor: 0x8086, device: 0x10d3 };
 
-export const BASE_APPEND = 'console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 norandmaps tsc=reliable clocksource=tsc rdinit=/init';
+export const BASE_APPEND = 'console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 no_timer_check norandmaps tsc=reliable clocksource=tsc rdinit=/init';
 
 export function qemuArgs({ vmlinuz, initrd, append = BASE_APPEND, smp = 1, memMb = 1024, devices, extraArgs = [] }) {
   const devs = devices ?? ['-device', 'intel-iommu', '-device', 'e1000e,bus=pcie.0,addr=0x3'];

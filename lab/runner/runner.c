@@ -450,7 +450,7 @@ static void run_op(long idx, char *op, char *rest)
 		errno = 0;
 		r = ioctl(device_fd, VFIO_DEVICE_FEATURE, argbuf);
 		result_ret(idx, r, errno, NULL, 0);
-		if (r == 0 && (a & 0x20000)) {
+		if (r == 0 && (a & 0x20000) && !(a & LAB_FEATURE_PROBE)) {
 			if ((a & 0xffff) == 3 || (a & 0xffff) == 4) {
 				lp_engaged = 1;
 				lp_wake_fd = (a & 0xffff) == 4 ? wake : -1;

@@ -1,13 +1,12 @@
 // Files one nested-QEMU run under traces/qemu/<major.minor>/: the raw captures in <run>/ and, when
 // the project's importer is built, <run>.pb and its text twin <run>.txt.
 //
-// Raw capture directory (what lab/vmm/outer-init.sh leaves per run):
-//   strace.log       strace -f -tt -y -xx -s 4096 of the QEMU process (filter: run.mjs STRACE_FILTER)
-//   qemu-trace.log   QEMU's -trace 'vfio_*' -trace 'pci_*' log (-msg timestamp=on)
+// Raw capture directory (what lab/vmm/outer-init.sh leaves per run): the tracer's output
+// (tracer/vfio-trace: info, sysfs/, strace.log, qemu.log = QEMU's -trace 'vfio_*' -trace 'pci_*'
+// log with -msg timestamp=on) plus:
 //   serial.txt       the inner guest's COM1: its accesses in text-twin event syntax
 //   stderr.txt       QEMU's own error lines       exit-status   as the shell saw it (135 = SIGBUS)
-//   sysfs/           the device's sysfs files right before the run (config is binary)
-//   script.txt, cmdline.txt, dmesg.txt, power_state.after, wall-seconds
+//   script.txt, cmdline.txt, dmesg.txt, power_state.after, wall-seconds, tracer-stderr.txt
 //   meta.json        written here: VMM name/version/accelerator, outer kernel, scenario, variant
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +68,11 @@ export function collectRun({ repo, raw, outRoot, vmm, run, outerKernel, doImport
   if (doImport && importerAvailable(repo)) {
     const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
     const pb = join(dir, `${run.name}.pb`);
-    const imp = spawnSync('node', [cli, 'import', dest, '-o', pb], { encoding: 'utf8' });
+    const imp = spawnSync(
+      'node',
+      [cli, 'import', dest, '-o', pb, '--vmm', 'qemu', '--vmm-version', vmm.version, '--accel', 'tcg', '--title', meta.title, '--quiet'],
+      { encoding: 'utf8' },
+    );
     if (imp.status !== 0) log(`import ${run.vmm} ${run.name} failed: ${(imp.stderr || imp.stdout).trim().split('\n')[0]}`);
     else {
       const dump = spawnSync('node', [cli, 'dump', pb], { encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -3,7 +3,8 @@
 # results disk), binds the e1000e to vfio-pci, then for every line of /vmm/runs.txt
 #   VMM|RUN|VARIANT|SCRIPT
 # runs that QEMU as the VMM of the inner guest (/vmm/inner.elf, SCRIPT on its command line) under
-# strace, with QEMU's own vfio_*/pci_* trace log, and keeps everything under /out/VMM/RUN/.
+# the project's tracer (strace + sysfs snapshot + QEMU's vfio_*/pci_* trace log), and keeps
+# everything under /out/VMM/RUN/.
 # /out goes back to the host as a tar archive written straight onto the raw disk /dev/vda.
 # The QEMU 10 build lives in the chroot /qemu10 (trixie userland); /dev, /proc, /sys and /out are
 # bind-mounted into it so both QEMUs see the same paths.
@@ -12,7 +13,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo 1 > /proc/sys/kernel/printk
-. /vmm/config    # TIMEOUT, STRACE_FILTER
+. /vmm/config    # TIMEOUT
 
 echo "@@VMM begin"
 for m in $(cat /mods/order); do
@@ -41,44 +42,39 @@ mkdir -p /out
 
 if [ -d /qemu10 ]; then
   for m in dev proc sys out; do mount --bind /$m /qemu10/$m; done
-  mkdir -p /qemu10/vmm && cp /vmm/inner.elf /qemu10/vmm/inner.elf
+  # The chroot gets the inner guest, the tracer and the strace wrapper (its own coreutils date).
+  mkdir -p /qemu10/vmm/bin
+  cp /vmm/inner.elf /vmm/vfio-trace /qemu10/vmm/ && cp /vmm/bin/strace /qemu10/vmm/bin/
 fi
-
-# The device as sysfs shows it right before a run (what the tracer snapshots next to a VMM).
-snapshot() {
-  mkdir -p $1
-  cat $D/config > $1/config
-  for f in vendor device class resource reset_method power_state power/runtime_status; do
-    [ -e $D/$f ] && cat $D/$f > $1/$(echo $f | tr / _) 2>/dev/null
-  done
-  echo $GROUP > $1/iommu_group
-  echo $BDF > $1/bdf
-  getconf PAGESIZE > $1/pagesize 2>/dev/null || echo 4096 > $1/pagesize
-  uname -r > $1/kernel_release
-}
 
 dmesg -c > /out/dmesg-boot.txt
 while IFS='|' read -r vmm run variant script; do
   [ -n "$vmm" ] || continue
   O=/out/$vmm/$run
-  mkdir -p $O
-  snapshot $O/sysfs
   X=""
   [ "$variant" = "no-mmap" ] && X=",x-no-mmap=on"
   if [ "$vmm" = "qemu-10" ]; then ROOTCMD="chroot /qemu10"; else ROOTCMD=""; fi
-  echo "$script" > $O/script.txt
+  QLOG=/tmp/qemu-$run.log
   set -- -machine pc -accel tcg -m 64M -smp 1 -nodefaults -no-user-config -display none \
     -monitor none -no-reboot -serial file:$O/serial.txt \
     -device vfio-pci,host=$BDF,rombar=0$X -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel /vmm/inner.elf -append "$script" \
-    -trace 'vfio_*' -trace 'pci_*' -D $O/qemu-trace.log -msg timestamp=on
-  echo "qemu-system-x86_64 $*" > $O/cmdline.txt
+    -trace 'vfio_*' -trace 'pci_*' -D $QLOG -msg timestamp=on
   echo "@@VMM run $vmm $run"
   t0=$(date +%s)
-  timeout -s KILL $TIMEOUT $ROOTCMD strace -f -tt -y -xx -s 4096 $STRACE_FILTER -o $O/strace.log \
-    /usr/bin/qemu-system-x86_64 "$@" > $O/stdout.txt 2> $O/stderr.txt
+  # The project's tracer (tracer/vfio-trace): sysfs snapshot + info + strace.log + qemu.log in $O.
+  # /vmm/bin first on PATH: an strace wrapper adding --seccomp-bpf, and a date that knows %N.
+  timeout -s KILL $TIMEOUT $ROOTCMD env PATH=/vmm/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    bash /vmm/vfio-trace --bdf $BDF -o $O --qemu-log $QLOG -- /usr/bin/qemu-system-x86_64 "$@" \
+    > /tmp/stdout.txt 2> /tmp/stderr.txt
   rc=$?
   t1=$(date +%s)
+  mkdir -p $O
+  echo "$script" > $O/script.txt
+  echo "qemu-system-x86_64 $*" > $O/cmdline.txt
+  cp /tmp/stdout.txt $O/stdout.txt
+  grep -v '^vfio-trace: ' /tmp/stderr.txt > $O/stderr.txt
+  grep '^vfio-trace: ' /tmp/stderr.txt > $O/tracer-stderr.txt
   echo $rc > $O/exit-status
   echo $((t1 - t0)) > $O/wall-seconds
   cat $D/power_state > $O/power_state.after 2>/dev/null

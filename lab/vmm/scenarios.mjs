@@ -24,8 +24,10 @@ export const SCENARIOS = [
   },
   {
     name: 'mem-toggle',
-    what: 'COMMAND.MEM off then on around BAR0 reads and a write',
-    script: `${PLACE}; rd 0 0x8; mem 0; rd 0 0x8; wr 0 0x2800 0xa5a5a5a0; mem 1; rd 0 0x2800; rd 0 0x8`,
+    what: 'store a known RDBAL0, COMMAND.MEM off, read STATUS and write RDBAL0 while off, MEM on, read both back',
+    // The first write makes the read-back independent of what an earlier run left in RDBAL0 (the
+    // device keeps it across VMM runs).
+    script: `${PLACE}; wr 0 0x2800 0x5a5a5a50; rd 0 0x8; mem 0; rd 0 0x8; wr 0 0x2800 0xa5a5a5a0; mem 1; rd 0 0x2800; rd 0 0x8`,
   },
   {
     name: 'd3hot-read',

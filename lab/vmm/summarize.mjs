@@ -66,17 +66,17 @@ export function summarizeRun(dir) {
   const status = read(join(dir, 'exit-status')).trim();
   const st = readStrace(read(join(dir, 'strace.log')));
   const serial = read(join(dir, 'serial.txt')).split('\n').filter((l) => l && !l.startsWith('# step') && !l.startsWith('# script') && !l.startsWith('# vfio-inner'));
-  const qtrace = read(join(dir, 'qemu-trace.log'))
+  const qtrace = read(join(dir, 'qemu.log'))
     .split('\n')
     .filter((l) => /pci_update_mappings_(add|del) vfio-pci|pci_pm_(bad_)?transition|vfio_region_mmaps_set_enabled/.test(l))
     .map((l) => l.replace(/^\d+@\d+\.\d+:/, ''));
   const stderr = read(join(dir, 'stderr.txt')).trim();
   const lines = [`### ${name}`, '', `exit status ${status}${st.killed ? ` (killed by ${st.killed})` : ''}`];
   if (st.sigbus) lines.push(`SIGBUS ${st.sigbus.code} in tid ${st.sigbus.tid} at ${st.sigbus.where ?? '0x' + st.sigbus.addr.toString(16)}`);
-  // Guest accesses after the setup (find/bars/placement) are the interesting ones.
-  const firstMmio = serial.findIndex((l) => l.startsWith('guest-mmio') || l.startsWith('# guest-io'));
-  const tail = serial.slice(Math.max(0, firstMmio - 1));
-  lines.push('', 'guest (from the first BAR access on):', '```', ...tail, '```');
+  // Guest accesses after the setup (find, bars, placement, the first `mem 1`) are the interesting ones.
+  const setupEnd = serial.findIndex((l) => /^guest-cfg-write 0x04 len=2 val=0x1[0-9a-f][2367] =>/.test(l));
+  const tail = serial.slice(setupEnd + 1);
+  lines.push('', 'guest (after the setup: find, BAR placement, MEM on):', '```', ...tail, '```');
   const barIo = st.barIo.map((x) => `${x.op} bar${x.region}+0x${x.offset.toString(16)} len=${x.len} => ${x.ret < 0 ? x.errno : x.data ? 'data=' + x.data : 'ok'}`);
   lines.push('', `BAR accesses that reached the kernel (pread/pwrite): ${barIo.length ? '' : 'none'}`);
   if (barIo.length) lines.push('```', ...barIo, '```');

@@ -43,16 +43,16 @@ function resultText(r: SearchResult, ids: readonly string[], report: BisectRepor
     case 'ambiguous':
       return [
         `the first new version is one of ${r.candidates.map((i) => ids[i]).join(', ')} (after ${ids[r.lastOld]}: ` +
-          `the versions between cannot express the trace; ${of})`,
+          `the versions between were skipped; ${of})`,
       ];
     case 'no-change':
       return [`no change: ${ids[r.lo]} and ${ids[r.hi]} agree (${of}; --all shows changes that revert in between)`];
     case 'single':
-      return [`nothing to compare: ${ids[r.at]} is the only version that can express this trace (${of})`];
+      return [`nothing to compare: ${ids[r.at]} is the only version that was not skipped (${of})`];
     case 'first-is-new':
       return [`nothing to bisect: the first testable version, ${ids[r.at]}, is already new (swap --old and --new?) (${of})`];
     case 'all-skipped':
-      return [`no version can express this trace (${of})`];
+      return [`every version was skipped: nothing to compare (${of})`];
   }
 }
 
@@ -67,7 +67,7 @@ function transitionText(t: Transition): string[] {
   if (t.rule !== null)
     out.push(
       t.rule.before === t.rule.after
-        ? `  rule: ${t.rule.after} (same rule, different outcome: a switch it reads changed)`
+        ? `  rule: ${t.rule.after} (the same rule decided differently: a switch it reads changed)`
         : `  rule: ${t.rule.before} -> ${t.rule.after}`,
     );
   if (t.earlier.length > 0) {
@@ -142,11 +142,11 @@ export function tableText(t: TransitionTable, withVerdict: boolean, eventWhat: (
     const row = g.verdict === 'skip' ? `skipped: ${g.skipReason ?? ''}` : cells[i].map((x, j) => x.padEnd(widths[j])).join('  ').trimEnd();
     out.push(`  ${labels[i].padEnd(w)}  ${verdict(g)}${row}${note(i)}`);
   });
-  for (const c of t.columns) out.push(`  ${idx(c)} ${eventWhat(c)}`);
+  for (const c of t.columns) out.push(`  ${idx(c)} = ${eventWhat(c)}`);
   return out;
 }
 
-export function reportText(report: BisectReport, ctx: ReportContext, terms: boolean): string {
+export function reportText(report: BisectReport, ctx: ReportContext, terms: boolean, withDiff = true): string {
   const ids = report.versions;
   const out: string[] = [];
   out.push(`bisect ${ctx.trace}: ${ctx.label}, ${ctx.fixed}`);
@@ -175,7 +175,7 @@ export function reportText(report: BisectReport, ctx: ReportContext, terms: bool
   }
   if (report.transition !== null) {
     out.push(...transitionText(report.transition));
-    if (report.transition.diff !== '') {
+    if (withDiff && report.transition.diff !== '') {
       out.push('');
       out.push(report.transition.diff.trimEnd());
     }

@@ -29,7 +29,7 @@ export interface BisectStep {
 export interface Transition {
   from: string;
   to: string;
-  /** The first watched event whose outcome differs (null when only the term verdict differs). */
+  /** The first watched event whose outcome differs, else the first that differs at all (effects); null if none. */
   event: { index: number; what: string; before: EventResult | null; after: EventResult | null } | null;
   /** Rules that decided that event before and after. */
   rule: { before: string; after: string } | null;
@@ -46,7 +46,7 @@ export interface BisectReport {
   predicate: string;
   /** The replays in the order they ran (the bisect log). */
   steps: BisectStep[];
-  /** Distinct versions replayed. */
+  /** Replays performed (each version at most once). */
   replays: number;
   result: SearchResult;
   transition: Transition | null;
@@ -60,15 +60,34 @@ export interface BisectReport {
 
 export function bisect(opts: BisectOptions): BisectReport {
   const { points, predicate, replay } = opts;
+  const keepAll = opts.all === true;
+  // A replay of a long trace is big, so without --all only the runs the answer can still need are
+  // kept: the first testable one (the reference), the latest old and the latest new. The search only
+  // moves its ends inward, so the final last-old / first-new are always the latest of their kind.
   const runs = new Map<number, VersionRun>();
   const steps: BisectStep[] = [];
+  let replays = 0;
+  let first = -1;
+  const latest: Record<'old' | 'new', number> = { old: -1, new: -1 };
   const runAt = (i: number): VersionRun => {
     let r = runs.get(i);
     if (r === undefined) {
       r = replay(points[i]);
+      replays++;
       runs.set(i, r);
     }
     return r;
+  };
+  const retain = (i: number, v: Verdict): void => {
+    if (keepAll) return;
+    if (v === 'skip') {
+      runs.delete(i);
+      return;
+    }
+    if (first < 0) first = i;
+    const previous = latest[v];
+    latest[v] = i;
+    if (previous >= 0 && previous !== first && previous !== latest.old && previous !== latest.new) runs.delete(previous);
   };
   // The output predicate compares with the first testable version. The search probes from index 0
   // upward first, so the reference is always the first non-skipped run it has seen: no extra replay.
@@ -82,6 +101,7 @@ export function bisect(opts: BisectOptions): BisectReport {
   const probe = (i: number): Verdict => {
     const c = judge(i);
     steps.push({ id: points[i].id, verdict: c.verdict, reason: c.reason });
+    retain(i, c.verdict);
     return c.verdict;
   };
 
@@ -117,7 +137,7 @@ export function bisect(opts: BisectOptions): BisectReport {
     versions: points.map((p) => p.id),
     predicate: describePredicate(predicate),
     steps,
-    replays: runs.size,
+    replays,
     result,
     transition,
     lineOnlyDifference,

@@ -23,6 +23,7 @@ interface BisectFlags {
   new?: string;
   all?: boolean;
   exact?: boolean;
+  diff: boolean;
   json?: boolean;
 }
 
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--new <term>', 'a version is new when the watched outcome matches this; matching neither = skip; one term alone = "anything else" for the other')
     .option('--exact', 'compare whole outcome-log lines (rule names and effect order count as changes)')
     .option('--all', 'replay every version and print the transition table')
+    .option('--no-diff', 'leave out the unified diff of the two outcome logs at the change')
     .option('--json', 'the result (and table) as one JSON object')
     .addHelpText(
       'after',
@@ -78,7 +80,7 @@ async function runBisect(file: string, flags: BisectFlags): Promise<number> {
     process.stdout.write(JSON.stringify(reportJson(report, context), null, 2) + '\n');
     return 0;
   }
-  const text = reportText(report, context, predicate.kind === 'terms');
+  const text = reportText(report, context, predicate.kind === 'terms', flags.diff);
   process.stdout.write(useColor(process.stdout) ? colorizeDiff(text) : text);
   return 0;
 }

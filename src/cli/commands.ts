@@ -7,6 +7,7 @@ import { register as dump } from './dump.js';
 import { register as encode } from './encode.js';
 import { register as info } from './info.js';
 import { register as versions } from './versions.js';
+import { register as importCmd } from './import.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -18,4 +19,5 @@ export const commands: CommandRegistrar[] = [
   encode,
   info,
   versions,
+  importCmd,
 ];

@@ -96,8 +96,10 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOut
     let next = 0;
     let live = threads;
     const workers: Worker[] = [];
+    const retired = new Set<Worker>();
     const feed = (w: Worker): void => {
       if (next >= jobs.length) {
+        retired.add(w);
         void w.terminate();
         if (--live === 0) resolveAll();
         return;
@@ -116,6 +118,13 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOut
       w.on('error', (err) => {
         workers.forEach((x) => void x.terminate());
         rejectAll(err);
+      });
+      // A worker that dies without an error event (out of memory, process.exit) must not hang check.
+      w.on('exit', (code) => {
+        if (!retired.has(w)) {
+          workers.forEach((x) => void x.terminate());
+          rejectAll(new Error(`check worker exited with code ${code} before finishing its job`));
+        }
       });
       feed(w);
     }

@@ -12,9 +12,12 @@
 //    and are not in the trace.
 //  ioctl: the request number is recovered from whatever strace printed and named by the fd kind.
 //    VFIO_GROUP_GET_DEVICE_FD on the device's group -> open; BIND_IOMMUFD on a cdev -> open (that is
-//    where the kernel opens the device); VFIO_DEVICE_RESET -> reset; every other VFIO ioctl on the
-//    container, a group, the device or iommufd -> `raw` (strace does not decode VFIO structs, so
-//    the argument bytes are empty). KVM_SET_USER_MEMORY_REGION (decoded by strace) -> memslot;
+//    where the kernel opens the device); VFIO_DEVICE_RESET -> reset; the read-only device queries
+//    (GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, GET_PCI_HOT_RESET_INFO, QUERY_GFX_PLANE) and the
+//    container/group/iommufd set-up calls are counted, not imported (they change no device state,
+//    and strace shows only the address of their struct); every other device ioctl (SET_IRQS,
+//    FEATURE, IOEVENTFD, HOT_RESET, ...) -> `raw` with empty argument bytes: strace does not decode
+//    VFIO structs, so the replay can only report it as unsupported. KVM_SET_USER_MEMORY_REGION (decoded by strace) -> memslot;
 //    KVM_RUN -> kvm-run with the result; a vCPU whose last KVM_RUN failed (not EINTR/EAGAIN) marks
 //    the VMM stopped (vmm-exit kvm-run-error).
 //  close of the device fd -> close. `+++ killed by SIG +++` of the leader -> vmm-exit on the last event.
@@ -65,7 +68,18 @@ export interface StraceStats {
   signalsOutsideMappings: number;
   /** Memslot ioctls whose struct strace did not decode. */
   undecodedMemslots: number;
+  /** Container, group and iommufd ioctls: set-up of the IOMMU side, not operations on the device. */
+  setupIoctls: number;
+  /** Read-only device queries (GET_INFO, GET_REGION_INFO, ...) whose argument strace cannot show. */
+  deviceQueries: number;
 }
+
+/**
+ * Device ioctls that only report (argsz-versioned info structs): they change no device state, and
+ * without the struct (strace prints only its address) neither their request nor their answer can
+ * be compared, so they are counted, not imported.
+ */
+const DEVICE_QUERIES = new Set([0x3b6b, 0x3b6c, 0x3b6d, 0x3b70, 0x3b72]);
 
 const OFFSET_SHIFT = 40n;
 const OFFSET_MASK = (1n << OFFSET_SHIFT) - 1n;
@@ -90,7 +104,7 @@ const PROT_BITS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 1, PROT_WRI
 
 export class StraceConverter {
   readonly events: ImportedEvent[] = [];
-  readonly stats: StraceStats = { untrackedCalls: 0, ignoredCalls: 0, otherDeviceCalls: 0, signalsOutsideMappings: 0, undecodedMemslots: 0 };
+  readonly stats: StraceStats = { untrackedCalls: 0, ignoredCalls: 0, otherDeviceCalls: 0, signalsOutsideMappings: 0, undecodedMemslots: 0, setupIoctls: 0, deviceQueries: 0 };
   private readonly fds: FdTable;
   private mappings: Mapping[] = [];
   private readonly lastRunByVcpu = new Map<number, ImportedEvent>();
@@ -248,11 +262,12 @@ export class StraceConverter {
         this.push(call, { kind: 'ioctl', op: 'reset' }, observedOf(ret));
         return;
       }
-      if (f.kind === 'container' || f.kind === 'group' || f.kind === 'device' || f.kind === 'iommufd') {
+      if (f.kind === 'device' && !DEVICE_QUERIES.has(req)) {
         this.push(call, { kind: 'ioctl', op: 'raw', fdKind: f.kind, request: req, name: vfioName(req, f.kind), arg: new Uint8Array(0) }, observedOf(ret));
         return;
       }
-      this.stats.ignoredCalls++;
+      if (f.kind === 'device') this.stats.deviceQueries++;
+      else this.stats.setupIoctls++;
       return;
     }
     if (f.kind === 'kvm' && req === KVM.CREATE_VM) {
@@ -338,7 +353,7 @@ export class StraceConverter {
       if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-write', offset: Number(within), data }, obs);
       else this.push(call, { kind: 'region-write', region, offset: within, data }, obs);
     } else {
-      if (obs && call.ret.kind === 'value' && bytes !== null) obs.data = bytes.slice(0, Number(call.ret.value));
+      if (call.ret.kind === 'value' && call.ret.value > 0n && bytes !== null) obs.data = bytes.slice(0, Number(call.ret.value));
       if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-read', offset: Number(within), len }, obs);
       else this.push(call, { kind: 'region-read', region, offset: within, len }, obs);
     }
@@ -362,9 +377,11 @@ export class StraceConverter {
     const prot = parseProt(a[2]!);
     const region = Number(off >> OFFSET_SHIFT);
     const offset = off & OFFSET_MASK;
-    const addr = call.ret.kind === 'value' ? call.ret.value : 0n;
+    // The mapping's address: the result, or for a failed call the address the caller asked for.
+    const hint = parseInteger(a[0]!.text) ?? 0n;
+    const addr = call.ret.kind === 'value' ? call.ret.value : hint;
     if (call.ret.kind === 'value') this.mappings.push({ addr, length, region, offset });
-    this.push(call, { kind: 'mmap', region, offset, length, prot, addr }, observedOf(call.ret, false));
+    this.push(call, { kind: 'mmap', region, offset, length, prot, addr }, observedOf(call.ret));
   }
 
   private munmap(call: StraceCall): void {
@@ -474,14 +491,14 @@ function readIovecs(p: Piece): { len: number; bytes: Uint8Array | null; truncate
       truncated ||= s.truncated;
     } else shown = false;
   }
-  return { len, bytes: shown ? Buffer.concat(chunks) : null, truncated };
+  return { len, bytes: shown ? new Uint8Array(Buffer.concat(chunks)) : null, truncated };
 }
 
 /** The observed outcome a syscall return carries. */
-export function observedOf(ret: StraceReturn, withRet = true): Observed {
+export function observedOf(ret: StraceReturn): Observed {
   switch (ret.kind) {
     case 'value':
-      return withRet ? { ret: ret.value } : {};
+      return { ret: ret.value };
     case 'error':
       return { errno: ret.errno };
     case 'unknown':

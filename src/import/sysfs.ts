@@ -11,8 +11,8 @@
 //   DIR/sysfs/is_virtfn      "1" when the device has a `physfn` link (an SR-IOV VF)
 //   DIR/sysfs/vfio_dev       the cdev name (`vfio0`) from `vfio-dev/`, when present
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { BarInfo, DeviceSnapshot } from '../trace/types.js';
 
@@ -41,9 +41,17 @@ const IORESOURCE_MEM = 0x200n;
 const IORESOURCE_PREFETCH = 0x2000n;
 const IORESOURCE_MEM_64 = 0x100000n;
 
+/** A file's text, or the basename of a symlink's target (a live sysfs `driver`, `iommu_group`). */
 function readText(dir: string, name: string): string | null {
   const p = join(dir, name);
-  return existsSync(p) ? readFileSync(p, 'utf8').trim() : null;
+  let st;
+  try {
+    st = lstatSync(p);
+  } catch {
+    return null;
+  }
+  if (st.isSymbolicLink()) return basename(readlinkSync(p));
+  return readFileSync(p, 'utf8').trim();
 }
 
 /** `key=value` lines; values keep everything after the first '='. */
@@ -56,6 +64,14 @@ export function parseInfo(text: string, file: string): Map<string, string> {
     out.set(line.slice(0, eq).trim(), line.slice(eq + 1));
   });
   return out;
+}
+
+function firstEntry(dir: string): string | null {
+  try {
+    return readdirSync(dir)[0] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** sysfs `resource`: one `0xSTART 0xEND 0xFLAGS` line per resource; lines 0-5 BARs, 6 ROM. */
@@ -101,12 +117,17 @@ function utcOffsetSeconds(text: string, file: string): number {
   return m[1] === '-' ? -s : s;
 }
 
-/** Read a tracer output directory's snapshot (DIR/info + DIR/sysfs/). */
+/**
+ * Read a snapshot: a tracer output directory (DIR/info + DIR/sysfs/), or a bare sysfs device
+ * directory (a copy of /sys/bus/pci/devices/BDF, or that directory itself; no info file).
+ */
 export function readSnapshot(dir: string): Snapshot {
   const infoFile = join(dir, 'info');
-  if (!existsSync(infoFile)) throw new UserError(`no snapshot: ${infoFile} is missing (is this a vfio-trace output directory?)`);
-  const kv = parseInfo(readFileSync(infoFile, 'utf8'), infoFile);
-  const sys = join(dir, 'sysfs');
+  const bare = !existsSync(infoFile);
+  if (bare && !existsSync(join(dir, 'config')))
+    throw new UserError(`no snapshot in ${dir}: expected an info file (vfio-trace output) or a sysfs device directory with a config file`);
+  const kv = bare ? new Map<string, string>([['bdf', basename(dir)]]) : parseInfo(readFileSync(infoFile, 'utf8'), infoFile);
+  const sys = bare ? dir : join(dir, 'sysfs');
   const cfgFile = join(sys, 'config');
   const config = existsSync(cfgFile) ? new Uint8Array(readFileSync(cfgFile)) : new Uint8Array(0);
   const resourceFile = join(sys, 'resource');
@@ -117,7 +138,7 @@ export function readSnapshot(dir: string): Snapshot {
   const classCode = readText(sys, 'class') !== null ? hexNumber(readText(sys, 'class'), join(sys, 'class')) : 0;
   const groupText = readText(sys, 'iommu_group');
   const iommuGroup = groupText !== null && /^\d+$/.test(groupText) ? Number(groupText) : -1;
-  const isVirtfn = readText(sys, 'is_virtfn') === '1';
+  const isVirtfn = readText(sys, 'is_virtfn') === '1' || existsSync(join(sys, 'physfn'));
   const resetText = readText(sys, 'reset_method') ?? '';
   const pageSizeText = kv.get('page_size') ?? '4096';
   if (!/^\d+$/.test(pageSizeText)) throw new UserError(`page_size must be a number, found "${pageSizeText}"`, { file: infoFile });
@@ -155,5 +176,5 @@ export function readSnapshot(dir: string): Snapshot {
     vga: classCode >> 8 === 0x0300,
     iommuGroup,
   };
-  return { info, device, driver: readText(sys, 'driver') ?? '', powerState: readText(sys, 'power_state') ?? '', cdev: readText(sys, 'vfio_dev') };
+  return { info, device, driver: readText(sys, 'driver') ?? '', powerState: readText(sys, 'power_state') ?? '', cdev: readText(sys, 'vfio_dev') ?? firstEntry(join(sys, 'vfio-dev')) };
 }

@@ -55,7 +55,12 @@ export type Effect =
   /** Runtime low power (VFIO_DEVICE_FEATURE_LOW_POWER_*): enter, exit, wake (eventfd signaled). */
   | { kind: 'low-power'; what: 'enter' | 'exit' | 'wake' }
   /** The device lost register state behind the kernel's back (e.g. NoSoftRst- D3hot->D0 without restore). */
-  | { kind: 'lost-state'; what: string };
+  | { kind: 'lost-state'; what: string }
+  /**
+   * The kernel itself touched a device that is not decoding / not in D0 on the way to the outcome
+   * (e.g. pci_map_rom's header probe): the outcome is what the user sees, this flags the hazard.
+   */
+  | { kind: 'platform-hazard'; reason: string };
 
 /** One model step: the outcome, what changed, and the rule that decided the outcome. */
 export interface Step {
@@ -140,5 +145,7 @@ export function renderEffect(e: Effect): string {
       return `low-power(${e.what})`;
     case 'lost-state':
       return `lost(${e.what})`;
+    case 'platform-hazard':
+      return `HAZARD(${e.reason})`;
   }
 }

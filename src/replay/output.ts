@@ -5,7 +5,9 @@
 import type { Writable } from 'node:stream';
 
 export class LineWriter {
-  private buf: string[] = [];
+  // One growing string, not an array joined later: V8 concatenates into a rope that is flattened
+  // once, when written (measured faster than join on the replay hot path).
+  private buf = '';
   private closed = false;
 
   constructor(private readonly out: Writable) {
@@ -21,13 +23,13 @@ export class LineWriter {
 
   line(s: string): void {
     if (this.closed) return;
-    this.buf.push(s);
+    this.buf += s + '\n';
   }
 
   async flush(): Promise<void> {
     if (this.buf.length === 0 || this.closed) return;
-    const text = this.buf.join('\n') + '\n';
-    this.buf = [];
+    const text = this.buf;
+    this.buf = '';
     if (!this.out.write(text)) {
       await new Promise<void>((resolve) => {
         const done = (): void => {

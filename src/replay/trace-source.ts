@@ -7,11 +7,12 @@ import { readPackets, type TracePacket } from '../trace/reader.js';
 
 export type Packet = TracePacket;
 
-export async function* tracePackets(path: string): AsyncGenerator<Packet> {
-  if (path.endsWith('.pb')) {
-    yield* readPackets(path);
-    return;
-  }
+export function tracePackets(path: string): AsyncIterable<Packet> {
+  // The binary reader's own generator, not a wrapper around it: one async hop per packet, not two.
+  return path.endsWith('.pb') ? readPackets(path) : textPackets(path);
+}
+
+async function* textPackets(path: string): AsyncGenerator<Packet> {
   const trace = await loadTrace(path);
   yield { type: 'header', header: trace.header, offset: 0 };
   const more = trace.moreHeaders ?? [];

@@ -125,21 +125,22 @@ export function decodeTrace(bytes: Uint8Array, file: string): Trace {
   return c.finish();
 }
 
-/** True when the bytes look like the text twin rather than a binary trace. */
+/**
+ * True when the bytes look like the text twin rather than a binary trace: no control characters
+ * other than whitespace in the first 512 bytes. A binary trace always has some early on (its
+ * first packet's tags and lengths: the header tag is 0x82 0x04), even though its very first byte,
+ * 0x0a, is a newline.
+ */
 export function looksLikeText(bytes: Uint8Array): boolean {
-  // A binary trace starts with 0x0a; the text twin starts with a comment, blank line or a word.
-  return bytes.length > 0 && bytes[0] !== PACKET_TAG ? isMostlyText(bytes.subarray(0, 512)) : false;
-}
-
-function isMostlyText(b: Uint8Array): boolean {
-  for (const c of b) if (c < 0x09 || (c > 0x0d && c < 0x20) || c === 0x7f) return false;
+  const head = bytes.subarray(0, 512);
+  if (head.length === 0) return false;
+  for (const c of head) if (c < 0x09 || (c > 0x0d && c < 0x20) || c === 0x7f) return false;
   return true;
 }
 
 /**
- * Loads a whole trace, binary or text. `.txt` is text, `.pb` binary; any other name is sniffed
- * (binary traces start with 0x0a, which is also a blank line in text, so a file that starts with a
- * newline and is otherwise printable counts as text only with a .txt name).
+ * Loads a whole trace, binary or text: `.txt` is text, `.pb` binary, any other name is sniffed
+ * with looksLikeText.
  */
 export async function loadTrace(path: string): Promise<Trace> {
   if (path.endsWith('.pb')) return collectTrace(new TraceReader(path).packets(), path);

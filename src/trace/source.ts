@@ -1,12 +1,11 @@
 // Packets from a trace file of either form, for commands that accept both (dump, info): binary
 // traces stream through TraceReader; text twins are small and hand-written, so they are parsed
 // whole and their packets replayed with offset 0 (their locations are line numbers instead).
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { TraceReader, type ReaderStats, type TracePacket } from './reader.js';
 import { looksLikeText } from './codec.js';
 import { TextParser } from './text-parse.js';
-import { readFile } from 'node:fs/promises';
 
 /** Whether `path` holds the text twin: by extension, else by its first bytes. */
 export async function isTextTrace(path: string): Promise<boolean> {

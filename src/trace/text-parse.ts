@@ -142,7 +142,7 @@ function oneOf<T extends string>(t: Token, allowed: readonly T[], ctx: LineCtx, 
   throw textError(ctx, t.col, `unknown ${what} ${JSON.stringify(t.text)} (expected ${allowed.join(', ')})`);
 }
 
-function listOf<T>(kv: KV, ctx: LineCtx, item: (raw: string, col: number) => T): T[] {
+function listOf<T>(kv: KV, item: (raw: string, col: number) => T): T[] {
   if (kv.raw === '-') return [];
   const out: T[] = [];
   let col = kv.col;
@@ -281,7 +281,7 @@ function parseIoctl(a: Args, ctx: LineCtx): EventBody {
       return { kind, op: 'get-hot-reset-info', argsz: a.u32('argsz', 0) };
     case 'hot-reset': {
       const fds = a.opt('fds');
-      const groupFds = fds === undefined ? [] : listOf(fds, ctx, (raw, col) => Number(parseSigned(raw, 32, col, ctx, 'fd')));
+      const groupFds = fds === undefined ? [] : listOf(fds, (raw, col) => Number(parseSigned(raw, 32, col, ctx, 'fd')));
       return { kind, op: 'hot-reset', flags: a.u32('flags', 0), groupFds };
     }
     case 'ioeventfd':
@@ -297,7 +297,7 @@ function parseIoctl(a: Args, ctx: LineCtx): EventBody {
       const ranges =
         r === undefined
           ? []
-          : listOf(r, ctx, (raw, col) => {
+          : listOf(r, (raw, col) => {
               const m = /^([^:]+):(.+)$/.exec(raw);
               if (m === null) throw textError(ctx, col, `range ${JSON.stringify(raw)}: expected offset:length`);
               return {
@@ -505,9 +505,9 @@ export class TextParser {
           else break;
         }
         const busy = a.opt('resource-busy');
-        if (busy !== undefined) q.resourceBusyBars = listOf(busy, ctx, (raw, col) => parseU32(raw, col, ctx, 'BAR number'));
+        if (busy !== undefined) q.resourceBusyBars = listOf(busy, (raw, col) => parseU32(raw, col, ctx, 'BAR number'));
         const iomap = a.opt('iomap-fail');
-        if (iomap !== undefined) q.iomapFailBars = listOf(iomap, ctx, (raw, col) => parseU32(raw, col, ctx, 'BAR number'));
+        if (iomap !== undefined) q.iomapFailBars = listOf(iomap, (raw, col) => parseU32(raw, col, ctx, 'BAR number'));
         break;
       }
       case 'bar': {

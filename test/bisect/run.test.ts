@@ -2,6 +2,8 @@
 // replays here are plain data so each case shows exactly which outcome changes where; the seed
 // tests (seeds.test.ts) run the same code over the real models.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { replayBudget } from '../../src/bisect/search.js';
 import { bisect } from '../../src/bisect/run.js';
 import { matchesTerm } from '../../src/bisect/predicate.js';
 import { reportJson, reportText } from '../../src/bisect/render.js';
@@ -99,6 +101,10 @@ describe('bisect (output predicate)', () => {
     const r = bisect({ points: x.points, predicate: { kind: 'output', event: null }, replay: x.replay });
     // b is the reference (a is skipped); c is skipped, so the change lies in {c, d}.
     expect(r.result).toEqual({ kind: 'ambiguous', lastOld: 1, candidates: [2, 3], skipped: [0, 2] });
+    expect(new Set(x.replayed).size).toBe(x.replayed.length); // each version replayed once
+    expect(r.replays).toBe(x.replayed.length);
+    expect(r.transition?.from).toBe('b');
+    expect(r.transition?.to).toBe('d');
     const text = reportText(r, ctx, false);
     expect(text).toContain("skipped (like git bisect's 125): a (cannot express #0 (unsupported no-dmabuf)), c (");
     expect(text).toContain('the first new version is one of c, d (after b');
@@ -191,5 +197,37 @@ describe('bisect --all (transition table)', () => {
     const text = reportText(r, ctx, false);
     expect(text).toContain('  linux-7.0..s@v1  ok ret=5 [rule.0]\n');
     expect(text).toContain('  s@v2..@v3        -ENODEV [rule.0]\n');
+  });
+});
+
+describe('bisect runner (property)', () => {
+  it('replays each version at most once, within budget without skips, and explains the true change', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 40 }).chain((n) =>
+          fc.tuple(fc.constant(n), fc.integer({ min: 1, max: n }), fc.array(fc.boolean(), { minLength: n, maxLength: n })),
+        ),
+        ([n, k, unsupported]) => {
+          const table: Record<string, string[]> = {};
+          for (let i = 0; i < n; i++) {
+            const skip = unsupported[i] && i !== 0 && i !== n - 1;
+            table[`v${i}`] = skip ? ['unsupported gap', 'ok'] : ['ok', i < k ? '-EIO' : 'SIGBUS BUS_ADRERR'];
+          }
+          const x = world(table);
+          const r = bisect({ points: x.points, predicate: { kind: 'output', event: null }, replay: x.replay });
+          expect(new Set(x.replayed).size).toBe(x.replayed.length);
+          expect(r.replays).toBe(x.replayed.length);
+          if (!unsupported.some((u, i) => u && i !== 0 && i !== n - 1)) expect(r.replays).toBeLessThanOrEqual(replayBudget(n));
+          if (k === n) expect(r.result.kind).toBe('no-change');
+          else if (r.result.kind === 'changed') {
+            expect(r.result.firstNew).toBe(k);
+            expect(r.transition?.event?.after?.outcome).toBe('SIGBUS BUS_ADRERR');
+          } else {
+            expect(r.result.kind).toBe('ambiguous');
+            if (r.result.kind === 'ambiguous') expect(r.result.candidates).toContain(k);
+          }
+        },
+      ),
+    );
   });
 });

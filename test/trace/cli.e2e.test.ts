@@ -17,7 +17,7 @@ function run(...args: string[]): { code: number; stdout: string; stderr: string 
 }
 
 function expectOneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
-  expect(r.code).toBe(2);
+  expect(r.code, r.stderr).toBe(2);
   expect(r.stderr).toMatch(/^vfio-replay: [^\n]+\n$/);
   expect(r.stderr).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace

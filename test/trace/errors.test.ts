@@ -186,6 +186,17 @@ describe('concatenation and streaming', { timeout: 30_000 }, () => {
   });
 });
 
+describe('loadTrace', () => {
+  it('tells text from binary by content when the name has no .txt/.pb extension', async () => {
+    const txt = join(tmp, 'sniff-text');
+    const pb = join(tmp, 'sniff-binary');
+    writeFileSync(txt, '\n# a blank first line, like a binary trace starts with 0x0a\n' + readFileSync(join(examples, 'e1000e-dmabuf.txt'), 'utf8'));
+    writeFileSync(pb, dmabuf);
+    expect(await loadTrace(txt)).toEqual(decodeTrace(dmabuf, 'x'));
+    expect(await loadTrace(pb)).toEqual(decodeTrace(dmabuf, 'x'));
+  });
+});
+
 describe('TraceWriter', () => {
   it('writes atomically: nothing at the target until close, nothing left after abort', async () => {
     const t = decodeTrace(bringup, 'b.pb');

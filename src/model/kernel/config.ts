@@ -127,12 +127,18 @@ function defaultWrite(k: Kctx, pos: number, size: number, val: bigint): void {
     const w = p.write[at] ?? 0;
     const virt = p.virt[at] ?? 0;
     if (w & virt) k.st.vconfig.setU8(at, (k.st.vconfig.u8(at) & ~(w & virt)) | (b & w & virt));
-    if (w & ~virt) k.hw.config.setU8(at, (k.hw.config.u8(at) & ~(w & ~virt)) | (b & w & ~virt));
+    if (w & ~virt) hwWriteByte(k, at, b, w & ~virt);
   }
 }
 
+/** A config write reaching the function: only the bits it implements as writable stick. */
+function hwWriteByte(k: Kctx, at: number, b: number, mask: number): void {
+  const m = mask & (k.hw.wmask[at] ?? 0);
+  k.hw.config.setU8(at, (k.hw.config.u8(at) & ~m) | (b & m));
+}
+
 function rawWrite(k: Kctx, pos: number, size: number, val: bigint): void {
-  k.hw.config.write(pos, size, val);
+  for (let i = 0; i < size; i++) hwWriteByte(k, pos + i, Number((val >> BigInt(8 * i)) & 0xffn), 0xff);
 }
 
 interface WriteResult {
@@ -179,6 +185,7 @@ function writeChunk(k: Kctx, pos: number, size: number, val: bigint): WriteResul
       return { rule: 'config.vndr.write-raw', effects: [] };
     case ByteKind.Msi:
       defaultWrite(k, pos, size, val);
+      msiFixup(k, pos, size);
       return { rule: 'config.msi.write-virtual', effects: [] };
     case ByteKind.Direct:
     case ByteKind.ExtDirect:
@@ -252,6 +259,19 @@ function headerWrite(k: Kctx, pos: number, size: number, val: bigint): WriteResu
     rule = 'config.bar.write-virtual';
   }
   return { rule, effects };
+}
+
+/**
+ * vfio_msi_config_write: the virtual ENABLE bit only stays set while MSI is enabled through
+ * SET_IRQS, and QSIZE is clamped to msi_qmax [S/M; L cfg-perms #29/#35: ENABLE and QSIZE read 0].
+ */
+function msiFixup(k: Kctx, pos: number, size: number): void {
+  const at = k.g.msi + R.PCI_MSI_FLAGS;
+  if (pos > at || pos + size <= at) return;
+  let flags = k.st.vconfig.u16(at);
+  if (k.st.irqType !== 'msi') flags &= ~R.PCI_MSI_FLAGS_ENABLE;
+  if (((flags & R.PCI_MSI_FLAGS_QSIZE) >> 4) > k.st.msiQmax) flags = (flags & ~R.PCI_MSI_FLAGS_QSIZE) | (k.st.msiQmax << 4);
+  k.st.vconfig.setU16(at, flags);
 }
 
 // ----- power management ------------------------------------------------------------------------

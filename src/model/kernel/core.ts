@@ -4,7 +4,7 @@
 
 import type { EventMeta, IoctlOp } from '../../trace/types.js';
 import { step, type Effect, type Step } from '../outcome.js';
-import { leBytes } from '../pci/config-image.js';
+import { ConfigImage, leBytes } from '../pci/config-image.js';
 import * as R from '../pci/regs.js';
 import { hazardReason, memoryEnabled, takeWriter, zapBars, type Kctx } from './context.js';
 import { initVconfig } from './config.js';
@@ -27,7 +27,9 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
   }
   const eff: Effect[] = [];
   // vfio_pci_core_enable [S 6.x]: D0, clear bus master, pci_enable_device (decode for present resources).
-  if (k.hw.power !== 'D0') eff.push(...vfioSetPowerState(k, 'D0'), ...setHwPower(k, 'D0'));
+  // An idle device comes back with its state: from vfio's pm_save, or restored by the PCI core's
+  // runtime resume when it was runtime-suspended before the first open [L reset-reopen #7].
+  if (k.hw.power !== 'D0') eff.push(...(k.st.pmSaved ? vfioSetPowerState(k, 'D0') : setHwPower(k, 'D0')));
   let cmd = k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_MASTER;
   for (const b of k.g.bars) {
     if (b.kind === 'io' && b.size > 0n) cmd |= R.PCI_COMMAND_IO;
@@ -40,6 +42,8 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
     eff.push(...functionReset(k, method));
     k.st.needsReset = false;
   }
+  // vdev->pci_saved_state: what disable restores [S].
+  k.st.openSaved = k.hw.config.clone();
   // pci_2_3 INTx masking: the HW INTX_DISABLE bit is cleared at enable [S].
   k.hw.config.setU16(R.PCI_COMMAND, k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_INTX_DISABLE);
   initVconfig(k);
@@ -78,6 +82,13 @@ export function disableDevice(k: Kctx): Effect[] {
     eff.push(...functionReset(k, method));
     k.st.needsReset = false;
   }
+  // pci_restore_state() of the state saved at enable, then pci_disable_device() clears bus master
+  // [S; L reset-reopen #51: COMMAND reads the open-time 0x0103 after close + reopen].
+  if (k.st.openSaved !== null) {
+    restoreExceptPower(k, k.st.openSaved);
+    k.st.openSaved = null;
+  }
+  k.hw.config.setU16(R.PCI_COMMAND, k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_MASTER);
   eff.push(...cleanupOnClose(k));
   dropPmSave(k);
   k.st.open = false;
@@ -86,6 +97,13 @@ export function disableDevice(k: Kctx): Effect[] {
   eff.push(...vfioSetPowerState(k, 'D3hot'));
   eff.push({ kind: 'release', what: 'device' });
   return eff;
+}
+
+function restoreExceptPower(k: Kctx, saved: ConfigImage): void {
+  const pmAt = k.g.pm !== 0 ? k.g.pm + R.PCI_PM_CTRL : -1;
+  const pmcsr = pmAt >= 0 ? k.hw.config.u16(pmAt) : 0;
+  k.hw.config.bytes.set(saved.bytes);
+  if (pmAt >= 0) k.hw.config.setU16(pmAt, (saved.u16(pmAt) & ~R.PCI_PM_CTRL_STATE_MASK) | (pmcsr & R.PCI_PM_CTRL_STATE_MASK));
 }
 
 // ----- mmap / fault ----------------------------------------------------------------------------
@@ -310,8 +328,11 @@ function hotResetInfo(k: Kctx, argsz: number): Step {
 
 function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   if (flags !== 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.flags-einval');
-  if (groupFds.length === 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
+  // Group path: count must be > 0. 6.5+ checks it before probing for a slot/bus reset [L reset-reopen #45].
+  const countBad = groupFds.length === 0;
+  if (countBad && k.v.hotResetCountCheckFirst) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
   if (!k.dev.resetMethods.includes('bus')) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
+  if (countBad) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
   if (k.v.blockDisabledMmio && k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid)
     return step({ kind: 'errno', errno: 'EBUSY' }, 'core.hot-reset.memory-lock-trylock-ebusy');
   const eff: Effect[] = [];
@@ -377,11 +398,51 @@ function lowPower(k: Kctx, request: 'entry' | 'entry-with-wakeup' | 'exit', flag
   return step({ kind: 'ok', ret: 0n }, request === 'entry' ? 'core.low-power.entry' : 'core.low-power.entry-with-wakeup', eff);
 }
 
-function feature(k: Kctx, flags: number, id: number): Step {
+function s32(b: Uint8Array, at: number): number {
+  return ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8) | ((b[at + 2] ?? 0) << 16) | ((b[at + 3] ?? 0) << 24)) | 0;
+}
+
+function u64(b: Uint8Array, at: number): bigint {
+  let v = 0n;
+  for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i] ?? 0);
+  return v;
+}
+
+/** VFIO_DEVICE_FEATURE as the core dispatcher + vfio_pci_core_ioctl_feature see it [S]. */
+function feature(k: Kctx, flags: number, id: number, payload: Uint8Array, meta: EventMeta): Step {
   if (flags & ~(FEATURE_MASK | FEATURE_GET | FEATURE_SET | FEATURE_PROBE)) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.feature.bad-flags');
   if (flags & FEATURE_GET && flags & FEATURE_SET && !(flags & FEATURE_PROBE)) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.feature.get-and-set');
-  if (id === 3 || id === 4 || id === 5 || id === 11)
-    return step({ kind: 'unsupported', reason: `feature ${id} arrived undecoded (raw payload)` }, 'core.feature.undecoded');
+  // The payload is what follows the 8-byte header (argsz - 8 bytes).
+  switch (id) {
+    case 3:
+      return lowPower(k, 'entry', flags, -1);
+    case 4:
+      // minsz 8 ({s32 wakeup_eventfd, u32 reserved}) is checked after GET/PROBE/SET [S vfio_check_feature].
+      if (!(flags & (FEATURE_GET | FEATURE_PROBE)) && flags & FEATURE_SET && payload.length < 8)
+        return k.v.lowPowerFeatures ? step({ kind: 'errno', errno: 'EINVAL' }, 'core.low-power.check-feature-einval') : step({ kind: 'errno', errno: 'ENOTTY' }, 'core.low-power.not-supported');
+      return lowPower(k, 'entry-with-wakeup', flags, payload.length >= 4 ? s32(payload, 0) : -1);
+    case 5:
+      return lowPower(k, 'exit', flags, -1);
+    case 11: {
+      if (k.v.dmabufExport && !(flags & (FEATURE_SET | FEATURE_PROBE)) && flags & FEATURE_GET && payload.length < 16)
+        return step({ kind: 'errno', errno: 'EINVAL' }, 'dmabuf.export.check-feature');
+      const n = payload.length >= 16 ? s32(payload, 12) >>> 0 : 0;
+      const ranges: { offset: bigint; length: bigint }[] = [];
+      for (let i = 0; i < n && 16 + 16 * i + 16 <= payload.length; i++) ranges.push({ offset: u64(payload, 16 + 16 * i), length: u64(payload, 24 + 16 * i) });
+      if (ranges.length < n) return step({ kind: 'errno', errno: 'EFAULT' }, 'dmabuf.export.ranges-copy-efault');
+      const req = { flags, regionIndex: payload.length >= 4 ? s32(payload, 0) >>> 0 : 0, dmaBufFlags: payload.length >= 12 ? s32(payload, 8) >>> 0 : 0, ranges };
+      return exportDmabuf(k, req, meta);
+    }
+    case 12:
+      if (k.v.feature12 === 'unknown') return step({ kind: 'unsupported', reason: 'whether this kernel knows VFIO_DEVICE_FEATURE 12 is unknown' }, 'core.feature.id12-unknown');
+      if (k.v.feature12) {
+        if (flags & FEATURE_PROBE && !(flags & (FEATURE_GET | FEATURE_SET))) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.feature.id12-probe-einval');
+        return step({ kind: 'unsupported', reason: 'VFIO_DEVICE_FEATURE 12 semantics are not modeled (only its PROBE was observed)' }, 'core.feature.id12-unmodeled');
+      }
+      break;
+    default:
+      break;
+  }
   // PCI_VF_TOKEN needs an SR-IOV PF; migration/logging have no ops in plain vfio-pci; rest unknown -> -ENOTTY [S].
   return step({ kind: 'errno', errno: 'ENOTTY' }, 'core.feature.not-supported-enotty');
 }
@@ -422,7 +483,7 @@ export function ioctl(k: Kctx, op: IoctlOp, meta: EventMeta): Step {
     case 'ioeventfd':
       return ioeventfd(k, op.flags, op.offset, op.data, op.fd);
     case 'feature':
-      return feature(k, op.flags, op.feature);
+      return feature(k, op.flags, op.feature, op.payload, meta);
     case 'low-power':
       return lowPower(k, op.request, op.flags, op.wakeupFd);
     case 'dma-buf':

@@ -19,8 +19,10 @@ export class VfioPciKernelModel implements KernelModel {
   readonly view: KernelView;
   /** Exposed for tests and diagnostics: the modeled state. */
   readonly k: Kctx;
+  /** Open device files (vfio open_count), including closed fds still held by BAR mappings. */
   private readonly openCount = { n: 0 };
-  private pendingClose = false;
+  /** Files the user closed that BAR VMAs keep alive until their last munmap. */
+  private heldByMappings = 0;
 
   constructor(device: DeviceSnapshot, versionId: string) {
     const v = findKernelVersion(versionId);
@@ -74,18 +76,20 @@ export class VfioPciKernelModel implements KernelModel {
         return step({ kind: 'unsupported', reason: 'KVM_RUN results are decided by the VMM model' }, 'kvm.run.not-kernel-vfio');
       case 'munmap': {
         const s = munmap(k, ev.addr, ev.length);
-        if (this.pendingClose && k.st.mappings.length === 0 && s.outcome.kind === 'ok') {
-          // The last BAR VMA held the file: close_device runs now [S].
-          this.pendingClose = false;
-          this.openCount.n = 0;
-          return { ...s, rule: 'core.close.disable-after-last-munmap', effects: [...s.effects, ...disableDevice(k)] };
+        if (this.heldByMappings > 0 && k.st.mappings.length === 0 && s.outcome.kind === 'ok') {
+          // The last BAR VMA held the closed file(s): they are released now, and close_device runs
+          // if no other fd keeps the device open [S: VMAs hold a file reference].
+          this.openCount.n -= this.heldByMappings;
+          this.heldByMappings = 0;
+          if (this.openCount.n === 0)
+            return { ...s, rule: 'core.close.disable-after-last-munmap', effects: [...s.effects, ...disableDevice(k)] };
         }
         return s;
       }
       default:
         break;
     }
-    if (!k.st.open || this.pendingClose) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
+    if (!this.fdOpen()) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
     switch (ev.kind) {
       case 'mmap':
         return mmapRegion(k, ev.region, ev.offset, ev.length, ev.prot, ev.addr);
@@ -112,16 +116,21 @@ export class VfioPciKernelModel implements KernelModel {
     return { ...s, effects: [...pre, ...s.effects, ...post] };
   }
 
+  /** A user-visible device fd is open (not only files kept alive by mappings). */
+  private fdOpen(): boolean {
+    return this.k.st.open && this.openCount.n - this.heldByMappings > 0;
+  }
+
   private close(): Step {
     const k = this.k;
-    if (!k.st.open || this.pendingClose) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
+    if (!this.fdOpen()) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
+    if (k.st.mappings.length > 0) {
+      this.heldByMappings++;
+      return step({ kind: 'ok', ret: 0n }, 'core.close.deferred-by-mappings');
+    }
     if (this.openCount.n > 1) {
       this.openCount.n--;
       return step({ kind: 'ok', ret: 0n }, 'core.close.not-last');
-    }
-    if (k.st.mappings.length > 0) {
-      this.pendingClose = true;
-      return step({ kind: 'ok', ret: 0n }, 'core.close.deferred-by-mappings');
     }
     this.openCount.n = 0;
     return step({ kind: 'ok', ret: 0n }, 'core.close.disable', disableDevice(k));

@@ -29,6 +29,14 @@ export function irqCount(k: Kctx, index: number): number {
   }
 }
 
+/** The PCI core enables MSI-X in the function; the capability reads pass through, so the user sees it [L msix-pba #30]. */
+function setMsixEnable(k: Kctx, on: boolean): void {
+  if (k.g.msix === 0) return;
+  const at = k.g.msix + R.PCI_MSIX_FLAGS;
+  const v = k.hw.config.u16(at);
+  k.hw.config.setU16(at, on ? v | R.PCI_MSIX_FLAGS_ENABLE : v & ~R.PCI_MSIX_FLAGS_ENABLE);
+}
+
 export function getIrqInfo(k: Kctx, index: number, argsz: number): Step {
   if (argsz < 16 || index < 0 || index >= 5) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.irq-info.einval');
   if (index === ERR && k.g.exp === 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.irq-info.err-not-pcie');
@@ -60,6 +68,8 @@ export function setIrqs(k: Kctx, flags: number, index: number, start: number, co
     if (k.st.irqType === type && count === 0 && dataType === DATA_NONE) {
       k.st.irqType = 'none';
       k.st.irqVectors = 0;
+      k.st.msiQmax = 0;
+      setMsixEnable(k, false);
       return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.msi-disable');
     }
     if (k.st.irqType !== 'none' && k.st.irqType !== type) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.other-type-active');
@@ -70,6 +80,8 @@ export function setIrqs(k: Kctx, flags: number, index: number, start: number, co
         takeWriter(k);
         k.st.irqType = type;
         k.st.irqVectors = start + count;
+        if (type === 'msi') k.st.msiQmax = Math.ceil(Math.log2(Math.max(1, start + count)));
+        else setMsixEnable(k, true);
         eff.push({ kind: 'device-access', what: `${type}-enable` });
         return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.msi-enable-forces-mse', eff);
       }

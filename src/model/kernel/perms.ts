@@ -58,7 +58,6 @@ export function buildPerms(vconfig: ConfigImage, walk: CapWalk, opt: PermOptions
   write[R.PCI_CACHE_LINE_SIZE] = 0xff;
   write[R.PCI_LATENCY_TIMER] = 0xff;
   write[R.PCI_BIST] = 0xff;
-  setMask(virt, R.PCI_BASE_ADDRESS_0, 24, 0xffffffff);
   for (let i = 0; i < 24; i++) virt[R.PCI_BASE_ADDRESS_0 + i] = 0xff;
   for (let i = 0; i < 24; i++) write[R.PCI_BASE_ADDRESS_0 + i] = 0xff;
   setMask(virt, R.PCI_ROM_ADDRESS, 4, 0xffffffff);
@@ -157,11 +156,12 @@ function stdPerms(p: PermMap, cap: Capability, opt: PermOptions): void {
     case R.PCI_CAP_ID_PM:
       // PMCSR: state bits neither virtualized nor writable (vfio performs the change) [S];
       // PME_Support / PME_En / PME_Status virtualized since 5.19 [S comment].
-      setMask(p.write, o + R.PCI_PM_CTRL, 4, ~R.PCI_PM_CTRL_STATE_MASK >>> 0);
+      // 5.19: PME_En/PME_Status virtualized and not writable [S init_pci_cap_pm_perm; L pmcsr-dstates #77-80].
       if (opt.pmeVirtualized) {
         setMask(p.virt, o + R.PCI_PM_PMC, 2, R.PCI_PM_CAP_PME_MASK);
         setMask(p.virt, o + R.PCI_PM_CTRL, 2, R.PCI_PM_CTRL_PME_ENABLE | R.PCI_PM_CTRL_PME_STATUS);
-      }
+        setMask(p.write, o + R.PCI_PM_CTRL, 4, ~(R.PCI_PM_CTRL_STATE_MASK | R.PCI_PM_CTRL_PME_ENABLE | R.PCI_PM_CTRL_PME_STATUS) >>> 0);
+      } else setMask(p.write, o + R.PCI_PM_CTRL, 4, ~R.PCI_PM_CTRL_STATE_MASK >>> 0);
       break;
     case R.PCI_CAP_ID_MSI:
       // Whole capability virtualized; flags ENABLE/QSIZE and address/data writable in vconfig [M].

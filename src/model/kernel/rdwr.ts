@@ -86,14 +86,26 @@ function romRead(k: Kctx, offset: bigint, len: number, write: boolean): Step {
   if (offset >= k.g.romSize) return step({ kind: 'errno', errno: 'EINVAL' }, 'rdwr.rom.past-end');
   const count = BigInt(len) > k.g.romSize - offset ? k.g.romSize - offset : BigInt(len);
   // pci_map_rom() runs before any memory_enabled test (no memory_lock): it enables the ROM BAR and
-  // reads the 0x55AA header from the device [S rdwr.c @0604aa87/@0b119045]. A function not decoding
-  // answers that probe with all-ones (or 0 under QEMU), the header is invalid and the pread fails
-  // -ENOMEM [M]; the probe itself is the access that reached a non-decoding device.
-  const hz = hazardReason(k);
-  if (hz !== undefined)
-    return step({ kind: 'hazard', reason: `ROM header probe: ${hz}` }, 'rdwr.rom.map-rom-reaches-disabled-device', [{ kind: 'device-access', what: 'rom-header' }]);
-  // Decoding HW implies memory_enabled (vconfig mirrors COMMAND.MEM, D0): the test_mem check passes.
-  return step({ kind: 'ok', ret: count }, 'rdwr.rom.ok', [{ kind: 'device-access', what: `rom+0x${offset.toString(16)}` }]);
+  // reads the 0x55AA header from the device [S rdwr.c @0604aa87/@0b119045]. With COMMAND.MEM clear
+  // nothing answers (QEMU reads 0, hardware all-ones), the header is invalid and the pread fails
+  // -ENOMEM [L rom #11 on 6.1/6.12/7.2]. The probe itself touched a function not decoding memory.
+  if (!hwMemoryEnabledBit(k))
+    return step({ kind: 'errno', errno: 'ENOMEM' }, 'rdwr.rom.map-rom-fails-enomem', [
+      { kind: 'platform-hazard', reason: 'ROM header probe with memory decode disabled' },
+    ]);
+  // Decoding enabled: the probe succeeds (QEMU's e1000e also answers in D3hot), then every data
+  // access takes the test_mem (IORESOURCE_MEM) path: -EIO when !memory_enabled, e.g. in D3hot
+  // since 5.19 [L rom #16, pmcsr-dstates #14 on 6.1/6.12/7.2].
+  const eff: Effect[] = [];
+  if (k.hw.power !== 'D0') eff.push({ kind: 'platform-hazard', reason: `ROM header probe with the device in ${k.hw.power}` });
+  const s = deviceAccess(k, 'rom', offset, count, true, 'rdwr.rom');
+  return { ...s, effects: [...eff, ...s.effects] };
+}
+
+/** HW COMMAND.MEM (or a function without it), regardless of power state. */
+function hwMemoryEnabledBit(k: Kctx): boolean {
+  if (k.dev.quirks.noCommandMemory || k.dev.quirks.isVirtfn) return true;
+  return (k.hw.config.u16(0x04) & 0x2) !== 0;
 }
 
 function barRw(k: Kctx, bar: number, offset: bigint, len: number, write: boolean): Step {

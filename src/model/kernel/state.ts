@@ -8,11 +8,16 @@ import type { DeviceSnapshot } from '../../trace/types.js';
 import type { PowerState } from '../outcome.js';
 import { ConfigImage } from '../pci/config-image.js';
 import type { PermMap } from './perms.js';
+import { findCap, walkCapabilities } from '../pci/caps.js';
+import { hwWriteMask } from '../pci/hw-wmask.js';
+import { PCI_CAP_ID_PM, PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK } from '../pci/regs.js';
 
 /** Volatile: the hardware registers of the function. */
 export interface HwFunction {
   config: ConfigImage;
   power: PowerState;
+  /** Bits of config space the function implements as writable (hw-wmask.ts). */
+  wmask: Uint8Array;
 }
 
 /** A user mapping of a BAR through the device fd. */
@@ -75,6 +80,10 @@ export interface VfioState {
   dmabufs: Dmabuf[];
   irqType: IrqType;
   irqVectors: number;
+  /** vdev->msi_qmax: log2 of the MSI vectors enabled through SET_IRQS (clamps the virtual QSIZE). */
+  msiQmax: number;
+  /** vdev->pci_saved_state: the config saved at enable, restored by disable. */
+  openSaved: ConfigImage | null;
   virqDisabled: boolean;
   ioeventfds: Ioeventfd[];
   /** NoSoftRst- config saved on entry to D3hot (vdev->pm_save). */
@@ -88,11 +97,17 @@ export interface VfioState {
   writerTid: number;
 }
 
+const STATE_NAMES: PowerState[] = ['D0', 'D1', 'D2', 'D3hot'];
+
+/** The function as the snapshot shows it: an unopened vfio-pci device is often runtime-suspended (D3hot). */
 export function initialHw(dev: DeviceSnapshot): HwFunction {
   const size = dev.config.length >= 4096 ? 4096 : 256;
   const config = new ConfigImage(size);
   config.bytes.set(dev.config.subarray(0, size));
-  return { config, power: 'D0' };
+  const walk = walkCapabilities(config);
+  const pm = findCap(walk, 'std', PCI_CAP_ID_PM);
+  const power = pm !== undefined ? (STATE_NAMES[config.u16(pm.offset + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK] ?? 'D0') : 'D0';
+  return { config, power, wmask: hwWriteMask(config, walk) };
 }
 
 export function initialVfioState(): VfioState {
@@ -111,6 +126,8 @@ export function initialVfioState(): VfioState {
     dmabufs: [],
     irqType: 'none',
     irqVectors: 0,
+    msiQmax: 0,
+    openSaved: null,
     virqDisabled: false,
     ioeventfds: [],
     pmSaved: false,

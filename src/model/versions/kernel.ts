@@ -3,10 +3,11 @@
 // version it derives from carries its source. The model asks `v.<switch>`, never compares ids.
 //
 // Evidence tags (as in shared/reference/kernel-vfio-pci.md): S = read in kernel source,
-// P = read in a patch / mail / advisory / log, M = unverified (inferred or from memory). The lab
-// (6.1, 6.12, 7.2 on an emulated e1000e) corrects M entries: record what it found in `note`.
+// P = read in a patch / mail / advisory / log, M = unverified (inferred or from memory),
+// L = observed on the real kernel in the lab (6.1, 6.12, 7.2 on QEMU's emulated e1000e; the trace
+// and event are named). The lab corrects M entries: record what it found here.
 
-export type Evidence = 'S' | 'P' | 'M';
+export type Evidence = 'S' | 'P' | 'M' | 'L';
 
 export interface SwitchSource {
   /** Commit, CVE, series+version, or mail the behavior comes from. */
@@ -45,6 +46,10 @@ export interface KernelSwitches {
   iomapFailReleasesRegion: boolean;
   /** VFIO_DEVICE_RESET takes memory_lock, moves to D0, and only then zaps + revokes. */
   resetZapAfterD0: boolean;
+  /** PCI_HOT_RESET checks the group-fd count (`!!count == cdev_opened`) before probing slot/bus reset. */
+  hotResetCountCheckFirst: boolean;
+  /** VFIO_DEVICE_FEATURE id 12 is known to the kernel (semantics unread; PROBE alone gives -EINVAL). */
+  feature12: boolean | Unknown;
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -78,12 +83,14 @@ const LINUX_5_7: KernelSwitches = {
   barmapAt: 'lazy',
   iomapFailReleasesRegion: true,
   resetZapAfterD0: false,
+  hotResetCountCheckFirst: false,
+  feature12: false,
 };
 
 const CVE_2020_12888: SwitchSource = {
   ref: 'abafbc551fdd "vfio-pci: Invalidate mmaps and block MMIO access on disabled memory" (CVE-2020-12888), 5.8',
   evidence: 'S',
-  note: 'config.c @009b982d: __vfio_pci_memory_enabled on vconfig MSE',
+  note: 'config.c @009b982d: __vfio_pci_memory_enabled on vconfig MSE; [L] mse-mapping on 6.1/6.12/7.2 (SIGBUS BUS_ADRERR, -EIO, refault after re-enable)',
 };
 
 interface Draft {
@@ -126,7 +133,11 @@ const DRAFTS: Draft[] = [
     from: 'linux-5.8',
     set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true },
     sources: {
-      d3hotBlocksAccess: { ref: '"vfio/pci: Invalidate mmaps and block the access in D3hot power state" (Abhishek Sahu, 5.19)', evidence: 'P' },
+      d3hotBlocksAccess: {
+        ref: '"vfio/pci: Invalidate mmaps and block the access in D3hot power state" (Abhishek Sahu, 5.19)',
+        evidence: 'P',
+        note: '[L] pmcsr-dstates on 6.1/6.12/7.2: D3hot -> SIGBUS/-EIO, D1/D2 refused on e1000e, NoSoftRst- restore from pm_save (drops a MEM bit set while in D3hot)',
+      },
       resetEntersD0ViaVfio: {
         ref: 'D3hot series (Abhishek Sahu, 5.19): vfio_pci_set_power_state(D0) before pci_try_reset_function, because the reset "will internally set the power state to D0 without vfio driver involvement" and NoSoftRst- devices lose config',
         evidence: 'P',
@@ -140,16 +151,27 @@ const DRAFTS: Draft[] = [
     title: 'Linux 6.1 (Dec 2022): low-power device features',
     from: 'linux-5.19',
     set: { lowPowerFeatures: true },
-    sources: { lowPowerFeatures: { ref: 'vfio pull for v6.1: "vfio/pci: Implement VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY/EXIT"', evidence: 'P' } },
+    sources: {
+      lowPowerFeatures: {
+        ref: 'vfio pull for v6.1: "vfio/pci: Implement VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY/EXIT"',
+        evidence: 'P',
+        note: '[L] low-power on 6.1/6.12/7.2: -EINVAL when already engaged, faults SIGBUS while engaged, single-shot wakeup',
+      },
+    },
   },
   {
     id: 'linux-6.12',
     axis: 'release',
     title: 'Linux 6.12 (Nov 2024): unmap_mapping_range zap, huge_fault',
     from: 'linux-6.1',
-    set: { faultPopulate: 'page' },
+    set: { faultPopulate: 'page', hotResetCountCheckFirst: true },
     sources: {
       faultPopulate: { ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) + huge_fault (6.12)', evidence: 'M' },
+      hotResetCountCheckFirst: {
+        ref: 'cdev hot-reset rework (Yi Liu, 6.5): count check before the slot/bus probe',
+        evidence: 'L',
+        note: 'lab reset-reopen #45 (no group fds, no bus reset): 6.1 -ENODEV, 6.12 and 7.2 -EINVAL',
+      },
     },
   },
   {
@@ -159,8 +181,12 @@ const DRAFTS: Draft[] = [
     from: 'linux-6.12',
     set: { dmabufExport: true, rw8Byte: true },
     sources: {
-      dmabufExport: { ref: '"vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky), 6.19', evidence: 'S', note: 'dmabuf.c @06fddc7a' },
-      rw8Byte: { ref: '"vfio/pci: Support 8-byte PCI loads and stores" (6.13)', evidence: 'P' },
+      dmabufExport: {
+        ref: '"vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky), 6.19',
+        evidence: 'S',
+        note: 'dmabuf.c @06fddc7a; [L] dmabuf: -ENOTTY on 6.1/6.12, errno table as modeled on 7.2',
+      },
+      rw8Byte: { ref: '"vfio/pci: Support 8-byte PCI loads and stores" (6.13)', evidence: 'P', note: '[L] info-edges #73: 8-byte ioeventfd accepted on 6.12, -EINVAL on 7.2' },
     },
   },
   {
@@ -186,8 +212,9 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 7.1 (Jun 2026): BARs requested and mapped at enable',
     from: 'linux-7.0.11',
-    set: { barmapAt: 'per-bar', dmabufRefusesUnmappable: 'unknown' },
+    set: { barmapAt: 'per-bar', dmabufRefusesUnmappable: 'unknown', feature12: 'unknown' },
     sources: {
+      feature12: { ref: 'first release with feature id 12 not known (7.2 has it, 7.0 [M] not)', evidence: 'M' },
       barmapAt: { ref: 'barmap-at-enable series as merged for 7.1 (final posted version)', evidence: 'P', note: 'errno of a later access to a failed BAR = the stored error [M]' },
       dmabufRefusesUnmappable: { ref: 'reference open question 2: whether the non_mappable_bars refusal is merged', evidence: 'M' },
     },
@@ -197,8 +224,8 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 7.2 (Aug 2026): vfio_pci_core_get_iomap(), private flag for PF power state',
     from: 'linux-7.1',
-    set: {},
-    sources: {},
+    set: { feature12: true },
+    sources: { feature12: { ref: 'lab info-edges #66: VFIO_DEVICE_FEATURE PROBE of id 12 -> -EINVAL (6.1, 6.12: -ENOTTY)', evidence: 'L' } },
   },
   // ---- series: block user access to disabled device MMIO (Alex Williamson, 2020) ----
   {

@@ -57,6 +57,12 @@ export interface VmmSwitches {
   barMmapFailureFatal: boolean;
   /** What a guest read of an address no BAR claims returns: 'zero' (QEMU unassigned_mem_read) or 'ones'. */
   unassignedRead: 'zero' | 'ones';
+  /**
+   * A direct-mapped BAR placed in the guest is also mapped for peer-to-peer DMA through the type1
+   * container (VFIO_IOMMU_MAP_DMA of the BAR mmap at the guest address), and unmapped with it;
+   * failures are reported and ignored (QEMU's VFIO memory listener).
+   */
+  p2pDmaMapBars: boolean;
 }
 
 export interface VmmVersion {
@@ -83,6 +89,7 @@ const QEMU_BASE: VmmSwitches = {
   msixControlNotForwarded: false,
   barMmapFailureFatal: false,
   unassignedRead: 'zero',
+  p2pDmaMapBars: true,
 };
 
 const OPENVMM_BASE: VmmSwitches = {
@@ -98,6 +105,7 @@ const OPENVMM_BASE: VmmSwitches = {
   msixControlNotForwarded: true,
   barMmapFailureFatal: false,
   unassignedRead: 'ones',
+  p2pDmaMapBars: false,
 };
 
 export const VMM_VERSIONS: readonly VmmVersion[] = [
@@ -109,10 +117,14 @@ export const VMM_VERSIONS: readonly VmmVersion[] = [
     switches: { ...QEMU_BASE },
     notes: {
       unmapOnMseClear: 'pci_update_mappings(): pci_bar_address() is PCI_BAR_UNMAPPED without COMMAND.MEM (always)',
-      pmcsr: 'PowerState not writable in the emulated config: BARs stay KVM memslots in D3hot (reference §2.3)',
+      pmcsr: 'PowerState not writable in the emulated config: BARs stay KVM memslots in D3hot (reference §2.3; lab/vmm/FINDINGS.md d3hot-read: killed by SIGBUS, exit 135 under TCG)',
+      p2pDmaMapBars:
+        'vfio listener region_add of the BAR RAM-device sections: VFIO_IOMMU_MAP_DMA; lab/vmm/FINDINGS.md ' +
+        'd3hot-mem-on-read: MEM on in D3hot maps BAR0/1/3 (BAR3 without its MSI-X table page), MAP_DMA -EFAULT, ignored',
       unassignedRead:
         'system/memory.c unassigned_mem_read() returns 0 and kvm_cpu_exec copies it into the MMIO exit [src]; ' +
-        'no x86 machine overlays the PCI hole with an all-ones region [inf]',
+        'measured on qemu-system-x86_64 7.2.22 TCG, -machine pc and q35: an e1000e BAR0 read after MEM=0 and ' +
+        'a read of unclaimed 0xfd000000 both return 0x00000000 (lab/vmm/inner guest, `mem 0; rd 0 0x8; ra 0xfd000000`)',
     },
   },
   {
@@ -199,9 +211,12 @@ export const VMM_VERSIONS: readonly VmmVersion[] = [
       ...QEMU_BASE,
       unmapOnMseClear: false,
       forwardBarWrites: false,
+      barMmapFailureFatal: true,
+      p2pDmaMapBars: false,
     },
     notes: {
       unmapOnMseClear: 'BAR mmaps are KVM memslots from map_mmio_regions() on; only move_bar() moves them',
+      barMmapFailureFatal: 'map_mmio_regions(): a failed sparse-area mmap returns VfioPciError::MmapArea',
       unassignedRead: '[inf] an MMIO exit nobody claims leaves the exit buffer as is; modeled as 0',
     },
   },

@@ -16,6 +16,12 @@ import { GuestBars, allOnes, extract, hex, withinDword, PCI_BAR0, PCI_BAR_END } 
 
 export type BarMode = 'direct' | 'trapped';
 
+/** The MSI-X structures inside a BAR, and the rest of the pages that hold them. */
+export type MsixPart = 'table' | 'pba' | 'table-page' | 'pba-page';
+
+/** How a VMM serves an access to an MSI-X part: emulated, pread/pwrite, its own load/store on the mmap, or like the rest of the BAR. */
+export type MsixRoute = 'emulated' | 'trapped' | 'userspace' | 'bar';
+
 export interface LiveBar {
   gpa: bigint;
   size: bigint;
@@ -53,6 +59,10 @@ export function describeHost(ev: HostEvent): string {
       return `mem-write bar${ev.bar}+${hex(ev.offset)} len=${ev.len} val=${hex(ev.value)}`;
     case 'mmap':
       return `mmap bar${ev.region} len=${hex(ev.length)}`;
+    case 'map-dma':
+      return `map-dma iova=${hex(ev.iova)} size=${hex(ev.size)}`;
+    case 'unmap-dma':
+      return `unmap-dma iova=${hex(ev.iova)} size=${hex(ev.size)}`;
     case 'ioctl':
       return ev.op === 'set-irqs' ? `ioctl set-irqs index=${ev.index} count=${ev.count}` : `ioctl ${ev.op}`;
     default:
@@ -202,6 +212,8 @@ export abstract class VmmBase implements VmmModel {
     switch (ev.kind) {
       case 'memslot':
         return this.memslot(ev.slot, ev.gpa, ev.size, ev.uaddr);
+      case 'kvm-run':
+        return this.kvmRun();
       case 'ioctl':
         if (ev.op === 'reset') {
           this.onDeviceReset(calls);
@@ -225,6 +237,22 @@ export abstract class VmmBase implements VmmModel {
         break;
     }
     return this.kernel.host(ev, meta);
+  }
+
+  /**
+   * A KVM_RUN seen from the host side. Whether it fails depends on what the guest touched, which a
+   * host-only trace does not show; the model says so, and names the BARs that would make a guest
+   * access fail (live memslots over a mapping the kernel no longer lets fault in).
+   */
+  private kvmRun(): Step {
+    const stale = this.kernel.view.memoryEnabled
+      ? []
+      : [...this.live].filter(([, lb]) => lb.mode === 'direct').map(([i]) => `bar${i}`);
+    const reason =
+      stale.length === 0
+        ? 'KVM_RUN result depends on guest accesses the trace does not show'
+        : `KVM_RUN result depends on guest accesses the trace does not show; an access to ${stale.join(',')} would fail -EFAULT (memslot over a zapped mapping)`;
+    return step({ kind: 'unsupported', reason }, stale.length === 0 ? 'vmm.kvm-run.needs-guest-events' : 'vmm.kvm-run.stale-memslot');
   }
 
   // ----- start-up ------------------------------------------------------------------------------
@@ -256,7 +284,7 @@ export abstract class VmmBase implements VmmModel {
         this.hostMmaps.set(b.index, addr);
       } else if (this.sw.barMmapFailureFatal) {
         calls.note(`bar${b.index} mmap failed: device init fails`);
-        return this.exit(calls, 1, 'vmm.openvmm.bar-mmap-failed');
+        return this.exit(calls, 1, 'vmm.bar-mmap-failed');
       } else {
         calls.note(`bar${b.index} mmap failed: trapped`);
         this.mmapFailed.add(b.index);
@@ -296,17 +324,48 @@ export abstract class VmmBase implements VmmModel {
       if (n && n.gpa === old.gpa && n.mode === old.mode) continue;
       this.live.delete(i);
       changed = true;
-      if (old.mode === 'direct') calls.push({ kind: 'guest-unmap', bar: i });
-      else calls.note(`bar${i} untrapped`);
+      if (old.mode === 'direct') {
+        calls.push({ kind: 'guest-unmap', bar: i });
+        if (this.sw.p2pDmaMapBars) for (const [off, size] of this.p2pSections(i)) calls.issue({ kind: 'unmap-dma', iova: old.gpa + off, size, flags: 0 });
+      } else calls.note(`bar${i} untrapped`);
     }
     for (const [i, n] of want) {
       if (this.live.has(i)) continue;
       this.live.set(i, n);
       changed = true;
-      if (n.mode === 'direct') calls.push({ kind: 'guest-map', bar: i });
-      else calls.note(`bar${i} trapped at ${hex(n.gpa)}`);
+      if (n.mode === 'direct') {
+        calls.push({ kind: 'guest-map', bar: i });
+        if (this.sw.p2pDmaMapBars) this.p2pMap(calls, i, n.gpa);
+      } else calls.note(`bar${i} trapped at ${hex(n.gpa)}`);
     }
     return changed;
+  }
+
+  /**
+   * The parts of a direct-mapped BAR the VMM's DMA listener maps for peer-to-peer: the BAR minus
+   * the page(s) of the emulated MSI-X table (offset within the BAR, size).
+   */
+  private p2pSections(bar: number): [bigint, bigint][] {
+    const info = this.bars.info(bar);
+    if (!info) return [];
+    const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
+    if (!this.msix || this.msix.tableBar !== bar) return [[0n, info.size]];
+    const hs = (BigInt(this.msix.tableRange[0]) / page) * page;
+    const he = ((BigInt(this.msix.tableRange[1]) + page - 1n) / page) * page;
+    const out: [bigint, bigint][] = [];
+    if (hs > 0n) out.push([0n, hs]);
+    if (he < info.size) out.push([he, info.size - he]);
+    return out;
+  }
+
+  /** VFIO_IOMMU_MAP_DMA of the BAR mmap at its guest address; a failure is reported and ignored. */
+  private p2pMap(calls: HostCalls, bar: number, gpa: bigint): void {
+    const va = this.hostMmaps.get(bar);
+    if (va === undefined) return;
+    for (const [off, size] of this.p2pSections(bar)) {
+      const s = calls.issue({ kind: 'map-dma', vaddr: va + off, iova: gpa + off, size, flags: 3 });
+      if (s.outcome.kind === 'errno') calls.note(`bar${bar} p2p dma map failed: reported, ignored`);
+    }
   }
 
   /** KVM_SET_USER_MEMORY_REGION the VMM was seen to issue (strace): a memslot over a BAR mmap. */
@@ -368,13 +427,30 @@ export abstract class VmmBase implements VmmModel {
 
   private mmio(calls: HostCalls, gpa: bigint, len: number, value: bigint | null): Decision {
     const hit = this.findLive(gpa, len);
-    if (!hit) return this.unassigned(len, value);
+    if (!hit) return this.unassigned(len);
     const [bar, lb] = hit;
     const offset = gpa - lb.gpa;
-    const msix = this.msixPart(bar, offset, len);
-    if (msix === 'table') return this.msixTableAccess(bar, offset, len, value);
-    const mode: BarMode = msix === 'page' ? 'trapped' : lb.mode;
-    return mode === 'direct' ? this.direct(calls, bar, offset, len, value) : this.trapped(calls, bar, offset, len, value);
+    const part = this.msixPart(bar, offset, len);
+    const route: MsixRoute = part === null ? 'bar' : this.msixRoute(part, lb.mode);
+    switch (route) {
+      case 'emulated':
+        return this.msixTableAccess(bar, offset, len, value);
+      case 'trapped':
+        return this.trapped(calls, bar, offset, len, value);
+      case 'userspace':
+        return this.userspace(calls, bar, offset, len, value);
+      case 'bar':
+        return lb.mode === 'direct' ? this.direct(calls, bar, offset, len, value) : this.trapped(calls, bar, offset, len, value);
+    }
+  }
+
+  /**
+   * Where an access to the MSI-X structures of a live BAR goes. Default (OpenVMM, cloud-hypervisor):
+   * the table and PBA are emulated and the rest of their pages is left out of the direct map, so
+   * it is proxied with pread/pwrite.
+   */
+  protected msixRoute(part: MsixPart, _mode: BarMode): MsixRoute {
+    return part === 'table' || part === 'pba' ? 'emulated' : 'trapped';
   }
 
   private findLive(gpa: bigint, len: number): [number, LiveBar] | null {
@@ -382,26 +458,45 @@ export abstract class VmmBase implements VmmModel {
     return null;
   }
 
-  /** Whether an access hits the emulated MSI-X table/PBA, or the rest of the page(s) kept trapped around them. */
-  private msixPart(bar: number, offset: bigint, len: number): 'table' | 'page' | null {
+  /** Which MSI-X structure (or the rest of its page) an access touches; the table wins a shared page. */
+  private msixPart(bar: number, offset: bigint, len: number): MsixPart | null {
     if (!this.msix) return null;
     const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
-    const o = offset;
     const e = offset + BigInt(len);
-    let inPage = false;
-    for (const [b, [s, t]] of [
-      [this.msix.tableBar, this.msix.tableRange],
-      [this.msix.pbaBar, this.msix.pbaRange],
-    ] as [number, [number, number]][]) {
-      if (b !== bar) continue;
-      const start = BigInt(s);
-      const end = BigInt(t);
-      if (o < end && start < e) return 'table';
-      const ps = (start / page) * page;
-      const pe = ((end + page - 1n) / page) * page;
-      if (o < pe && ps < e) inPage = true;
+    const parts: [MsixPart, MsixPart, number, [number, number]][] = [
+      ['table', 'table-page', this.msix.tableBar, this.msix.tableRange],
+      ['pba', 'pba-page', this.msix.pbaBar, this.msix.pbaRange],
+    ];
+    for (const [exact, , b, [s, t]] of parts) {
+      if (b === bar && offset < BigInt(t) && BigInt(s) < e) return exact;
     }
-    return inPage ? 'page' : null;
+    for (const [, around, b, [s, t]] of parts) {
+      if (b !== bar) continue;
+      const ps = (BigInt(s) / page) * page;
+      const pe = ((BigInt(t) + page - 1n) / page) * page;
+      if (offset < pe && ps < e) return around;
+    }
+    return null;
+  }
+
+  /**
+   * The VMM process itself loads/stores through its mmap of the BAR (QEMU's RAM-device region for
+   * the part of the MSI-X table page no memslot can cover). A zapped mapping is a SIGBUS in the
+   * vCPU thread that QEMU re-raises with the default action: killed (135) under KVM and TCG alike.
+   */
+  private userspace(calls: HostCalls, bar: number, offset: bigint, len: number, value: bigint | null): Decision {
+    const s =
+      value === null
+        ? calls.issue({ kind: 'mem-read', bar, offset, len })
+        : calls.issue({ kind: 'mem-write', bar, offset, len, value });
+    const o = s.outcome;
+    if (o.kind === 'signal' && o.signal === 'SIGBUS') {
+      this.death = { kind: 'vmm-exit', how: 'killed-sigbus', status: 135 };
+      calls.note('VMM thread SIGBUS on its own BAR mapping: process killed');
+      return { outcome: this.death, rule: 'vmm.userspace-mapping-sigbus' };
+    }
+    if (o.kind === 'ok') return ok('vmm.userspace-mapping', value === null ? readValue(o, len) : undefined);
+    return { outcome: o, rule: s.rule };
   }
 
   private msixTableAccess(bar: number, offset: bigint, len: number, value: bigint | null): Decision {
@@ -411,7 +506,7 @@ export abstract class VmmBase implements VmmModel {
     // Vector Control (dword 3 of an entry) powers up with Mask set.
     const dflt = inTable && ((o - this.msix!.tableRange[0]) & 0xc) === 0xc ? 1 : 0;
     const cur = this.msixTable.get(aligned) ?? dflt;
-    if (value === null) return ok('vmm.msix.table-emulated', extract(cur, aligned, o, Math.min(len, 4 - (o & 3))));
+    if (value === null) return ok('vmm.msix.emulated', extract(cur, aligned, o, Math.min(len, 4 - (o & 3))));
     if (inTable) {
       let merged = cur;
       for (let i = 0; i < len && (o & 3) + i < 4; i++) {
@@ -420,7 +515,7 @@ export abstract class VmmBase implements VmmModel {
       }
       this.msixTable.set(aligned, merged);
     }
-    return ok('vmm.msix.table-emulated');
+    return ok('vmm.msix.emulated');
   }
 
   /** Through the direct mapping: a CPU access on the vfio mmap. A zapped mapping kills the VM. */
@@ -471,7 +566,7 @@ export abstract class VmmBase implements VmmModel {
    * unassigned_mem_read; OpenVMM: the chipset's MissingDev fills !0); writes go nowhere. For a
    * write the outcome carries the value a read there would return.
    */
-  private unassigned(len: number, _value: bigint | null): Decision {
+  private unassigned(len: number): Decision {
     const v = this.sw.unassignedRead === 'ones' ? allOnes(len) : 0n;
     return { outcome: { kind: 'unassigned', value: v }, rule: 'vmm.unassigned' };
   }

@@ -6,7 +6,7 @@
 // guest access after the kernel zapped them is the same fatal fault as OpenVMM before #3609.
 
 import { VmmBase, ok } from './base.js';
-import type { Decision, HostCalls } from './base.js';
+import type { BarMode, Decision, HostCalls, MsixPart, MsixRoute } from './base.js';
 import { MSIX_ENABLE, PCI_BAR0, PCI_COMMAND, PM_CTRL, allOnes, coversByte, mergeInto, overlaps } from './guest-config.js';
 
 export class CloudHypervisorModel extends VmmBase {
@@ -15,12 +15,14 @@ export class CloudHypervisorModel extends VmmBase {
   protected configWrite(calls: HostCalls, offset: number, len: number, value: bigint): Decision {
     if (overlaps(offset, len, PCI_BAR0, 24)) {
       this.bars.writeAccess(offset, len, value);
+      if (this.sw.forwardBarWrites) this.forwardCfgWrite(calls, offset, len, value);
       return ok(this.updateMappings(calls) ? 'vmm.ch.move-bar' : 'vmm.ch.bar-cached');
     }
     if (this.msix && coversByte(offset, len, this.msix.capOffset + 3)) {
       // Interrupts first (VFIO_DEVICE_SET_IRQS), then the write reaches the device.
       this.msixCtrl = mergeInto(this.msixCtrl, this.msix.capOffset + 2, 2, offset, len, value);
       this.msixEdge(calls, (this.msixCtrl & MSIX_ENABLE) !== 0);
+      if (this.sw.msixControlNotForwarded) return ok('vmm.ch.forward');
     }
     this.forwardCfgWrite(calls, offset, len, value);
     if (coversByte(offset, len, PCI_COMMAND)) {
@@ -29,6 +31,15 @@ export class CloudHypervisorModel extends VmmBase {
     }
     if (this.pmCap !== null && coversByte(offset, len, this.pmCap + PM_CTRL)) return ok('vmm.ch.pm-forward-only');
     return ok('vmm.ch.forward');
+  }
+
+  /**
+   * generate_sparse_areas() leaves the pages of the MSI-X table and PBA out of the mmap; read_bar /
+   * write_bar emulate the table and pass everything else there (the PBA included) to region_read /
+   * region_write.
+   */
+  protected override msixRoute(part: MsixPart, _mode: BarMode): MsixRoute {
+    return part === 'table' ? 'emulated' : 'trapped';
   }
 
   protected configRead(calls: HostCalls, offset: number, len: number): Decision {

@@ -5,8 +5,9 @@
 // the device and a PMCSR write that misses PowerState is dropped.
 //
 // Before #3751 the device only sees whole dwords: `pci_cfg_write(offset, value: u32)`. A narrower
-// guest write becomes read (through the device's own read path) + merge + dword write [inf: the
-// read-modify-write is done by the PCI bus emulation in front of the device].
+// guest write becomes read (through the device's own read path) + merge + dword write: the PCI bus
+// in front of the device does it (vm/devices/pci/pci_bus GenericPciBus: "if the write is
+// undersized, we must first read the existing value on alignment before combining").
 
 import { applyPatch, discoverCapabilities, imageReader } from './openvmm-caps.js';
 import type { DiscoveredCapabilities } from './openvmm-caps.js';
@@ -80,6 +81,7 @@ export class OpenVmmModel extends VmmBase {
       // Cached, masked, never written to hardware; re-placed at once when MMIO is on.
       const i = (offset - PCI_BAR0) >> 2;
       this.bars.set(i, ((this.bars.read(i) & ~mask) | (dword & mask)) >>> 0);
+      if (this.sw.forwardBarWrites) this.writePhys(calls, offset, dword, mask);
       const moved = this.mse && this.updateMappings(calls);
       return ok(moved ? 'vmm.bar-placement' : 'vmm.openvmm.bar-cached');
     }
@@ -87,6 +89,7 @@ export class OpenVmmModel extends VmmBase {
     if (offset === this.msixCapOffset) {
       // Emulated; VFIO owns the hardware enable bit (VFIO_DEVICE_SET_IRQS). Never forwarded.
       if (mask & 0x8000_0000) this.msixEdge(calls, (dword & 0x8000_0000) !== 0);
+      if (!this.sw.msixControlNotForwarded) this.writePhys(calls, offset, dword, mask);
       return ok('vmm.openvmm.msix-emulated');
     }
     this.writePhys(calls, offset, dword, mask);

@@ -7,7 +7,7 @@
 import type { PowerState } from '../outcome.js';
 import { ConfigImage } from '../pci/config-image.js';
 import { VmmBase, ok, pmCode, pmStateOf } from './base.js';
-import type { Decision, HostCalls } from './base.js';
+import type { BarMode, Decision, HostCalls, MsixPart, MsixRoute } from './base.js';
 import {
   MSIX_ENABLE,
   PCI_BAR0,
@@ -31,10 +31,14 @@ export class QemuModel extends VmmBase {
 
   protected configWrite(calls: HostCalls, offset: number, len: number, value: bigint): Decision {
     // vfio_pci_write_config: pwrite to the device first, always; a failure is only reported.
-    if (!this.forwardCfgWrite(calls, offset, len, value)) calls.note('config write failed: error_report, emulation continues');
+    const bar = overlaps(offset, len, PCI_BAR0, 24);
+    const msixCtrl = this.msix !== null && overlaps(offset, len, this.msix.capOffset + 2, 2);
+    if ((!bar || this.sw.forwardBarWrites) && (!msixCtrl || !this.sw.msixControlNotForwarded)) {
+      if (!this.forwardCfgWrite(calls, offset, len, value)) calls.note('config write failed: error_report, emulation continues');
+    }
     let rule = 'vmm.qemu.forward-first';
 
-    if (overlaps(offset, len, PCI_BAR0, 24)) {
+    if (bar) {
       this.bars.writeAccess(offset, len, value);
       if (this.updateMappings(calls)) rule = 'vmm.bar-placement';
     }
@@ -86,6 +90,19 @@ export class QemuModel extends VmmBase {
     if (next === 'D1' && !(pmc & PM_CAP_D1)) return true;
     if (next === 'D2' && !(pmc & PM_CAP_D2)) return true;
     return old !== 'D0' && next !== 'D0' && pmCode(next) < pmCode(old);
+  }
+
+  /**
+   * vfio-pci reports MSIX_MAPPABLE (Linux >= 4.16), so QEMU mmaps the whole BAR and overlays only
+   * the table with its emulation (vfio_pci_fixup_msix_region returns early). KVM memslots are
+   * page-granular, so the rest of the table's page is served by QEMU itself through the RAM-device
+   * region: a load/store on its own mmap. The PBA region is disabled at setup, so the PBA reads the
+   * device like the rest of the BAR.
+   */
+  protected override msixRoute(part: MsixPart, mode: BarMode): MsixRoute {
+    if (part === 'table') return 'emulated';
+    if (part === 'table-page') return mode === 'direct' ? 'userspace' : 'trapped';
+    return 'bar';
   }
 
   protected configRead(calls: HostCalls, offset: number, len: number): Decision {

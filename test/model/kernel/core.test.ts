@@ -50,6 +50,15 @@ describe('open / close', () => {
     expectStep(run(m, { kind: 'close' }), { kind: 'ok' }, 'core.close.deferred-by-mappings', []);
     expectStep(run(m, memr()), ok, 'mem.pte-present'); // the VMA still holds the device
   });
+  it('a new open while mappings hold the closed fd does not re-enable; the last munmap then keeps it open', () => {
+    const m = openMapped(V);
+    run(m, { kind: 'close' });
+    expectStep(run(m, { kind: 'open' }), { kind: 'ok' }, 'core.open.already-enabled', []);
+    expectStep(run(m, cfgr(0, 2)), { kind: 'ok' }, 'config.read');
+    expectStep(run(m, { kind: 'munmap', addr: BAR0_ADDR, length: 0x20000n }), { kind: 'ok' }, 'mmap.munmap', []);
+    expect(m.view.isOpen).toBe(true);
+    expectStep(run(m, { kind: 'close' }), { kind: 'ok' }, 'core.close.disable');
+  });
   it('core.close.disable-after-last-munmap', () => {
     const m = openMapped(V);
     run(m, { kind: 'close' });
@@ -253,7 +262,12 @@ describe('reset', () => {
   it('core.hot-reset-info.enospc', () => expectStep(run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'get-hot-reset-info', argsz: 12 })), err('ENOSPC'), 'core.hot-reset-info.enospc'));
   it('core.hot-reset-info.ok', () => expectStep(run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'get-hot-reset-info', argsz: 32 })), { kind: 'ok' }, 'core.hot-reset-info.ok'));
   it('core.hot-reset.flags-einval', () => expectStep(run(opened(), io({ op: 'hot-reset', flags: 1, groupFds: [5] })), err('EINVAL'), 'core.hot-reset.flags-einval'));
-  it('core.hot-reset.group-count-einval', () => expectStep(run(opened(), io({ op: 'hot-reset', flags: 0, groupFds: [] })), err('EINVAL'), 'core.hot-reset.group-count-einval'));
+  it('core.hot-reset.group-count-einval', () => {
+    expectStep(run(opened(), io({ op: 'hot-reset', flags: 0, groupFds: [] })), err('EINVAL'), 'core.hot-reset.group-count-einval');
+    // 6.1 probes for a slot/bus reset first [L reset-reopen #45]
+    expectStep(run(opened('linux-6.1'), io({ op: 'hot-reset', flags: 0, groupFds: [] })), err('ENODEV'), 'core.hot-reset.no-bus-reset');
+    expectStep(run(opened('linux-6.1', { resetMethods: ['pm', 'bus'] }), io({ op: 'hot-reset', flags: 0, groupFds: [] })), err('EINVAL'), 'core.hot-reset.group-count-einval');
+  });
   it('core.hot-reset.no-bus-reset', () => expectStep(run(opened(), io({ op: 'hot-reset', flags: 0, groupFds: [5] })), err('ENODEV'), 'core.hot-reset.no-bus-reset'));
   it('core.hot-reset.memory-lock-trylock-ebusy', () => {
     const m = opened(V, { resetMethods: ['pm', 'bus'] });
@@ -316,7 +330,39 @@ describe('features, raw ioctls, KVM events', () => {
   it('core.feature.bad-flags', () => expectStep(run(opened(), feat(0x80000 | 0x20000, 0)), err('EINVAL'), 'core.feature.bad-flags'));
   it('core.feature.get-and-set', () => expectStep(run(opened(), feat(0x30000, 0)), err('EINVAL'), 'core.feature.get-and-set'));
   it('core.feature.not-supported-enotty', () => expectStep(run(opened(), feat(0x20000, 10)), err('ENOTTY'), 'core.feature.not-supported-enotty'));
-  it('core.feature.undecoded', () => expectStep(run(opened(), feat(0x10000, 11)), { kind: 'unsupported' }, 'core.feature.undecoded'));
+  it('undecoded low-power features are routed like the decoded ones [L low-power #80-86]', () => {
+    const m = opened('linux-6.12');
+    expectStep(run(m, feat(0x10000, 3)), err('EINVAL'), 'core.low-power.check-feature-einval');
+    expectStep(run(m, feat(0x40000, 3)), { kind: 'ok', ret: 0n }, 'core.low-power.probe');
+    expectStep(run(m, feat(0x0, 3)), err('EINVAL'), 'core.low-power.check-feature-einval');
+    expectStep(run(m, feat(0x20000, 4)), err('EINVAL'), 'core.low-power.check-feature-einval'); // payload < 8
+    const ww = io({ op: 'feature', flags: 0x20004, feature: 4, payload: new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0]) });
+    expectStep(run(m, ww), { kind: 'ok', ret: 0n }, 'core.low-power.entry-with-wakeup');
+    // the EXIT ioctl's own runtime resume already ended the single-shot wakeup low power
+    expectStep(run(m, feat(0x20000, 5)), { kind: 'ok', ret: 0n }, 'core.low-power.exit-not-engaged', [
+      { kind: 'power', from: 'D3hot', to: 'D0' },
+      { kind: 'low-power', what: 'wake' },
+    ]);
+  });
+  it('an undecoded DMA_BUF feature is parsed from its payload', () => {
+    const p = new Uint8Array(32);
+    p[12] = 1; // nr_ranges
+    p[25] = 0x10; // length 0x1000
+    const m = opened('linux-7.0');
+    expectStep(run(m, io({ op: 'feature', flags: 0x1000b, feature: 11, payload: p })), ok, 'dmabuf.export.ok');
+    expectStep(run(m, io({ op: 'feature', flags: 0x1000b, feature: 11, payload: p.slice(0, 8) })), err('EINVAL'), 'dmabuf.export.check-feature');
+  });
+  it('dmabuf.export.ranges-copy-efault', () => {
+    const p = new Uint8Array(16);
+    p[12] = 2; // two ranges announced, none present
+    expectStep(run(opened('linux-7.0'), io({ op: 'feature', flags: 0x1000b, feature: 11, payload: p })), err('EFAULT'), 'dmabuf.export.ranges-copy-efault');
+  });
+  it('core.feature.id12-probe-einval', () => {
+    expectStep(run(opened('linux-7.2'), feat(0x40000, 12)), err('EINVAL'), 'core.feature.id12-probe-einval');
+    expectStep(run(opened('linux-6.12'), feat(0x40000, 12)), err('ENOTTY'), 'core.feature.not-supported-enotty');
+  });
+  it('core.feature.id12-unmodeled', () => expectStep(run(opened('linux-7.2'), feat(0x10000, 12)), { kind: 'unsupported' }, 'core.feature.id12-unmodeled'));
+  it('core.feature.id12-unknown', () => expectStep(run(opened('linux-7.1'), feat(0x40000, 12)), { kind: 'unsupported' }, 'core.feature.id12-unknown'));
   const raw = (name: string, arg = new Uint8Array(0)): HostEvent => io({ op: 'raw', fdKind: 'container', request: 0, name, arg });
   it('container.api-version', () => expectStep(run(opened(), raw('VFIO_GET_API_VERSION')), { kind: 'ok', ret: 0n }, 'container.api-version'));
   it('container.check-extension', () => {

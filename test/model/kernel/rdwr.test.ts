@@ -28,11 +28,25 @@ describe('BAR / ROM / VGA read-write rules', () => {
   it('rdwr.rom.absent', () => expectStep(run(opened(V, { romSize: 0n }), regionRead(6, 0n, 4)), err('EINVAL'), 'rdwr.rom.absent'));
   it('rdwr.rom.past-end', () => expectStep(run(opened(), regionRead(6, 0x40000n, 4)), err('EINVAL'), 'rdwr.rom.past-end'));
   it('rdwr.rom.ok', () => expectStep(run(opened(), regionRead(6, 0n, 4)), { kind: 'ok', ret: 4n }, 'rdwr.rom.ok', [{ kind: 'device-access', what: 'rom+0x0' }]));
-  it('rdwr.rom.map-rom-reaches-disabled-device', () => {
-    // every version: pci_map_rom probes the ROM header before any memory_enabled test
-    for (const v of ['linux-5.7', 'linux-5.8', V]) {
-      expectStep(run(opened(v, {}, false), regionRead(6, 0n, 4)), { kind: 'hazard', reason: 'ROM header probe: memory decode disabled (COMMAND.MEM=0)' }, 'rdwr.rom.map-rom-reaches-disabled-device');
+  it('rdwr.rom.map-rom-fails-enomem', () => {
+    // every version: pci_map_rom probes the ROM header before any memory_enabled test [L rom #11]
+    for (const v of ['linux-5.7', 'linux-5.8', 'linux-6.1', V]) {
+      expectStep(run(opened(v, {}, false), regionRead(6, 0n, 4)), err('ENOMEM'), 'rdwr.rom.map-rom-fails-enomem', [
+        { kind: 'platform-hazard', reason: 'ROM header probe with memory decode disabled' },
+      ]);
     }
+  });
+  it('rdwr.rom.memory-disabled-eio', () => {
+    const m = opened('linux-6.1');
+    run(m, cfgw(0xcc, 0x0003));
+    expectStep(run(m, regionRead(6, 0n, 4)), err('EIO'), 'rdwr.rom.memory-disabled-eio', [
+      { kind: 'platform-hazard', reason: 'ROM header probe with the device in D3hot' },
+    ]); // [L rom #16]
+  });
+  it('rdwr.rom.reaches-disabled-device', () => {
+    const m = opened('linux-5.8');
+    run(m, cfgw(0xcc, 0x0003));
+    expectStep(run(m, regionRead(6, 0n, 4)), { kind: 'hazard', reason: 'device in D3hot' }, 'rdwr.rom.reaches-disabled-device');
   });
   it('rdwr.bar.unassigned', () => expectStep(run(opened(), regionRead(4, 0n, 4)), err('EINVAL'), 'rdwr.bar.unassigned'));
   it('rdwr.bar.past-end-einval', () => expectStep(run(opened(), regionRead(0, 0x20000n, 4)), err('EINVAL'), 'rdwr.bar.past-end-einval'));

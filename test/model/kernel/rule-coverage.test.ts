@@ -9,6 +9,7 @@ const TESTS = import.meta.dirname;
 // Rule ids built from a template in the source (area prefix + suffix, or a barmap rule re-homed to mmap).
 const TEMPLATED = [
   'rdwr.bar.memory-disabled-eio', 'rdwr.bar.ok', 'rdwr.bar.reaches-disabled-device',
+  'rdwr.rom.memory-disabled-eio', 'rdwr.rom.ok', 'rdwr.rom.reaches-disabled-device',
   'config.exp.flr', 'config.exp.flr-not-supported', 'config.af.flr', 'config.af.flr-not-supported',
   'mmap.barmap.request-ebusy', 'mmap.barmap.iomap-enomem', 'mmap.barmap.enable-time-error', 'mmap.barmap.concurrent-first-use-ebusy',
 ];

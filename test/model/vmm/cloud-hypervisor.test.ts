@@ -76,3 +76,27 @@ describe('vmm.ch.cfg-read-failed', () => {
     expect(r.guest(cfgR(0x00, 4))).toMatchObject({ rule: 'vmm.ch.cfg-read-failed', outcome: { kind: 'all-ones', len: 4 } });
   });
 });
+
+describe('vmm.bar-mmap-failed (cloud-hypervisor)', () => {
+  it('a failed BAR mmap fails the device, so the VMM exits (barmap-at-enable@v2, BAR0 busy)', async () => {
+    const { memOnlyE1000e } = await import('./rig.js');
+    const device = memOnlyE1000e();
+    device.quirks = { ...device.quirks, resourceBusyBars: [0] };
+    const r = rig('cloud-hypervisor', { device, kernel: 'barmap-at-enable@v2' });
+    const s = r.guest(cfgR(0, 4));
+    expect(s.rule).toBe('vmm.bar-mmap-failed');
+    expect(s.outcome).toEqual({ kind: 'vmm-exit', how: 'exit', status: 1 });
+  });
+});
+
+describe('cloud-hypervisor MSI-X pages', () => {
+  it('the PBA is read from the device with pread (only the table is emulated)', () => {
+    const r = rig('cloud-hypervisor');
+    r.guest(cfgW(0x1c, 4, 0xfe100000n));
+    r.guest(cfgW(0x04, 2, 0x0006));
+    const s = r.guest(mmioR(0xfe102000n));
+    expect(s.rule).toBe('vmm.trapped');
+    expect(forwards(s)[0]).toMatch(/^fwd\(region-read bar3\+0x2000/);
+    expect(r.guest(mmioR(0xfe100000n + 0xcn)).rule).toBe('vmm.msix.emulated');
+  });
+});

@@ -149,14 +149,14 @@ describe('vmm.cfg.bar-emulated / vmm.cfg.width', () => {
   });
 });
 
-describe('vmm.msix.table-emulated', () => {
+describe('vmm.msix.emulated', () => {
   it('the MSI-X table is emulated: vector control reads masked, no device access', () => {
     for (const v of ['qemu-10.0', 'openvmm-3609', 'cloud-hypervisor']) {
       const r = rig(v);
       r.guest(cfgW(0x1c, 4, BAR3_GPA));
       r.guest(cfgW(0x04, 2, 0x0006));
       const ctl = r.guest(mmioR(BAR3_GPA + 0xcn));
-      expect(ctl.rule, v).toBe('vmm.msix.table-emulated');
+      expect(ctl.rule, v).toBe('vmm.msix.emulated');
       expect(ctl.outcome).toEqual({ kind: 'ok', value: 1n });
       expect(forwards(ctl)).toEqual([]);
       r.guest(mmioW(BAR3_GPA + 0x0n, 0xfee00000n));
@@ -224,5 +224,26 @@ describe('start-up', () => {
   it('a trapping VMM opens the device but maps nothing', () => {
     const r = rig('openvmm-3248');
     expect(forwards(r.guest(cfgR(0x00, 4))).some((f) => f.startsWith('fwd(mmap'))).toBe(false);
+  });
+});
+
+describe('vmm.kvm-run.needs-guest-events / vmm.kvm-run.stale-memslot', () => {
+  it('a host-side KVM_RUN cannot be predicted without the guest access, but a stale memslot is named', () => {
+    const r = rig('openvmm-3336');
+    bootBar0(r);
+    const a = r.host({ kind: 'kvm-run', vcpu: 0 });
+    expect(a.rule).toBe('vmm.kvm-run.needs-guest-events');
+    expect(a.outcome.kind).toBe('unsupported');
+    r.guest(cfgW(PMCSR, 2, 3));
+    const b = r.host({ kind: 'kvm-run', vcpu: 0 });
+    expect(b.rule).toBe('vmm.kvm-run.stale-memslot');
+    expect(b.outcome).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('bar0 would fail -EFAULT') });
+  });
+
+  it('after #3609 unmapped the BAR, nothing is stale', () => {
+    const r = rig('openvmm-3609');
+    bootBar0(r);
+    r.guest(cfgW(PMCSR, 2, 3));
+    expect(r.host({ kind: 'kvm-run', vcpu: 0 }).rule).toBe('vmm.kvm-run.needs-guest-events');
   });
 });

@@ -202,13 +202,13 @@ describe('vmm.openvmm.pio-bar-unsupported / vmm.openvmm.bar-layout-invalid', () 
   });
 });
 
-describe('vmm.openvmm.bar-mmap-failed', () => {
+describe('vmm.bar-mmap-failed', () => {
   it('a BAR mmap failure at start-up is fatal for direct-mapping versions (barmap-at-enable@v2, BAR0 busy)', () => {
     const device = memOnlyE1000e();
     device.quirks = { ...device.quirks, resourceBusyBars: [0] };
     const r = rig('openvmm-3609', { device, kernel: 'barmap-at-enable@v2' });
     const s = r.guest(cfgR(0, 4));
-    expect(s.rule).toBe('vmm.openvmm.bar-mmap-failed');
+    expect(s.rule).toBe('vmm.bar-mmap-failed');
     expect(s.outcome).toEqual({ kind: 'vmm-exit', how: 'exit', status: 1 });
   });
 
@@ -227,5 +227,21 @@ describe('OpenVMM reset (host VFIO_DEVICE_RESET it issued)', () => {
     const s = r.host({ kind: 'ioctl', op: 'reset' });
     expect(effects(s)).toContain('vmm(pm D3hot->D0 (reset))');
     expect(r.guest(cfgR(0x10, 4)).outcome).toEqual({ kind: 'ok', value: 0n });
+  });
+});
+
+describe('vmm.openvmm.cfg-read-failed', () => {
+  it('#3751: a failed byte-enabled read is all ones to the guest', () => {
+    const r = rig('openvmm-3751');
+    bootBar0(r);
+    r.host({ kind: 'close' }); // deferred by the BAR mmaps: fd ops fail EBADF
+    expect(r.guest(cfgR(0x02, 2))).toMatchObject({ rule: 'vmm.openvmm.cfg-read-failed', outcome: { kind: 'all-ones', len: 2 } });
+  });
+
+  it('before #3751 the failed dword read fills !0 (read_phys_config)', () => {
+    const r = rig('openvmm-3609');
+    bootBar0(r);
+    r.host({ kind: 'close' });
+    expect(r.guest(cfgR(0x02, 2)).outcome).toEqual({ kind: 'ok', value: 0xffffn });
   });
 });

@@ -162,3 +162,95 @@ describe('BAR mmap failure in QEMU falls back to trapping', () => {
     expect(forwards(s)[0]).toMatch(/^fwd\(region-read bar0/);
   });
 });
+
+describe('vmm.userspace-mapping / vmm.userspace-mapping-sigbus (QEMU MSI-X table page)', () => {
+  const BAR3_GPA = 0xfe100000n;
+  function boot(v: string, accel: 'kvm' | 'tcg' = 'kvm') {
+    const r = rig(v, { accel });
+    r.guest(cfgW(0x1c, 4, BAR3_GPA));
+    r.guest(cfgW(0x04, 2, 0x0006));
+    return r;
+  }
+
+  it('the rest of the table page is QEMU\'s own load on its mmap (no memslot can cover it)', () => {
+    const r = boot('qemu-10.0');
+    const s = r.guest(mmioR(BAR3_GPA + 0x100n));
+    expect(s.rule).toBe('vmm.userspace-mapping');
+    expect(forwards(s)[0]).toMatch(/^fwd\(mem-read bar3\+0x100 len=4 => ok/);
+  });
+
+  it('after the kernel zapped it, that load kills QEMU with SIGBUS even under KVM', () => {
+    const r = boot('qemu-7.2', 'kvm');
+    r.guest(mmioR(BAR3_GPA + 0x1000n)); // populate
+    r.guest(cfgW(PMCSR, 2, 3));
+    const s = r.guest(mmioR(BAR3_GPA + 0x100n));
+    expect(s.rule).toBe('vmm.userspace-mapping-sigbus');
+    expect(s.outcome).toEqual({ kind: 'vmm-exit', how: 'killed-sigbus', status: 135 });
+    expect(r.vmm.alive).toBe(false);
+  });
+
+  it('the PBA is read from the device like the rest of the BAR (its emulation is disabled)', () => {
+    const r = boot('qemu-10.0');
+    const s = r.guest(mmioR(BAR3_GPA + 0x2000n));
+    expect(s.rule).toBe('vmm.direct-map');
+  });
+
+  it('OpenVMM emulates the PBA', () => {
+    const r = boot('openvmm-3609');
+    const s = r.guest(mmioR(BAR3_GPA + 0x2000n));
+    expect(s.rule).toBe('vmm.msix.emulated');
+    expect(forwards(s)).toEqual([]);
+  });
+});
+
+// lab/vmm/FINDINGS.md, scenario d3hot-mem-on-read: real QEMU 7.2 re-adds the BARs when MEM is set
+// while in D3hot, and the type1 P2P map of each (zapped) BAR mmap fails -EFAULT, reported and ignored.
+describe('QEMU p2p DMA map of direct-mapped BARs (p2pDmaMapBars)', () => {
+  const BAR3_GPA = 0xfe100000n;
+  it('MEM on maps each placed BAR for DMA at its guest address; BAR3 without its MSI-X table page', () => {
+    const r = rig('qemu-10.0');
+    r.guest(cfgW(0x10, 4, BAR0_GPA));
+    r.guest(cfgW(0x1c, 4, BAR3_GPA));
+    const on = r.guest(cfgW(0x04, 2, 0x0006));
+    const f = forwards(on).filter((x) => x.startsWith('fwd(map-dma'));
+    expect(f).toEqual([
+      'fwd(map-dma iova=0xfe000000 size=0x20000 => ok ret=0)',
+      'fwd(map-dma iova=0xfe101000 size=0x3000 => ok ret=0)',
+    ]);
+    const off = r.guest(cfgW(0x04, 2, 0x0004));
+    expect(forwards(off).filter((x) => x.startsWith('fwd(unmap-dma'))).toHaveLength(2);
+  });
+
+  it('7.2: MEM on while in D3hot maps the BARs again; MAP_DMA of the zapped mmap fails -EFAULT and is ignored', () => {
+    const r = rig('qemu-7.2');
+    r.guest(cfgW(0x10, 4, BAR0_GPA));
+    r.guest(cfgW(0x04, 2, 0x0006));
+    r.guest(cfgW(0x04, 2, 0x0004));
+    r.guest(cfgW(PMCSR, 2, 3));
+    const on = r.guest(cfgW(0x04, 2, 0x0006));
+    expect(on.outcome).toEqual({ kind: 'ok' });
+    expect(effects(on)).toContain('guest-map(bar0)');
+    expect(forwards(on)).toContain('fwd(map-dma iova=0xfe000000 size=0x20000 => -EFAULT)');
+    expect(effects(on)).toContain('vmm(bar0 p2p dma map failed: reported, ignored)');
+    expect(r.guest(mmioR(BAR0_GPA + 8n)).rule).toBe('vmm.direct-map-stale');
+  });
+
+  it('10.0: MEM on while in D3hot maps nothing (mappings need MEM and D0)', () => {
+    const r = rig('qemu-10.0');
+    r.guest(cfgW(0x10, 4, BAR0_GPA));
+    r.guest(cfgW(0x04, 2, 0x0004));
+    r.guest(cfgW(PMCSR, 2, 3));
+    const on = r.guest(cfgW(0x04, 2, 0x0006));
+    expect(effects(on)).not.toContain('guest-map(bar0)');
+    expect(forwards(on).some((x) => x.startsWith('fwd(map-dma'))).toBe(false);
+    expect(r.guest(mmioR(BAR0_GPA + 8n)).outcome).toEqual({ kind: 'unassigned', value: 0n });
+  });
+
+  it('OpenVMM and cloud-hypervisor do not (modeled versions)', () => {
+    for (const v of ['openvmm-3609', 'cloud-hypervisor']) {
+      const r = rig(v);
+      r.guest(cfgW(0x10, 4, BAR0_GPA));
+      expect(forwards(r.guest(cfgW(0x04, 2, 0x0006))).some((x) => x.startsWith('fwd(map-dma'))).toBe(false);
+    }
+  });
+});

@@ -41,21 +41,21 @@ const lastEvent = (out: string) => out.split('\n').find((l) => l.startsWith('#00
 describe('vfio-replay replay --kernel linux-6.19 --vmm <id> (built CLI)', { timeout: 60_000 }, () => {
   test('openvmm-3609: the BAR was unmapped before D3hot; the read hits nothing', () => {
     const r = run(['replay', 't.pb', '--kernel', 'linux-6.19', '--vmm', 'openvmm-3609'], { cwd: dir });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/#0002 .*guest-unmap\(bar0\) fwd\(cfg-write 0xcc len=4 val=0x3 => ok ret=4\).*\[vmm\.openvmm\.pm-unmap-bars\]/);
-    expect(lastEvent(r.stdout)).toMatch(/=> unassigned val=0xffffffff \[vmm\.unassigned\]$/);
+    expect(lastEvent(r.stdout), r.stderr).toMatch(/=> unassigned val=0xffffffff \[vmm\.unassigned\]$/);
   });
 
   test('openvmm-3336: the stale direct map kills the VM', () => {
     const r = run(['replay', 't.pb', '--kernel', 'linux-6.19', '--vmm', 'openvmm-3336'], { cwd: dir });
-    expect(lastEvent(r.stdout)).toMatch(/=> vmm-exit KVM_RUN -EFAULT fwd\(mem-read bar0\+0x8 len=4 => SIGBUS BUS_ADRERR\).*\[vmm\.direct-map-stale\]$/);
+    expect(lastEvent(r.stdout), r.stderr).toMatch(/=> vmm-exit KVM_RUN -EFAULT fwd\(mem-read bar0\+0x8 len=4 => SIGBUS BUS_ADRERR\).*\[vmm\.direct-map-stale\]$/);
   });
 
   test('qemu-10.0 survives, qemu-7.2 does not', () => {
     const a = run(['replay', 't.pb', '--kernel', 'linux-6.19', '--vmm', 'qemu-10.0'], { cwd: dir });
-    expect(lastEvent(a.stdout)).toMatch(/=> unassigned val=0x0 \[vmm\.unassigned\]$/);
+    expect(lastEvent(a.stdout), a.stderr).toMatch(/=> unassigned val=0x0 \[vmm\.unassigned\]$/);
     const b = run(['replay', 't.pb', '--kernel', 'linux-6.19', '--vmm', 'qemu-7.2'], { cwd: dir });
-    expect(lastEvent(b.stdout)).toMatch(/\[vmm\.direct-map-stale\]$/);
+    expect(lastEvent(b.stdout), b.stderr).toMatch(/\[vmm\.direct-map-stale\]$/);
   });
 
   test('an unknown --vmm is a one-line user error, exit 2', () => {

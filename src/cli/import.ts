@@ -1,0 +1,81 @@
+// `vfio-replay import DIR -o t.pb`: a vfio-trace output directory (strace log, sysfs snapshot,
+// QEMU trace log) -> a binary trace. Explicit inputs (--strace, --sysfs, --qemu-log) replace or
+// stand in for the directory's files. The output appears only when every input parsed.
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { importTrace, renderReport } from '../import/importer.js';
+import { loadTrace } from '../trace/codec.js';
+import type { Accelerator } from '../trace/types.js';
+import { TraceWriter } from '../trace/writer.js';
+
+interface ImportFlags {
+  output: string;
+  strace?: string;
+  sysfs?: string;
+  qemuLog?: string;
+  headerFrom?: string;
+  vmm?: string;
+  vmmVersion?: string;
+  accel?: string;
+  title?: string;
+  guestBdf?: string;
+  quiet?: boolean;
+}
+
+const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function register(program: Command): void {
+  program
+    .command('import')
+    .description('turn a vfio-trace capture (strace log, sysfs snapshot, QEMU -trace log) into a binary trace')
+    .argument('[dir]', 'vfio-trace output directory (strace.log, info, sysfs/, qemu.log)')
+    .requiredOption('-o, --output <file>', 'binary trace to write (replaced atomically; nothing is written on error)')
+    .option('--strace <log>', 'strace log (strace -f -tt -y -xx -s 4096 ... -o LOG)')
+    .option('--sysfs <dir>', 'device snapshot: a vfio-trace directory or a sysfs device directory')
+    .option('--qemu-log <log>', "QEMU's log-backend trace (-trace 'vfio_*' -trace 'pci_*' -D LOG -msg timestamp=on)")
+    .option('--header-from <trace>', 'take the header (device snapshot, kernel, VMM) from this trace (.pb or .txt)')
+    .option('--vmm <name>', 'VMM name for the header (qemu, openvmm, cloud-hypervisor)')
+    .option('--vmm-version <version>', 'VMM version for the header (e.g. 10.0.3)')
+    .option('--accel <accel>', `accelerator for the header: ${ACCELS.join(', ')}`)
+    .option('--title <text>', 'one-line description for the header (the bug report title)')
+    .option('--guest-bdf <bb:ss.f>', 'guest BDF of the assigned device in pci_* QEMU events (default: the first vfio-pci one)')
+    .option('-q, --quiet', 'do not print the import summary')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx vfio-replay import ./vfio-trace-out -o bug.pb\n  npx vfio-replay import --strace vmm.strace --sysfs ./vfio-trace-out --qemu-log qemu.log -o bug.pb',
+    )
+    .action(async (dir: string | undefined, flags: ImportFlags) => {
+      if (flags.accel !== undefined && !ACCELS.includes(flags.accel as Accelerator))
+        throw new UserError(`--accel must be one of ${ACCELS.join(', ')}, not "${flags.accel}"`);
+      const header = flags.headerFrom !== undefined ? (await loadTrace(flags.headerFrom)).header : undefined;
+      const { trace, report } = importTrace({
+        ...(dir !== undefined ? { dir } : {}),
+        ...(flags.strace !== undefined ? { strace: flags.strace } : {}),
+        ...(flags.sysfs !== undefined ? { sysfs: flags.sysfs } : {}),
+        ...(flags.qemuLog !== undefined ? { qemuLog: flags.qemuLog } : {}),
+        ...(header !== undefined ? { header } : {}),
+        ...(flags.vmm !== undefined ? { vmm: flags.vmm } : {}),
+        ...(flags.vmmVersion !== undefined ? { vmmVersion: flags.vmmVersion } : {}),
+        ...(flags.accel !== undefined ? { accel: flags.accel as Accelerator } : {}),
+        ...(flags.title !== undefined ? { title: flags.title } : {}),
+        ...(flags.guestBdf !== undefined ? { guestBdf: flags.guestBdf } : {}),
+        tracerVersion: `vfio-replay import ${packageVersion()}`,
+      });
+      const writer = await TraceWriter.create(flags.output);
+      try {
+        await writer.header(trace.header);
+        for (const e of trace.events) await writer.event(e);
+        await writer.close();
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+      if (!flags.quiet) process.stderr.write(`${renderReport(trace, report)}\nwrote ${flags.output}\n`);
+    });
+}

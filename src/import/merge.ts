@@ -1,0 +1,126 @@
+// Merging the strace events (host side) and the QEMU log events (guest side) into one ordered list.
+//
+// Order: by absolute time when both sources have it; a source without absolute stamps can only be
+// imported alone. Duplicates: a guest access that QEMU served by a pread/pwrite on the device fd
+// appears twice, as the guest event (QEMU log) and as the host call (strace). The VMM model
+// re-derives the host call from the guest event, so strace's copy is dropped: the nearest host
+// call of the same kind, region, offset and length, from the same thread when both know it,
+// within 100 ms. A QEMU host-op fallback (trapped access with no guest address known) is dropped
+// in favour of strace's copy, which carries the real return value.
+// Overlap: strace calls whose [entry, return] line spans intersect ran concurrently; each such
+// cluster gets one overlap id (EventMeta.overlap).
+
+import { UserError } from '../errors.js';
+import type { TraceEvent } from '../trace/types.js';
+import type { ForwardKey, QemuEvent } from './qemu-log.js';
+import type { ImportedEvent } from './strace-events.js';
+
+const WINDOW_NS = 100_000_000n;
+
+function matches(ev: ImportedEvent, key: ForwardKey): boolean {
+  const b = ev.body;
+  switch (key.kind) {
+    case 'cfg-read':
+      return b.kind === 'cfg-read' && BigInt(b.offset) === key.offset && b.len === key.len;
+    case 'cfg-write':
+      return b.kind === 'cfg-write' && BigInt(b.offset) === key.offset && b.data.length === key.len;
+    case 'region-read':
+      return b.kind === 'region-read' && b.region === key.region && b.offset === key.offset && b.len === key.len;
+    case 'region-write':
+      return b.kind === 'region-write' && b.region === key.region && b.offset === key.offset && b.data.length === key.len;
+  }
+}
+
+/** Assign overlap ids to clusters of strace calls in flight together. Returns the number of clusters. */
+export function markOverlaps(events: ImportedEvent[]): Map<ImportedEvent, number> {
+  const ids = new Map<ImportedEvent, number>();
+  const sorted = events.filter((e) => e.source === 'strace').sort((a, b) => a.startLine - b.startLine || a.endLine - b.endLine);
+  let cluster: ImportedEvent[] = [];
+  let end = -1;
+  let next = 1;
+  const flush = (): void => {
+    if (cluster.length > 1) {
+      for (const e of cluster) ids.set(e, next);
+      next++;
+    }
+  };
+  for (const e of sorted) {
+    if (cluster.length > 0 && e.startLine < end) {
+      cluster.push(e);
+      end = Math.max(end, e.endLine);
+    } else {
+      flush();
+      cluster = [e];
+      end = e.endLine;
+    }
+  }
+  flush();
+  return ids;
+}
+
+export interface MergeResult {
+  events: TraceEvent[];
+  droppedForwards: number;
+}
+
+export function mergeEvents(
+  strace: ImportedEvent[],
+  straceAbsolute: boolean,
+  qemu: QemuEvent[],
+  qemuAbsolute: boolean,
+  files: { strace: string; qemu: string },
+): MergeResult {
+  if (strace.length > 0 && qemu.length > 0) {
+    if (!straceAbsolute)
+      throw new UserError(
+        'cannot interleave with the QEMU log: the strace log has no absolute timestamps (use -tt with the tracer\'s info file, or -ttt)',
+        { file: files.strace },
+      );
+    if (!qemuAbsolute)
+      throw new UserError('cannot interleave with the strace log: the QEMU log has no timestamps (run QEMU with -msg timestamp=on)', { file: files.qemu });
+  }
+  const dropped = new Set<ImportedEvent>();
+  let droppedForwards = 0;
+  for (const q of qemu) {
+    if (!q.forward || q.ns === null) continue;
+    let best: ImportedEvent | null = null;
+    let bestDt = WINDOW_NS + 1n;
+    for (const s of strace) {
+      if (dropped.has(s) || s.ns === null || !matches(s, q.forward)) continue;
+      if (q.tid !== 0 && s.tid !== 0 && q.tid !== s.tid) continue;
+      const dt = s.ns > q.ns ? s.ns - q.ns : q.ns - s.ns;
+      if (dt < bestDt) {
+        best = s;
+        bestDt = dt;
+      }
+    }
+    if (best === null) continue;
+    droppedForwards++;
+    if (q.fallback) dropped.add(q);
+    else dropped.add(best);
+  }
+  const overlap = markOverlaps(strace);
+  // Stable order: by time (both absolute), else each source alone in its own order.
+  const all: ImportedEvent[] = [...strace, ...qemu].filter((e) => !dropped.has(e));
+  const indexed = all.map((e, i) => ({ e, i }));
+  if (strace.length > 0 && qemu.length > 0) {
+    indexed.sort((a, b) => {
+      const d = (a.e.ns ?? 0n) - (b.e.ns ?? 0n);
+      return d < 0n ? -1 : d > 0n ? 1 : a.i - b.i;
+    });
+  }
+  let epoch: bigint | null = null;
+  for (const { e } of indexed) if (e.ns !== null && (epoch === null || e.ns < epoch)) epoch = e.ns;
+  const events: TraceEvent[] = indexed.map(({ e }, seq) => {
+    const ev = {
+      ...e.body,
+      seq: BigInt(seq),
+      tsNs: e.ns !== null && epoch !== null ? e.ns - epoch : 0n,
+      tid: e.tid,
+      overlap: overlap.get(e) ?? 0,
+      ...(e.observed ? { observed: e.observed } : {}),
+    } as TraceEvent;
+    return ev;
+  });
+  return { events, droppedForwards };
+}

@@ -1,0 +1,213 @@
+// QEMU's `log` trace backend output (`-trace 'vfio_*' -trace 'pci_*' -D FILE [-msg timestamp=on]`)
+// -> guest-side events.
+//
+// Line prefixes accepted (reference vmm-and-tracing.md §1.6): `TID@SEC.USEC:` (QEMU <= 10.1 with
+// timestamps), `YYYY-MM-DDTHH:MM:SS.ffffffZ ` (>= 10.2, no tid), optionally followed by a program
+// name `qemu-system-x86_64: `, or none. Then the event name, a space, the rendered format.
+//
+// What each event becomes:
+//  vfio_pci_read_config / vfio_pci_write_config -> guest-cfg-read / guest-cfg-write (the value the
+//    guest read is the observed data).
+//  vfio_region_read / vfio_region_write (a trapped BAR access) -> guest-mmio-read / -write at the
+//    guest-physical address BAR base + offset, where the base comes from the latest
+//    pci_update_mappings_add of that BAR. Before QEMU logged a mapping for the BAR (or for a
+//    non-BAR region), the access becomes the host op QEMU performed (region-read/-write).
+//  pci_update_mappings_add/del -> the BAR placement table above (no event of its own).
+//  pci_pm_transition / pci_pm_bad_transition -> the power state QEMU's emulation ended in
+//    (observed power on the guest config write that asked for it; a rejected one keeps the old).
+//  vfio_region_mmaps_set_enabled -> counted (QEMU toggling its own BAR mmaps, e.g. for INTx EOI).
+// Only the snapshot's device is imported: vfio_* events name the host BDF, pci_* events the qdev
+// type (`vfio-pci`) and the guest BDF; the first vfio-pci guest BDF seen is taken unless given.
+
+import { UserError } from '../errors.js';
+import type { EventBody, Observed } from '../trace/types.js';
+import { KNOWN_SKIPPED, RENAMED, USED_EVENTS, formatToRegex, parseTraceEvents } from './qemu-events.js';
+import type { ImportedEvent } from './strace-events.js';
+
+/** What a guest access forwarded to the host, so the merge can drop strace's copy of that call. */
+export interface ForwardKey {
+  kind: 'cfg-read' | 'cfg-write' | 'region-read' | 'region-write';
+  region: number;
+  offset: bigint;
+  len: number;
+}
+
+export interface QemuEvent extends ImportedEvent {
+  forward?: ForwardKey;
+  /** A host op reconstructed from QEMU's log (no guest address known): strace's copy wins. */
+  fallback?: boolean;
+}
+
+export interface QemuLogResult {
+  events: QemuEvent[];
+  absolute: boolean;
+  lines: number;
+  /** Event names seen that the importer does not know, with counts. */
+  unknown: Map<string, number>;
+  /** Known events that carry nothing for the trace, with counts. */
+  skipped: Map<string, number>;
+  /** Lines that are not trace lines at all (QEMU's error messages, a cut last line). */
+  otherLines: number;
+  otherDevice: number;
+  mmapToggles: number;
+}
+
+export interface QemuLogOptions {
+  /** Host BDF of the device (vfio_* events' name); '' = the first one seen. */
+  bdf: string;
+  /** Guest BDF `bb:ss.f` of the vfio-pci device in pci_* events; '' = the first one seen. */
+  guestBdf: string;
+}
+
+const PREFIX =
+  /^(?:(?<tid>\d+)@(?<sec>\d+)\.(?<usec>\d{1,9}):|(?<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)\s+)?(?:[A-Za-z0-9_.-]+:\s+(?=[a-z0-9_]+\s))?(?<ev>[a-z][a-z0-9_]*)(?:\s(?<rest>.*))?$/;
+
+const DECLS = new Map(parseTraceEvents(USED_EVENTS).map((d) => [d.name, { decl: d, re: formatToRegex(d.format) }]));
+const SKIPPED = new Set([...KNOWN_SKIPPED, ...Object.keys(RENAMED)]);
+
+function isoToNs(iso: string): bigint {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(iso)!;
+  const ms = Date.parse(m[1] + 'Z');
+  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0').slice(0, 9));
+}
+
+function leBytes(value: bigint, len: number): Uint8Array {
+  const out = new Uint8Array(Math.max(0, Math.min(len, 8)));
+  for (let i = 0; i < out.length; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
+
+const POWER = ['D0', 'D1', 'D2', 'D3hot'];
+
+export function readQemuLog(text: string, file: string, opts: QemuLogOptions): QemuLogResult {
+  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0 };
+  let bdf = opts.bdf;
+  let guestBdf = opts.guestBdf;
+  const bars = new Map<number, bigint>(); // BAR index -> guest-physical base
+  let sawStamp = false;
+  let sawNoStamp = false;
+  const lines = text.split('\n');
+  const endsClean = text.endsWith('\n') || text === '';
+  lines.forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
+    res.lines++;
+    const lineNo = i + 1;
+    const m = PREFIX.exec(line);
+    if (!m || !m.groups) {
+      res.otherLines++;
+      return;
+    }
+    const g = m.groups;
+    const name = g.ev!;
+    const entry = DECLS.get(name);
+    if (!entry) {
+      if (SKIPPED.has(name)) res.skipped.set(name, (res.skipped.get(name) ?? 0) + 1);
+      else res.unknown.set(name, (res.unknown.get(name) ?? 0) + 1);
+      return;
+    }
+    let ns: bigint | null = null;
+    let tid = 0;
+    if (g.sec !== undefined) {
+      ns = BigInt(g.sec) * 1_000_000_000n + BigInt(g.usec!.padEnd(9, '0').slice(0, 9));
+      tid = Number(g.tid);
+    } else if (g.iso !== undefined) ns = isoToNs(g.iso);
+    if (ns === null) sawNoStamp = true;
+    else sawStamp = true;
+    const restColumn = line.length - (g.rest ?? '').length + 1;
+    const rest = (g.rest ?? '').trimStart();
+    const a = entry.re.exec(rest);
+    if (!a) {
+      if (i === lines.length - 1 && !endsClean) {
+        res.otherLines++; // the log was cut while QEMU wrote this line
+        return;
+      }
+      throw new UserError(`${name}: arguments do not match QEMU's format "${entry.decl.format.trim()}"`, { file, line: lineNo, column: restColumn });
+    }
+    const v = a.slice(1);
+    const hex = (s: string): bigint => BigInt('0x' + s);
+    const push = (body: EventBody, observed: Observed | undefined, extra: Partial<QemuEvent> = {}): void => {
+      res.events.push({ body, tid, ns, startLine: lineNo, endLine: lineNo, source: 'qemu', line: lineNo, ...(observed ? { observed } : {}), ...extra });
+    };
+    const ourHost = (devName: string): boolean => {
+      if (bdf === '') bdf = devName;
+      if (devName === bdf) return true;
+      res.otherDevice++;
+      return false;
+    };
+    const ourGuest = (dev: string, gbdf: string): boolean => {
+      if (!dev.startsWith('vfio-pci')) {
+        res.otherDevice++;
+        return false;
+      }
+      if (guestBdf === '') guestBdf = gbdf;
+      if (gbdf === guestBdf) return true;
+      res.otherDevice++;
+      return false;
+    };
+    switch (name) {
+      case 'vfio_pci_read_config': {
+        if (!ourHost(v[0]!)) return;
+        const offset = Number(hex(v[1]!));
+        const len = Number(hex(v[2]!));
+        push({ kind: 'guest-cfg-read', offset, len }, { data: leBytes(hex(v[3]!), len) }, { forward: { kind: 'cfg-read', region: 7, offset: BigInt(offset), len } });
+        return;
+      }
+      case 'vfio_pci_write_config': {
+        if (!ourHost(v[0]!)) return;
+        const offset = Number(hex(v[1]!));
+        const len = Number(hex(v[3]!));
+        push({ kind: 'guest-cfg-write', offset, len, value: hex(v[2]!) }, undefined, { forward: { kind: 'cfg-write', region: 7, offset: BigInt(offset), len } });
+        return;
+      }
+      case 'vfio_region_read':
+      case 'vfio_region_write': {
+        if (!ourHost(v[0]!)) return;
+        const region = Number(v[1]);
+        const offset = hex(v[2]!);
+        const write = name === 'vfio_region_write';
+        const len = Number(write ? v[4] : v[3]);
+        const value = hex(write ? v[3]! : v[4]!);
+        const base = region <= 5 ? bars.get(region) : undefined;
+        const forward: ForwardKey = { kind: write ? 'region-write' : 'region-read', region, offset, len };
+        if (base !== undefined) {
+          if (write) push({ kind: 'guest-mmio-write', gpa: base + offset, len, value }, undefined, { forward });
+          else push({ kind: 'guest-mmio-read', gpa: base + offset, len }, { data: leBytes(value, len) }, { forward });
+        } else if (write) {
+          push({ kind: 'region-write', region, offset, data: leBytes(value, len) }, undefined, { forward, fallback: true });
+        } else {
+          push({ kind: 'region-read', region, offset, len }, { data: leBytes(value, len) }, { forward, fallback: true });
+        }
+        return;
+      }
+      case 'vfio_region_mmaps_set_enabled':
+        res.mmapToggles++;
+        return;
+      case 'pci_update_mappings_add':
+      case 'pci_update_mappings_del': {
+        if (!ourGuest(v[0]!, `${v[1]}:${v[2]}.${v[3]}`)) return;
+        const bar = Number(v[4]);
+        if (name === 'pci_update_mappings_add') bars.set(bar, hex(v[5]!));
+        else bars.delete(bar);
+        return;
+      }
+      case 'pci_pm_transition':
+      case 'pci_pm_bad_transition': {
+        if (!ourGuest(v[0]!, `${v[1]}:${v[2]}.${v[3]}`)) return;
+        const state = Number(name === 'pci_pm_transition' ? v[5] : v[4]);
+        // QEMU traces the transition inside the guest's PMCSR write: annotate that write.
+        for (let k = res.events.length - 1; k >= 0; k--) {
+          const e = res.events[k]!;
+          if (e.body.kind === 'guest-cfg-write' && (tid === 0 || e.tid === tid)) {
+            e.observed = { ...e.observed, powerState: POWER[state] ?? `D${state}` };
+            break;
+          }
+        }
+        return;
+      }
+    }
+  });
+  if (sawStamp && sawNoStamp) throw new UserError('some trace lines have timestamps and some do not: is this one QEMU log?', { file });
+  res.absolute = sawStamp;
+  return res;
+}

@@ -1,0 +1,128 @@
+// The committed captures of fake-vmm under real strace (test/fixtures/import/capture.sh): every
+// flag combination must import to the same events, and each decoding rule shows up where the
+// program made the call.
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importTrace } from '../../src/import/importer.js';
+import { eventLines, straceDir } from './helpers.js';
+
+const load = (name: string) => importTrace({ strace: join(straceDir, `${name}.strace`), tracerVersion: 'test' });
+
+// Captures of the same program run (legacy container/group path) under different strace flags.
+const SAME_RUN = ['tracer-default', 'ttt-no-y', 'relative', 'xraw', 'xverbose', 'default-escapes', 'stderr-pid-prefix', 'forked-helper'];
+
+describe('strace captures of fake-vmm', () => {
+  const base = eventLines(load('tracer-default').trace);
+
+  it('holds every capture the script makes', () => {
+    const names = readdirSync(straceDir).map((f) => f.replace(/\.strace$/, ''));
+    expect(names.sort()).toEqual([...SAME_RUN, 'cdev', 'killed'].sort());
+  });
+
+  it.each(SAME_RUN.slice(1))('%s imports to the same events as -f -tt -y -xx', (name) => {
+    expect(eventLines(load(name).trace)).toEqual(base);
+  });
+
+  it('decodes config, BAR, ROM and VGA accesses from the region offsets with their bytes', () => {
+    expect(base).toContain('cfg-read 0x00 len=4 => ret=4 data=8680d310');
+    expect(base).toContain('cfg-write 0x04 len=2 val=0x0106 => ret=2');
+    expect(base).toContain('cfg-read 0x10 len=8 => ret=8 data=0000fcfe0000fefe'); // preadv, two iovecs
+    expect(base).toContain('cfg-write 0xc4 len=2 val=0x0000 => ret=2'); // pwritev
+    expect(base).toContain('region-read bar0+0x8 len=4 => ret=4 data=78563412');
+    expect(base).toContain('region-write bar2+0x10 len=4 val=0xdeadbeef => ret=4');
+    expect(base).toContain('region-read rom+0x0 len=4 => ret=4 data=55aa0000');
+    expect(base).toContain('region-read vga+0x3c0 len=1 => ret=1 data=56');
+  });
+
+  it('keeps a failed call as an observed errno', () => {
+    expect(base).toContain('region-read bar0+0x10 len=4 => errno=EFAULT');
+    expect(base).toContain('ioctl reset => errno=EINVAL');
+  });
+
+  it('opens the device at VFIO_GROUP_GET_DEVICE_FD and closes it at close()', () => {
+    expect(base[0]).toBe('open => ret=9');
+    expect(base[base.length - 1]).toBe('close => ret=0');
+  });
+
+  it('names ioctls by number and fd kind, whatever strace printed', () => {
+    // 0x3b7a is newer than strace's table (printed _IOC(...)): kept raw with its errno.
+    expect(base).toContain('ioctl raw fd=device req=0x3b7a name="_IOC(_IOC_NONE, 0x3b, 0x7a, 0)" arg=- => errno=ENOTTY');
+    // Container/group set-up (including "VFIO_DEVICE_PCI_HOT_RESET or VFIO_IOMMU_MAP_DMA" on the
+    // container) and device info queries are counted, not imported.
+    const r = load('tracer-default').report.strace!;
+    expect(r.stats.setupIoctls).toBe(6);
+    expect(r.stats.deviceQueries).toBe(4);
+    expect(base.some((l) => l.includes('HOT_RESET') || l.includes('MAP_DMA'))).toBe(false);
+  });
+
+  it('maps the device fd, places the SIGBUS in BAR0 and records KVM memslots and runs', () => {
+    expect(base).toContain('mmap bar0+0x0 len=0x20000 prot=0x3 addr=ADDR =>');
+    expect(base).toContain('mmap bar3+0x0 len=0x4000 prot=0x3 addr=ADDR =>');
+    expect(base).toContain('memslot slot=3 flags=0x0 gpa=0xfe000000 size=0x20000 uaddr=ADDR => ret=0');
+    expect(base).toContain('memslot slot=3 flags=0x0 gpa=0xfe000000 size=0x0 uaddr=ADDR => ret=0');
+    expect(base).toContain('kvm-run vcpu=0 => errno=EFAULT vmm-exit=kvm-run-error exit-errno=EFAULT');
+    expect(base).toContain('mem-read bar0+0x10 len=1 => signal=SIGBUS code=BUS_ADRERR addr=ADDR');
+    expect(base).toContain('munmap addr=ADDR len=0x20000 => ret=0');
+  });
+
+  it('gives the calls in flight together (KVM_RUN held across a pread and a pwrite) one overlap id', () => {
+    const t = load('tracer-default').trace;
+    const raced = t.events.filter((e) => e.overlap !== 0);
+    expect(raced.map((e) => e.kind)).toEqual(['cfg-read', 'cfg-write', 'kvm-run']);
+    expect(new Set(raced.map((e) => e.overlap)).size).toBe(1);
+    expect(new Set(raced.map((e) => e.tid)).size).toBe(2);
+  });
+
+  it('reads -tt, -ttt and -r clocks', () => {
+    expect(load('tracer-default').report.strace!.clock).toBe('tod');
+    expect(load('ttt-no-y').report.strace!.clock).toBe('epoch');
+    expect(load('relative').report.strace!.clock).toBe('relative');
+    const t = load('relative').trace;
+    for (let i = 1; i < t.events.length; i++) expect(t.events[i]!.tsNs >= t.events[i - 1]!.tsNs).toBe(true);
+  });
+
+  it('cdev: the device opens at VFIO_DEVICE_BIND_IOMMUFD (printed by strace 6.1 under a SPAPR name)', () => {
+    const lines = eventLines(load('cdev').trace);
+    expect(lines[0]).toBe('open => ret=0');
+    expect(lines).toContain('ioctl raw fd=device req=0x3b77 name=VFIO_DEVICE_ATTACH_IOMMUFD_PT arg=- => ret=0');
+  });
+
+  it('a VMM killed by SIGBUS: the fault in BAR3 carries the exit', () => {
+    const lines = eventLines(load('killed').trace);
+    expect(lines[lines.length - 1]).toBe('mem-read bar3+0x0 len=1 => signal=SIGBUS code=BUS_ADRERR addr=ADDR vmm-exit=signaled status=135 exit-signal=SIGBUS');
+  });
+});
+
+describe('malformed strace lines', () => {
+  const text = readFileSync(join(straceDir, 'tracer-default.strace'), 'latin1');
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.includes('pread64(') && l.includes('7696581394432'));
+  const scratch = mkdtempSync(join(tmpdir(), 'strace-bad-'));
+
+  function importLines(ls: string[]): () => unknown {
+    const f = join(scratch, `t${Math.random().toString(16).slice(2)}.strace`);
+    writeFileSync(f, ls.join('\n'), 'latin1');
+    return () => importTrace({ strace: f, tracerVersion: 't' });
+  }
+
+  it('a device pread64 whose offset is not a number is an error at its line', () => {
+    const bad = [...lines];
+    bad[at] = bad[at]!.replace('7696581394432', 'seven');
+    expect(importLines(bad)).toThrowError(new RegExp(`:${at + 1}:\\d+: pread64: expected a file offset`));
+  });
+
+  it('a pwrite64 whose data strace cut short (-s too small) is an error, not a guess', () => {
+    const w = lines.findIndex((l) => l.includes('pwrite64(') && l.includes('"\\x06\\x01", 2,'));
+    const bad = [...lines];
+    bad[w] = bad[w]!.replace('"\\x06\\x01", 2,', '"\\x06"..., 2,');
+    expect(importLines(bad)).toThrowError(/cut short \(1 of 2 bytes\): capture with strace -xx -s 4096/);
+  });
+
+  it('an unbalanced call line is an error with its line number', () => {
+    const bad = [...lines];
+    bad[at] = bad[at]!.replace(') = 4', ' = 4');
+    expect(importLines(bad)).toThrowError(new RegExp(`:${at + 1}:\\d+: unterminated argument list of pread64`));
+  });
+});

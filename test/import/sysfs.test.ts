@@ -1,0 +1,51 @@
+// The device snapshot: sysfs `resource` decoding and reading a snapshot from a tracer directory or
+// straight from a sysfs device directory.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { parseResource, readSnapshot } from '../../src/import/sysfs.js';
+import { UserError } from '../../src/errors.js';
+import { makeFakeSysfs } from './helpers.js';
+
+describe('sysfs snapshot', () => {
+  it('resource: BAR kinds, sizes, 64-bit and prefetch flags; ROM from line 6; unimplemented BARs skipped', () => {
+    const text = [
+      '0x00000000fe000000 0x00000000fe01ffff 0x0000000000040200',
+      '0x0000000000000000 0x0000000000000000 0x0000000000000000',
+      '0x000000000000e000 0x000000000000e01f 0x0000000000040101',
+      '0x0000008000000000 0x00000080ffffffff 0x000000000014220c',
+      '0x0000000000000000 0x0000000000000000 0x0000000000000000',
+      '0x0000000000000000 0x0000000000000000 0x0000000000000000',
+      '0x00000000fe080000 0x00000000fe0bffff 0x0000000000046200',
+      '0x0000000000000000 0x0000000000000000 0x0000000000000000',
+    ].join('\n');
+    const { bars, romSize } = parseResource(text, 'resource');
+    expect(bars).toEqual([
+      { index: 0, size: 0x20000n, kind: 'mem', is64: false, prefetchable: false },
+      { index: 2, size: 0x20n, kind: 'io', is64: false, prefetchable: false },
+      { index: 3, size: 0x100000000n, kind: 'mem', is64: true, prefetchable: true },
+    ]);
+    expect(romSize).toBe(0x40000n);
+  });
+
+  it('a malformed resource line is an error at its line', () => {
+    expect(() => parseResource('0x0 0x1 0x200\nbogus\n', 'r')).toThrowError(UserError);
+    expect(() => parseResource('0x0 0x1 0x200\nbogus\n', 'r')).toThrowError(/^r:2:1: /);
+  });
+
+  it('reads a live-layout sysfs device directory (symlinked driver and iommu_group)', () => {
+    const root = makeFakeSysfs({ bdf: '0000:01:00.0', group: 7 });
+    const s = readSnapshot(join(root, 'bus/pci/devices/0000:01:00.0'));
+    expect(s.device.bdf).toBe('0000:01:00.0');
+    expect(s.driver).toBe('vfio-pci');
+    expect(s.device.iommuGroup).toBe(7);
+    expect([s.device.vendorId, s.device.deviceId]).toEqual([0x8086, 0x10d3]);
+    expect(s.device.config.length).toBe(256);
+    expect(s.device.resetMethods).toEqual(['pm', 'bus']);
+    expect(s.device.vga).toBe(false);
+    expect(s.powerState).toBe('D0');
+  });
+
+  it('a directory that is neither a capture nor a sysfs device is a clear error', () => {
+    expect(() => readSnapshot('/tmp')).toThrowError(/no snapshot in \/tmp/);
+  });
+});
