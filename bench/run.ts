@@ -1,22 +1,30 @@
 // `npm run bench`: one run, one machine, one table. Measures vfio-replay against the limits the
 // performance goals are stated in (issue 9), never asserted by tests:
 //   - events/s of a bare protobufjs decode loop over a trace (the limit), of `info`, `replay`,
-//     `check`, each as a ratio to the bare decode;
-//   - peak RSS of replaying a small and a big trace, and their ratio;
-//   - `check` over a corpus of small traces with one worker and with every core;
+//     `check`, each as a ratio to the bare decode. Measured IN-PROCESS (the library code each
+//     command runs; see throughput.ts), after a warm-up, median of --runs passes: with a CLI child
+//     run, ~0.3 s of node start-up would dominate a 10 MB trace. The CLI's end-to-end times and
+//     its start-up are printed too, measured apart;
+//   - peak RSS of replaying a small and a big trace with the CLI (child processes), and the ratio;
+//   - `check` (CLI) over a corpus of small traces with one worker and with every core;
 //   - replays `bisect` spends over 8, 16 and 64 versions;
-//   - the lab scenario set: model replay time next to the lab's recorded wall time.
-// Sizes are flags so a quick run fits in a minute: `npm run bench -- --quick`.
+//   - the lab scenario set: model replay time next to the lab's recorded wall time (lab-wall.ts).
+// Generated traces are cached (deterministic per size and seed) in --cache, so a second run does
+// not spend 15 minutes writing the 1 GB trace again. `npm run bench -- --quick` fits in minutes.
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem, tmpdir, type as osType, release as osRelease } from 'node:os';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { cpus, loadavg, totalmem, tmpdir, type as osType, release as osRelease } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import protobuf from 'protobufjs';
 import { generate, parseSize } from './generate.js';
+import { median, median3Seconds, type Measured } from './measure.js';
+import { bareDecode, checkPass, infoPass, replayPass } from './throughput.js';
+import { labWallTime } from './lab-wall.js';
 import { loadTrace } from '../src/trace/index.js';
 import { bisectReplayCounts } from '../src/bisect/cost.js';
+import { replayFile } from '../src/replay/run.js';
+import { runCheck } from '../src/golden/check.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = resolve(here, '..', '..');
@@ -65,52 +73,41 @@ function mustSucceed(run: CliRun, what: string, okStatus: number[] = [0]): CliRu
   return run;
 }
 
-/** The limit: frame and decode every packet with protobufjs' reflection decoder, nothing else. */
-function bareDecode(path: string): { packets: number; seconds: number } {
-  const rootNs = protobuf.loadSync(join(root, 'proto', 'vfio_trace.proto'));
-  const Packet = rootNs.lookupType('vfio_trace.v1.Packet');
-  const fd = openSync(path, 'r');
-  const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
-  let carry = Buffer.alloc(0);
-  let packets = 0;
-  const t0 = process.hrtime.bigint();
-  for (;;) {
-    const n = readSync(fd, chunk, 0, chunk.length, null);
-    const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-    let pos = 0;
-    while (pos < buf.length) {
-      // 0x0a <varint len> <Packet>
-      let p = pos + 1;
-      let len = 0;
-      let shift = 0;
-      let complete = false;
-      while (p < buf.length) {
-        const b = buf[p++];
-        len += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-        if ((b & 0x80) === 0) {
-          complete = true;
-          break;
-        }
-      }
-      if (!complete || p + len > buf.length) break;
-      Packet.decode(buf.subarray(p, p + len));
-      packets++;
-      pos = p + len;
-    }
-    carry = Buffer.from(buf.subarray(pos));
-    if (n === 0) break;
-  }
-  closeSync(fd);
-  return { packets, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
 const fmtRate = (n: number): string => `${Math.round(n).toLocaleString('en-US')} ev/s`;
 const fmtMiB = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
+const fmtSize = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+const progress = (s: string): void => {
+  process.stderr.write(`bench: ${s}\n`);
+};
 
-function writeVersions(tracePath: string, version: string): void {
-  writeFileSync(tracePath.replace(/\.pb$/, '.versions'), `# benchmark corpus\n${version}\n`);
+function writeVersions(tracePath: string, version: string): string {
+  const listing = tracePath.replace(/\.pb$/, '.versions');
+  writeFileSync(listing, `# benchmark corpus\n${version}\n`);
+  return listing;
+}
+
+/** A generated trace of `size` bytes from `seed`, from the cache when an earlier run wrote it. */
+async function cachedTrace(cache: string, size: number, seed: number): Promise<{ path: string; events: number; bytes: number }> {
+  mkdirSync(cache, { recursive: true });
+  const path = join(cache, `synthetic-${size}-s${seed}.pb`);
+  const meta = path.replace(/\.pb$/, '.json');
+  if (existsSync(path) && existsSync(meta)) {
+    const m = JSON.parse(readFileSync(meta, 'utf8')) as { events: number; bytes: number };
+    if (statSync(path).size === m.bytes) return { path, ...m };
+  }
+  progress(`generating ${fmtSize(size)} trace (seed ${seed}) in ${cache}`);
+  const r = await generate(path, size, seed);
+  writeFileSync(meta, JSON.stringify(r) + '\n');
+  return { path, ...r };
+}
+
+function rateCell(m: Measured, bare: Measured | null): string {
+  const rate = m.units / m.wallS;
+  if (bare === null) return `${fmtRate(rate)} (cpu ${fmtRate(m.units / m.cpuS)})`;
+  const ratio = rate / (bare.units / bare.wallS);
+  const cpuRatio = m.units / m.cpuS / (bare.units / bare.cpuS);
+  return `${fmtRate(rate)} = ${ratio.toFixed(2)}x bare (by cpu time ${cpuRatio.toFixed(2)}x)`;
 }
 
 async function main(): Promise<void> {
@@ -120,6 +117,8 @@ async function main(): Promise<void> {
       small: { type: 'string' },
       big: { type: 'string' },
       corpus: { type: 'string' },
+      runs: { type: 'string', default: '3' },
+      cache: { type: 'string', default: join(tmpdir(), 'vfio-replay-bench-cache') },
       keep: { type: 'boolean', default: false },
     },
   });
@@ -127,69 +126,102 @@ async function main(): Promise<void> {
   const smallSize = parseSize(values.small ?? (quick ? '2MB' : '10MB'));
   const bigSize = parseSize(values.big ?? (quick ? '100MB' : '1GB'));
   const corpusCount = Number(values.corpus ?? (quick ? '200' : '1000'));
+  const runs = Math.max(1, Number(values.runs));
+  const cache = values.cache!;
   const work = mkdtempSync(join(tmpdir(), 'vfio-replay-bench-'));
   const rows: Row[] = [];
+  const notes: string[] = [];
   const kernel = 'linux-6.19';
   const vmm = 'qemu-10.0';
+  const sel = { kernel, vmm };
+  const load0 = loadavg();
+  const t0 = Date.now();
   try {
-    // --- throughput on the small trace ---------------------------------------------------------
+    // --- throughput on the small trace (in-process) ----------------------------------------------
+    const gen = await cachedTrace(cache, smallSize, 1);
     const small = join(work, 'small.pb');
-    const gen = await generate(small, smallSize, 1);
-    const bare = bareDecode(small);
-    const bareRate = bare.packets / bare.seconds;
-    rows.push({ what: `bare protobufjs decode (${(gen.bytes / 2 ** 20).toFixed(0)} MiB, ${gen.events} events)`, value: fmtRate(bareRate), target: 'the limit', verdict: '' });
-    const info = mustSucceed(runCli(['info', small]), 'info');
-    const replay = mustSucceed(runCli(['replay', small, '--kernel', kernel, '--vmm', vmm]), 'replay', [0, 1]);
-    writeVersions(small, `${kernel}+${vmm}`);
-    mustSucceed(runCli(['check', '--update', small.replace(/\.pb$/, '.versions')]), 'check --update');
-    const check = mustSucceed(runCli(['check', small.replace(/\.pb$/, '.versions')]), 'check');
-    for (const [name, run, target] of [
-      ['info', info, 0],
-      ['replay (decode + model + outcome log)', replay, 0.5],
-      ['check (replay + diff)', check, 0],
-    ] as const) {
-      const rate = gen.events / run.seconds;
-      const ratio = rate / bareRate;
-      rows.push({
-        what: name,
-        value: `${fmtRate(rate)} (${ratio.toFixed(2)}x bare)`,
-        target: target > 0 ? `>= ${target}x bare` : '',
-        verdict: target > 0 ? verdict(ratio >= target) : '',
-      });
-    }
+    symlinkSync(gen.path, small);
+    const listing = writeVersions(small, `${kernel}+${vmm}`);
+    const up = await runCheck([listing], { update: true, jobs: 1 });
+    if (up.exitCode !== 0) throw new Error(`bench: check --update of ${listing} exited ${up.exitCode}`);
 
-    // --- memory: small vs big ------------------------------------------------------------------
-    const big = join(work, 'big.pb');
-    const genBig = await generate(big, bigSize, 2);
-    const replayBig = mustSucceed(runCli(['replay', big, '--kernel', kernel, '--vmm', vmm, '--summary-only']), 'replay big', [0, 1]);
+    progress(`throughput on ${fmtSize(gen.bytes)} (${gen.events} events): ${runs} passes each after a warm-up`);
+    const bare = await median(runs, () => bareDecode(root, small));
+    const info = await median(runs, () => infoPass(small));
+    const replay = await median(runs, () => replayPass(small, sel));
+    const check = await median(runs, () => checkPass(listing, gen.events));
+    for (const m of [info, replay, check]) {
+      if (m.units !== bare.units - 1) throw new Error(`bench: ${m.units} events vs ${bare.units} packets (expected one header)`);
+    }
+    const passes = (m: Measured): string => m.passes.map((p) => p.wallS.toFixed(2)).join('/') + ' s';
+    rows.push({ what: `bare protobufjs decode, ${fmtSize(gen.bytes)} trace (${gen.events} events)`, value: rateCell(bare, null), target: 'the limit', verdict: '' });
+    const bareRate = bare.units / bare.wallS;
+    for (const [name, m, target] of [
+      ['info (decode + count)', info, 0],
+      ['replay (decode + model + outcome log)', replay, 0.5],
+      ['check (replay + golden text + diff)', check, 0],
+    ] as const) {
+      const ratio = m.units / m.wallS / bareRate;
+      rows.push({ what: name, value: rateCell(m, bare), target: target > 0 ? `>= ${target}x bare` : '', verdict: target > 0 ? verdict(ratio >= target) : '' });
+    }
+    notes.push(`passes (wall): bare ${passes(bare)}, info ${passes(info)}, replay ${passes(replay)}, check ${passes(check)}`);
+
+    // --- the same through the CLI, start-up included ---------------------------------------------
+    progress('CLI end-to-end runs');
+    const startup = median3Seconds([0, 1, 2].map(() => mustSucceed(runCli(['--version']), '--version').seconds));
+    const cliInfo = mustSucceed(runCli(['info', small]), 'info');
+    const cliReplay = mustSucceed(runCli(['replay', small, '--kernel', kernel, '--vmm', vmm]), 'replay', [0, 1]);
+    const cliCheck = mustSucceed(runCli(['check', listing]), 'check');
+    rows.push({
+      what: 'CLI wall time, start-up included (same trace)',
+      value: `start-up ${startup.toFixed(2)} s; info ${cliInfo.seconds.toFixed(2)} s, replay ${cliReplay.seconds.toFixed(2)} s, check ${cliCheck.seconds.toFixed(2)} s`,
+      target: '',
+      verdict: '',
+    });
+
+    // --- memory: small vs big (CLI child processes) ----------------------------------------------
+    const genBig = await cachedTrace(cache, bigSize, 2);
+    progress(`replaying the ${fmtSize(genBig.bytes)} trace (${genBig.events} events) for its peak RSS`);
+    const replayBig = mustSucceed(runCli(['replay', genBig.path, '--kernel', kernel, '--vmm', vmm, '--summary-only']), 'replay big', [0, 1]);
     const replaySmallRss = mustSucceed(runCli(['replay', small, '--kernel', kernel, '--vmm', vmm, '--summary-only']), 'replay small', [0, 1]);
-    rmSync(big);
     const rssRatio = replayBig.rssKiB / replaySmallRss.rssKiB;
     rows.push({
-      what: `peak RSS replay ${(gen.bytes / 2 ** 20).toFixed(0)} MiB vs ${(genBig.bytes / 2 ** 20).toFixed(0)} MiB trace`,
-      value: `${fmtMiB(replaySmallRss.rssKiB)} vs ${fmtMiB(replayBig.rssKiB)} (${rssRatio.toFixed(2)}x); big: ${fmtRate(genBig.events / replayBig.seconds)}`,
+      what: `peak RSS, CLI replay of ${fmtSize(gen.bytes)} vs ${fmtSize(genBig.bytes)} trace`,
+      value: `${fmtMiB(replaySmallRss.rssKiB)} vs ${fmtMiB(replayBig.rssKiB)} (${rssRatio.toFixed(2)}x); big replay ${replayBig.seconds.toFixed(0)} s = ${fmtRate(genBig.events / replayBig.seconds)}`,
       target: '<= 2x',
       verdict: verdict(rssRatio <= 2),
     });
 
-    // --- check over a corpus of small traces ---------------------------------------------------
+    // --- check over a corpus of small traces (CLI) -----------------------------------------------
     const corpus = join(work, 'corpus');
     mkdirSync(corpus);
+    progress(`generating ${corpusCount} small traces`);
+    let corpusEvents = 0;
     for (let i = 0; i < corpusCount; i++) {
       const p = join(corpus, `t${String(i).padStart(4, '0')}.pb`);
-      await generate(p, 4096, 100 + i);
+      corpusEvents += (await generate(p, 4096, 100 + i)).events;
       writeVersions(p, `${kernel}+${vmm}`);
     }
     mustSucceed(runCli(['check', '--update', corpus]), 'corpus check --update');
-    const one = mustSucceed(runCli(['check', '--jobs', '1', corpus]), 'corpus check --jobs 1');
-    const all = mustSucceed(runCli(['check', '--jobs', String(cpus().length), corpus]), 'corpus check --jobs N');
-    const speedup = one.seconds / all.seconds;
+    const n = cpus().length;
+    progress(`check of the corpus, ${runs} runs each with 1 and ${n} workers`);
+    const ones: number[] = [];
+    const alls: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      // Interleaved, so a burst of load from elsewhere hits both sides alike.
+      ones.push(mustSucceed(runCli(['check', '--jobs', '1', corpus]), 'corpus check --jobs 1').seconds);
+      alls.push(mustSucceed(runCli(['check', '--jobs', String(n), corpus]), 'corpus check --jobs N').seconds);
+    }
+    const one = median3Seconds(ones);
+    const all = median3Seconds(alls);
+    const speedup = one / all;
     rows.push({
-      what: `check ${corpusCount} small traces: 1 worker vs ${cpus().length}`,
-      value: `${one.seconds.toFixed(2)} s vs ${all.seconds.toFixed(2)} s (${speedup.toFixed(2)}x)`,
-      target: cpus().length >= 2 ? '>= 1.7x on 2 cores' : '(one core: n/a)',
-      verdict: cpus().length >= 2 ? verdict(speedup >= 1.7) : '',
+      what: `check ${corpusCount} small traces (${corpusEvents} events): 1 worker vs ${n}`,
+      value: `${one.toFixed(2)} s vs ${all.toFixed(2)} s (${speedup.toFixed(2)}x)`,
+      target: n >= 2 ? `>= 1.7x on ${n} cores` : '(one core: n/a)',
+      verdict: n >= 2 ? verdict(speedup >= 1.7) : '',
     });
+    notes.push(`check corpus runs (wall): 1 worker ${ones.map((s) => s.toFixed(2)).join('/')} s; ${n} workers ${alls.map((s) => s.toFixed(2)).join('/')} s`);
 
     // --- bisect cost -----------------------------------------------------------------------------
     const seed004 = await loadTrace(join(root, 'traces', 'seeds', '004-mse-live-mappings', 'mse-live-mappings.pb'));
@@ -209,35 +241,51 @@ async function main(): Promise<void> {
       for (const k of readdirSync(labRoot).sort()) {
         const dir = join(labRoot, k);
         if (!statSync(dir).isDirectory()) continue;
-        const meta = join(dir, 'kernel.json');
-        const labMs = existsSync(meta) ? (JSON.parse(readFileSync(meta, 'utf8')) as { wallMs?: number }).wallMs : undefined;
-        const traces = readdirSync(dir).filter((f) => f.endsWith('.pb'));
-        const t0 = process.hrtime.bigint();
-        for (const t of traces) mustSucceed(runCli(['replay', join(dir, t), '--summary-only']), `replay ${t}`, [0, 1]);
-        const modelS = Number(process.hrtime.bigint() - t0) / 1e9;
-        rows.push({
-          what: `lab ${k}: ${traces.length} scenarios, model replay vs lab wall time`,
-          value:
-            labMs === undefined
-              ? `${modelS.toFixed(2)} s (lab wall time not recorded in kernel.json)`
-              : `${modelS.toFixed(2)} s vs ${(labMs / 1000).toFixed(0)} s (${(labMs / 1000 / modelS).toFixed(0)}x)`,
-          target: '>= 1000x',
-          verdict: labMs === undefined ? 'n/a' : verdict(labMs / 1000 / modelS >= 1000),
+        const traces = readdirSync(dir)
+          .filter((f) => f.endsWith('.pb'))
+          .map((f) => join(dir, f));
+        // The model's time: every scenario replayed in-process under the versions its header names.
+        const model = await median(runs, async () => {
+          let events = 0;
+          for (const t of traces) events += (await replayFile(t, {}, { event: () => undefined })).events;
+          return events;
         });
+        const cliRun = runCli(['check', '--jobs', '1', dir]);
+        const lab = labWallTime(root, k);
+        const cliNote = `; CLI check of the set ${cliRun.seconds.toFixed(2)} s`;
+        if (lab.ms === null) {
+          rows.push({ what: `lab ${k}: ${traces.length} scenarios, model vs lab`, value: `model ${(model.wallS * 1000).toFixed(0)} ms; lab n/a: ${lab.reason}${cliNote}`, target: '>= 1000x', verdict: 'n/a' });
+          continue;
+        }
+        const ratio = lab.ms / 1000 / model.wallS;
+        rows.push({
+          what: `lab ${k}: ${traces.length} scenarios, model vs lab`,
+          value: `model ${(model.wallS * 1000).toFixed(0)} ms vs lab ${(lab.ms / 1000).toFixed(1)} s (${Math.round(ratio)}x)${cliNote}`,
+          target: '>= 1000x',
+          verdict: verdict(ratio >= 1000),
+        });
+        notes.push(`lab ${k} wall time: ${lab.source}`);
       }
     }
   } finally {
     if (values.keep !== true) rmSync(work, { recursive: true, force: true });
+    else progress(`kept ${work}`);
   }
 
+  const load1 = loadavg();
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(`vfio-replay bench: ${osType()} ${osRelease()}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+  console.log(
+    `load average at start ${load0.map((x) => x.toFixed(1)).join(' ')}, at end ${load1.map((x) => x.toFixed(1)).join(' ')}; took ${((Date.now() - t0) / 60000).toFixed(1)} min; rates are the median of ${runs} in-process passes after a warm-up`,
+  );
   console.log('');
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => [r.what, r.value, r.target, r.verdict][i].length), ['what', 'value', 'target', 'verdict'][i].length));
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(['what', 'value', 'target', 'verdict']));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const r of rows) console.log(line([r.what, r.value, r.target, r.verdict]));
+  console.log('');
+  for (const n of notes) console.log(`- ${n}`);
 }
 
 main().catch((err: unknown) => {

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureHostDeps } from './lib/host-deps.mjs';
 import { fetchKernel, userKernel, SERIES } from './lib/kernels.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
-import { bootGuest } from './lib/qemu.mjs';
+import { bootGuest, TOPOLOGIES } from './lib/qemu.mjs';
 import { log, run } from './lib/sh.mjs';
 
 const LAB = dirname(fileURLToPath(import.meta.url));
@@ -28,7 +28,8 @@ const USAGE = `usage: npm run lab -- --kernel 6.1|6.12|7.2|all [options] [trace.
   --out DIR         where results go (default traces/lab/<kernel> for the scenario set,
                     lab/work/out/<kernel> for traces given on the command line)
   --timeout SEC     QEMU time limit per kernel (default 900)
-  --no-strace       skip the second run under strace`;
+  --no-strace       skip the second run under strace
+  --vmm V           instead: real QEMU sessions, qemu-7.2|qemu-10|all (lab/vmm/README.md)`;
 
 function parseArgs(argv) {
   const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true };
@@ -114,8 +115,12 @@ async function main() {
     const t = await codec.loadTrace(p);
     const name = scenarioName(p);
     if (inputs.some((x) => x.name === name)) fail(`two traces named ${name}`);
-    inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t) });
+    // A scenario asks for a device topology with a `# lab: topology=root-port` comment line.
+    const topo = p.endsWith('.txt') ? /^#\s*lab:\s*topology=(\S+)/m.exec(readFileSync(p, 'utf8'))?.[1] ?? 'root' : 'root';
+    if (!TOPOLOGIES[topo]) fail(`${p}: unknown lab topology ${topo} (known: ${Object.keys(TOPOLOGIES).join(', ')})`);
+    inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t), topology: topo });
   }
+  const topologies = [...new Set(inputs.map((x) => x.topology))].sort((a, b) => (a === 'root' ? -1 : b === 'root' ? 1 : a.localeCompare(b)));
   const summary = [];
   for (const series of args.kernels) {
     const tk = Date.now();
@@ -127,64 +132,71 @@ async function main() {
       /^  strace /m,
       args.strace ? '  strace ' : '  true ',
     );
-    const img = buildInitramfs({
-      out: join(work, 'initrd.gz'),
-      init,
-      modules: k.modules,
-      binaries: args.strace ? ['/usr/bin/strace'] : [],
-      files: [
-        { dest: '/lab/runner', src: runner, mode: 0o755 },
-        ...inputs.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
-      ],
-    });
-    log(`${label}: booting ${k.release} (${inputs.length} traces, initramfs ${(img.bytes / 1e6).toFixed(1)} MB)`);
-    // A guest that dies before /init runs (an early-boot panic under heavy host load, e.g. the
-    // IO-APIC timer check) is booted again; a run that started is never repeated.
-    let boot;
-    for (let attempt = 1; ; attempt++) {
-      boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout });
-      if (boot.serial.includes('@@LAB begin') || attempt === 3) break;
-      writeFileSync(join(work, `console.failed-${attempt}.log`), boot.serial);
-      log(`${label}: the guest did not reach /init (attempt ${attempt}); booting again`);
-    }
-    writeFileSync(join(work, 'console.log'), boot.serial);
-    const con = lab.parseConsole(boot.serial);
-    if (boot.timedOut) log(`${label}: QEMU hit the ${args.timeout}s limit; results are partial`);
-    if (con.failures.length) log(`${label}: guest reported: ${con.failures.join('; ')}`);
-    if (!con.complete && con.runs.size === 0) {
-      throw new Error(`${label}: the guest produced no results (see ${join(work, 'console.log')}; qemu: ${boot.stderr.trim()})`);
-    }
-    writeFileSync(join(work, 'dmesg.txt'), con.dmesg + '\n');
-    const snap = lab.snapshotFromConsole(con);
-    const device = snap.device.bdf;
     const kernelBuild = k.packages.length
       ? k.packages.map((p) => `${p.name} ${p.version}`).join(', ')
       : `user kernel ${basename(args.bzimage)}`;
     const outDir = args.out ? join(args.out, label) : scenarioSet ? join(ROOT, 'traces/lab', label) : join(WORK, 'out', label);
     mkdirSync(outDir, { recursive: true });
     let problems = 0;
-    for (const x of inputs) {
-      const r1 = con.runs.get(x.name);
-      if (!r1) {
-        log(`${label}/${x.name}: no results (guest stopped early?)`);
-        problems++;
-        continue;
+    let bootMs = 0;
+    const devices = {};
+    // One boot per device topology the traces ask for.
+    for (const topo of topologies) {
+      const group = inputs.filter((x) => x.topology === topo);
+      const tag = topo === 'root' ? '' : `-${topo}`;
+      const img = buildInitramfs({
+        out: join(work, `initrd${tag}.gz`),
+        init,
+        modules: k.modules,
+        binaries: args.strace ? ['/usr/bin/strace'] : [],
+        files: [
+          { dest: '/lab/runner', src: runner, mode: 0o755 },
+          ...group.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
+        ],
+      });
+      log(`${label}: booting ${k.release}, device on ${topo} (${group.length} traces, initramfs ${(img.bytes / 1e6).toFixed(1)} MB)`);
+      // A guest that dies before /init runs (an early-boot panic under heavy host load, e.g. the
+      // IO-APIC timer check) is booted again; a run that started is never repeated.
+      let boot;
+      for (let attempt = 1; ; attempt++) {
+        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: TOPOLOGIES[topo] });
+        if (boot.serial.includes('@@LAB begin') || attempt === 3) break;
+        writeFileSync(join(work, `console${tag}.failed-${attempt}.log`), boot.serial);
+        log(`${label}: the guest did not reach /init (attempt ${attempt}); booting again`);
       }
-      const applied = lab.applyResults(x.trace, x.script, r1, lab.snapshotFromConsole(con, x.name), { kernelBuild, tracerVersion: `vfio-lab ${pkgVersion}` }, args.strace ? con.runs2.get(x.name) : undefined);
-      for (const p of applied.problems) log(`${label}/${x.name}: ${p}`);
-      if (applied.unstable.length) log(`${label}/${x.name}: outcome differed under strace at events ${applied.unstable.join(', ')}`);
-      problems += applied.problems.length;
-      writeFileSync(join(outDir, `${x.name}.pb`), codec.encodeTrace(applied.trace));
-      writeFileSync(join(outDir, `${x.name}.txt`), codec.printText(applied.trace));
-      const st = con.straces.get(x.name);
-      if (st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), st);
+      bootMs += boot.wallMs;
+      writeFileSync(join(work, `console${tag}.log`), boot.serial);
+      const con = lab.parseConsole(boot.serial);
+      if (boot.timedOut) log(`${label}: QEMU hit the ${args.timeout}s limit; results are partial`);
+      if (con.failures.length) log(`${label}: guest reported: ${con.failures.join('; ')}`);
+      if (!con.complete && con.runs.size === 0) {
+        throw new Error(`${label}: the guest produced no results (see ${join(work, `console${tag}.log`)}; qemu: ${boot.stderr.trim()})`);
+      }
+      writeFileSync(join(work, `dmesg${tag}.txt`), con.dmesg + '\n');
+      devices[topo] = lab.snapshotFromConsole(con).device.bdf;
+      for (const x of group) {
+        const r1 = con.runs.get(x.name);
+        if (!r1) {
+          log(`${label}/${x.name}: no results (guest stopped early?)`);
+          problems++;
+          continue;
+        }
+        const applied = lab.applyResults(x.trace, x.script, r1, lab.snapshotFromConsole(con, x.name), { kernelBuild, tracerVersion: `vfio-lab ${pkgVersion}` }, args.strace ? con.runs2.get(x.name) : undefined);
+        for (const p of applied.problems) log(`${label}/${x.name}: ${p}`);
+        if (applied.unstable.length) log(`${label}/${x.name}: outcome differed under strace at events ${applied.unstable.join(', ')}`);
+        problems += applied.problems.length;
+        writeFileSync(join(outDir, `${x.name}.pb`), codec.encodeTrace(applied.trace));
+        writeFileSync(join(outDir, `${x.name}.txt`), codec.printText(applied.trace));
+        const st = con.straces.get(x.name);
+        if (st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
+      }
     }
     writeFileSync(
       join(outDir, 'kernel.json'),
-      JSON.stringify({ series: label, release: k.release, version: k.version, packages: k.packages, device }, null, 2) + '\n',
+      JSON.stringify({ series: label, release: k.release, version: k.version, packages: k.packages, devices }, null, 2) + '\n',
     );
     const secs = ((Date.now() - tk) / 1000).toFixed(0);
-    summary.push(`${label}: ${k.release} (${k.version}) ${inputs.length} traces, ${problems} problems, ${secs}s wall (boot ${(boot.wallMs / 1000).toFixed(0)}s), downloads ${(k.downloadBytes / 1e6).toFixed(0)} MB -> ${outDir}`);
+    summary.push(`${label}: ${k.release} (${k.version}) ${inputs.length} traces, ${problems} problems, ${secs}s wall (boot ${(bootMs / 1000).toFixed(0)}s), downloads ${(k.downloadBytes / 1e6).toFixed(0)} MB -> ${outDir}`);
   }
   for (const s of summary) log(s);
   log(`total ${((Date.now() - t0) / 1000).toFixed(0)}s`);

@@ -8,6 +8,7 @@
 //   userKernel(bzImage, modulesDir, cacheDir) -> KernelBuild
 // KernelBuild = { series, release, version, vmlinuz, modulesDir, modules: [abs .ko paths in load
 //                 order], packages: [{name, version, bytes}], downloadBytes }
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { log, run } from './sh.mjs';
@@ -37,6 +38,10 @@ function privateAptOpts(dir) {
     '-o', 'Dir::Etc::SourceParts=/dev/null',
     '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
     '-o', `Dir::Cache=${join(dir, 'cache')}`,
+    // Named explicitly so apt-cache keeps its binary cache here (otherwise every call re-parses
+    // the sid and trixie lists: ~10 s each).
+    '-o', `Dir::Cache::pkgcache=${join(dir, 'cache', 'pkgcache.bin')}`,
+    '-o', `Dir::Cache::srcpkgcache=${join(dir, 'cache', 'srcpkgcache.bin')}`,
     '-o', `Dir::State::status=${join(dir, 'status')}`,
     '-o', 'APT::Get::List-Cleanup=false',
   ];
@@ -158,8 +163,8 @@ function ensureDepmod(root, release) {
  * The modules to insmod, in load order (dependencies first), as absolute paths. Compressed
  * modules are decompressed next to the original (busybox insmod loads only plain .ko).
  */
-export function resolveModules(modDir, roots = ROOT_MODULES) {
-  const dep = readFileSync(join(modDir, 'modules.dep'), 'utf8');
+export function resolveModules(modDir, roots = ROOT_MODULES, { depFile, scratchDir } = {}) {
+  const dep = readFileSync(depFile ?? join(modDir, 'modules.dep'), 'utf8');
   const table = new Map();
   for (const line of dep.split('\n')) {
     const m = /^([^:]+):\s*(.*)$/.exec(line);
@@ -183,16 +188,21 @@ export function resolveModules(modDir, roots = ROOT_MODULES) {
     if (!ent) throw new Error(`module ${r} not found in ${modDir}/modules.dep`);
     visit(ent.path);
   }
-  return order.map((rel) => plainKo(join(modDir, rel)));
+  return order.map((rel) => plainKo(join(modDir, rel), scratchDir));
 }
 
-function plainKo(path) {
+/** The module as a plain .ko: compressed ones are decompressed next to it, or into scratchDir. */
+function plainKo(path, scratchDir) {
   const m = /^(.*\.ko)\.(xz|zst|gz)$/.exec(path);
   if (!m) return path;
-  const out = m[1];
+  let out = m[1];
+  if (scratchDir) {
+    mkdirSync(scratchDir, { recursive: true });
+    out = join(scratchDir, basename(m[1]));
+  }
   if (!existsSync(out) || statSync(out).size === 0) {
-    const tool = { xz: ['xz', ['-dkf', path]], zst: ['zstd', ['-dqf', path, '-o', out]], gz: ['gzip', ['-dkf', path]] }[m[2]];
-    run(tool[0], tool[1]);
+    const tool = { xz: 'xz', zst: 'zstd', gz: 'gzip' }[m[2]];
+    writeFileSync(out, execFileSync(tool, ['-dc', path], { maxBuffer: 1 << 28 }));
   }
   return out;
 }
@@ -228,29 +238,36 @@ export function fetchKernel(series, cacheDir) {
 
 /**
  * A user's own kernel: a bzImage and its modules directory (`.../lib/modules/RELEASE`, as
- * `make modules_install INSTALL_MOD_PATH=X` leaves it). depmod runs on a copy-free link root
- * when the directory has no modules.dep.
+ * `make modules_install INSTALL_MOD_PATH=X` leaves it). When it has no modules.dep, depmod runs
+ * through a link root with its output in the cache.
  */
 export function userKernel(bzImage, modulesDir, cacheDir) {
   if (!existsSync(bzImage)) throw new Error(`--bzimage ${bzImage}: no such file`);
   if (!existsSync(join(modulesDir, 'kernel'))) throw new Error(`--modules ${modulesDir}: expected lib/modules/RELEASE (with kernel/)`);
   const release = basename(modulesDir.replace(/\/+$/, ''));
-  let modDir = modulesDir;
-  if (!existsSync(join(modulesDir, 'modules.dep'))) {
-    const root = join(cacheDir, 'user-kernels', release);
-    mkdirSync(join(root, 'lib/modules'), { recursive: true });
-    const link = join(root, 'lib/modules', release);
-    if (!existsSync(link)) symlinkSync(modulesDir, link);
-    run('depmod', ['-b', root, release]);
-    modDir = link;
+  // Nothing is written into the user's directory: depmod output and decompressed modules go
+  // to the cache.
+  const work = join(cacheDir, 'user-kernels', release);
+  let depFile = join(modulesDir, 'modules.dep');
+  if (!existsSync(depFile)) {
+    // A root whose lib/modules/RELEASE is our own directory of links to the user's entries:
+    // depmod scans through the links and writes its files into our directory.
+    const dir = join(work, 'root/lib/modules', release);
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(modulesDir)) {
+      const link = join(dir, name);
+      if (!existsSync(link)) symlinkSync(join(modulesDir, name), link);
+    }
+    run('depmod', ['-b', join(work, 'root'), release]);
+    depFile = join(dir, 'modules.dep');
   }
   return {
     series: 'user',
     release,
     version: release,
     vmlinuz: bzImage,
-    modulesDir: modDir,
-    modules: resolveModules(modDir),
+    modulesDir,
+    modules: resolveModules(modulesDir, ROOT_MODULES, { depFile, scratchDir: join(work, 'ko') }),
     packages: [],
     downloadBytes: 0,
   };

@@ -10,6 +10,20 @@ import { spawnSync } from 'node:child_process';
 /** The emulated device the lab binds to vfio-pci (Intel 82574L) and where it sits. */
 export const LAB_DEVICE = { bdf: '0000:00:03.0', vendor: 0x8086, device: 0x10d3 };
 
+/**
+ * Where the e1000e sits. `root`: on the root bus (reset_method `pm`, no slot/bus reset).
+ * `root-port`: behind a PCIe root port (reset_method `pm bus`, so hot reset works); the port must
+ * be forced to a gen1 x1 link or the bus reset waits for a link that never trains.
+ */
+export const TOPOLOGIES = {
+  root: ['-device', 'intel-iommu', '-device', 'e1000e,bus=pcie.0,addr=0x3'],
+  'root-port': [
+    '-device', 'intel-iommu',
+    '-device', 'pcie-root-port,id=rp1,bus=pcie.0,addr=0x4,chassis=1,x-speed=2_5,x-width=1',
+    '-device', 'e1000e,bus=rp1,addr=0x0',
+  ],
+};
+
 export const BASE_APPEND = 'console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 no_timer_check norandmaps tsc=reliable clocksource=tsc rdinit=/init';
 
 export function qemuArgs({ vmlinuz, initrd, append = BASE_APPEND, smp = 1, memMb = 1024, devices, extraArgs = [] }) {

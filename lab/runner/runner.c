@@ -485,6 +485,23 @@ static void run_op(long idx, char *op, char *rest)
 		if (r >= 0 && (a & LAB_FEATURE_GET) && !(a & LAB_FEATURE_PROBE) && n_dmabufs < MAX_DMABUFS)
 			dmabufs[n_dmabufs++] = r;
 		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "map-dma")) {
+		/* map-dma VADDR IOVA SIZE FLAGS: type1 on the container. Mappings sit at the trace's
+		 * addresses (see mmap), so the trace's vaddr is valid here as it is. */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || num(&rest, &d)) goto bad;
+		struct vfio_iommu_type1_dma_map m = { .argsz = sizeof m, .flags = (uint32_t)d, .vaddr = (uint64_t)a,
+						      .iova = (uint64_t)b, .size = (uint64_t)c };
+		errno = 0;
+		r = ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &m);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "unmap-dma")) {
+		/* unmap-dma IOVA SIZE FLAGS: prints the size the kernel reports unmapped as data (u64). */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c)) goto bad;
+		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .flags = (uint32_t)c, .iova = (uint64_t)a,
+							.size = (uint64_t)b };
+		errno = 0;
+		r = ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &u);
+		result_ret(idx, r, errno, (const uint8_t *)&u.size, sizeof u.size);
 	} else if (!strcmp(op, "dmabuf-close")) {
 		if (num(&rest, &a)) goto bad;
 		if (a < 0 || a >= n_dmabufs) { result_err(idx, "no such dmabuf"); return; }

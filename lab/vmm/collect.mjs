@@ -8,10 +8,12 @@
 //   stderr.txt       QEMU's own error lines       exit-status   as the shell saw it (135 = SIGBUS)
 //   script.txt, cmdline.txt, dmesg.txt, power_state.after, wall-seconds, tracer-stderr.txt
 //   meta.json        written here: VMM name/version/accelerator, outer kernel, scenario, variant
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { log } from '../lib/sh.mjs';
+import { mergeSerialIntoTwin } from './guest-serial.mjs';
 
 /** How the VMM ended, from its exit status and strace's last words. */
 export function vmmDeath(status, straceText) {
@@ -65,20 +67,70 @@ export function collectRun({ repo, raw, outRoot, vmm, run, outerKernel, doImport
     title: `qemu ${vmm.version} tcg: ${run.scenario.name} (${run.variant}): ${run.scenario.what}`,
   };
   writeFileSync(join(dest, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
-  if (doImport && importerAvailable(repo)) {
-    const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
-    const pb = join(dir, `${run.name}.pb`);
-    const imp = spawnSync(
-      'node',
-      [cli, 'import', dest, '-o', pb, '--vmm', 'qemu', '--vmm-version', vmm.version, '--accel', 'tcg', '--title', meta.title, '--quiet'],
-      { encoding: 'utf8' },
-    );
-    if (imp.status !== 0) log(`import ${run.vmm} ${run.name} failed: ${(imp.stderr || imp.stdout).trim().split('\n')[0]}`);
-    else {
-      const dump = spawnSync('node', [cli, 'dump', pb], { encoding: 'utf8', maxBuffer: 1 << 28 });
-      if (dump.status === 0) writeFileSync(join(dir, `${run.name}.txt`), dump.stdout);
-      else log(`dump ${run.name}.pb failed: ${(dump.stderr || '').trim().split('\n')[0]}`);
-    }
-  }
+  if (doImport && importerAvailable(repo)) importRun(repo, dest, meta);
   return { vmm: `${mm}`, run: run.name, status, death: death.text, lastLine: lastGuestLine(readOr(join(raw, 'serial.txt'))).slice(0, 90) };
+}
+
+/** The model versions a capture checks: the outer kernel's release and the QEMU series it ran. */
+export function versionsFile(meta) {
+  const kernel = /^(\d+\.\d+)/.exec(meta.kernel.release)[1];
+  const qemu = /^(\d+\.\d+)/.exec(meta.vmm.version)[1];
+  return `# Nested lab capture: QEMU ${meta.vmm.version} (TCG) as the VMM on Linux ${meta.kernel.release}.\nlinux-${kernel}+qemu-${qemu}\n`;
+}
+
+function cliRun(repo, args) {
+  const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
+  return spawnSync('node', [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+}
+
+function firstLine(r) {
+  return ((r.stderr || '') + (r.stdout || '')).trim().split('\n')[0];
+}
+
+/**
+ * `vfio-replay import` of one raw capture directory, then the guest's direct-mapped MMIO accesses
+ * from serial.txt merged in (guest-serial.mjs), written as <dir>.pb and its text twin <dir>.txt
+ * next to the directory. Returns true when both were written.
+ */
+export function importRun(repo, dest, meta) {
+  const name = basename(dest);
+  const pb = join(dirname(dest), `${name}.pb`);
+  const txt = join(dirname(dest), `${name}.txt`);
+  const tmp = mkdtempSync(join(tmpdir(), 'vmm-import-'));
+  try {
+    const hostPb = join(tmp, 'imported.pb');
+    const imp = cliRun(repo, ['import', dest, '-o', hostPb, '--vmm', 'qemu', '--vmm-version', meta.vmm.version, '--accel', 'tcg', '--title', meta.title, '--quiet']);
+    if (imp.status !== 0) {
+      log(`import ${meta.vmm.build} ${name} failed: ${firstLine(imp)}`);
+      return false;
+    }
+    const dump = cliRun(repo, ['dump', hostPb]);
+    if (dump.status !== 0) {
+      log(`dump of the imported ${name} failed: ${firstLine(dump)}`);
+      return false;
+    }
+    const merged = mergeSerialIntoTwin(dump.stdout, readFileSync(join(dest, 'serial.txt'), 'latin1'));
+    if (merged.problems.length) {
+      log(`${meta.vmm.build} ${name}: serial log not merged (${merged.problems[0]}); the trace has the imported events only`);
+      cpSync(hostPb, pb);
+    } else {
+      const mergedTxt = join(tmp, 'merged.txt');
+      writeFileSync(mergedTxt, merged.text);
+      const enc = cliRun(repo, ['encode', mergedTxt, '-o', pb]);
+      if (enc.status !== 0) {
+        log(`encode of ${name} with the guest's MMIO accesses failed: ${firstLine(enc)}`);
+        return false;
+      }
+    }
+    const final = cliRun(repo, ['dump', pb]);
+    if (final.status !== 0) {
+      log(`dump ${name}.pb failed: ${firstLine(final)}`);
+      return false;
+    }
+    writeFileSync(txt, final.stdout);
+    writeFileSync(join(dirname(dest), `${name}.versions`), versionsFile(meta));
+    return true;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -3,13 +3,14 @@
 // --vmm ...`). Boots the lab's outer guest (bookworm's 6.1 kernel, e1000e bound to vfio-pci behind
 // the emulated Intel IOMMU), runs each QEMU build inside it as the VMM of a tiny inner guest for
 // every scenario x variant, brings the captures back on a raw disk, and files them under
-// traces/qemu/<major.minor>/ (raw captures in <run>/, and <run>.pb + <run>.txt when the importer
-// is available).
+// traces/qemu/<major.minor>/: raw captures in <run>/, and <run>.pb, .txt, .versions (the importer's
+// trace with the inner guest's serial log merged in; see collect.mjs, guest-serial.mjs).
 //
 // Options: --vmm qemu-7.2|qemu-10|all (required)  --scenario a,b  --variant mmap|no-mmap
 //          --timeout SEC (per inner QEMU run, default 90)  --no-import  --out DIR (default traces/qemu)
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+//          --import-only: no lab run; re-import the raw captures already under --out
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureHostDeps } from '../lib/host-deps.mjs';
@@ -19,7 +20,7 @@ import { qemuArgs, BASE_APPEND } from '../lib/qemu.mjs';
 import { log, run } from '../lib/sh.mjs';
 import { cpioOfChroot, hostQemu, trixieQemu, VMMS } from './qemu-builds.mjs';
 import { runName, SCENARIOS, VARIANTS } from './scenarios.mjs';
-import { collectRun } from './collect.mjs';
+import { collectRun, importRun } from './collect.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -33,8 +34,16 @@ const OUTER_KERNEL = '6.1';
 const STRACE_WRAPPER = '#!/bin/bash\nexec /usr/bin/strace --seccomp-bpf "$@"\n';
 const TRACER = join(repo, 'tracer', 'vfio-trace');
 
+const USAGE = `usage: npm run lab -- --vmm qemu-7.2|qemu-10|all [options]
+  --scenario a,b    only these scenarios (lab/vmm/scenarios.mjs)
+  --variant V       mmap, no-mmap or both (default)
+  --timeout SEC     limit per inner QEMU run (default 90)
+  --out DIR         where captures go (default traces/qemu)
+  --no-import       keep the raw captures only
+  --import-only     no lab run: re-import the raw captures under --out`;
+
 function parseArgs(argv) {
-  const o = { vmm: '', scenarios: null, variants: VARIANTS, timeout: 90, doImport: true, out: join(repo, 'traces', 'qemu') };
+  const o = { vmm: '', scenarios: null, variants: VARIANTS, timeout: 90, doImport: true, importOnly: false, out: join(repo, 'traces', 'qemu') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -46,6 +55,11 @@ function parseArgs(argv) {
     else if (a === '--variant') o.variants = val().split(',');
     else if (a === '--timeout') o.timeout = Number(val());
     else if (a === '--no-import') o.doImport = false;
+    else if (a === '--import-only') o.importOnly = true;
+    else if (a === '-h' || a === '--help') {
+      console.log(USAGE);
+      process.exit(0);
+    }
     else if (a === '--out') o.out = resolve(val());
     else throw new Error(`unknown option ${a}`);
   }
@@ -56,6 +70,7 @@ function parseArgs(argv) {
     if (!SCENARIOS.some((x) => x.name === s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
   }
   for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+  if (!(o.timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
   return o;
 }
 
@@ -104,10 +119,38 @@ function bootOuter({ vmlinuz, initrd, disk, timeoutSec, consoleLog }) {
   });
 }
 
+/** Compiles the CLI the importer runs from (dist/); errors elsewhere in the tree do not stop it. */
+function buildCli() {
+  const r = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { encoding: 'utf8' });
+  if (r.status !== 0) log('tsc reported errors; importing with the emitted JavaScript');
+}
+
+/** Re-imports raw captures under o.out (after an importer fix) without running the lab. */
+function reimport(o) {
+  buildCli();
+  let ok = 0;
+  let all = 0;
+  for (const ver of readdirSync(o.out).sort()) {
+    const vdir = join(o.out, ver);
+    for (const name of readdirSync(vdir).sort()) {
+      const metaPath = join(vdir, name, 'meta.json');
+      if (!existsSync(metaPath)) continue;
+      const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+      if (!o.vmms.includes(meta.vmm.build)) continue;
+      if (o.scenarios && !o.scenarios.includes(meta.scenario)) continue;
+      all++;
+      if (importRun(repo, join(vdir, name), meta)) ok++;
+    }
+  }
+  console.log(`imported ${ok} of ${all} captures under ${o.out}`);
+  console.log(`next: npx vfio-replay check ${o.out}   (model vs these sessions; --update writes missing goldens)`);
+}
+
 /** Entry point; lab/run.mjs hands `npm run lab -- --vmm ...` here. */
 export async function vmmMain(argv) {
   const o = parseArgs(argv);
   const t0 = Date.now();
+  if (o.importOnly) return reimport(o);
   if (!existsSync(TRACER)) throw new Error(`${TRACER} missing: the nested runs capture with the project's tracer`);
   ensureHostDeps();
   const work = join(repo, 'lab', 'work', 'vmm');
@@ -176,6 +219,7 @@ export async function vmmMain(argv) {
   const outer = Object.fromEntries(
     readFileSync(join(results, 'outer.txt'), 'utf8').trim().split('\n').map((l) => [l.split(' ')[0], l.split(' ').slice(1).join(' ')]),
   );
+  if (o.doImport) buildCli();
   const summary = [];
   for (const r of runs) {
     const b = builds[r.vmm];
@@ -196,6 +240,7 @@ export async function vmmMain(argv) {
     console.log(`${s.vmm.padEnd(9)} ${s.run.padEnd(26)} ${String(s.status).padEnd(5)} ${s.death.padEnd(10)} ${s.lastLine}`);
   }
   console.log(`\n${runs.length} runs, outer guest ${Math.round(boot.wallMs / 1000)} s, total ${wall} s; captures in ${o.out}`);
+  console.log(`next: npx vfio-replay check ${o.out}   (model vs these sessions; --update writes missing goldens)`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -122,7 +122,9 @@ export function tableText(t: TransitionTable, withVerdict: boolean, eventWhat: (
     out.push(`transition table, by ${idx(c)} ${eventWhat(c)}:`);
     t.groups.forEach((g, i) => {
       const e = g.events.find((x) => x.index === c);
-      const cell = g.verdict === 'skip' ? `skipped: ${g.skipReason ?? ''}` : e === undefined ? '(no such event)' : outcomeText(e);
+      const rules = (g.rules[c] ?? []).join(', ');
+      const cell =
+        g.verdict === 'skip' ? `skipped: ${g.skipReason ?? ''}` : e === undefined ? '(no such event)' : `${shownResult(e)} [${rules || e.rule}]`;
       out.push(`  ${labels[i].padEnd(w)}  ${verdict(g)}${cell}${note(i)}`);
     });
     return out;
@@ -244,6 +246,7 @@ export function reportJson(report: BisectReport, ctx: ReportContext): object {
               verdict: g.verdict,
               skipReason: g.skipReason,
               events: g.events.map(eventJson),
+              rules: g.rules,
             })),
           },
   };

@@ -18,7 +18,7 @@ export function replayAt(trace: Trace, point: VersionPoint): VersionRun {
     const s = replayer.apply(ev);
     const guest = isGuestEvent(ev);
     const desc = describeEvent(ev);
-    const line = renderLine(i, guest, desc, ev.overlap, s, compareObserved(s.outcome, ev.observed));
+    const line = renderLine(i, guest, desc, ev.overlap, s, compareObserved(s.outcome, ev.observed, ev));
     events.push({
       index: i,
       line,

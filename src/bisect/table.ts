@@ -15,8 +15,10 @@ export interface TableGroup {
   verdict: Verdict;
   /** For a skipped group: why these versions cannot express the trace. */
   skipReason: string | null;
-  /** The changing events as this group's versions replay them (empty for skipped groups). */
+  /** The changing events as this group's first version replays them (empty for skipped groups). */
   events: EventResult[];
+  /** Per changing event, every rule that decided it across the group (rules are not compared, so they may vary). */
+  rules: Record<number, string[]>;
 }
 
 export interface TransitionTable {
@@ -74,6 +76,7 @@ export function transitionTable(runs: VersionRun[], spec: PredicateSpec): Transi
     if (open !== undefined && k === groupKey) {
       open.last = i;
       open.to = run.point.id;
+      for (const e of events) if (!open.rules[e.index].includes(e.rule)) open.rules[e.index].push(e.rule);
       return;
     }
     groupKey = k;
@@ -85,6 +88,7 @@ export function transitionTable(runs: VersionRun[], spec: PredicateSpec): Transi
       verdict: c.verdict,
       skipReason: c.verdict === 'skip' ? c.reason : null,
       events,
+      rules: Object.fromEntries(events.map((e) => [e.index, [e.rule]])),
     });
   });
   return { changing, columns, byOutcome, groups };

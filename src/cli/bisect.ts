@@ -54,9 +54,10 @@ export function register(program: Command): void {
         "git bisect run's exit 125. --series with --kernel-range splices the series in after its base.",
         'Exit status: 0 answered (change found or not), 2 bad input.',
         'Examples:',
-        '  npx vfio-replay bisect traces/seeds/003-barmap-at-enable/barmap-at-enable.pb --series barmap-at-enable',
-        '  npx vfio-replay bisect t.pb --kernel-range linux-5.7..linux-5.8 --series block-disabled-mmio --all',
-        '  npx vfio-replay bisect t.pb --vmm-family openvmm --kernel linux-6.19 --event 4 --old all-ones --new vmm-exit',
+        '  npx vfio-replay bisect traces/seeds/001-dmabuf-unmappable-bar/dmabuf-unmappable-bar.pb --series dmabuf-unmappable-bars',
+        '  npx vfio-replay bisect traces/seeds/003-barmap-at-enable/export-unreserved-bar.pb --series barmap-at-enable --event 2 --new ENODEV',
+        '  npx vfio-replay bisect traces/seeds/004-mse-live-mappings/mse-live-mappings.pb --kernel-range linux-5.7..linux-5.8 --series block-disabled-mmio --all',
+        '  npx vfio-replay bisect traces/seeds/002-guest-d3hot-mmio/guest-d3hot-mmio.pb --vmm-family openvmm --kernel linux-6.19 --event 4 --old all-ones --new vmm-exit',
       ].join('\n'),
     )
     .action(async (trace: string, flags: BisectFlags) => {
@@ -66,8 +67,9 @@ export function register(program: Command): void {
 
 function parseEvent(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text.startsWith('#') ? text.slice(1) : text);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`--event wants an event index (0, 1, ... or #0012), got "${text}"`);
+  const digits = text.startsWith('#') ? text.slice(1) : text;
+  const n = /^\d+$/.test(digits) ? Number(digits) : NaN;
+  if (!Number.isInteger(n)) throw new UserError(`--event wants an event index (0, 1, ... or #0012), got "${text}"`);
   return n;
 }
 

@@ -76,6 +76,7 @@ async function runReplay(trace: string, flags: ReplayFlags): Promise<number> {
             )
         : (line) => out.line(line),
     flush: () => out.flush(),
+    stopped: () => out.isClosed,
   };
   const summary = await replayFile(trace, { kernel: flags.kernel, vmm, context }, observer);
   if (json) {

@@ -1,6 +1,7 @@
 // `vfio-replay versions [--json]`: every modeled kernel version (releases, then each patch series
 // on its base) and every VMM version, with the behavior switches and where each comes from.
 import type { Command } from 'commander';
+import { Out } from './output.js';
 import {
   KERNEL_SERIES,
   KERNEL_VERSIONS,
@@ -21,8 +22,11 @@ export function register(program: Command): void {
     .description('list every modeled kernel and VMM version with its behavior switches and sources')
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExample:\n  npx vfio-replay versions\n  npx vfio-replay versions --json')
-    .action((flags: VersionsFlags) => {
-      process.stdout.write(flags.json ? JSON.stringify(versionsJson(), null, 2) + '\n' : versionsText());
+    .action(async (flags: VersionsFlags) => {
+      // Out stops quietly when the reader goes away (`versions | head`).
+      const out = new Out();
+      await out.write(flags.json ? JSON.stringify(versionsJson(), null, 2) + '\n' : versionsText());
+      await out.flush();
     });
 }
 

@@ -17,18 +17,25 @@ import type { ImportedEvent } from './strace-events.js';
 
 const WINDOW_NS = 100_000_000n;
 
-function matches(ev: ImportedEvent, key: ForwardKey): boolean {
+/** The bucket of a host pread/pwrite on the device: what a forwarded guest access must equal. */
+function hostKey(ev: ImportedEvent): string | null {
   const b = ev.body;
-  switch (key.kind) {
+  switch (b.kind) {
     case 'cfg-read':
-      return b.kind === 'cfg-read' && BigInt(b.offset) === key.offset && b.len === key.len;
+      return `cfg-read/7/${b.offset}/${b.len}`;
     case 'cfg-write':
-      return b.kind === 'cfg-write' && BigInt(b.offset) === key.offset && b.data.length === key.len;
+      return `cfg-write/7/${b.offset}/${b.data.length}`;
     case 'region-read':
-      return b.kind === 'region-read' && b.region === key.region && b.offset === key.offset && b.len === key.len;
+      return `region-read/${b.region}/${b.offset}/${b.len}`;
     case 'region-write':
-      return b.kind === 'region-write' && b.region === key.region && b.offset === key.offset && b.data.length === key.len;
+      return `region-write/${b.region}/${b.offset}/${b.data.length}`;
+    default:
+      return null;
   }
+}
+
+function forwardKey(k: ForwardKey): string {
+  return `${k.kind}/${k.region}/${k.offset}/${k.len}`;
 }
 
 /** Assign overlap ids to clusters of strace calls in flight together. Returns the number of clusters. */
@@ -81,19 +88,42 @@ export function mergeEvents(
   }
   const dropped = new Set<ImportedEvent>();
   let droppedForwards = 0;
+  // Candidates by (kind, region, offset, length), each list sorted by time: a lookup is a binary
+  // search and a short walk outwards, not a scan of the whole strace log per QEMU line.
+  const buckets = new Map<string, ImportedEvent[]>();
+  for (const s of strace) {
+    const k = hostKey(s);
+    if (k === null || s.ns === null) continue;
+    const list = buckets.get(k);
+    if (list) list.push(s);
+    else buckets.set(k, [s]);
+  }
+  for (const list of buckets.values()) list.sort((a, b) => (a.ns! < b.ns! ? -1 : a.ns! > b.ns! ? 1 : 0));
   for (const q of qemu) {
     if (!q.forward || q.ns === null) continue;
+    const list = buckets.get(forwardKey(q.forward));
+    if (!list) continue;
+    const qns = q.ns;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.ns! < qns) lo = mid + 1;
+      else hi = mid;
+    }
     let best: ImportedEvent | null = null;
     let bestDt = WINDOW_NS + 1n;
-    for (const s of strace) {
-      if (dropped.has(s) || s.ns === null || !matches(s, q.forward)) continue;
-      if (q.tid !== 0 && s.tid !== 0 && q.tid !== s.tid) continue;
-      const dt = s.ns > q.ns ? s.ns - q.ns : q.ns - s.ns;
-      if (dt < bestDt) {
+    const consider = (s: ImportedEvent): boolean => {
+      const dt = s.ns! > qns ? s.ns! - qns : qns - s.ns!;
+      if (dt > WINDOW_NS) return false; // sorted: nothing further out can be closer
+      if (!dropped.has(s) && (q.tid === 0 || s.tid === 0 || q.tid === s.tid) && dt < bestDt) {
         best = s;
         bestDt = dt;
       }
-    }
+      return true;
+    };
+    for (let i = lo; i < list.length && consider(list[i]!); i++);
+    for (let i = lo - 1; i >= 0 && consider(list[i]!); i--);
     if (best === null) continue;
     droppedForwards++;
     if (q.fallback) dropped.add(q);

@@ -65,6 +65,7 @@ export const RENAMED: Record<string, string> = {
   vfio_quirk_rom_blacklisted: 'vfio_quirk_rom_in_denylist',
   vfio_state_pending_estimate: 'vfio_state_pending',
   vfio_state_pending_exact: 'vfio_state_pending',
+  vfio_reset_handler: 'vfio_device_reset_handler', // seen in real QEMU 10.0 logs (traces/qemu/10.0)
 };
 
 export interface TraceEventDecl {

@@ -149,7 +149,7 @@ export class StraceConverter {
         return;
       }
       if (e instanceof SyntaxProblem) {
-        throw new UserError(`${item.name}: ${e.message}`, { file: this.file, line: item.endLine === item.startLine ? item.startLine : item.startLine, column: e.column + 1 });
+        throw new UserError(`${item.name}: ${e.message}`, { file: this.file, line: item.startLine, column: e.column + 1 });
       }
       throw e;
     }

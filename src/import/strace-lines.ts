@@ -76,7 +76,7 @@ export function parseReturn(text: string, column: number): StraceReturn {
   if (e) return { kind: 'error', errno: e[1]! };
   e = /^\?(?:\s+([A-Z][A-Z0-9_]*)(?:\s+\(.*\))?)?$/.exec(r);
   if (e) return { kind: 'unknown', errno: e[1] ?? '' };
-  const v = /^(-?\d+|0x[0-9a-fA-F]+)(?:<(.*)>)?(?:\s+\((.*)\))?(?:\s+.*)?$/s.exec(r);
+  const v = /^(-?\d+|0x[0-9a-fA-F]+)(?:<(.*)>(?:\(deleted\))?)?(?:\s+\((.*)\))?(?:\s+.*)?$/s.exec(r);
   if (v) {
     const path = v[2] === undefined ? null : Buffer.from(decodeCEscapes(v[2], column)).toString('latin1');
     return { kind: 'value', value: BigInt(v[1]!), path, note: v[3] ?? '' };

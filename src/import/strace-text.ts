@@ -151,7 +151,8 @@ export interface FdArg {
 }
 
 export function parseFdArg(text: string, column = 0): FdArg | null {
-  const m = /^(-?\d+|AT_FDCWD)(?:<(.*)>)?$/s.exec(text.trim());
+  // `3</memfd:x>(deleted)`: strace marks a file that was unlinked after it was opened.
+  const m = /^(-?\d+|AT_FDCWD)(?:<(.*)>(?:\(deleted\))?)?$/s.exec(text.trim());
   if (!m) return null;
   const fd = m[1] === 'AT_FDCWD' ? -100 : Number(m[1]);
   const path = m[2] === undefined ? null : Buffer.from(decodeCEscapes(m[2], column)).toString('latin1');

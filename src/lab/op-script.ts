@@ -1,7 +1,7 @@
 // Converts a trace's host-side events into the lab runner's op script (lab/runner/runner.c): one
 // line per executable event, "IDX OP ARGS...", where IDX is the event's index in the trace so the
 // runner's results map straight back onto events. Guest events and host events the runner cannot
-// perform (KVM, type1 DMA mapping, DMABUF importer ops other than close) are listed as skipped;
+// perform (KVM memslots and runs, DMABUF importer ops other than close) are listed as skipped;
 // they keep whatever observation they had.
 import type { Trace, TraceEvent } from '../trace/types.js';
 
@@ -81,8 +81,9 @@ export function opLine(e: TraceEvent): { line: string } | { skip: string } {
       }
       return { skip: 'unknown ioctl' };
     case 'map-dma':
+      return { line: `map-dma ${hex(e.vaddr)} ${hex(e.iova)} ${hex(e.size)} ${hex(e.flags)}` };
     case 'unmap-dma':
-      return { skip: `${e.kind}: the runner does not drive type1 DMA mappings` };
+      return { line: `unmap-dma ${hex(e.iova)} ${hex(e.size)} ${hex(e.flags)}` };
     case 'memslot':
     case 'kvm-run':
       return { skip: `${e.kind}: no KVM in the lab (TCG guest)` };

@@ -30,7 +30,7 @@ export function returnsHandle(ev: EventBody): boolean {
  * `null` when the prediction agrees with every compared field, else the observation as printed
  * after `!= observed: `. Pass the event so fd-returning calls are compared on success only.
  */
-export function compareObserved(predicted: Outcome, observed: Observed | undefined, ev?: EventBody): string | null {
+export function compareObserved(predicted: Outcome, observed: Observed | undefined, ev: EventBody): string | null {
   if (observed === undefined || predicted.kind === 'unsupported') return null;
   const { errno, ret, signal, vmmExit, blocked } = observed;
   if (errno !== undefined && errno !== '') {

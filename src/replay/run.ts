@@ -31,6 +31,8 @@ export interface ReplayObserver {
   event(line: string, index: number, ev: TraceEvent, s: Step, divergence: string | null): void;
   /** Called every few thousand events and at the end, so an observer can wait for a slow stdout. */
   flush?(): Promise<void> | void;
+  /** Checked after each flush: true ends the replay early (the reader of the output went away). */
+  stopped?(): boolean;
 }
 
 export interface Divergence {
@@ -128,6 +130,7 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     if (++sinceFlush === FLUSH_EVERY) {
       sinceFlush = 0;
       await observer.flush?.();
+      if (observer.stopped?.() === true) break;
     }
   }
   if (selection === null) throw new UserError('trace has no header', { file: path });

@@ -5,8 +5,8 @@
 // absent" rules are written out by hand.
 import { UserError } from '../errors.js';
 import type { EventBody, Observed, TraceEvent, TraceHeader } from './types.js';
-import { FORMAT_VERSION, camel, kebab, schema, type MessageInfo } from './schema.js';
-import { withDefaults, type DecodeContext, type Msg, type Value } from './wire.js';
+import { FORMAT_VERSION, camel, kebab, schema, type FieldInfo, type MessageInfo } from './schema.js';
+import { assignWithDefaults, withDefaults, type DecodeContext, type Msg, type Value } from './wire.js';
 
 export type DecodedPacket =
   | { type: 'header'; header: TraceHeader }
@@ -16,19 +16,62 @@ export type DecodedPacket =
 
 const META = ['seq', 'tsNs', 'tid', 'overlap', 'observed'];
 
-function bodyMember(packet: MessageInfo, m: Msg): string | undefined {
-  for (const f of packet.ordered) if (f.oneof === 'body' && m[f.name] !== undefined) return f.name;
-  return undefined;
+/** Per-schema lookups for the hot path, built once: the `body` oneof members by name, the kinds. */
+interface BodyTables {
+  /** Packet field name -> its field, for members of the `body` oneof. */
+  members: Map<string, FieldInfo>;
+  /** Packet body member -> event kind (`guestMmioWrite` -> `guest-mmio-write`). */
+  kinds: Map<string, string>;
+  /** Ioctl op messages in field-number order, with their op names. */
+  ops: { field: FieldInfo; op: string }[];
+  header: MessageInfo;
 }
 
-/** Turns one decoded Packet into a header or an event; `at` locates errors. */
+let tables: BodyTables | undefined;
+
+function bodyTables(packet: MessageInfo): BodyTables {
+  if (tables !== undefined) return tables;
+  const members = new Map<string, FieldInfo>();
+  const kinds = new Map<string, string>();
+  for (const f of packet.ordered) {
+    if (f.oneof !== 'body') continue;
+    members.set(f.name, f);
+    kinds.set(f.name, kebab(f.name));
+  }
+  const ops = packet.byName.get('ioctl')!.msg!.ordered.map((field) => ({ field, op: kebab(field.name) }));
+  tables = { members, kinds, ops, header: packet.byName.get('header')!.msg! };
+  return tables;
+}
+
+/**
+ * The member of the `body` oneof that is set (decodeMessage has already refused two), by field
+ * order as before; a decoded packet holds at most a handful of keys, so they are scanned instead
+ * of the ~20 members.
+ */
+function bodyMember(t: BodyTables, m: Msg): string | undefined {
+  let found: string | undefined;
+  for (const k in m) {
+    if (t.members.has(k)) {
+      found = k;
+      break;
+    }
+  }
+  return found;
+}
+
+/**
+ * Turns one decoded Packet into a header or an event; `at` locates errors. `unknownBefore` is the
+ * number of unknown fields counted before this packet (compared with ctx.unknownTotal when the
+ * context keeps that running sum, else with the sum of ctx.unknown).
+ */
 export function packetFromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: number): DecodedPacket {
   const { packet } = schema();
-  const member = bodyMember(packet, m);
-  const where = { file: ctx.file, event: ctx.event, offset: at };
+  const t = bodyTables(packet);
+  const member = bodyMember(t, m);
   if (member === 'header') {
+    const where = { file: ctx.file, event: ctx.event, offset: at };
     for (const k of META) if (m[k] !== undefined) throw new UserError(`header packet carries event field ${k}`, where);
-    const h = withDefaults(packet.byName.get('header')!.msg!, m.header as Msg) as unknown as TraceHeader;
+    const h = withDefaults(t.header, m.header as Msg) as unknown as TraceHeader;
     if (h.formatVersion !== FORMAT_VERSION) {
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
       throw new UserError(why, { file: ctx.file, offset: at });
@@ -37,30 +80,42 @@ export function packetFromWire(m: Msg, ctx: DecodeContext, at: number, unknownBe
   }
   if (member === undefined) {
     // A newer schema's event kind shows up as an unknown Packet field; anything else is noise.
-    let unknownNow = 0;
-    for (const n of ctx.unknown.values()) unknownNow += n;
+    let unknownNow = ctx.unknownTotal ?? -1;
+    if (unknownNow < 0) {
+      unknownNow = 0;
+      for (const n of ctx.unknown.values()) unknownNow += n;
+    }
     if (unknownNow > unknownBefore) return { type: 'unknown-event' };
-    throw new UserError('packet holds neither a header nor an event', where);
+    throw new UserError('packet holds neither a header nor an event', { file: ctx.file, event: ctx.event, offset: at });
   }
-  const body = withDefaults(packet.byName.get(member)!.msg!, m[member] as Msg);
-  let ev: Record<string, Value>;
-  if (member === 'ioctl') {
-    const ioctlInfo = packet.byName.get('ioctl')!.msg!;
-    const op = ioctlInfo.ordered.find((f) => body[f.name] !== undefined);
-    if (op === undefined) throw new UserError('ioctl event has no operation (an op this reader does not know?)', where);
-    ev = { kind: 'ioctl', op: kebab(op.name), ...(body[op.name] as Msg) };
-  } else {
-    ev = { kind: kebab(member), ...body };
-  }
-  const event = {
+  // One object per event, filled in the order the former spread copies produced: meta, observed,
+  // kind, (op), then the body fields with their defaults.
+  const ev: Msg = {
     seq: (m.seq as bigint | undefined) ?? 0n,
     tsNs: (m.tsNs as bigint | undefined) ?? 0n,
     tid: (m.tid as number | undefined) ?? 0,
     overlap: (m.overlap as number | undefined) ?? 0,
-    ...(m.observed !== undefined ? { observed: observedFromWire(m.observed as Msg) } : {}),
-    ...ev,
-  } as unknown as TraceEvent;
-  return { type: 'event', event };
+  };
+  if (m.observed !== undefined) ev.observed = observedFromWire(m.observed as Msg) as unknown as Msg;
+  const kind = t.kinds.get(member)!;
+  ev.kind = kind;
+  const bodyField = t.members.get(member)!;
+  if (member === 'ioctl') {
+    const ioctl = m.ioctl as Msg;
+    let op: { field: FieldInfo; op: string } | undefined;
+    for (const o of t.ops) {
+      if (ioctl[o.field.name] !== undefined) {
+        op = o;
+        break;
+      }
+    }
+    if (op === undefined) throw new UserError('ioctl event has no operation (an op this reader does not know?)', { file: ctx.file, event: ctx.event, offset: at });
+    ev.op = op.op;
+    assignWithDefaults(op.field.msg!, ioctl[op.field.name] as Msg, ev);
+  } else {
+    assignWithDefaults(bodyField.msg!, m[member] as Msg, ev);
+  }
+  return { type: 'event', event: ev as unknown as TraceEvent };
 }
 
 function observedFromWire(m: Msg): Observed {

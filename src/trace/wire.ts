@@ -9,6 +9,7 @@
 import protobuf from 'protobufjs';
 import { UserError } from '../errors.js';
 import type { FieldInfo, MessageInfo } from './schema.js';
+import { fastDecoder } from './wire-fast.js';
 
 /** A decoded message: field name -> value. Enums are kebab-case names, u64/s64 are bigint. */
 export type Value = bigint | number | boolean | string | Uint8Array | Msg | Value[];
@@ -25,6 +26,11 @@ export interface DecodeContext {
   base: number;
   /** "Message.field-number" -> occurrences; shared across a whole file. */
   unknown: Map<string, number>;
+  /**
+   * Running sum of the `unknown` counts, when the caller wants one: lets the reader tell whether
+   * a packet added unknown fields without summing the Map per packet.
+   */
+  unknownTotal?: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -130,14 +136,45 @@ function skipField(buf: Uint8Array, pos: number, end: number, wire: number, ctx:
   }
 }
 
+// Field lookup by number on the hot path: a dense array per message (field numbers are small;
+// Packet's largest is 64) instead of a Map probe per field. Built once per message type.
+const denseById = new Map<MessageInfo, (FieldInfo | undefined)[]>();
+
+function fieldTable(info: MessageInfo): (FieldInfo | undefined)[] {
+  let t = denseById.get(info);
+  if (t === undefined) {
+    t = [];
+    for (const f of info.ordered) t[f.id] = f;
+    // Fill the holes so the array stays packed (no prototype walk on a miss below the top id).
+    for (let i = 0; i < t.length; i++) if (t[i] === undefined) t[i] = undefined;
+    denseById.set(info, t);
+  }
+  return t;
+}
+
 /**
  * Decodes buf[pos, end) as message `info`. Only fields present on the wire appear in the result
  * (repeated ones as arrays). A non-repeated field seen twice, or two members of one oneof, is an
  * error: no writer of this format emits that, so it means corruption.
  */
 export function decodeMessage(info: MessageInfo, buf: Uint8Array, pos: number, end: number, ctx: DecodeContext): Msg {
+  // The generated fast path takes the common well-formed case; it gives up, without side
+  // effects, on anything the walk below must judge (see wire-fast.ts).
+  return fastDecoder(info)(buf, pos, end) ?? decodeGeneric(info, buf, pos, end, ctx);
+}
+
+/**
+ * The generic walk. With `pure`, nested messages take it too (never the fast path): the reference
+ * the fast path is tested against (test/trace/wire-fast.property.test.ts).
+ */
+export function decodeGeneric(info: MessageInfo, buf: Uint8Array, pos: number, end: number, ctx: DecodeContext, pure = false): Msg {
   const out: Msg = {};
-  let oneofSeen: Map<string, string> | undefined;
+  const table = fieldTable(info);
+  // The members seen of each oneof. Messages of this schema have at most one oneof, so the first
+  // one is tracked in two locals (no allocation per packet); a Map is made only for a second.
+  let oneof1: string | null = null;
+  let member1 = '';
+  let moreOneofs: Map<string, string> | undefined;
   while (pos < end) {
     const at = pos;
     pos = readVarint(buf, pos, end, ctx);
@@ -146,11 +183,12 @@ export function decodeMessage(info: MessageInfo, buf: Uint8Array, pos: number, e
     const id = tag >>> 3;
     const wire = tag & 7;
     if (id === 0) fail(ctx, at, `${info.name}: field number 0 is invalid`);
-    const f = info.byId.get(id);
+    const f = id < table.length ? table[id] : undefined;
     if (f === undefined) {
       pos = skipField(buf, pos, end, wire, ctx, at);
       const key = `${info.name}.${id}`;
       ctx.unknown.set(key, (ctx.unknown.get(key) ?? 0) + 1);
+      if (ctx.unknownTotal !== undefined) ctx.unknownTotal++;
       continue;
     }
     const want = expectedWire(f);
@@ -160,10 +198,18 @@ export function decodeMessage(info: MessageInfo, buf: Uint8Array, pos: number, e
     }
     if (!f.repeated && out[f.name] !== undefined) fail(ctx, at, `${info.name}.${f.protoName} appears twice`);
     if (f.oneof !== null) {
-      oneofSeen ??= new Map();
-      const other = oneofSeen.get(f.oneof);
+      let other: string | undefined;
+      if (oneof1 === null) {
+        oneof1 = f.oneof;
+        member1 = f.protoName;
+      } else if (oneof1 === f.oneof) {
+        other = member1;
+      } else {
+        moreOneofs ??= new Map();
+        other = moreOneofs.get(f.oneof);
+        if (other === undefined) moreOneofs.set(f.oneof, f.protoName);
+      }
       if (other !== undefined) fail(ctx, at, `${info.name}: both ${other} and ${f.protoName} of oneof ${f.oneof} are set`);
-      oneofSeen.set(f.oneof, f.protoName);
     }
     let value: Value;
     if (wire === 0) {
@@ -186,16 +232,10 @@ export function decodeMessage(info: MessageInfo, buf: Uint8Array, pos: number, e
         out[f.name] = list;
         continue;
       }
-      if (f.kind === 'msg') value = decodeMessage(f.msg!, buf, pos, stop, ctx);
+      if (f.kind === 'msg') value = pure ? decodeGeneric(f.msg!, buf, pos, stop, ctx, true) : decodeMessage(f.msg!, buf, pos, stop, ctx);
       // Always a fresh plain Uint8Array: a Buffer's slice() would alias the (reused) read buffer.
-      else if (f.kind === 'bytes') value = new Uint8Array(buf.subarray(pos, stop));
-      else {
-        try {
-          value = utf8.decode(buf.subarray(pos, stop));
-        } catch {
-          fail(ctx, at, `${info.name}.${f.protoName}: string is not valid UTF-8`);
-        }
-      }
+      else if (f.kind === 'bytes') value = copyBytes(buf, pos, stop);
+      else value = decodeUtf8(buf, pos, stop, ctx, at, info, f);
       pos = stop;
     }
     if (f.repeated) {
@@ -207,14 +247,55 @@ export function decodeMessage(info: MessageInfo, buf: Uint8Array, pos: number, e
   return out;
 }
 
+/** A fresh plain Uint8Array copy; short ones (register values: 1-8 bytes) by a loop, no subarray view. */
+function copyBytes(buf: Uint8Array, pos: number, stop: number): Uint8Array {
+  const n = stop - pos;
+  if (n > 16) return new Uint8Array(buf.subarray(pos, stop));
+  const v = new Uint8Array(n);
+  for (let i = 0; i < n; i++) v[i] = buf[pos + i];
+  return v;
+}
+
+/**
+ * Strings of this schema are short (names, errno, power states): for pure ASCII, building the
+ * string from char codes beats a TextDecoder call (which has a fixed cost per call); anything
+ * else goes through the fatal decoder, which rejects invalid UTF-8.
+ */
+function decodeUtf8(buf: Uint8Array, pos: number, stop: number, ctx: DecodeContext, at: number, info: MessageInfo, f: FieldInfo): string {
+  if (stop - pos <= 32) {
+    let s = '';
+    let i = pos;
+    for (; i < stop; i++) {
+      const c = buf[i];
+      if (c >= 0x80) break;
+      s += String.fromCharCode(c);
+    }
+    if (i === stop) return s;
+  }
+  try {
+    return utf8.decode(buf.subarray(pos, stop));
+  } catch {
+    fail(ctx, at, `${info.name}.${f.protoName}: string is not valid UTF-8`);
+  }
+}
+
 /**
  * Returns a copy of `m` with every implicit-presence field filled with its default and every
  * non-oneof message field filled recursively; explicit-presence scalars (proto3 `optional`) and
  * oneof members stay absent when absent.
  */
 export function withDefaults(info: MessageInfo, m: Msg): Msg {
-  const out: Msg = {};
-  for (const f of info.ordered) {
+  return assignWithDefaults(info, m, {});
+}
+
+/**
+ * withDefaults, written into `out` (field by field, in field-number order) instead of a new
+ * object: the event decoder builds each event in one object this way rather than spreading copies.
+ */
+export function assignWithDefaults(info: MessageInfo, m: Msg, out: Msg): Msg {
+  const fields = info.ordered;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
     const v = m[f.name];
     if (f.repeated) {
       out[f.name] = v === undefined ? [] : f.kind === 'msg' ? (v as Msg[]).map((x) => withDefaults(f.msg!, x)) : v;

@@ -2,10 +2,10 @@
 // 1 bad, 125 skip. To stay fast the history is made of the BUILT model (dist/), so no commit needs
 // a compile; the README's "Bisecting the model's own history" runs the same thing on the sources.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { assertBuilt, repo, run } from '../e2e/cli.js';
 
 beforeAll(assertBuilt);
@@ -37,6 +37,7 @@ function commit(dir: string, message: string): string {
 describe('check under git bisect run (a throwaway history of the built model)', { timeout: 120_000 }, () => {
   test('finds the commit that changed a rule, skipping the one where the trace cannot be expressed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-git-bisect-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true });
     cpSync(join(repo, 'package.json'), join(dir, 'package.json'));
     cpSync(join(repo, 'proto'), join(dir, 'proto'), { recursive: true });

@@ -18,7 +18,7 @@ describe('seed bisections', () => {
     expect(t.event?.index).toBe(4); // the export itself
     expect(t.event?.before?.outcome).toMatch(/^ok/);
     expect(t.event?.after?.outcome).toBe('-EINVAL');
-    expect(t.switches.map((s) => s.name)).toEqual(['dmabufRefusesUnmappable']);
+    expect(t.switches.map((s) => s.name)).toContain('dmabufRefusesUnmappable');
   });
 
   it('seed 001: v1 and v2 refuse with the same outcome by different rules (no change between them)', async () => {

@@ -28,7 +28,7 @@ describe('vfio-replay check (built CLI)', { timeout: 60_000 }, () => {
     const r = run(['check'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^check: 13 goldens, 13 passed, 0 failed, 0 missing, 0 obsolete$/m);
+    expect(r.stdout).toMatch(/^check: 20 goldens, 20 passed, 0 failed, 0 missing, 0 obsolete$/m);
     expect(readdirSync(join(dir, SEED)).sort()).toEqual(before);
   });
 

@@ -43,7 +43,7 @@ async function summary(path: string) {
   return replayFile(path, {}, { event: () => undefined });
 }
 
-describe('lab captures of the real vfio-pci driver', () => {
+describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => {
   it('exist (the lab has run)', () => {
     expect(captures.length).toBeGreaterThan(0);
   });

@@ -47,7 +47,7 @@ const garbageLine = fc.oneof(
   fc.tuple(fc.constantFrom(...straceLines), fc.nat(), fc.string({ unit: lineChars, maxLength: 12 })).map(([l, k, s]) => l.slice(0, k % (l.length + 1)) + s),
 );
 
-describe('importer robustness (property)', () => {
+describe('importer robustness (property)', { timeout: 60_000 }, () => {
   it('strace: garbage lines mixed into a real capture', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(straceLines.length), garbageLine), { maxLength: 6 }), (inserts) => {

@@ -73,6 +73,13 @@ describe('QEMU log backend', () => {
     if (era !== 'none') expect(trace.events.map((e) => e.tsNs)).toEqual([0n, 1000n, 3000n, 4000n, 6000n, 9000n, 10000n]);
   });
 
+  it('later 10.2+ revisions: a program name after the ISO stamp', () => {
+    const l = renderLine(scenario()[1]!, 'iso').replace('Z vfio_pci_write_config', 'Z qemu-system-x86_64: vfio_pci_write_config');
+    const r = readQemuLog(l + '\n', 'q.log', { bdf: DEV, guestBdf: '' });
+    expect(r.events.map((e) => e.body)).toEqual([{ kind: 'guest-cfg-write', offset: 4, len: 2, value: 6n }]);
+    expect(r.absolute).toBe(true);
+  });
+
   it('knows every renamed event', () => {
     for (const old of Object.keys(RENAMED)) {
       const r = readQemuLog(`${old}  (x)\n`, 'q.log', { bdf: DEV, guestBdf: '' });

@@ -58,8 +58,8 @@ describe('strace captures of fake-vmm', () => {
   });
 
   it('maps the device fd, places the SIGBUS in BAR0 and records KVM memslots and runs', () => {
-    expect(base).toContain('mmap bar0+0x0 len=0x20000 prot=0x3 addr=ADDR =>');
-    expect(base).toContain('mmap bar3+0x0 len=0x4000 prot=0x3 addr=ADDR =>');
+    expect(base).toContain('mmap bar0+0x0 len=0x20000 prot=0x3 addr=ADDR => ret=ADDR');
+    expect(base).toContain('mmap bar3+0x0 len=0x4000 prot=0x3 addr=ADDR => ret=ADDR');
     expect(base).toContain('memslot slot=3 flags=0x0 gpa=0xfe000000 size=0x20000 uaddr=ADDR => ret=0');
     expect(base).toContain('memslot slot=3 flags=0x0 gpa=0xfe000000 size=0x0 uaddr=ADDR => ret=0');
     expect(base).toContain('kvm-run vcpu=0 => errno=EFAULT vmm-exit=kvm-run-error exit-errno=EFAULT');

@@ -32,7 +32,7 @@ function fakeDeviceRoot(): string {
   return root;
 }
 
-describe('tracer/vfio-trace', () => {
+describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
   const scratch: string[] = [];
   afterAll(() => {
     for (const d of scratch) rmSync(d, { recursive: true, force: true });
@@ -46,6 +46,9 @@ describe('tracer/vfio-trace', () => {
     const noBdf = spawnSync(tracer, ['-o', '/tmp/x', '--', 'true'], { encoding: 'utf8' });
     expect(noBdf.status).toBe(2);
     expect(noBdf.stderr).toMatch(/--bdf is required/);
+    const noStrace = spawnSync('/bin/bash', [tracer, '--bdf', BDF, '-o', '/tmp/x', '--', 'true'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+    expect(noStrace.status).toBe(2);
+    expect(noStrace.stderr).toMatch(/strace not found: install it/);
   });
 
   describe.runIf(isRoot && have('strace'))('as root with strace', () => {

@@ -5,52 +5,54 @@ import type { Outcome } from '../../src/model/outcome.js';
 const ok: Outcome = { kind: 'ok', ret: 4n };
 const sigbus: Outcome = { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
 const eio: Outcome = { kind: 'errno', errno: 'EIO' };
+// A plain pread: compared on every field the observation has.
+const read = { kind: 'region-read', region: 0, offset: 0n, len: 4 } as const;
 
 describe('compareObserved: only the fields the observation has', () => {
   test('no observation, or an empty one, never diverges', () => {
-    expect(compareObserved(sigbus, undefined)).toBeNull();
-    expect(compareObserved(sigbus, {})).toBeNull();
+    expect(compareObserved(sigbus, undefined, read)).toBeNull();
+    expect(compareObserved(sigbus, {}, read)).toBeNull();
   });
   test('errno must match', () => {
-    expect(compareObserved(eio, { errno: 'EIO' })).toBeNull();
-    expect(compareObserved(ok, { errno: 'EIO' })).toBe('-EIO');
-    expect(compareObserved({ kind: 'errno', errno: 'EINVAL' }, { errno: 'EIO' })).toBe('-EIO');
+    expect(compareObserved(eio, { errno: 'EIO' }, read)).toBeNull();
+    expect(compareObserved(ok, { errno: 'EIO' }, read)).toBe('-EIO');
+    expect(compareObserved({ kind: 'errno', errno: 'EINVAL' }, { errno: 'EIO' }, read)).toBe('-EIO');
   });
   test('signal and si_code must both match', () => {
-    expect(compareObserved(sigbus, { signal: { signal: 'SIGBUS', code: 'BUS_ADRERR', addr: null } })).toBeNull();
-    expect(compareObserved(sigbus, { signal: { signal: 'SIGBUS', code: 'BUS_OBJERR', addr: null } })).toBe('SIGBUS BUS_OBJERR');
-    expect(compareObserved(ok, { signal: { signal: 'SIGBUS', code: 'BUS_ADRERR', addr: null } })).toBe('SIGBUS BUS_ADRERR');
+    expect(compareObserved(sigbus, { signal: { signal: 'SIGBUS', code: 'BUS_ADRERR', addr: null } }, read)).toBeNull();
+    expect(compareObserved(sigbus, { signal: { signal: 'SIGBUS', code: 'BUS_OBJERR', addr: null } }, read)).toBe('SIGBUS BUS_OBJERR');
+    expect(compareObserved(ok, { signal: { signal: 'SIGBUS', code: 'BUS_ADRERR', addr: null } }, read)).toBe('SIGBUS BUS_ADRERR');
   });
   test('ret: a returning prediction agrees; a predicted ret must be equal', () => {
-    expect(compareObserved(ok, { ret: 4n })).toBeNull();
-    expect(compareObserved({ kind: 'ok' }, { ret: 4n })).toBeNull();
-    expect(compareObserved(ok, { ret: 2n })).toBe('ret=2');
-    expect(compareObserved({ kind: 'hazard', reason: 'mse-off' }, { ret: 4n })).toBeNull();
-    expect(compareObserved(sigbus, { ret: 4n })).toBe('ret=4');
-    expect(compareObserved(eio, { ret: 4n })).toBe('ret=4');
+    expect(compareObserved(ok, { ret: 4n }, read)).toBeNull();
+    expect(compareObserved({ kind: 'ok' }, { ret: 4n }, read)).toBeNull();
+    expect(compareObserved(ok, { ret: 2n }, read)).toBe('ret=2');
+    expect(compareObserved({ kind: 'hazard', reason: 'mse-off' }, { ret: 4n }, read)).toBeNull();
+    expect(compareObserved(sigbus, { ret: 4n }, read)).toBe('ret=4');
+    expect(compareObserved(eio, { ret: 4n }, read)).toBe('ret=4');
   });
   test('vmm exit: same mechanism', () => {
     const efault: Outcome = { kind: 'vmm-exit', how: 'kvm-run-efault', status: 1 };
     const killed: Outcome = { kind: 'vmm-exit', how: 'killed-sigbus', status: 135 };
-    expect(compareObserved(efault, { vmmExit: { how: 'kvm-run-error', status: 1, signal: '', errno: 'EFAULT' } })).toBeNull();
-    expect(compareObserved(killed, { vmmExit: { how: 'signaled', status: 135, signal: 'SIGBUS', errno: '' } })).toBeNull();
-    expect(compareObserved(killed, { vmmExit: { how: 'kvm-run-error', status: 1, signal: '', errno: 'EFAULT' } })).toBe(
+    expect(compareObserved(efault, { vmmExit: { how: 'kvm-run-error', status: 1, signal: '', errno: 'EFAULT' } }, read)).toBeNull();
+    expect(compareObserved(killed, { vmmExit: { how: 'signaled', status: 135, signal: 'SIGBUS', errno: '' } }, read)).toBeNull();
+    expect(compareObserved(killed, { vmmExit: { how: 'kvm-run-error', status: 1, signal: '', errno: 'EFAULT' } }, read)).toBe(
       'vmm-exit KVM_RUN -EFAULT',
     );
-    expect(compareObserved(ok, { vmmExit: { how: 'exited', status: 1, signal: '', errno: '' } })).toBe('vmm-exit status=1');
-    expect(compareObserved({ kind: 'vmm-exit', how: 'exit', status: 2 }, { vmmExit: { how: 'exited', status: 1, signal: '', errno: '' } })).toBe(
+    expect(compareObserved(ok, { vmmExit: { how: 'exited', status: 1, signal: '', errno: '' } }, read)).toBe('vmm-exit status=1');
+    expect(compareObserved({ kind: 'vmm-exit', how: 'exit', status: 2 }, { vmmExit: { how: 'exited', status: 1, signal: '', errno: '' } }, read)).toBe(
       'vmm-exit status=1',
     );
   });
   test('blocked must be predicted blocked', () => {
-    expect(compareObserved({ kind: 'blocked' }, { blocked: true })).toBeNull();
-    expect(compareObserved(sigbus, { blocked: true })).toBe('blocked');
+    expect(compareObserved({ kind: 'blocked' }, { blocked: true }, read)).toBeNull();
+    expect(compareObserved(sigbus, { blocked: true }, read)).toBe('blocked');
   });
   test('data and power state are not compared', () => {
-    expect(compareObserved(ok, { data: new Uint8Array([1, 2]), powerState: 'D3hot' })).toBeNull();
+    expect(compareObserved(ok, { data: new Uint8Array([1, 2]), powerState: 'D3hot' }, read)).toBeNull();
   });
   test('unsupported is never a divergence (counted apart)', () => {
-    expect(compareObserved({ kind: 'unsupported', reason: 'x' }, { errno: 'EIO' })).toBeNull();
+    expect(compareObserved({ kind: 'unsupported', reason: 'x' }, { errno: 'EIO' }, read)).toBeNull();
   });
 });
 
@@ -58,7 +60,7 @@ describe('compareObserved: fd-returning calls', () => {
   test('open and DMABUF export compare success, not the fd number', () => {
     const open = { kind: 'open' } as const;
     expect(compareObserved({ kind: 'ok', ret: 0n }, { ret: 7n }, open)).toBeNull();
-    expect(compareObserved({ kind: 'ok', ret: 0n }, { ret: 7n })).toBe('ret=7');
+    expect(compareObserved({ kind: 'ok', ret: 0n }, { ret: 7n }, read)).toBe('ret=7');
     expect(compareObserved({ kind: 'errno', errno: 'EBUSY' }, { ret: 7n }, open)).toBe('ret=7');
     const cfg = { kind: 'cfg-read', offset: 0, len: 2 } as const;
     expect(compareObserved({ kind: 'ok', ret: 2n }, { ret: 1n }, cfg)).toBe('ret=1');

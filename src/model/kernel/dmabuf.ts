@@ -72,7 +72,8 @@ export function exportDmabuf(k: Kctx, req: DmabufRequest, meta: EventMeta): Step
   if (idx >= 6) return step({ kind: 'errno', errno: 'ENODEV' }, 'dmabuf.export.not-a-bar');
   if (k.v.dmabufChecksBarResource) {
     // IS_ERR(vfio_pci_core_get_iomap()) -> -ENODEV (CVE-2026-64042) [S post-7.1 copy]. A BAR with no
-    // resource at all is taken as "not claimed" too [M: reference open question 1].
+    // resource at all is "not claimed" too [L dmabuf #15 on 7.2: unimplemented BAR4 -> -ENODEV; the
+    // I/O BAR2 is claimed and fails later, -EINVAL, #14].
     const b = k.g.bars[idx];
     let claimed = b !== undefined && b.kind !== 'none' && b.size > 0n;
     if (claimed && k.v.barmapAt === 'lazy') claimed = setupBarmap(k, idx).ok; // 7.0.11 backport maps lazily [M]

@@ -89,6 +89,8 @@ export class VfioPciKernelModel implements KernelModel {
       default:
         break;
     }
+    // Container and group ioctls do not go through the device fd.
+    if (ev.kind === 'ioctl' && ev.op === 'raw' && ev.fdKind !== 'device') return ioctl(k, ev, meta);
     if (!this.fdOpen()) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
     switch (ev.kind) {
       case 'mmap':

@@ -164,10 +164,11 @@ function stdPerms(p: PermMap, cap: Capability, opt: PermOptions): void {
       } else setMask(p.write, o + R.PCI_PM_CTRL, 4, ~R.PCI_PM_CTRL_STATE_MASK >>> 0);
       break;
     case R.PCI_CAP_ID_MSI:
-      // Whole capability virtualized; flags ENABLE/QSIZE and address/data writable in vconfig [M].
+      // Whole capability virtualized, flags/address/data all writable in vconfig; the flags are then
+      // fixed up (ENABLE only while MSI is on, QSIZE <= msi_qmax) [S vfio_msi_cap_init/vfio_msi_config_write;
+      // L cfg-perms #29: writing 0x0001 to the 64-bit MSI flags reads back 0x0000].
       for (let i = 2; i < 24 && o + i < p.virt.length; i++) p.virt[o + i] = 0xff;
-      setMask(p.write, o + R.PCI_MSI_FLAGS, 2, R.PCI_MSI_FLAGS_ENABLE | R.PCI_MSI_FLAGS_QSIZE);
-      for (let i = 4; i < 14; i++) p.write[o + i] = 0xff;
+      for (let i = 2; i < 14; i++) p.write[o + i] = 0xff;
       break;
     case R.PCI_CAP_ID_EXP:
       // DEVCTL writable except PHANTOM; BCR_FLR virtualized [S].

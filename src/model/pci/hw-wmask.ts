@@ -22,10 +22,14 @@ export function hwWriteMask(img: ConfigImage, walk: CapWalk): Uint8Array {
   for (let i = R.PCI_BASE_ADDRESS_0; i < R.PCI_BASE_ADDRESS_5 + 4; i++) m[i] = 0xff; // only vfio's BAR restore writes them
   set(R.PCI_ROM_ADDRESS, 4, 0xffffffff);
   m[R.PCI_INTERRUPT_LINE] = 0xff;
-  // Device-specific space: writable unless a capability claims it.
-  for (let i = R.PCI_STD_HEADER_SIZEOF; i < Math.min(R.PCI_CFG_SPACE_SIZE, m.length); i++) m[i] = 0xff;
+  // Device-specific space (standard and extended): writable unless a capability claims it [L cfg-perms #25, #59].
+  for (let i = R.PCI_STD_HEADER_SIZEOF; i < m.length; i++) m[i] = 0xff;
   for (const c of walk.caps) {
-    if (c.space !== 'std') continue;
+    if (c.space === 'ext') {
+      const len = Math.max(capLength(img, c), 4);
+      for (let i = 0; i < len && c.offset + i < m.length; i++) m[c.offset + i] = 0;
+      continue;
+    }
     const len = Math.max(capLength(img, c), 2);
     for (let i = 0; i < len && c.offset + i < R.PCI_CFG_SPACE_SIZE; i++) m[c.offset + i] = 0;
     switch (c.id) {
@@ -37,6 +41,9 @@ export function hwWriteMask(img: ConfigImage, walk: CapWalk): Uint8Array {
         break;
       case R.PCI_CAP_ID_MSI:
         for (let i = 2; i < capLength(img, c); i++) m[c.offset + i] = 0xff;
+        break;
+      case R.PCI_CAP_ID_VNDR:
+        for (let i = 3; i < capLength(img, c); i++) m[c.offset + i] = 0xff;
         break;
       case R.PCI_CAP_ID_MSIX:
         set(c.offset + R.PCI_MSIX_FLAGS, 2, R.PCI_MSIX_FLAGS_ENABLE | 0x4000 /* function mask */);

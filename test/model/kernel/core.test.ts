@@ -369,7 +369,10 @@ describe('features, raw ioctls, KVM events', () => {
     expectStep(run(opened(), raw('VFIO_CHECK_EXTENSION', new Uint8Array([3, 0, 0, 0]))), { kind: 'ok', ret: 1n }, 'container.check-extension');
     expectStep(run(opened(), raw('VFIO_CHECK_EXTENSION', new Uint8Array([2, 0, 0, 0]))), { kind: 'ok', ret: 0n }, 'container.check-extension');
   });
-  it('container.setup', () => expectStep(run(opened(), raw('VFIO_SET_IOMMU')), { kind: 'ok', ret: 0n }, 'container.setup'));
+  it('container.setup', () => {
+    expectStep(run(opened(), raw('VFIO_SET_IOMMU')), { kind: 'ok', ret: 0n }, 'container.setup');
+    expectStep(run(model(V), raw('VFIO_GROUP_SET_CONTAINER')), { kind: 'ok', ret: 0n }, 'container.setup'); // no device fd needed
+  });
   it('core.ioctl.raw-unmodeled', () => expectStep(run(opened(), raw('VFIO_EEH_PE_OP')), { kind: 'unsupported' }, 'core.ioctl.raw-unmodeled'));
   it('kvm.memslot.not-vfio', () => expectStep(run(opened(), { kind: 'memslot', slot: 1, flags: 0, gpa: 0n, size: 0x1000n, uaddr: BAR0_ADDR }), { kind: 'ok' }, 'kvm.memslot.not-vfio'));
   it('kvm.run.not-kernel-vfio', () => expectStep(run(opened(), { kind: 'kvm-run', vcpu: 0 }), { kind: 'unsupported' }, 'kvm.run.not-kernel-vfio'));

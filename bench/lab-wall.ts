@@ -1,0 +1,37 @@
+// The lab's wall time for one kernel's scenario set, from the lab's own records, for the
+// model-vs-lab row. In order of preference:
+//   1. traces/lab/<k>/kernel.json `wallMs`: milliseconds the lab spent running the scenario set on
+//      that kernel (written by lab/run.mjs, when it records it);
+//   2. lab/work/<k>/console.log: the guest's printk timestamp at "reboot: Power down", i.e. the
+//      guest's uptime from kernel start to the end of every scenario run (plain and under strace).
+//      It leaves out QEMU start-up, the kernel download and the initramfs build, so it is a LOWER
+//      bound of the lab's wall time (the ratio it gives is conservative);
+//   3. nothing: the reason is returned instead.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type LabWall = { ms: number; source: string } | { ms: null; reason: string };
+
+export function labWallTime(root: string, kernel: string): LabWall {
+  const meta = join(root, 'traces', 'lab', kernel, 'kernel.json');
+  if (existsSync(meta)) {
+    const j = JSON.parse(readFileSync(meta, 'utf8')) as { wallMs?: unknown };
+    if (typeof j.wallMs === 'number' && j.wallMs > 0) return { ms: j.wallMs, source: `traces/lab/${kernel}/kernel.json wallMs` };
+  }
+  const consoleLog = join(root, 'lab', 'work', kernel, 'console.log');
+  if (existsSync(consoleLog)) {
+    const text = readFileSync(consoleLog, 'utf8');
+    // The last printk timestamp, preferably the power-down line written after the last scenario.
+    const off = /\[\s*(\d+\.\d+)\]\s+reboot: Power down/.exec(text);
+    let seconds = off === null ? null : Number(off[1]);
+    if (seconds === null) {
+      const all = [...text.matchAll(/^\[\s*(\d+\.\d+)\]/gm)];
+      if (all.length > 0) seconds = Number(all[all.length - 1][1]);
+    }
+    if (seconds !== null && text.includes('@@LAB end')) {
+      return { ms: seconds * 1000, source: `guest uptime at power-off, lab/work/${kernel}/console.log (lower bound)` };
+    }
+    return { ms: null, reason: `lab/work/${kernel}/console.log has no complete run with printk timestamps` };
+  }
+  return { ms: null, reason: `kernel.json has no wallMs and lab/work/${kernel}/console.log does not exist` };
+}

@@ -1,0 +1,46 @@
+// Timing helpers for the benchmark. A rate is measured in-process (no node start-up in it), after
+// one warm-up pass (JIT, page cache), as the median of several passes: on a shared machine one
+// pass can be several times slower than the next, and the median ignores a single outlier.
+// Each pass also records the process CPU time it used (user + system, all threads: GC included),
+// which varies far less than wall time when other work competes for the cores.
+
+export interface Pass {
+  /** Work units done (events decoded / replayed). */
+  units: number;
+  wallS: number;
+  cpuS: number;
+}
+
+export interface Measured {
+  units: number;
+  /** Median wall time of the measured passes, and the CPU time of that same pass. */
+  wallS: number;
+  cpuS: number;
+  passes: Pass[];
+}
+
+export async function timed(fn: () => Promise<number> | number): Promise<Pass> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const units = await fn();
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { units, wallS, cpuS: (c.user + c.system) / 1e6 };
+}
+
+/** One warm-up pass (discarded), then `runs` passes; reports the pass with the median wall time. */
+export async function median(runs: number, fn: () => Promise<number> | number, warmup = 1): Promise<Measured> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const passes: Pass[] = [];
+  for (let i = 0; i < runs; i++) passes.push(await timed(fn));
+  const sorted = [...passes].sort((a, b) => a.wallS - b.wallS);
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  const units = passes[0].units;
+  for (const p of passes) if (p.units !== units) throw new Error(`bench: passes disagree on the work done (${p.units} vs ${units})`);
+  return { units, wallS: mid.wallS, cpuS: mid.cpuS, passes };
+}
+
+export function median3Seconds(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
