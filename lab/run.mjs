@@ -195,6 +195,12 @@ async function main() {
       join(outDir, 'kernel.json'),
       JSON.stringify({ series: label, release: k.release, version: k.version, packages: k.packages, devices }, null, 2) + '\n',
     );
+    // Timing lives apart from kernel.json so the rest of traces/lab regenerates byte-identically;
+    // `npm run bench` compares the model's replay time for the same scenarios against it.
+    writeFileSync(
+      join(outDir, 'timing.json'),
+      JSON.stringify({ scenarios: inputs.length, guestWallMs: bootMs, totalWallMs: Date.now() - tk, strace: args.strace }, null, 2) + '\n',
+    );
     const secs = ((Date.now() - tk) / 1000).toFixed(0);
     summary.push(`${label}: ${k.release} (${k.version}) ${inputs.length} traces, ${problems} problems, ${secs}s wall (boot ${(bootMs / 1000).toFixed(0)}s), downloads ${(k.downloadBytes / 1e6).toFixed(0)} MB -> ${outDir}`);
   }

@@ -10,8 +10,11 @@
 //                      "is it -ENODEV yet?" (old = any other outcome), like syzkaller's crash test.
 //
 // A version is skipped (never old or new) when the trace cannot be expressed in it: some event up
-// to the last watched one has outcome `unsupported`. Later unsupported events cannot influence
-// the watched one (the model is causal), so they do not force a skip.
+// to the last watched one is `unsupported` because this version's behavior there is unknown (the
+// version table says so). Later ones cannot influence the watched one (the model is causal), so
+// they do not force a skip. Gaps every version shares (a SET_IRQS whose arguments strace could not
+// show, a call the model does not cover) never skip: every version is equally blind there, so they
+// compare equal and the rest of the log still tells the versions apart.
 //
 // What "equal" means: the predicted outcome and the set of its effects. Not compared: the rule id
 // (a rule renamed with the same behavior is no change; it is what the report names at the change)
@@ -52,10 +55,10 @@ export function watchedEvents(run: VersionRun, spec: PredicateSpec): EventResult
   return e === undefined ? [] : [e];
 }
 
-/** The first unsupported event at or before the last watched one, if any. */
+/** The first event at or before the last watched one that this version cannot express, if any. */
 export function blockingUnsupported(run: VersionRun, spec: PredicateSpec): EventResult | undefined {
   const last = spec.event ?? Number.POSITIVE_INFINITY;
-  return run.events.find((e) => e.index <= last && e.kind === 'unsupported');
+  return run.events.find((e) => e.index <= last && e.versionUnknown);
 }
 
 /**

@@ -27,6 +27,7 @@ export function replayAt(trace: Trace, point: VersionPoint): VersionRun {
       outcome: renderOutcome(s.outcome),
       effects: s.effects.map(renderEffect),
       rule: s.rule,
+      versionUnknown: s.outcome.kind === 'unsupported' && s.outcome.versionUnknown === true,
     });
   }
   return { point, events };

@@ -32,6 +32,8 @@ export interface EventResult {
   effects: string[];
   /** The rule that decided the outcome. */
   rule: string;
+  /** An `unsupported` outcome that is this version's own gap (see Outcome): makes the version a skip. */
+  versionUnknown: boolean;
 }
 
 /** Everything one replay produced. */

@@ -30,7 +30,16 @@ export type Outcome =
   /** The thread waits (a fault that cannot take memory_lock sleeps until the writer finishes). */
   | { kind: 'blocked' }
   /** The event cannot be expressed in this model version (exit 125 under `git bisect run`). */
-  | { kind: 'unsupported'; reason: string };
+  | {
+      kind: 'unsupported';
+      reason: string;
+      /**
+       * True when the version table says this version's behavior here is unknown: a gap of this
+       * version's own (bisect skips it, like git bisect's 125). Absent for gaps every version
+       * shares (the trace lacks the arguments, or the model does not cover the call at all).
+       */
+      versionUnknown?: boolean;
+    };
 
 export type Effect =
   /** User PTEs of BAR mmaps torn down (vfio_pci_zap_bars / unmap_mapping_range). */

@@ -12,7 +12,9 @@
 //   vmm exit       -> the prediction must be a vmm-exit of the same mechanism (and status when the
 //                     observation is an exit status)
 //   blocked        -> the prediction must be `blocked`
-// Data bytes and the power state are not compared: the model does not simulate device registers,
+//   data           -> bytes came back, so the access completed: like `ret`, the prediction must be a
+//                     returning outcome (a VMM the model kills there, a SIGBUS, an errno disagree)
+// The data bytes themselves and the power state are not compared: the model does not simulate device registers,
 // and the tracer's power-state sample is taken at a different moment than the event.
 // A `hazard` counts as "returned": it says the access reached a non-decoding device, which on an
 // emulated or forgiving platform completes normally; the hazard itself is visible in the log.
@@ -32,7 +34,7 @@ export function returnsHandle(ev: EventBody): boolean {
  */
 export function compareObserved(predicted: Outcome, observed: Observed | undefined, ev: EventBody): string | null {
   if (observed === undefined || predicted.kind === 'unsupported') return null;
-  const { errno, ret, signal, vmmExit, blocked } = observed;
+  const { errno, ret, signal, vmmExit, blocked, data } = observed;
   if (errno !== undefined && errno !== '') {
     if (predicted.kind !== 'errno' || predicted.errno !== errno) return `-${errno}`;
   }
@@ -50,6 +52,9 @@ export function compareObserved(predicted: Outcome, observed: Observed | undefin
     if (!returns(predicted)) return `ret=${ret}`;
     if (predicted.kind === 'ok' && predicted.ret !== undefined && predicted.ret !== ret && !(ev !== undefined && returnsHandle(ev)))
       return `ret=${ret}`;
+  }
+  if (data !== undefined && ret === undefined && errno === undefined && signal === undefined && vmmExit === undefined) {
+    if (!returns(predicted)) return `data=${Buffer.from(data).toString('hex')}`;
   }
   return null;
 }

@@ -64,7 +64,35 @@ export class TraceReader {
 
   constructor(readonly path: string) {}
 
-  async *packets(): AsyncGenerator<TracePacket> {
+  /**
+   * The packets, one `next()` per packet, as an async iterator (what every consumer used so far).
+   * Hand-written over packetsSync() rather than an `async *` generator: an async generator's
+   * `yield` costs a promise and several microtask hops per packet, which measured ~15% of a
+   * replay; this costs one resolved promise.
+   */
+  packets(): AsyncGenerator<TracePacket> {
+    const it = this.packetsSync();
+    const step = (f: () => IteratorResult<TracePacket>): Promise<IteratorResult<TracePacket>> => {
+      try {
+        return Promise.resolve(f());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    const gen: AsyncGenerator<TracePacket> = {
+      next: () => step(() => it.next()),
+      return: (value?: unknown) => step(() => it.return(value as never)),
+      throw: (err?: unknown) => step(() => it.throw(err)),
+      [Symbol.asyncIterator]: () => gen,
+    };
+    return gen;
+  }
+
+  /**
+   * The packets as a synchronous generator: the cheapest way through a trace (the file I/O is
+   * synchronous anyway, see below). Errors surface at the packet they concern, as with packets().
+   */
+  *packetsSync(): Generator<TracePacket> {
     const file = this.path;
     // Synchronous file I/O, deliberately: every read is awaited before decoding goes on, so the
     // asynchronous form overlapped nothing and only added a thread-pool round trip per call (open,
@@ -155,6 +183,11 @@ export class TraceReader {
       closeSync(fd);
     }
   }
+}
+
+/** readPackets as a synchronous generator (see TraceReader.packetsSync). */
+export function readPacketsSync(path: string): Generator<TracePacket> {
+  return new TraceReader(path).packetsSync();
 }
 
 /** Streams the packets of a binary trace file. Use a TraceReader to also get the unknown-field counts. */

@@ -15,7 +15,14 @@ function cfgOffset(off: number): string {
 
 /** `len=2 val=0x0106` for writes of up to 8 bytes, `data=0102...` beyond. */
 function dataArgs(data: Uint8Array): string {
-  if (data.length <= 8) return `len=${data.length} val=${hexPad(leValue(data), 2 * data.length)}`;
+  const n = data.length;
+  if (n <= 6) {
+    // Up to 48 bits: exact as a JS number, so no bigint per event (the replay log's hot path).
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + data[i];
+    return `len=${n} val=${hexPad(v, 2 * n)}`;
+  }
+  if (n <= 8) return `len=${n} val=${hexPad(leValue(data), 2 * n)}`;
   return `data=${fmtBytes(data)}`;
 }
 

@@ -177,3 +177,43 @@ function varintValue(f: FieldInfo, prop: string, dep: (x: unknown) => string): s
       throw new Error(`wire-fast: ${f.kind} is not varint-encoded`);
   }
 }
+
+export type DefaultsFiller = (m: Msg, out: Msg) => Msg;
+
+const fillers = new Map<MessageInfo, DefaultsFiller | null>();
+
+/**
+ * A generated `assignWithDefaults` (wire.ts) for messages of scalar fields only (every event body
+ * but hot-reset and dma-buf): named loads and stores instead of a loop of keyed ones. null for
+ * messages with message-typed or repeated fields, which keep the generic loop. Same semantics:
+ * fields in field-number order; a present value is copied, an absent implicit-presence field gets
+ * its default, an absent explicit-presence one stays absent.
+ */
+export function defaultsFiller(info: MessageInfo): DefaultsFiller | null {
+  if (fillers.has(info)) return fillers.get(info)!;
+  let filler: DefaultsFiller | null = null;
+  if (info.ordered.every((f) => !f.repeated && f.kind !== 'msg')) {
+    const deps: unknown[] = [];
+    const lines = info.ordered.map((f, i) => {
+      const key = JSON.stringify(f.name);
+      let dflt: string | null;
+      if (f.presence) dflt = null;
+      else if (f.kind === 'u64' || f.kind === 's64') dflt = '0n';
+      else if (f.kind === 'bool') dflt = 'false';
+      else if (f.kind === 'string') dflt = "''";
+      else if (f.kind === 'bytes') dflt = 'new Uint8Array(0)';
+      else if (f.kind === 'enum') {
+        deps.push(f.enumNames!.get(0)!);
+        dflt = `d${deps.length - 1}`;
+      } else dflt = '0';
+      return dflt === null
+        ? `const v${i} = m[${key}]; if (v${i} !== undefined) out[${key}] = v${i};`
+        : `const v${i} = m[${key}]; out[${key}] = v${i} !== undefined ? v${i} : ${dflt};`;
+    });
+    const src = `return function fill${info.name}(m, out) {\n  ${lines.join('\n  ')}\n  return out;\n};`;
+    const make = new Function(...deps.map((_, i) => `d${i}`), src) as (...args: unknown[]) => DefaultsFiller;
+    filler = make(...deps);
+  }
+  fillers.set(info, filler);
+  return filler;
+}

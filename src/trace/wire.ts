@@ -9,7 +9,7 @@
 import protobuf from 'protobufjs';
 import { UserError } from '../errors.js';
 import type { FieldInfo, MessageInfo } from './schema.js';
-import { fastDecoder } from './wire-fast.js';
+import { defaultsFiller, fastDecoder } from './wire-fast.js';
 
 /** A decoded message: field name -> value. Enums are kebab-case names, u64/s64 are bigint. */
 export type Value = bigint | number | boolean | string | Uint8Array | Msg | Value[];
@@ -293,6 +293,12 @@ export function withDefaults(info: MessageInfo, m: Msg): Msg {
  * object: the event decoder builds each event in one object this way rather than spreading copies.
  */
 export function assignWithDefaults(info: MessageInfo, m: Msg, out: Msg): Msg {
+  const fill = defaultsFiller(info);
+  return fill !== null ? fill(m, out) : assignWithDefaultsGeneric(info, m, out);
+}
+
+/** The loop the generated fillers replace; the reference they are tested against. */
+export function assignWithDefaultsGeneric(info: MessageInfo, m: Msg, out: Msg): Msg {
   const fields = info.ordered;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];

@@ -25,7 +25,8 @@ function ev(index: number, spec: string): EventResult {
           ? 'hazard'
           : 'ok';
   const what = `host event-${index}`;
-  return { index, what, kind, outcome, effects: [], rule, line: `#${String(index).padStart(4, '0')} ${what} => ${outcome} [${rule}]` };
+  // In these synthetic worlds an unsupported outcome is the version's own gap (it skips).
+  return { index, what, kind, outcome, effects: [], rule, versionUnknown: kind === 'unsupported', line: `#${String(index).padStart(4, '0')} ${what} => ${outcome} [${rule}]` };
 }
 
 /** versions: id -> the outcome of each event. Counts replays. */

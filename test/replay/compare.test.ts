@@ -50,6 +50,11 @@ describe('compareObserved: only the fields the observation has', () => {
   });
   test('data and power state are not compared', () => {
     expect(compareObserved(ok, { data: new Uint8Array([1, 2]), powerState: 'D3hot' }, read)).toBeNull();
+    // Bytes came back: the access completed, so a predicted death or fault disagrees.
+    const killed: Outcome = { kind: 'vmm-exit', how: 'killed-sigbus', status: 135 };
+    expect(compareObserved(killed, { data: new Uint8Array([0, 0, 0, 0]) }, read)).toBe('data=00000000');
+    expect(compareObserved(sigbus, { data: new Uint8Array([0xff]) }, read)).toBe('data=ff');
+    expect(compareObserved({ kind: 'unassigned', value: 0n }, { data: new Uint8Array([0, 0, 0, 0]) }, read)).toBeNull();
   });
   test('unsupported is never a divergence (counted apart)', () => {
     expect(compareObserved({ kind: 'unsupported', reason: 'x' }, { errno: 'EIO' }, read)).toBeNull();

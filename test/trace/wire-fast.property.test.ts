@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { encodeEventPacket, encodeTrace } from '../../src/trace/codec.js';
 import { framePrefix } from '../../src/trace/reader.js';
 import { schema, type MessageInfo } from '../../src/trace/schema.js';
-import { decodeGeneric, type DecodeContext, type Msg } from '../../src/trace/wire.js';
-import { fastDecoder } from '../../src/trace/wire-fast.js';
+import { assignWithDefaultsGeneric, decodeGeneric, type DecodeContext, type Msg } from '../../src/trace/wire.js';
+import { defaultsFiller, fastDecoder } from '../../src/trace/wire-fast.js';
 import { event, trace } from './arbitrary.js';
 
 const packet = schema().packet;
@@ -107,6 +107,18 @@ function varint(v: bigint): number[] {
   return out;
 }
 
+/** Every message type reachable from Packet. */
+const infos = ((): MessageInfo[] => {
+  const all = new Map<string, MessageInfo>();
+  const visit = (m: MessageInfo): void => {
+    if (all.has(m.name)) return;
+    all.set(m.name, m);
+    for (const f of m.ordered) if (f.msg) visit(f.msg);
+  };
+  visit(packet);
+  return [...all.values()];
+})();
+
 describe('fast wire decoder (property)', { timeout: 60_000 }, () => {
   it('decodes every event packet of well-formed traces, equal to the generic walk', () => {
     fc.assert(
@@ -146,14 +158,6 @@ describe('fast wire decoder (property)', { timeout: 60_000 }, () => {
   });
 
   it('on field soups of every message type it gives up or agrees with the generic walk', () => {
-    const all = new Map<string, MessageInfo>();
-    const visit = (m: MessageInfo): void => {
-      if (all.has(m.name)) return;
-      all.set(m.name, m);
-      for (const f of m.ordered) if (f.msg) visit(f.msg);
-    };
-    visit(packet);
-    const infos = [...all.values()];
     const cases = fc.nat({ max: infos.length - 1 }).chain((i) => soup(infos[i], 0).map((b) => ({ info: infos[i], b })));
     fc.assert(fc.property(cases, ({ info, b }) => agree(b, info)), { numRuns: 4000 });
   });
@@ -164,6 +168,28 @@ describe('fast wire decoder (property)', { timeout: 60_000 }, () => {
         for (const b of payloads(encodeTrace(t))) agree(b);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('the generated defaults fillers equal the generic loop, with the same key order', () => {
+    const withFiller = infos.filter((i) => defaultsFiller(i) !== null);
+    expect(withFiller.length).toBeGreaterThan(10);
+    const cases = fc.nat({ max: withFiller.length - 1 }).chain((i) => soup(withFiller[i], 0).map((b) => ({ info: withFiller[i], b })));
+    fc.assert(
+      fc.property(cases, ({ info, b }) => {
+        const ctx: DecodeContext = { file: 'x.pb', base: 0, unknown: new Map() };
+        let m: Msg;
+        try {
+          m = decodeGeneric(info, b, 0, b.length, ctx, true);
+        } catch {
+          return;
+        }
+        const a = defaultsFiller(info)!(m, { kind: 'k' });
+        const g = assignWithDefaultsGeneric(info, m, { kind: 'k' });
+        expect(a).toEqual(g);
+        expect(Object.keys(a)).toEqual(Object.keys(g));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

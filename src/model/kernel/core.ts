@@ -1,6 +1,6 @@
 // vfio_pci_core.c: open/enable and close/disable, the device ioctls (GET_INFO, GET_REGION_INFO,
-// RESET, hot reset, features incl. low power), mmap and the fault handler, and type1 MAP_DMA of a
-// BAR mapping (vfio_iommu_type1.c follow_fault_pfn). Evidence per rule in the comments.
+// RESET, hot reset, features incl. low power), mmap and the fault handler (type1 MAP_DMA reuses it:
+// type1.ts). Evidence per rule in the comments.
 
 import type { EventMeta, IoctlOp } from '../../trace/types.js';
 import { step, type Effect, type Step } from '../outcome.js';
@@ -150,7 +150,7 @@ function findMapping(k: Kctx, bar: number, offset: bigint): Mapping | undefined 
 }
 
 /** Why the fault handler would return VM_FAULT_SIGBUS, or undefined. */
-function faultRefusal(k: Kctx): string | undefined {
+export function faultRefusal(k: Kctx): string | undefined {
   if (!k.v.blockDisabledMmio) return undefined;
   if (k.v.lowPowerFeatures && k.st.pmRuntimeEngaged) return 'fault.low-power-sigbus';
   if (!memoryEnabled(k)) return 'fault.memory-disabled-sigbus';
@@ -158,11 +158,11 @@ function faultRefusal(k: Kctx): string | undefined {
 }
 
 /** A memory_lock writer with the same race mark is in flight: the fault contends with it. */
-function contended(k: Kctx): boolean {
+export function contended(k: Kctx): boolean {
   return k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid;
 }
 
-function populate(k: Kctx, m: Mapping, page: number): Effect[] {
+export function populate(k: Kctx, m: Mapping, page: number): Effect[] {
   if (k.v.faultPopulate === 'whole-vma') {
     // 5.8-6.9: io_remap_pfn_range of the entire VMA on its first fault [S @0886196c].
     for (let i = 0; BigInt(i) * k.g.pageSize < m.length; i++) m.populated.add(i);
@@ -196,27 +196,6 @@ export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean):
   const hz = hazardReason(k);
   if (hz !== undefined) return step({ kind: 'hazard', reason: hz }, 'fault.populated-device-not-decoding', eff);
   return step({ kind: 'ok' }, 'fault.populate', eff);
-}
-
-/** type1 MAP_DMA of a vaddr inside a BAR mapping: follow_fault_pfn -> fixup_user_fault [S patches]. */
-export function mapDma(k: Kctx, vaddr: bigint, size: bigint, flags: number): Step {
-  const m = k.st.mappings.find((x) => vaddr >= x.addr && vaddr < x.addr + x.length);
-  if (m === undefined) return step({ kind: 'unsupported', reason: 'MAP_DMA vaddr is not inside a modeled BAR mapping' }, 'type1.map-dma.not-a-bar-mapping');
-  if (flags & 0x2 && !(m.prot & 0x2)) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.write-readonly-efault');
-  const first = Number((vaddr - m.addr) / k.g.pageSize);
-  const last = Number((vaddr + (size > 0n ? size - 1n : 0n) - m.addr) / k.g.pageSize);
-  const eff: Effect[] = [];
-  for (let p = first; p <= last; p++) {
-    if (m.populated.has(p)) continue;
-    if (contended(k)) {
-      if (k.v.faultContention === 'sigbus') return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.contended-fault-efault', eff);
-      return step({ kind: 'blocked' }, 'type1.map-dma.contended-fault-waits', eff);
-    }
-    if (faultRefusal(k) !== undefined) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.fault-sigbus-efault', eff);
-    if (eff.length === 0) eff.push(...populate(k, m, p));
-    else populate(k, m, p);
-  }
-  return step({ kind: 'ok', ret: 0n }, 'type1.map-dma.ok', eff);
 }
 
 // ----- ioctls ----------------------------------------------------------------------------------
@@ -326,6 +305,9 @@ function hotResetInfo(k: Kctx, argsz: number): Step {
   return step({ kind: 'ok', ret: 0n }, 'core.hot-reset-info.ok');
 }
 
+/** Devices in the hot-reset set: the trace header describes one function and no siblings. */
+const AFFECTED_SET_SIZE = 1;
+
 function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   if (flags !== 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.flags-einval');
   // Group path: count must be > 0. 6.5+ checks it before probing for a slot/bus reset [L reset-reopen #45].
@@ -333,6 +315,11 @@ function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   if (countBad && k.v.hotResetCountCheckFirst) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
   if (!k.dev.resetMethods.includes('bus')) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
   if (countBad) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
+  // More group fds than devices in the affected slot/bus set is -EINVAL; then each fd is fget():
+  // a closed or negative fd is -EBADF [S vfio_pci_ioctl_pci_hot_reset_groups; L hot-reset #17, #18].
+  // The snapshot describes one function, so the modeled set is the device alone.
+  if (groupFds.length > AFFECTED_SET_SIZE) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.count-exceeds-set-einval');
+  if (groupFds.some((fd) => fd < 0)) return step({ kind: 'errno', errno: 'EBADF' }, 'core.hot-reset.bad-fd-ebadf');
   if (k.v.blockDisabledMmio && k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid)
     return step({ kind: 'errno', errno: 'EBUSY' }, 'core.hot-reset.memory-lock-trylock-ebusy');
   const eff: Effect[] = [];
@@ -434,7 +421,7 @@ function feature(k: Kctx, flags: number, id: number, payload: Uint8Array, meta: 
       return exportDmabuf(k, req, meta);
     }
     case 12:
-      if (k.v.feature12 === 'unknown') return step({ kind: 'unsupported', reason: 'whether this kernel knows VFIO_DEVICE_FEATURE 12 is unknown' }, 'core.feature.id12-unknown');
+      if (k.v.feature12 === 'unknown') return step({ kind: 'unsupported', reason: 'whether this kernel knows VFIO_DEVICE_FEATURE 12 is unknown', versionUnknown: true }, 'core.feature.id12-unknown');
       if (k.v.feature12) {
         if (flags & FEATURE_PROBE && !(flags & (FEATURE_GET | FEATURE_SET))) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.feature.id12-probe-einval');
         return step({ kind: 'unsupported', reason: 'VFIO_DEVICE_FEATURE 12 semantics are not modeled (only its PROBE was observed)' }, 'core.feature.id12-unmodeled');

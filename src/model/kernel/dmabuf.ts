@@ -94,7 +94,7 @@ export function exportDmabuf(k: Kctx, req: DmabufRequest, meta: EventMeta): Step
   if (!barMmapSupported(k, idx)) {
     switch (k.v.dmabufRefusesUnmappable) {
       case 'unknown':
-        return step({ kind: 'unsupported', reason: 'whether DMABUF export refuses an unmappable BAR is unknown in this version' }, 'dmabuf.export.unmappable-unknown');
+        return step({ kind: 'unsupported', reason: 'whether DMABUF export refuses an unmappable BAR is unknown in this version', versionUnknown: true }, 'dmabuf.export.unmappable-unknown');
       case 'p2pdma-provider':
         if (k.dev.quirks.nonMappableBars) return step({ kind: 'errno', errno: 'EINVAL' }, 'dmabuf.export.p2pdma-non-mappable');
         break;
@@ -144,8 +144,9 @@ export function importerOp(k: Kctx, id: number, op: 'attach' | 'map' | 'unmap' |
       d.mapped = false;
       return step({ kind: 'ok', ret: 0n }, 'dmabuf.detach.ok');
     case 'mmap':
-      // mmap of a vfio dmabuf fd exists only in the pending DMABUF-mmap series [P]; mainline has no mmap op.
-      return step({ kind: 'errno', errno: 'ENODEV' }, 'dmabuf.mmap.unsupported');
+      // mmap of a vfio dmabuf fd exists only in the pending DMABUF-mmap series [P]; mainline vfio's
+      // dma_buf_ops has no .mmap, and dma_buf_mmap_internal refuses such a buffer with -EINVAL [S dma-buf.c].
+      return step({ kind: 'errno', errno: 'EINVAL' }, 'dmabuf.mmap.unsupported');
     case 'close':
       d.closed = true;
       return step({ kind: 'ok', ret: 0n }, 'dmabuf.release', [{ kind: 'release', what: `dmabuf${d.fd}` }]);

@@ -9,9 +9,10 @@ import { step, type Effect, type PowerState, type Step } from '../outcome.js';
 import { KERNEL_VERSIONS, findKernelVersion } from '../versions/kernel.js';
 import { cfgRead, cfgWrite, peekConfig } from './config.js';
 import { geometry, memoryEnabled, type Kctx } from './context.js';
-import { cpuAccess, disableDevice, ioctl, mapDma, mmapRegion, munmap, openDevice, runtimeIdle, runtimeResume } from './core.js';
+import { cpuAccess, disableDevice, ioctl, mmapRegion, munmap, openDevice, runtimeIdle, runtimeResume } from './core.js';
 import { importerOp } from './dmabuf.js';
 import { regionRw } from './rdwr.js';
+import { mapDma, unmapDma } from './type1.js';
 import { initialHw, initialVfioState } from './state.js';
 
 export class VfioPciKernelModel implements KernelModel {
@@ -67,9 +68,9 @@ export class VfioPciKernelModel implements KernelModel {
       case 'mem-write':
         return cpuAccess(k, ev.bar, ev.offset, true);
       case 'map-dma':
-        return mapDma(k, ev.vaddr, ev.size, ev.flags);
+        return mapDma(k, ev.vaddr, ev.iova, ev.size, ev.flags);
       case 'unmap-dma':
-        return step({ kind: 'ok', ret: 0n }, 'type1.unmap-dma.ok');
+        return unmapDma(k, ev.iova, ev.size, ev.flags);
       case 'memslot':
         return step({ kind: 'ok', ret: 0n }, 'kvm.memslot.not-vfio');
       case 'kvm-run':

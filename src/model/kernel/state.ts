@@ -8,6 +8,7 @@ import type { DeviceSnapshot } from '../../trace/types.js';
 import type { PowerState } from '../outcome.js';
 import { ConfigImage } from '../pci/config-image.js';
 import type { PermMap } from './perms.js';
+import type { Type1Dma } from './type1.js';
 import { findCap, walkCapabilities } from '../pci/caps.js';
 import { hwWriteMask } from '../pci/hw-wmask.js';
 import { PCI_CAP_ID_PM, PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK } from '../pci/regs.js';
@@ -92,6 +93,8 @@ export interface VfioState {
   pmWakeupEventfd: boolean;
   /** The device is runtime-suspended (D3hot) while low power is engaged. */
   runtimeSuspended: boolean;
+  /** The type1 container's dmas (vfio_iommu.dma_list): the container outlives device opens. */
+  dmas: Type1Dma[];
   /** overlap id / tid of the last memory_lock writer (race resolution). */
   writerOverlap: number;
   writerTid: number;
@@ -134,6 +137,7 @@ export function initialVfioState(): VfioState {
     pmRuntimeEngaged: false,
     pmWakeupEventfd: false,
     runtimeSuspended: false,
+    dmas: [],
     writerOverlap: 0,
     writerTid: 0,
   };

@@ -50,6 +50,8 @@ export interface KernelSwitches {
   hotResetCountCheckFirst: boolean;
   /** VFIO_DEVICE_FEATURE id 12 is known to the kernel (semantics unread; PROBE alone gives -EINVAL). */
   feature12: boolean | Unknown;
+  /** type1 knows VFIO_DMA_UNMAP_FLAG_ALL and the VADDR flags of MAP/UNMAP_DMA (else -EINVAL). */
+  type1UnmapAllVaddr: boolean;
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -85,6 +87,7 @@ const LINUX_5_7: KernelSwitches = {
   resetZapAfterD0: false,
   hotResetCountCheckFirst: false,
   feature12: false,
+  type1UnmapAllVaddr: false,
 };
 
 const CVE_2020_12888: SwitchSource = {
@@ -131,8 +134,13 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
     from: 'linux-5.8',
-    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true },
+    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true, type1UnmapAllVaddr: true },
     sources: {
+      type1UnmapAllVaddr: {
+        ref: 'Steve Sistare "vfio/type1: implement unmap all" + "define and implement VFIO_DMA_MAP_FLAG_VADDR", 5.12 (first modeled release after it: 5.19)',
+        evidence: 'P',
+        note: '[L] map-dma#38 on 6.1/6.12/7.2: UNMAP_DMA flags=ALL -> 0, size = every mapping',
+      },
       d3hotBlocksAccess: {
         ref: '"vfio/pci: Invalidate mmaps and block the access in D3hot power state" (Abhishek Sahu, 5.19)',
         evidence: 'P',

@@ -1,4 +1,4 @@
-// One test per vfio_pci_core.c rule (open/close, ioctls, mmap, faults, reset, low power, type1), named after the rule id.
+// One test per vfio_pci_core.c rule (open/close, ioctls, mmap, faults, reset, low power; type1 is in type1.test.ts), named after the rule id.
 import { describe, expect, it } from 'vitest';
 import type { HostEvent, IoctlOp } from '../../../src/trace/types.js';
 import { BAR0_ADDR, cfgr, cfgw, err, expectStep, model, ok, openMapped, run, sigbus, withConfig } from './helpers.js';
@@ -211,40 +211,6 @@ describe('CPU access through a mapping', () => {
   });
 });
 
-describe('type1 MAP_DMA of a BAR mapping', () => {
-  const mapDma = (flags = 3, size = 0x1000n, vaddr = BAR0_ADDR): HostEvent => ({ kind: 'map-dma', vaddr, iova: 0x100000n, size, flags });
-  it('type1.map-dma.ok', () => {
-    const m = opened();
-    run(m, mmap(0));
-    expectStep(run(m, mapDma()), { kind: 'ok', ret: 0n }, 'type1.map-dma.ok', [{ kind: 'populate', bar: 0 }]);
-  });
-  it('type1.map-dma.fault-sigbus-efault', () => {
-    const m = opened();
-    run(m, mmap(0));
-    run(m, cfgw(0x04, 0x0004));
-    expectStep(run(m, mapDma()), err('EFAULT'), 'type1.map-dma.fault-sigbus-efault');
-  });
-  it('type1.map-dma.contended-fault-efault', () => {
-    const m = opened('block-disabled-mmio@v1');
-    run(m, mmap(0));
-    run(m, cfgw(0x04, 0x0006), { tid: 1, overlap: 8 });
-    expectStep(run(m, mapDma(), { tid: 2, overlap: 8 }), err('EFAULT'), 'type1.map-dma.contended-fault-efault');
-  });
-  it('type1.map-dma.contended-fault-waits', () => {
-    const m = opened('block-disabled-mmio@v2');
-    run(m, mmap(0));
-    run(m, cfgw(0x04, 0x0006), { tid: 1, overlap: 8 });
-    expectStep(run(m, mapDma(), { tid: 2, overlap: 8 }), { kind: 'blocked' }, 'type1.map-dma.contended-fault-waits');
-  });
-  it('type1.map-dma.write-readonly-efault', () => {
-    const m = opened();
-    run(m, mmap(0, 0n, 0x20000n, 1));
-    expectStep(run(m, mapDma(3)), err('EFAULT'), 'type1.map-dma.write-readonly-efault');
-  });
-  it('type1.map-dma.not-a-bar-mapping', () => expectStep(run(opened(), mapDma(3, 0x1000n, 0x1000n)), { kind: 'unsupported' }, 'type1.map-dma.not-a-bar-mapping'));
-  it('type1.unmap-dma.ok', () => expectStep(run(opened(), { kind: 'unmap-dma', iova: 0x100000n, size: 0x1000n, flags: 0 }), { kind: 'ok', ret: 0n }, 'type1.unmap-dma.ok'));
-});
-
 describe('reset', () => {
   it('core.reset.zap-then-d0', () => {
     const m = openMapped(V);
@@ -268,6 +234,10 @@ describe('reset', () => {
     expectStep(run(opened('linux-6.1'), io({ op: 'hot-reset', flags: 0, groupFds: [] })), err('ENODEV'), 'core.hot-reset.no-bus-reset');
     expectStep(run(opened('linux-6.1', { resetMethods: ['pm', 'bus'] }), io({ op: 'hot-reset', flags: 0, groupFds: [] })), err('EINVAL'), 'core.hot-reset.group-count-einval');
   });
+  it('core.hot-reset.count-exceeds-set-einval', () =>
+    expectStep(run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'hot-reset', flags: 0, groupFds: [5, 5] })), err('EINVAL'), 'core.hot-reset.count-exceeds-set-einval'));
+  it('core.hot-reset.bad-fd-ebadf', () =>
+    expectStep(run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'hot-reset', flags: 0, groupFds: [-1] })), err('EBADF'), 'core.hot-reset.bad-fd-ebadf'));
   it('core.hot-reset.no-bus-reset', () => expectStep(run(opened(), io({ op: 'hot-reset', flags: 0, groupFds: [5] })), err('ENODEV'), 'core.hot-reset.no-bus-reset'));
   it('core.hot-reset.memory-lock-trylock-ebusy', () => {
     const m = opened(V, { resetMethods: ['pm', 'bus'] });
