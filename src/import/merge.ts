@@ -3,9 +3,13 @@
 // Order: by absolute time when both sources have it; a source without absolute stamps can only be
 // imported alone. Duplicates: a guest access that QEMU served by a pread/pwrite on the device fd
 // appears twice, as the guest event (QEMU log) and as the host call (strace). The VMM model
-// re-derives the host call from the guest event, so strace's copy is dropped: the nearest host
-// call of the same kind, region, offset and length, from the same thread when both know it,
-// within 100 ms. A QEMU host-op fallback (trapped access with no guest address known) is dropped
+// re-derives the host call from the guest event, so strace's copy is dropped: a host call of the
+// same kind, region, offset and length, from the same thread when both know it, within 1 s, on
+// the side of the trace line QEMU puts it: QEMU traces a config write before its pwrite
+// (vfio_pci_write_config), and a config read or a trapped region access after its pread/pwrite
+// returned, so the match is the earliest unpaired call after the line, or the latest unpaired one
+// before it. Pairing by nearest time instead mismatched repeated reads of one register (a line
+// 1.5 ms before the next pread but 112 ms after its own). A QEMU host-op fallback (trapped access with no guest address known) is dropped
 // in favour of strace's copy, which carries the real return value.
 // Overlap: strace calls whose [entry, return] line spans intersect ran concurrently; each such
 // cluster gets one overlap id (EventMeta.overlap).
@@ -15,7 +19,10 @@ import type { TraceEvent } from '../trace/types.js';
 import type { ForwardKey, QemuEvent } from './qemu-log.js';
 import type { ImportedEvent } from './strace-events.js';
 
-const WINDOW_NS = 100_000_000n;
+// On QEMU's own thread nothing runs between the host call and its trace line but QEMU itself, yet
+// under nested TCG with strace attached a real capture showed 112 ms between them: the window is
+// generous because the side of the line and the thread already pin the match.
+const WINDOW_NS = 1_000_000_000n;
 
 /** The bucket of a host pread/pwrite on the device: what a forwarded guest access must equal. */
 function hostKey(ev: ImportedEvent): string | null {
@@ -32,6 +39,11 @@ function hostKey(ev: ImportedEvent): string | null {
     default:
       return null;
   }
+}
+
+/** Whether QEMU writes the trace line after the host call it makes for the access returned. */
+function tracedAfterCall(k: ForwardKey): boolean {
+  return k.kind !== 'cfg-write';
 }
 
 function forwardKey(k: ForwardKey): string {
@@ -111,19 +123,26 @@ export function mergeEvents(
       if (list[mid]!.ns! < qns) lo = mid + 1;
       else hi = mid;
     }
+    // lo: the first call at or after the line. Walk away from the line on QEMU's side of it and
+    // take the first unpaired call of the same thread inside the window.
     let best: ImportedEvent | null = null;
-    let bestDt = WINDOW_NS + 1n;
-    const consider = (s: ImportedEvent): boolean => {
+    const take = (s: ImportedEvent): boolean => {
       const dt = s.ns! > qns ? s.ns! - qns : qns - s.ns!;
-      if (dt > WINDOW_NS) return false; // sorted: nothing further out can be closer
-      if (!dropped.has(s) && (q.tid === 0 || s.tid === 0 || q.tid === s.tid) && dt < bestDt) {
+      if (dt > WINDOW_NS) return true; // sorted: everything further out is outside the window too
+      if (!dropped.has(s) && (q.tid === 0 || s.tid === 0 || q.tid === s.tid)) {
         best = s;
-        bestDt = dt;
+        return true;
       }
-      return true;
+      return false;
     };
-    for (let i = lo; i < list.length && consider(list[i]!); i++);
-    for (let i = lo - 1; i >= 0 && consider(list[i]!); i--);
+    if (tracedAfterCall(q.forward)) {
+      // Calls stamped at the same microsecond as the line count as before it.
+      let i = lo;
+      while (i < list.length && list[i]!.ns! === qns) i++;
+      for (i = i - 1; i >= 0 && !take(list[i]!); i--);
+    } else {
+      for (let i = lo; i < list.length && !take(list[i]!); i++);
+    }
     if (best === null) continue;
     droppedForwards++;
     if (q.fallback) dropped.add(q);
