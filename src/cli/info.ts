@@ -70,7 +70,7 @@ async function runInfo(path: string, flags: InfoFlags): Promise<void> {
     const d = h.device;
     const tag = headers.length > 1 ? ` #${i + 1}` : '';
     lines.push(`${('header' + tag).padEnd(9)} format ${h.formatVersion}, source ${h.source}, title ${JSON.stringify(h.title)}`);
-    lines.push(`  kernel  ${h.kernelRelease || '-'}; vmm ${h.vmm.name || '-'} ${h.vmm.version || '-'} (${h.vmm.accel}); tracer ${h.tracerVersion || '-'}`);
+    lines.push(`  kernel  ${h.kernelRelease || '-'}; vmm ${h.vmm.name || '-'} ${h.vmm.version || '-'} (${h.vmm.accel}${(h.vmm.options ?? []).map((o) => ' ' + o).join('')}); tracer ${h.tracerVersion || '-'}`);
     const bars = d.bars.map((b) => `bar${b.index} ${b.kind} 0x${b.size.toString(16)}`).join(', ');
     lines.push(`  device  ${d.bdf || '-'} ${d.vendorId.toString(16).padStart(4, '0')}:${d.deviceId.toString(16).padStart(4, '0')}, config ${d.config.length} bytes, ${bars || 'no BARs'}${d.romSize > 0n ? `, rom 0x${d.romSize.toString(16)}` : ''}`);
     lines.push(`  reset   ${d.resetMethods.join(' ') || '-'}; page size ${d.pageSize}; iommu group ${d.iommuGroup}`);

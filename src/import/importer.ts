@@ -11,6 +11,7 @@ import { readQemuLog, type QemuLogResult } from './qemu-log.js';
 import { StraceConverter, type StraceStats } from './strace-events.js';
 import { readStraceLog, type StraceLog } from './strace-log.js';
 import { readSnapshot, type Snapshot } from './sysfs.js';
+import { vfioDeviceOptions } from './vmm-options.js';
 
 export interface ImportInputs {
   /** A vfio-trace output directory: strace.log, info + sysfs/, qemu.log (each optional). */
@@ -113,7 +114,7 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
         formatVersion: 1,
         source: stracePath !== undefined ? 'strace' : 'qemu-log',
         kernelRelease: snap?.info.kernelRelease ?? '',
-        vmm: { name: inputs.vmm ?? vmmName(snap?.info.vmmExe ?? ''), version: inputs.vmmVersion ?? '', accel },
+        vmm: { name: inputs.vmm ?? vmmName(snap?.info.vmmExe ?? ''), version: inputs.vmmVersion ?? '', accel, options: vfioDeviceOptions(cmdline, device.bdf) },
         tracerVersion: snap?.info.tracerVersion || inputs.tracerVersion,
         device,
         title: inputs.title ?? '',

@@ -28,7 +28,7 @@ export function labHeader(h: TraceHeader, snap: LabSnapshot, info: LabHeaderInfo
     ...h,
     source: 'lab',
     kernelRelease: snap.kernelRelease,
-    vmm: { name: '', version: '', accel: 'unknown' },
+    vmm: { name: '', version: '', accel: 'unknown', options: [] },
     tracerVersion: `${info.tracerVersion} (${info.kernelBuild})`,
     device: snap.device,
   };

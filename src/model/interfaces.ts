@@ -41,4 +41,4 @@ export interface VmmModel {
   host(ev: HostEvent, meta: EventMeta): Step;
 }
 
-export type VmmModelFactory = (kernel: KernelModel, device: DeviceSnapshot, versionId: string, accel: Accelerator) => VmmModel;
+export type VmmModelFactory = (kernel: KernelModel, device: DeviceSnapshot, versionId: string, accel: Accelerator, options?: readonly string[]) => VmmModel;

@@ -27,7 +27,7 @@ export class Replayer {
 
   constructor(header: TraceHeader, sel: ModelSelection) {
     this.kernel = createKernelModel(header.device, sel.kernel);
-    this.vmm = sel.vmm === null ? null : createVmmModel(this.kernel, header.device, sel.vmm, header.vmm.accel);
+    this.vmm = sel.vmm === null ? null : createVmmModel(this.kernel, header.device, sel.vmm, header.vmm.accel, header.vmm.options ?? []);
   }
 
   apply(ev: TraceEvent): Step {

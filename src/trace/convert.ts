@@ -65,6 +65,16 @@ function bodyMember(t: BodyTables, m: Msg): string | undefined {
  * context keeps that running sum, else with the sum of ctx.unknown).
  */
 export function packetFromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: number): DecodedPacket {
+  const x = fromWire(m, ctx, at, unknownBefore);
+  if (x === null) return { type: 'unknown-event' };
+  return 'kind' in x ? { type: 'event', event: x } : { type: 'header', header: x };
+}
+
+/**
+ * packetFromWire without the wrapper object (the streaming reader's per-packet path): the event,
+ * the header (which has no `kind`), or null for an event of an unknown kind.
+ */
+export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: number): TraceEvent | TraceHeader | null {
   const { packet } = schema();
   const t = bodyTables(packet);
   const member = bodyMember(t, m);
@@ -76,7 +86,7 @@ export function packetFromWire(m: Msg, ctx: DecodeContext, at: number, unknownBe
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
       throw new UserError(why, { file: ctx.file, offset: at });
     }
-    return { type: 'header', header: h };
+    return h;
   }
   if (member === undefined) {
     // A newer schema's event kind shows up as an unknown Packet field; anything else is noise.
@@ -85,7 +95,7 @@ export function packetFromWire(m: Msg, ctx: DecodeContext, at: number, unknownBe
       unknownNow = 0;
       for (const n of ctx.unknown.values()) unknownNow += n;
     }
-    if (unknownNow > unknownBefore) return { type: 'unknown-event' };
+    if (unknownNow > unknownBefore) return null;
     throw new UserError('packet holds neither a header nor an event', { file: ctx.file, event: ctx.event, offset: at });
   }
   // One object per event, filled in the order the former spread copies produced: meta, observed,
@@ -115,7 +125,7 @@ export function packetFromWire(m: Msg, ctx: DecodeContext, at: number, unknownBe
   } else {
     assignWithDefaults(bodyField.msg!, m[member] as Msg, ev);
   }
-  return { type: 'event', event: ev as unknown as TraceEvent };
+  return ev as unknown as TraceEvent;
 }
 
 function observedFromWire(m: Msg): Observed {

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import type { TraceEvent, TraceHeader } from './types.js';
 import { schema } from './schema.js';
 import { decodeMessage, type DecodeContext } from './wire.js';
-import { packetFromWire } from './convert.js';
+import { fromWire } from './convert.js';
 
 export type TracePacket =
   | { type: 'header'; header: TraceHeader; offset: number }
@@ -165,18 +165,20 @@ export class TraceReader {
         ctx.event = eventIndex;
         const unknownBefore = ctx.unknownTotal!;
         const m = decodeMessage(info, buf, payload, payload + len, ctx);
-        const d = packetFromWire(m, ctx, at, unknownBefore);
+        const d = fromWire(m, ctx, at, unknownBefore);
         start = payload + len;
         this.stats.packets++;
-        if (d.type === 'header') {
-          this.stats.headers++;
-          yield { type: 'header', header: d.header, offset: at };
-        } else if (d.type === 'event') {
-          this.stats.events++;
-          yield { type: 'event', event: d.event, index: eventIndex++, offset: at };
-        } else {
+        if (d === null) {
           this.stats.unknownEvents++;
           eventIndex++;
+        } else if ('kind' in d) {
+          // Events have a kind, headers do not (should TraceHeader ever get one, this narrowing
+          // stops compiling).
+          this.stats.events++;
+          yield { type: 'event', event: d, index: eventIndex++, offset: at };
+        } else {
+          this.stats.headers++;
+          yield { type: 'header', header: d, offset: at };
         }
       }
     } finally {

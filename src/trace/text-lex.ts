@@ -75,6 +75,22 @@ export function parseStr(raw: string, col: number, ctx: LineCtx, what: string): 
   return raw;
 }
 
+// A VMM device option (`x-no-mmap=on`, `romfile=/a,b`): bare when safe, which here also allows
+// `=` and `,`; else a JSON string. `-` is "" as for fmtStr.
+const BARE_OPTION = /^[A-Za-z0-9._:+/@~^%=,-]+$/;
+
+export function fmtOption(s: string): string {
+  if (s === '') return '-';
+  if (s !== '-' && BARE_OPTION.test(s)) return s;
+  return JSON.stringify(s);
+}
+
+export function parseOption(raw: string, col: number, ctx: LineCtx): string {
+  if (raw === '-' || raw.startsWith('"')) return parseStr(raw, col, ctx, 'vmm option');
+  if (!BARE_OPTION.test(raw)) throw textError(ctx, col, `vmm option: ${raw} must be quoted ("...")`);
+  return raw;
+}
+
 // ----- numbers ---------------------------------------------------------------------------------
 
 export function hex(v: bigint | number): string {

@@ -18,6 +18,7 @@ import { FORMAT_VERSION } from './schema.js';
 import {
   leBytes,
   parseBytes,
+  parseOption,
   parsePlace,
   parseSigned,
   parseStr,
@@ -34,7 +35,7 @@ const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
 const DMABUF_OPS: DmabufImporterOp[] = ['attach', 'map', 'unmap', 'detach', 'mmap', 'close'];
 const POWER: PowerRequest[] = ['entry', 'entry-with-wakeup', 'exit'];
 const EXIT_HOW: VmmExit['how'][] = ['exited', 'signaled', 'kvm-run-error'];
-const HEADER_WORDS = new Set(['source', 'kernel', 'vmm', 'tracer', 'title', 'device', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
+const HEADER_WORDS = new Set(['source', 'kernel', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
 
 interface KV {
   raw: string;
@@ -351,7 +352,7 @@ function emptyHeader(): TraceHeader {
     formatVersion: FORMAT_VERSION,
     source: 'unknown',
     kernelRelease: '',
-    vmm: { name: '', version: '', accel: 'unknown' },
+    vmm: { name: '', version: '', accel: 'unknown', options: [] },
     tracerVersion: '',
     device: {
       bdf: '',
@@ -405,7 +406,8 @@ export class TextParser {
       if (this.header === undefined) {
         throw textError(ctx, first.col, this.sawHeader ? `header line after events: start a new header block with "vfio-trace ${FORMAT_VERSION}"` : `header line before "vfio-trace ${FORMAT_VERSION}"`);
       }
-      this.headerItem(first, new Args(tokens.slice(1), ctx, eol), ctx);
+      if (first.text === 'vmm-options') this.vmmOptions(first, tokens.slice(1), ctx, eol);
+      else this.headerItem(first, new Args(tokens.slice(1), ctx, eol), ctx);
       return [];
     }
     if (!this.sawHeader) throw textError(ctx, first.col, `a trace starts with "vfio-trace ${FORMAT_VERSION}"`);
@@ -435,6 +437,16 @@ export class TextParser {
     this.seen.add(word.text);
   }
 
+  /**
+   * `vmm-options x-no-mmap=on rombar=0`: each word is one option string (printed by fmtOption).
+   * Read without Args because every option looks like a `key=value` argument.
+   */
+  private vmmOptions(word: Token, words: Token[], ctx: LineCtx, eol: number): void {
+    this.once(word, ctx);
+    if (words.length === 0) throw textError(ctx, eol, 'vmm-options: expected at least one option');
+    this.header!.vmm.options = words.map((t) => parseOption(t.text, t.col, ctx));
+  }
+
   private headerItem(word: Token, a: Args, ctx: LineCtx): void {
     const h = this.header!;
     const d = h.device;
@@ -457,6 +469,7 @@ export class TextParser {
           name: parseStr(n.text, n.col, ctx, 'vmm name'),
           version: parseStr(v.text, v.col, ctx, 'vmm version'),
           accel: oneOf(a.next('accelerator'), ACCELS, ctx, 'accelerator'),
+          options: h.vmm.options, // set by its own line, which may come first
         };
         break;
       }

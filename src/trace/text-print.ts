@@ -2,15 +2,18 @@
 // TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
 import type { IoctlOp, Observed, Trace, TraceEvent, TraceHeader } from './types.js';
 import type { TracePacket } from './reader.js';
-import { fmtBytes, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
+import { fmtBytes, fmtOption, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
 
 /** A written value, padded to two hex digits per byte of the access (accesses are <= 8 bytes). */
 function val(v: bigint, len: number): string {
   return hexPad(v, len <= 8 ? 2 * len : 1);
 }
 
+// Config offsets are < 4096: their text is computed once (the replay log prints one per config access).
+const CFG_OFFSETS: readonly string[] = Array.from({ length: 4096 }, (_, i) => hexPad(i, 2));
+
 function cfgOffset(off: number): string {
-  return hexPad(off, 2);
+  return off >= 0 && off < 4096 && Number.isInteger(off) ? CFG_OFFSETS[off] : hexPad(off, 2);
 }
 
 /** `len=2 val=0x0106` for writes of up to 8 bytes, `data=0102...` beyond. */
@@ -153,6 +156,7 @@ export function printHeaderLines(h: TraceHeader): string[] {
     `source ${h.source}`,
     `kernel ${fmtStr(h.kernelRelease)}`,
     `vmm ${fmtStr(h.vmm.name)} ${fmtStr(h.vmm.version)} ${h.vmm.accel}`,
+    ...(h.vmm.options.length > 0 ? [`vmm-options ${h.vmm.options.map(fmtOption).join(' ')}`] : []),
     `tracer ${fmtStr(h.tracerVersion)}`,
     `title ${JSON.stringify(h.title)}`,
     `device ${fmtStr(d.bdf)} ${d.vendorId.toString(16).padStart(4, '0')}:${d.deviceId.toString(16).padStart(4, '0')} page-size=${d.pageSize} iommu-group=${d.iommuGroup}`,

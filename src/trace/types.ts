@@ -56,6 +56,13 @@ export interface VmmInfo {
   name: string; // "qemu", "openvmm", "cloud-hypervisor", "" unknown
   version: string; // as reported ("7.2.15", "10.0.3", PR number "3609")
   accel: Accelerator;
+  /**
+   * Device options the VMM was given for this device, one `key=value` each, as written on its
+   * command line (`-device vfio-pci,host=...,x-no-mmap=on` -> ["x-no-mmap=on"]); [] = none known.
+   * They change how the VMM reaches the device (x-no-mmap=on traps every BAR access), so the VMM
+   * model reads them.
+   */
+  options: string[];
 }
 
 export interface TraceHeader {

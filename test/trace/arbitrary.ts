@@ -108,7 +108,7 @@ export const header: fc.Arbitrary<TraceHeader> = fc.record({
   formatVersion: fc.constant(1),
   source: fc.constantFrom('unknown' as const, 'strace' as const, 'qemu-log' as const, 'lab' as const, 'hand-written' as const, 'synthetic' as const),
   kernelRelease: str,
-  vmm: fc.record({ name: str, version: str, accel: fc.constantFrom('unknown' as const, 'kvm' as const, 'tcg' as const, 'mshv' as const) }),
+  vmm: fc.record({ name: str, version: str, accel: fc.constantFrom('unknown' as const, 'kvm' as const, 'tcg' as const, 'mshv' as const), options: fc.array(fc.oneof(str, fc.constantFrom('x-no-mmap=on', 'romfile=/a,b', '=')), { maxLength: 3 }) }),
   tracerVersion: str,
   title: str,
   device: fc.record({

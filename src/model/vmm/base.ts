@@ -141,6 +141,8 @@ export abstract class VmmBase implements VmmModel {
     protected readonly device: DeviceSnapshot,
     protected readonly version: VmmVersion,
     protected readonly accel: Accelerator,
+    /** The VMM's device options from the trace header (`x-no-mmap=on`), in command-line order. */
+    protected readonly options: readonly string[] = [],
   ) {
     this.versionId = version.id;
     this.bars = new GuestBars(device.bars);
@@ -170,6 +172,19 @@ export abstract class VmmBase implements VmmModel {
   /** A device this VMM refuses to assign (it fails to start), or null. */
   protected refuseDevice(): { why: string; rule: RuleId } | null {
     return null;
+  }
+
+  /**
+   * Why this VMM maps no BAR and traps every BAR access (QEMU's x-no-mmap=on), as a note for the
+   * log, or null when it maps the BARs it can. Decides realize() and barMode().
+   */
+  protected noBarMmap(): string | null {
+    return null;
+  }
+
+  /** The rule of a successful trapped BAR access (a subclass names why the BAR is trapped). */
+  protected trappedRule(): RuleId {
+    return 'vmm.trapped';
   }
 
   /** Whether a placed BAR is live (claimed in guest physical space) in the VMM's current view. */
@@ -270,6 +285,11 @@ export abstract class VmmBase implements VmmModel {
       calls.note(refused.why);
       return this.exit(calls, 1, refused.rule);
     }
+    const noMmap = this.noBarMmap();
+    if (noMmap !== null) {
+      calls.note(noMmap);
+      return null;
+    }
     if (!this.sw.directMapBars || this.device.quirks.nonMappableBars) {
       if (this.sw.directMapBars) for (const b of this.bars.memBars()) this.mmapFailed.add(b.index);
       return null;
@@ -302,6 +322,7 @@ export abstract class VmmBase implements VmmModel {
   // ----- BAR placement -------------------------------------------------------------------------
 
   protected barMode(index: number): BarMode {
+    if (this.noBarMmap() !== null) return 'trapped';
     return this.sw.directMapBars && this.hostMmaps.has(index) && !this.mmapFailed.has(index) ? 'direct' : 'trapped';
   }
 
@@ -551,12 +572,12 @@ export abstract class VmmBase implements VmmModel {
   private trapped(calls: HostCalls, bar: number, offset: bigint, len: number, value: bigint | null): Decision {
     if (value === null) {
       const s = calls.issue({ kind: 'region-read', region: bar, offset, len });
-      if (s.outcome.kind === 'ok') return ok('vmm.trapped', readValue(s.outcome, len));
+      if (s.outcome.kind === 'ok') return ok(this.trappedRule(), readValue(s.outcome, len));
       if (s.outcome.kind === 'errno') return { outcome: { kind: 'all-ones', len }, rule: 'vmm.trapped.error-all-ones' };
       return { outcome: s.outcome, rule: s.rule };
     }
     const s = calls.issue({ kind: 'region-write', region: bar, offset, data: leBytes(value, len) });
-    if (s.outcome.kind === 'ok') return ok('vmm.trapped');
+    if (s.outcome.kind === 'ok') return ok(this.trappedRule());
     if (s.outcome.kind === 'errno') return { outcome: { kind: 'dropped' }, rule: 'vmm.trapped.error-dropped' };
     return { outcome: s.outcome, rule: s.rule };
   }

@@ -11,16 +11,19 @@ import { CloudHypervisorModel } from './cloud-hypervisor.js';
 export { VMM_VERSIONS, VMM_ORDER, findVmmVersion, vmmVersionIds } from '../versions/vmm.js';
 export { discoverCapabilities } from './openvmm-caps.js';
 
-/** The VMM model for `versionId`, driving `kernel`. An unknown id is bad user input (`--vmm`). */
-export function createVmmModel(kernel: KernelModel, device: DeviceSnapshot, versionId: string, accel: Accelerator): VmmModel {
+/**
+ * The VMM model for `versionId`, driving `kernel`. An unknown id is bad user input (`--vmm`).
+ * `options` are the VMM's device options from the trace header (header.vmm.options).
+ */
+export function createVmmModel(kernel: KernelModel, device: DeviceSnapshot, versionId: string, accel: Accelerator, options: readonly string[] = []): VmmModel {
   const v = findVmmVersion(versionId);
   if (!v) throw new UserError(`unknown VMM version "${versionId}" (known: ${vmmVersionIds().join(', ')})`);
   switch (v.family) {
     case 'qemu':
-      return new QemuModel(kernel, device, v, accel);
+      return new QemuModel(kernel, device, v, accel, options);
     case 'openvmm':
-      return new OpenVmmModel(kernel, device, v, accel);
+      return new OpenVmmModel(kernel, device, v, accel, options);
     case 'cloud-hypervisor':
-      return new CloudHypervisorModel(kernel, device, v, accel);
+      return new CloudHypervisorModel(kernel, device, v, accel, options);
   }
 }

@@ -21,8 +21,8 @@ import type { VmmVersion } from '../versions/vmm.js';
 export class OpenVmmModel extends VmmBase {
   private readonly caps: DiscoveredCapabilities;
 
-  constructor(kernel: KernelModel, device: DeviceSnapshot, version: VmmVersion, accel: Accelerator) {
-    super(kernel, device, version, accel);
+  constructor(kernel: KernelModel, device: DeviceSnapshot, version: VmmVersion, accel: Accelerator, options: readonly string[] = []) {
+    super(kernel, device, version, accel, options);
     // One pass over both chains (PR #3609); earlier versions found the same MSI-X cap and patches
     // with three walks, which the model does not need to tell apart.
     this.caps = discoverCapabilities(imageReader(device.config));

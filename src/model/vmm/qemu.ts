@@ -29,6 +29,21 @@ export class QemuModel extends VmmBase {
   /** QEMU's emulated MSI-X Message Control. */
   private msixCtrl = 0;
 
+  /**
+   * x-no-mmap=on: vfio_region_mmap is skipped for every region (vbasedev->no_mmap), so no BAR is
+   * mmapped, no memslot or p2p DMA map covers one, and every guest BAR access goes through
+   * vfio_region_read/write as a pread/pwrite on the device fd. A failing pread (-EIO in D3hot or
+   * with MEM off) gives the guest all-ones and a failing pwrite is dropped, both only reported:
+   * QEMU does not die, where the mmapped BAR would have taken a SIGBUS (lab/vmm/FINDINGS.md).
+   */
+  protected override noBarMmap(): string | null {
+    return qemuNoMmap(this.options) ? 'x-no-mmap=on: no BAR mmapped, every BAR access trapped [vmm.qemu.no-mmap-trapped]' : null;
+  }
+
+  protected override trappedRule(): string {
+    return qemuNoMmap(this.options) ? 'vmm.qemu.no-mmap-trapped' : super.trappedRule();
+  }
+
   protected configWrite(calls: HostCalls, offset: number, len: number, value: bigint): Decision {
     // vfio_pci_write_config: pwrite to the device first, always; a failure is only reported.
     const bar = overlaps(offset, len, PCI_BAR0, 24);
@@ -127,4 +142,21 @@ export class QemuModel extends VmmBase {
     this.pm = 'D0';
     this.updateMappings(calls);
   }
+}
+
+/**
+ * Whether QEMU's vfio-pci options turn x-no-mmap on. QEMU's bool properties take on/yes/true/y and
+ * off/no/false/n; a bare `x-no-mmap` is on; the last occurrence wins.
+ */
+export function qemuNoMmap(options: readonly string[]): boolean {
+  let on = false;
+  for (const o of options) {
+    const eq = o.indexOf('=');
+    const key = eq < 0 ? o : o.slice(0, eq);
+    if (key !== 'x-no-mmap') continue;
+    const v = eq < 0 ? 'on' : o.slice(eq + 1).toLowerCase();
+    if (['on', 'yes', 'true', 'y'].includes(v)) on = true;
+    else if (['off', 'no', 'false', 'n'].includes(v)) on = false;
+  }
+  return on;
 }

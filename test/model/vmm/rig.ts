@@ -32,10 +32,10 @@ export interface Rig {
   readonly kernel: ReturnType<typeof createKernelModel>;
 }
 
-export function rig(versionId: string, opts: { accel?: Accelerator; device?: DeviceSnapshot; kernel?: string } = {}): Rig {
+export function rig(versionId: string, opts: { accel?: Accelerator; device?: DeviceSnapshot; kernel?: string; options?: string[] } = {}): Rig {
   const device = opts.device ?? memOnlyE1000e();
   const kernel = createKernelModel(device, opts.kernel ?? 'linux-6.19');
-  const vmm = createVmmModel(kernel, device, versionId, opts.accel ?? 'kvm');
+  const vmm = createVmmModel(kernel, device, versionId, opts.accel ?? 'kvm', opts.options ?? []);
   let seq = 0n;
   const meta = (): EventMeta => ({ seq: seq++, tsNs: 0n, tid: 1, overlap: 0 });
   return {
