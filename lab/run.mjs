@@ -187,6 +187,11 @@ async function main() {
         problems += applied.problems.length;
         writeFileSync(join(outDir, `${x.name}.pb`), codec.encodeTrace(applied.trace));
         writeFileSync(join(outDir, `${x.name}.txt`), codec.printText(applied.trace));
+        // A new scenario is listed for checking against the matching modeled release; its golden
+        // comes from `vfio-replay check --update traces/lab` (the listing of an existing one is kept).
+        const listing = join(outDir, `${x.name}.versions`);
+        if (!existsSync(listing))
+          writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${label}\n`);
         const st = con.straces.get(x.name);
         if (st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
       }
