@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { Accelerator, DeviceSnapshot, Trace, TraceHeader } from '../trace/types.js';
+import { emptyDeviceSnapshot, type Accelerator, type DeviceSnapshot, type Trace, type TraceHeader } from '../trace/types.js';
 import { mergeEvents } from './merge.js';
 import { readQemuLog, type QemuLogResult } from './qemu-log.js';
 import { StraceConverter, type StraceStats } from './strace-events.js';
@@ -37,19 +37,6 @@ export interface ImportReport {
   notes: string[];
 }
 
-const EMPTY_DEVICE: DeviceSnapshot = {
-  bdf: '',
-  vendorId: 0,
-  deviceId: 0,
-  config: new Uint8Array(0),
-  bars: [],
-  romSize: 0n,
-  quirks: { nonMappableBars: false, noCommandMemory: false, isVirtfn: false, resourceBusyBars: [], iomapFailBars: [] },
-  resetMethods: [],
-  pageSize: 4096,
-  vga: false,
-  iommuGroup: -1,
-};
 
 function readInput(path: string, what: string): string {
   if (!existsSync(path)) throw new UserError(`${what} not found`, { file: path });
@@ -81,7 +68,7 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
     throw new UserError(`nothing to import: no strace log and no QEMU log${inputs.dir !== undefined ? ` in ${inputs.dir}` : ''}`);
 
   const snap: Snapshot | null = snapshotDir !== undefined ? readSnapshot(snapshotDir) : null;
-  const device = inputs.header?.device ?? snap?.device ?? EMPTY_DEVICE;
+  const device = inputs.header?.device ?? snap?.device ?? emptyDeviceSnapshot();
   if (!snap && !inputs.header) notes.push('no device snapshot: the header carries no config space or BARs (pass --sysfs or import a vfio-trace directory)');
   if (snap && snap.driver !== '' && snap.driver !== 'vfio-pci') notes.push(`the snapshot's device was bound to ${snap.driver}, not vfio-pci`);
 

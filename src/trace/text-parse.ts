@@ -14,6 +14,7 @@ import type {
   TraceHeader,
   VmmExit,
 } from './types.js';
+import { emptyDeviceSnapshot } from './types.js';
 import { FORMAT_VERSION } from './schema.js';
 import {
   leBytes,
@@ -354,19 +355,7 @@ function emptyHeader(): TraceHeader {
     kernelRelease: '',
     vmm: { name: '', version: '', accel: 'unknown', options: [] },
     tracerVersion: '',
-    device: {
-      bdf: '',
-      vendorId: 0,
-      deviceId: 0,
-      config: new Uint8Array(0),
-      bars: [],
-      romSize: 0n,
-      quirks: { nonMappableBars: false, noCommandMemory: false, isVirtfn: false, resourceBusyBars: [], iomapFailBars: [] },
-      resetMethods: [],
-      pageSize: 4096,
-      vga: false,
-      iommuGroup: -1,
-    },
+    device: emptyDeviceSnapshot(),
     title: '',
   };
 }

@@ -208,6 +208,23 @@ export function isGuestEvent(e: EventBody): e is GuestEvent {
   return GUEST_KINDS.has(e.kind);
 }
 
+/** A device snapshot with nothing known: what a reader starts from before the header says more. */
+export function emptyDeviceSnapshot(): DeviceSnapshot {
+  return {
+    bdf: '',
+    vendorId: 0,
+    deviceId: 0,
+    config: new Uint8Array(0),
+    bars: [],
+    romSize: 0n,
+    quirks: { nonMappableBars: false, noCommandMemory: false, isVirtfn: false, resourceBusyBars: [], iomapFailBars: [] },
+    resetMethods: [],
+    pageSize: 4096,
+    vga: false,
+    iommuGroup: -1,
+  };
+}
+
 /** A whole trace in memory: only for small traces (tests, the text twin). Big ones stream. */
 export interface Trace {
   header: TraceHeader;

@@ -9,6 +9,7 @@ import type { Accelerator, DeviceSnapshot, EventMeta, GuestEvent, HostEvent } fr
 import { renderOutcome, step } from '../outcome.js';
 import type { Effect, Outcome, PowerState, RuleId, Step } from '../outcome.js';
 import type { VmmVersion } from '../versions/vmm.js';
+import type { MsixDiscovery } from './openvmm-caps.js';
 import { ConfigImage, leBytes, leValue } from '../pci/config-image.js';
 import { findCap, walkCapabilities } from '../pci/caps.js';
 import { PCI_CAP_ID_MSIX, PCI_CAP_ID_PM } from '../pci/regs.js';
@@ -28,14 +29,8 @@ export interface LiveBar {
   mode: BarMode;
 }
 
-export interface MsixLayout {
-  capOffset: number;
-  vectorCount: number;
-  tableBar: number;
-  tableRange: [number, number];
-  pbaBar: number;
-  pbaRange: [number, number];
-}
+/** Where the MSI-X table and PBA live: the same facts OpenVMM's discovery reports. */
+export type MsixLayout = MsixDiscovery;
 
 /** Host VA the model gives the VMM's mmap of BAR n (deterministic; only its identity matters). */
 export function syntheticMmapAddr(bar: number): bigint {
