@@ -1,18 +1,28 @@
 // The lab's wall time for one kernel's scenario set, from the lab's own records, for the
 // model-vs-lab row. In order of preference:
-//   1. traces/lab/<k>/kernel.json `wallMs`: milliseconds the lab spent running the scenario set on
-//      that kernel (written by lab/run.mjs, when it records it);
-//   2. lab/work/<k>/console.log: the guest's printk timestamp at "reboot: Power down", i.e. the
-//      guest's uptime from kernel start to the end of every scenario run (plain and under strace).
-//      It leaves out QEMU start-up, the kernel download and the initramfs build, so it is a LOWER
-//      bound of the lab's wall time (the ratio it gives is conservative);
-//   3. nothing: the reason is returned instead.
+//   1. traces/lab/<k>/timing.json `guestWallMs` (written by lab/run.mjs): milliseconds the QEMU
+//      guest ran to execute the scenario set (boot, then every scenario plain and under strace).
+//      `totalWallMs` there adds the kernel fetch and the initramfs build; the smaller guest time
+//      is used, so the ratio is conservative;
+//   2. traces/lab/<k>/kernel.json `wallMs`, the same measure under the name first asked for;
+//   3. lab/work/<k>/console.log: the guest's printk timestamp at "reboot: Power down", i.e. the
+//      guest's uptime from kernel start to the end of every scenario run. It leaves out QEMU
+//      start-up, so it is a LOWER bound of the lab's wall time;
+//   4. nothing: the reason is returned instead.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type LabWall = { ms: number; source: string } | { ms: null; reason: string };
 
 export function labWallTime(root: string, kernel: string): LabWall {
+  const timing = join(root, 'traces', 'lab', kernel, 'timing.json');
+  if (existsSync(timing)) {
+    const t = JSON.parse(readFileSync(timing, 'utf8')) as { guestWallMs?: unknown; totalWallMs?: unknown; scenarios?: unknown };
+    if (typeof t.guestWallMs === 'number' && t.guestWallMs > 0) {
+      const total = typeof t.totalWallMs === 'number' ? `; ${(t.totalWallMs / 1000).toFixed(1)} s with kernel fetch and initramfs build` : '';
+      return { ms: t.guestWallMs, source: `traces/lab/${kernel}/timing.json guestWallMs (${String(t.scenarios ?? '?')} scenarios${total})` };
+    }
+  }
   const meta = join(root, 'traces', 'lab', kernel, 'kernel.json');
   if (existsSync(meta)) {
     const j = JSON.parse(readFileSync(meta, 'utf8')) as { wallMs?: unknown };
@@ -33,5 +43,5 @@ export function labWallTime(root: string, kernel: string): LabWall {
     }
     return { ms: null, reason: `lab/work/${kernel}/console.log has no complete run with printk timestamps` };
   }
-  return { ms: null, reason: `kernel.json has no wallMs and lab/work/${kernel}/console.log does not exist` };
+  return { ms: null, reason: `no timing.json guestWallMs, no kernel.json wallMs, no lab/work/${kernel}/console.log` };
 }

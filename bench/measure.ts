@@ -44,3 +44,20 @@ export function median3Seconds(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+
+/**
+ * Like median() for several passes measured together: one warm-up each, then round after round
+ * of one pass of each, so a burst of load from elsewhere hits all of them alike (their ratios
+ * are what the table reports).
+ */
+export async function interleavedMedians(runs: number, fns: (() => Promise<number> | number)[]): Promise<Measured[]> {
+  for (const fn of fns) await fn();
+  const passes: Pass[][] = fns.map(() => []);
+  for (let r = 0; r < runs; r++) for (let i = 0; i < fns.length; i++) passes[i].push(await timed(fns[i]));
+  return passes.map((ps) => {
+    const sorted = [...ps].sort((a, b) => a.wallS - b.wallS);
+    const mid = sorted[Math.floor(sorted.length / 2)];
+    for (const p of ps) if (p.units !== ps[0].units) throw new Error(`bench: passes disagree on the work done (${p.units} vs ${ps[0].units})`);
+    return { units: ps[0].units, wallS: mid.wallS, cpuS: mid.cpuS, passes: ps };
+  });
+}

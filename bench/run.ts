@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generate, parseSize } from './generate.js';
-import { median, median3Seconds, type Measured } from './measure.js';
+import { interleavedMedians, median, median3Seconds, type Measured } from './measure.js';
 import { bareDecode, checkPass, infoPass, replayPass } from './throughput.js';
 import { labWallTime } from './lab-wall.js';
 import { loadTrace } from '../src/trace/index.js';
@@ -145,11 +145,13 @@ async function main(): Promise<void> {
     const up = await runCheck([listing], { update: true, jobs: 1 });
     if (up.exitCode !== 0) throw new Error(`bench: check --update of ${listing} exited ${up.exitCode}`);
 
-    progress(`throughput on ${fmtSize(gen.bytes)} (${gen.events} events): ${runs} passes each after a warm-up`);
-    const bare = await median(runs, () => bareDecode(root, small));
-    const info = await median(runs, () => infoPass(small));
-    const replay = await median(runs, () => replayPass(small, sel));
-    const check = await median(runs, () => checkPass(listing, gen.events));
+    progress(`throughput on ${fmtSize(gen.bytes)} (${gen.events} events): ${runs} interleaved passes each after a warm-up`);
+    const [bare, info, replay, check] = await interleavedMedians(runs, [
+      () => bareDecode(root, small),
+      () => infoPass(small),
+      () => replayPass(small, sel),
+      () => checkPass(listing, gen.events),
+    ]);
     for (const m of [info, replay, check]) {
       if (m.units !== bare.units - 1) throw new Error(`bench: ${m.units} events vs ${bare.units} packets (expected one header)`);
     }
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
     }
     mustSucceed(runCli(['check', '--update', corpus]), 'corpus check --update');
     const n = cpus().length;
-    progress(`check of the corpus, ${runs} runs each with 1 and ${n} workers`);
+    progress(`check of the corpus, ${runs} runs each with --jobs 1 and --jobs ${n}`);
     const ones: number[] = [];
     const alls: number[] = [];
     // The work tree is shared: when the model is rebuilt between runs, the goldens just written go
@@ -225,12 +227,12 @@ async function main(): Promise<void> {
     const all = median3Seconds(alls);
     const speedup = one / all;
     rows.push({
-      what: `check ${corpusCount} small traces (${corpusEvents} events): 1 worker vs ${n}`,
+      what: `check ${corpusCount} small traces (${corpusEvents} events): --jobs 1 vs --jobs ${n}`,
       value: `${one.toFixed(2)} s vs ${all.toFixed(2)} s (${speedup.toFixed(2)}x)`,
       target: n >= 2 ? `>= 1.7x on ${n} cores` : '(one core: n/a)',
       verdict: n >= 2 ? verdict(speedup >= 1.7) : '',
     });
-    notes.push(`check corpus runs (wall): 1 worker ${ones.map((s) => s.toFixed(2)).join('/')} s; ${n} workers ${alls.map((s) => s.toFixed(2)).join('/')} s`);
+    notes.push(`check corpus runs (wall): --jobs 1 ${ones.map((s) => s.toFixed(2)).join('/')} s; --jobs ${n} ${alls.map((s) => s.toFixed(2)).join('/')} s`);
 
     // --- bisect cost -----------------------------------------------------------------------------
     const seed004 = await loadTrace(join(root, 'traces', 'seeds', '004-mse-live-mappings', 'mse-live-mappings.pb'));
@@ -287,7 +289,7 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(`vfio-replay bench: ${osType()} ${osRelease()}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
   console.log(
-    `load average at start ${load0.map((x) => x.toFixed(1)).join(' ')}, at end ${load1.map((x) => x.toFixed(1)).join(' ')}; took ${((Date.now() - t0) / 60000).toFixed(1)} min; rates are the median of ${runs} in-process passes after a warm-up`,
+    `load average at start ${load0.map((x) => x.toFixed(1)).join(' ')}, at end ${load1.map((x) => x.toFixed(1)).join(' ')}; took ${((Date.now() - t0) / 60000).toFixed(1)} min; rates are the median of ${runs} interleaved in-process passes after a warm-up`,
   );
   console.log('');
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => [r.what, r.value, r.target, r.verdict][i].length), ['what', 'value', 'target', 'verdict'][i].length));

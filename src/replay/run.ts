@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { compareObserved } from './compare.js';
 import { Replayer, type ModelSelection } from './engine.js';
 import { selectVersions, type VersionRequest } from './select-versions.js';
-import { tracePackets } from './trace-source.js';
+import { tracePacketsSync } from './trace-source.js';
 import { describeEvent } from '../trace/text-print.js';
 
 export interface ReplayOptions extends VersionRequest {
@@ -85,7 +85,8 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
   };
   let sinceFlush = 0;
 
-  for await (const p of tracePackets(path)) {
+  // A synchronous loop over the packets (awaiting only at flushes): see tracePacketsSync.
+  for (const p of await tracePacketsSync(path)) {
     if (p.type === 'header') {
       headers++;
       if (selection === null) {

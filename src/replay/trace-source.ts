@@ -3,17 +3,31 @@
 // Both yield the codec's packet shape.
 
 import { loadTrace } from '../trace/codec.js';
-import { readPackets, type TracePacket } from '../trace/reader.js';
+import { readPackets, readPacketsSync, type TracePacket } from '../trace/reader.js';
+import type { Trace } from '../trace/types.js';
 
 export type Packet = TracePacket;
 
 export function tracePackets(path: string): AsyncIterable<Packet> {
-  // The binary reader's own generator, not a wrapper around it: one async hop per packet, not two.
+  // The binary reader's own iterator, not a wrapper around it: one async hop per packet, not two.
   return path.endsWith('.pb') ? readPackets(path) : textPackets(path);
 }
 
+/**
+ * The same packets for a synchronous loop (the replay's hot path): no promise or microtask per
+ * packet. A binary trace still streams (its reader does synchronous reads); a text twin is
+ * loaded first, so its errors surface here, before the first packet, as they did on the first
+ * packet of tracePackets.
+ */
+export async function tracePacketsSync(path: string): Promise<Iterable<Packet>> {
+  return path.endsWith('.pb') ? readPacketsSync(path) : packetsOf(await loadTrace(path));
+}
+
 async function* textPackets(path: string): AsyncGenerator<Packet> {
-  const trace = await loadTrace(path);
+  yield* packetsOf(await loadTrace(path));
+}
+
+function* packetsOf(trace: Trace): Generator<Packet> {
   yield { type: 'header', header: trace.header, offset: 0 };
   const more = trace.moreHeaders ?? [];
   let h = 0;
