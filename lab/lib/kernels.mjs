@@ -47,8 +47,11 @@ function privateAptOpts(dir) {
   ];
 }
 
-/** The mirror URI and keyring of the system's own Debian source. */
-function systemMirror() {
+/**
+ * The mirror URI (no trailing slash) and keyring of the system's own Debian source, skipping the
+ * security suite. Shared with lab/vmm's QEMU staging, which derives the security mirror from it.
+ */
+export function systemMirror() {
   const d = '/etc/apt/sources.list.d';
   const files = existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.sources')).map((f) => join(d, f)) : [];
   for (const f of files) {
@@ -57,11 +60,11 @@ function systemMirror() {
       const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1] ?? '';
       if (!uri || !/\/debian\/?$/.test(uri) || /security/.test(suites)) continue;
       const key = /^Signed-By:\s*(\S+)/m.exec(stanza)?.[1];
-      return { uri, key: key ?? '/usr/share/keyrings/debian-archive-keyring.gpg' };
+      return { uri: uri.replace(/\/$/, ''), key: key ?? '/usr/share/keyrings/debian-archive-keyring.gpg' };
     }
   }
   if (existsSync('/etc/apt/sources.list')) {
-    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian\/?)\s/m.exec(readFileSync('/etc/apt/sources.list', 'utf8'));
+    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s/m.exec(readFileSync('/etc/apt/sources.list', 'utf8'));
     if (m) return { uri: m[1], key: '/usr/share/keyrings/debian-archive-keyring.gpg' };
   }
   return { uri: 'http://deb.debian.org/debian', key: '/usr/share/keyrings/debian-archive-keyring.gpg' };

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, sym
 import { join, resolve } from 'node:path';
 import { log, run } from '../lib/sh.mjs';
 import { sharedLibs } from '../lib/initramfs.mjs';
+import { systemMirror } from '../lib/kernels.mjs';
 
 export const VMMS = ['qemu-7.2', 'qemu-10'];
 
@@ -46,25 +47,6 @@ export function hostQemu() {
     }
   }
   return { name: 'qemu-7.2', version, debVersion, exe: HOST_QEMU, binaries: [HOST_QEMU, '/usr/bin/strace'], files };
-}
-
-/** The system's Debian mirror (the `URIs:` of its .sources, or sources.list), and its keyring. */
-function systemMirror() {
-  const d = '/etc/apt/sources.list.d';
-  const files = existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.sources')).map((f) => join(d, f)) : [];
-  for (const f of files) {
-    for (const stanza of readFileSync(f, 'utf8').split(/\n\s*\n/)) {
-      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
-      if (!uri || !/\/debian\/?$/.test(uri)) continue;
-      const key = /^Signed-By:\s*(\S+)/m.exec(stanza)?.[1] ?? '/usr/share/keyrings/debian-archive-keyring.gpg';
-      return { uri: uri.replace(/\/$/, ''), key };
-    }
-  }
-  if (existsSync('/etc/apt/sources.list')) {
-    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s/m.exec(readFileSync('/etc/apt/sources.list', 'utf8'));
-    if (m) return { uri: m[1], key: '/usr/share/keyrings/debian-archive-keyring.gpg' };
-  }
-  return { uri: 'http://deb.debian.org/debian', key: '/usr/share/keyrings/debian-archive-keyring.gpg' };
 }
 
 /** apt options for a private trixie configuration under `dir`, with an EMPTY dpkg status. */

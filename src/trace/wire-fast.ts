@@ -54,7 +54,7 @@ function s64(lo: number, hi: number): bigint {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The string, or null when it is not valid UTF-8 (the generic path then reports it). */
-function str(buf: Uint8Array, pos: number, stop: number): string | null {
+export function str(buf: Uint8Array, pos: number, stop: number): string | null {
   if (stop - pos <= 32) {
     let s = '';
     let i = pos;

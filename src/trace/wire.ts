@@ -9,7 +9,7 @@
 import protobuf from 'protobufjs';
 import { UserError } from '../errors.js';
 import type { FieldInfo, MessageInfo } from './schema.js';
-import { defaultsFiller, fastDecoder } from './wire-fast.js';
+import { defaultsFiller, fastDecoder, str } from './wire-fast.js';
 
 /** A decoded message: field name -> value. Enums are kebab-case names, u64/s64 are bigint. */
 export type Value = bigint | number | boolean | string | Uint8Array | Msg | Value[];
@@ -32,8 +32,6 @@ export interface DecodeContext {
    */
   unknownTotal?: number;
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function fail(ctx: DecodeContext, pos: number, message: string): never {
   throw new UserError(message, { file: ctx.file, event: ctx.event, offset: ctx.base + pos });
@@ -257,26 +255,13 @@ function copyBytes(buf: Uint8Array, pos: number, stop: number): Uint8Array {
 }
 
 /**
- * Strings of this schema are short (names, errno, power states): for pure ASCII, building the
- * string from char codes beats a TextDecoder call (which has a fixed cost per call); anything
- * else goes through the fatal decoder, which rejects invalid UTF-8.
+ * Strings are decoded by the fast path's helper (an ASCII shortcut, else the fatal decoder); here an
+ * invalid UTF-8 string becomes the located error.
  */
 function decodeUtf8(buf: Uint8Array, pos: number, stop: number, ctx: DecodeContext, at: number, info: MessageInfo, f: FieldInfo): string {
-  if (stop - pos <= 32) {
-    let s = '';
-    let i = pos;
-    for (; i < stop; i++) {
-      const c = buf[i];
-      if (c >= 0x80) break;
-      s += String.fromCharCode(c);
-    }
-    if (i === stop) return s;
-  }
-  try {
-    return utf8.decode(buf.subarray(pos, stop));
-  } catch {
-    fail(ctx, at, `${info.name}.${f.protoName}: string is not valid UTF-8`);
-  }
+  const s = str(buf, pos, stop);
+  if (s === null) fail(ctx, at, `${info.name}.${f.protoName}: string is not valid UTF-8`);
+  return s;
 }
 
 /**
