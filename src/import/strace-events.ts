@@ -177,6 +177,19 @@ export class StraceConverter {
     return a;
   }
 
+  /** Whether a data call (pread/pwrite, mmap) is on the traced device's fd; counts the others. */
+  private onTracedDevice(f: FdInfo): boolean {
+    if (f.kind !== 'device') {
+      this.stats.untrackedCalls++;
+      return false;
+    }
+    if (!f.ours) {
+      this.stats.otherDeviceCalls++;
+      return false;
+    }
+    return true;
+  }
+
   private fdOf(p: Piece): FdInfo & { fd: number } {
     const f = parseFdArg(p.text, p.column);
     if (!f) throw new SyntaxProblem(`expected an fd, found "${p.text.slice(0, 40)}"`, p.column);
@@ -310,15 +323,7 @@ export class StraceConverter {
     const vector = call.name === 'preadv' || call.name === 'pwritev';
     const write = call.name === 'pwrite64' || call.name === 'pwritev';
     const a = this.args(call, 4);
-    const f = this.fdOf(a[0]!);
-    if (f.kind !== 'device') {
-      this.stats.untrackedCalls++;
-      return;
-    }
-    if (!f.ours) {
-      this.stats.otherDeviceCalls++;
-      return;
-    }
+    if (!this.onTracedDevice(this.fdOf(a[0]!))) return;
     const offArg = a[3]!;
     let off = parseInteger(offArg.text);
     if (off === null) throw new SyntaxProblem(`expected a file offset, found "${offArg.text}"`, offArg.column);
@@ -361,15 +366,7 @@ export class StraceConverter {
 
   private mmap(call: StraceCall): void {
     const a = this.args(call, 6);
-    const f = this.fdOf(a[4]!);
-    if (f.kind !== 'device') {
-      this.stats.untrackedCalls++;
-      return;
-    }
-    if (!f.ours) {
-      this.stats.otherDeviceCalls++;
-      return;
-    }
+    if (!this.onTracedDevice(this.fdOf(a[4]!))) return;
     const length = parseInteger(a[1]!.text);
     const off = parseInteger(a[5]!.text);
     if (length === null) throw new SyntaxProblem(`expected a length, found "${a[1]!.text}"`, a[1]!.column);

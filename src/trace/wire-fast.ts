@@ -73,7 +73,7 @@ export function str(buf: Uint8Array, pos: number, stop: number): string | null {
 }
 
 /** A fresh plain Uint8Array (never a view of the reader's reused buffer). */
-function bytes(buf: Uint8Array, pos: number, stop: number): Uint8Array {
+export function bytes(buf: Uint8Array, pos: number, stop: number): Uint8Array {
   const n = stop - pos;
   if (n > 16) return new Uint8Array(buf.subarray(pos, stop));
   const v = new Uint8Array(n);

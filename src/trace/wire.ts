@@ -9,7 +9,7 @@
 import protobuf from 'protobufjs';
 import { UserError } from '../errors.js';
 import type { FieldInfo, MessageInfo } from './schema.js';
-import { defaultsFiller, fastDecoder, str } from './wire-fast.js';
+import { bytes, defaultsFiller, fastDecoder, str } from './wire-fast.js';
 
 /** A decoded message: field name -> value. Enums are kebab-case names, u64/s64 are bigint. */
 export type Value = bigint | number | boolean | string | Uint8Array | Msg | Value[];
@@ -232,7 +232,7 @@ export function decodeGeneric(info: MessageInfo, buf: Uint8Array, pos: number, e
       }
       if (f.kind === 'msg') value = pure ? decodeGeneric(f.msg!, buf, pos, stop, ctx, true) : decodeMessage(f.msg!, buf, pos, stop, ctx);
       // Always a fresh plain Uint8Array: a Buffer's slice() would alias the (reused) read buffer.
-      else if (f.kind === 'bytes') value = copyBytes(buf, pos, stop);
+      else if (f.kind === 'bytes') value = bytes(buf, pos, stop);
       else value = decodeUtf8(buf, pos, stop, ctx, at, info, f);
       pos = stop;
     }
@@ -243,15 +243,6 @@ export function decodeGeneric(info: MessageInfo, buf: Uint8Array, pos: number, e
     } else out[f.name] = value;
   }
   return out;
-}
-
-/** A fresh plain Uint8Array copy; short ones (register values: 1-8 bytes) by a loop, no subarray view. */
-function copyBytes(buf: Uint8Array, pos: number, stop: number): Uint8Array {
-  const n = stop - pos;
-  if (n > 16) return new Uint8Array(buf.subarray(pos, stop));
-  const v = new Uint8Array(n);
-  for (let i = 0; i < n; i++) v[i] = buf[pos + i];
-  return v;
 }
 
 /**
