@@ -129,8 +129,8 @@ async function main() {
     const work = join(WORK, label);
     mkdirSync(work, { recursive: true });
     const init = readFileSync(join(LAB, 'guest/init.sh'), 'utf8').replace(
-      /^  strace /m,
-      args.strace ? '  strace ' : '  true ',
+      /^  bash \/lab\/vfio-trace /m,
+      args.strace ? '  bash /lab/vfio-trace ' : '  true ',
     );
     const kernelBuild = k.packages.length
       ? k.packages.map((p) => `${p.name} ${p.version}`).join(', ')
@@ -148,9 +148,10 @@ async function main() {
         out: join(work, `initrd${tag}.gz`),
         init,
         modules: k.modules,
-        binaries: args.strace ? ['/usr/bin/strace'] : [],
+        binaries: args.strace ? ['/usr/bin/strace', '/bin/bash'] : [],
         files: [
           { dest: '/lab/runner', src: runner, mode: 0o755 },
+          { dest: '/lab/vfio-trace', src: join(ROOT, 'tracer/vfio-trace'), mode: 0o755 },
           ...group.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
         ],
       });
@@ -194,6 +195,9 @@ async function main() {
           writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${label}\n`);
         const st = con.straces.get(x.name);
         if (st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
+        const ia = con.ioctlArgs.get(x.name);
+        if (ia !== undefined) writeFileSync(join(outDir, `${x.name}.ioctl-args`), ia);
+        for (const t of con.tracer.get(x.name) ?? []) log(`${label}/${x.name}: tracer: ${t}`);
       }
     }
     writeFileSync(

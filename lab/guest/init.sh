@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the lab guest. Loads the vfio modules, snapshots the e1000e from sysfs, binds it to
-# vfio-pci, runs every op script under /lab/scen twice (plain, then under strace) and prints
+# vfio-pci, runs every op script under /lab/scen twice (plain, then under tracer/vfio-trace) and prints
 # everything between @@ marker lines on the serial console; lab/lib/serial.mjs parses them.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -49,17 +49,24 @@ for s in /lab/scen/*.ops; do
   echo "@@RUN begin $name"
   /lab/runner $BDF $GROUP $s
   echo "@@RUN end $name rc=$?"
-  # Fixed pids in the capture: the next fork gets 10000 (strace), its child 10001 (the runner).
+  # The second run goes through the project's tracer, as a bug reporter would run it: strace plus
+  # the ioctl argument capture (tracefs). Pids in the capture are fixed: the tracer's forks start
+  # at 10000 and happen in the same order every run.
   echo 9999 > /proc/sys/kernel/ns_last_pid 2>/dev/null
-  strace -f -tt -y -xx -s 4096 -o /tmp/$name.strace /lab/runner $BDF $GROUP $s > /tmp/$name.out2 2>&1
+  rm -rf /tmp/cap
+  bash /lab/vfio-trace --bdf $BDF -o /tmp/cap -- /lab/runner $BDF $GROUP $s > /tmp/$name.out2 2>/tmp/$name.err2
   rc=$?
   echo "@@RUN2 begin $name"
   cat /tmp/$name.out2
   echo "@@RUN2 end $name rc=$rc"
+  sed "s/^/@@TRACER $name /" /tmp/$name.err2
   echo "@@STRACE begin $name"
-  cat /tmp/$name.strace
+  cat /tmp/cap/strace.log
   echo "@@STRACE end $name"
-  rm -f /tmp/$name.strace /tmp/$name.out2
+  echo "@@ARGS begin $name"
+  cat /tmp/cap/ioctl-args 2>/dev/null
+  echo "@@ARGS end $name"
+  rm -rf /tmp/cap /tmp/$name.out2 /tmp/$name.err2
 done
 
 echo "@@DMESG begin"

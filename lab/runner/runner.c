@@ -475,7 +475,14 @@ static void run_op(long idx, char *op, char *rest)
 		for (long long i = 0; i < e; i++) {
 			char *t = next_tok(&rest);
 			unsigned long long off, len;
-			if (!t || sscanf(t, "%lli:%lli", &off, &len) != 2) goto bad;
+			/* strtoull, not sscanf %lli: that saturates 0xfffffffffffff000 to LLONG_MAX, and the
+			 * range the kernel saw was not the trace's (the lab's ioctl argument capture showed it). */
+			char *colon = t ? strchr(t, ':') : NULL, *end1, *end2;
+			if (!colon) goto bad;
+			errno = 0;
+			off = strtoull(t, &end1, 0);
+			len = strtoull(colon + 1, &end2, 0);
+			if (end1 != colon || *end2 || end2 == colon + 1 || errno) goto bad;
 			rg[2 * i] = off;
 			rg[2 * i + 1] = len;
 		}

@@ -42,6 +42,8 @@ mkdir -p /out
 
 if [ -d /qemu10 ]; then
   for m in dev proc sys out; do mount --bind /$m /qemu10/$m; done
+  # The tracer's ioctl argument capture needs tracefs; the chroot has no mount(8) to mount it itself.
+  mount -t tracefs nodev /qemu10/sys/kernel/tracing
   # The chroot gets the inner guest, the tracer and the strace wrapper (its own coreutils date).
   mkdir -p /qemu10/vmm/bin
   cp /vmm/inner.elf /vmm/vfio-trace /qemu10/vmm/ && cp /vmm/bin/strace /qemu10/vmm/bin/

@@ -12,6 +12,7 @@ import { TraceWriter } from '../trace/writer.js';
 interface ImportFlags {
   output: string;
   strace?: string;
+  ioctlArgs?: string;
   sysfs?: string;
   qemuLog?: string;
   headerFrom?: string;
@@ -33,10 +34,11 @@ function packageVersion(): string {
 export function register(program: Command): void {
   program
     .command('import')
-    .description('turn a vfio-trace capture (strace log, sysfs snapshot, QEMU -trace log) into a binary trace')
-    .argument('[dir]', 'vfio-trace output directory (strace.log, info, sysfs/, qemu.log)')
+    .description('turn a vfio-trace capture (strace log, ioctl arguments, sysfs snapshot, QEMU -trace log) into a binary trace')
+    .argument('[dir]', 'vfio-trace output directory (strace.log, ioctl-args, info, sysfs/, qemu.log)')
     .requiredOption('-o, --output <file>', 'binary trace to write (replaced atomically; nothing is written on error)')
     .option('--strace <log>', 'strace log (strace -f -tt -y -xx -s 4096 ... -o LOG)')
+    .option('--ioctl-args <file>', "the tracer's VFIO ioctl argument capture (ioctl-args), for --strace")
     .option('--sysfs <dir>', 'device snapshot: a vfio-trace directory or a sysfs device directory')
     .option('--qemu-log <log>', "QEMU's log-backend trace (-trace 'vfio_*' -trace 'pci_*' -D LOG -msg timestamp=on)")
     .option('--header-from <trace>', 'take the header (device snapshot, kernel, VMM) from this trace (.pb or .txt)')
@@ -57,6 +59,7 @@ export function register(program: Command): void {
       const { trace, report } = importTrace({
         ...(dir !== undefined ? { dir } : {}),
         ...(flags.strace !== undefined ? { strace: flags.strace } : {}),
+        ...(flags.ioctlArgs !== undefined ? { ioctlArgs: flags.ioctlArgs } : {}),
         ...(flags.sysfs !== undefined ? { sysfs: flags.sysfs } : {}),
         ...(flags.qemuLog !== undefined ? { qemuLog: flags.qemuLog } : {}),
         ...(header !== undefined ? { header } : {}),

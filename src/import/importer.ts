@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { emptyDeviceSnapshot, type Accelerator, type DeviceSnapshot, type Trace, type TraceHeader } from '../trace/types.js';
+import { IoctlArgMatcher, parseIoctlArgs } from './ioctl-args.js';
 import { mergeEvents } from './merge.js';
 import { readQemuLog, type QemuLogResult } from './qemu-log.js';
 import { StraceConverter, type StraceStats } from './strace-events.js';
@@ -14,9 +15,11 @@ import { readSnapshot, type Snapshot } from './sysfs.js';
 import { vfioDeviceOptions } from './vmm-options.js';
 
 export interface ImportInputs {
-  /** A vfio-trace output directory: strace.log, info + sysfs/, qemu.log (each optional). */
+  /** A vfio-trace output directory: strace.log, ioctl-args, info + sysfs/, qemu.log (each optional). */
   dir?: string;
   strace?: string;
+  /** The tracer's ioctl argument capture (ftrace text of its vfio_ioctl event). */
+  ioctlArgs?: string;
   /** A snapshot: vfio-trace output dir (info + sysfs/) or a sysfs device directory. */
   sysfs?: string;
   qemuLog?: string;
@@ -32,6 +35,7 @@ export interface ImportInputs {
 
 export interface ImportReport {
   strace: { file: string; lines: number; clock: string; otherLines: number; orphanResumes: number; unfinishedAtEnd: number; stats: StraceStats } | null;
+  ioctlArgs: { file: string; records: number; paired: number; unpaired: number; lost: number; otherLines: number } | null;
   qemu: { file: string; lines: number; otherLines: number; unknown: Map<string, number>; skipped: Map<string, number>; otherDevice: number; mmapToggles: number } | null;
   droppedForwards: number;
   notes: string[];
@@ -56,11 +60,13 @@ function vmmName(exe: string): string {
 export function importTrace(inputs: ImportInputs): { trace: Trace; report: ImportReport } {
   const notes: string[] = [];
   let stracePath = inputs.strace;
+  let argsPath = inputs.ioctlArgs;
   let snapshotDir = inputs.sysfs;
   let qemuPath = inputs.qemuLog;
   if (inputs.dir !== undefined) {
     if (!existsSync(inputs.dir) || !statSync(inputs.dir).isDirectory()) throw new UserError('not a directory', { file: inputs.dir });
     stracePath ??= existsSync(join(inputs.dir, 'strace.log')) ? join(inputs.dir, 'strace.log') : undefined;
+    argsPath ??= existsSync(join(inputs.dir, 'ioctl-args')) ? join(inputs.dir, 'ioctl-args') : undefined;
     snapshotDir ??= existsSync(join(inputs.dir, 'info')) ? inputs.dir : undefined;
     qemuPath ??= existsSync(join(inputs.dir, 'qemu.log')) ? join(inputs.dir, 'qemu.log') : undefined;
   }
@@ -72,13 +78,21 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
   if (!snap && !inputs.header) notes.push('no device snapshot: the header carries no config space or BARs (pass --sysfs or import a vfio-trace directory)');
   if (snap && snap.driver !== '' && snap.driver !== 'vfio-pci') notes.push(`the snapshot's device was bound to ${snap.driver}, not vfio-pci`);
 
+  if (argsPath !== undefined && stracePath === undefined) throw new UserError('an ioctl argument capture needs the strace log it belongs to (--strace)', { file: argsPath });
+  const matcher = argsPath !== undefined ? new IoctlArgMatcher(parseIoctlArgs(readInput(argsPath, 'ioctl argument capture'), argsPath)) : null;
+  if (matcher?.log.cutLastLine) notes.push(`the ioctl argument capture ends inside a record (cut short); that record was dropped`);
+  if (matcher && matcher.log.lost > 0)
+    notes.push(`the kernel dropped ${matcher.log.lost} ioctl argument records (trace buffer full); the ioctls they belonged to import as raw`);
+  if (stracePath !== undefined && argsPath === undefined && snap?.info.ioctlArgs.startsWith('off'))
+    notes.push(`the tracer captured no ioctl arguments (${snap.info.ioctlArgs}): SET_IRQS, FEATURE, HOT_RESET... import as raw`);
+
   let straceLog: StraceLog | null = null;
   let converter: StraceConverter | null = null;
   let straceEvents: ReturnType<StraceConverter['convert']> = [];
   if (stracePath !== undefined) {
     const anchor = snap?.info.startEpochNs != null ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec } : null;
     straceLog = readStraceLog(readInput(stracePath, 'strace log'), stracePath, anchor);
-    converter = new StraceConverter(stracePath, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null });
+    converter = new StraceConverter(stracePath, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null }, matcher);
     straceEvents = converter.convert(straceLog);
     if (straceEvents.length === 0) notes.push('the strace log holds no call on the device, its group or container, or KVM (was the right process traced?)');
   }
@@ -125,6 +139,10 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
             stats: converter.stats,
           }
         : null,
+    ioctlArgs:
+      matcher && argsPath !== undefined
+        ? { file: argsPath, records: matcher.log.records.length, paired: matcher.paired, unpaired: matcher.unpaired, lost: matcher.log.lost, otherLines: matcher.log.otherLines }
+        : null,
     qemu:
       qemu && qemuPath !== undefined
         ? { file: qemuPath, lines: qemu.lines, otherLines: qemu.otherLines, unknown: qemu.unknown, skipped: qemu.skipped, otherDevice: qemu.otherDevice, mmapToggles: qemu.mmapToggles }
@@ -147,12 +165,22 @@ export function renderReport(trace: Trace, report: ImportReport): string {
       `strace ${s.file}: ${s.lines} lines (clock ${s.clock}); not about the device ${s.stats.untrackedCalls}, ignored ${s.stats.ignoredCalls}` +
         (s.stats.setupIoctls ? `, container/group/iommufd set-up ioctls ${s.stats.setupIoctls}` : '') +
         (s.stats.deviceQueries ? `, device info queries ${s.stats.deviceQueries}` : '') +
+        (s.stats.rawDeviceIoctls ? `, device ioctls without their struct (raw) ${s.stats.rawDeviceIoctls}` : '') +
         (s.stats.otherDeviceCalls ? `, other devices ${s.stats.otherDeviceCalls}` : '') +
         (s.stats.signalsOutsideMappings ? `, signals outside device mappings ${s.stats.signalsOutsideMappings}` : '') +
         (s.stats.undecodedMemslots ? `, memslot ioctls without a decoded struct ${s.stats.undecodedMemslots}` : '') +
         (s.otherLines ? `, other lines ${s.otherLines}` : '') +
         (s.orphanResumes ? `, resumed calls without their start ${s.orphanResumes}` : '') +
         (s.unfinishedAtEnd ? `, calls still in flight at the end ${s.unfinishedAtEnd}` : ''),
+    );
+  }
+  if (report.ioctlArgs) {
+    const a = report.ioctlArgs;
+    lines.push(
+      `ioctl arguments ${a.file}: ${a.records} records, ${a.paired} paired with strace calls` +
+        (a.unpaired ? `, VFIO calls without a record ${a.unpaired}` : '') +
+        (a.lost ? `, dropped by the kernel ${a.lost}` : '') +
+        (a.otherLines ? `, other lines ${a.otherLines}` : ''),
     );
   }
   if (report.qemu) {

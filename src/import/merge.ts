@@ -11,6 +11,10 @@
 // before it. Pairing by nearest time instead mismatched repeated reads of one register (a line
 // 1.5 ms before the next pread but 112 ms after its own). A QEMU host-op fallback (trapped access with no guest address known) is dropped
 // in favour of strace's copy, which carries the real return value.
+// Likewise the type1 MAP_DMA / UNMAP_DMA of the device's own BAR mappings (strace-events.ts marks
+// them `barDma`): QEMU's DMA listener issues them when the guest turns memory decode on or off,
+// and the VMM model derives them from that guest config write, so with the guest side merged in
+// strace's copies are dropped. Guest RAM mappings stay: no guest event stands for them.
 // Overlap: strace calls whose [entry, return] line spans intersect ran concurrently; each such
 // cluster gets one overlap id (EventMeta.overlap).
 
@@ -147,6 +151,14 @@ export function mergeEvents(
     droppedForwards++;
     if (q.fallback) dropped.add(q);
     else dropped.add(best);
+  }
+  if (qemu.some((q) => !q.fallback)) {
+    for (const s of strace) {
+      if (s.barDma) {
+        dropped.add(s);
+        droppedForwards++;
+      }
+    }
   }
   const overlap = markOverlaps(strace);
   // Stable order: by time (both absolute), else each source alone in its own order.

@@ -17,7 +17,12 @@
 //    container/group/iommufd set-up calls are counted, not imported (they change no device state,
 //    and strace shows only the address of their struct); every other device ioctl (SET_IRQS,
 //    FEATURE, IOEVENTFD, HOT_RESET, ...) -> `raw` with empty argument bytes: strace does not decode
-//    VFIO structs, so the replay can only report it as unsupported. KVM_SET_USER_MEMORY_REGION (decoded by strace) -> memslot;
+//    VFIO structs, so the replay can only report it as unsupported.
+//    With the tracer's ioctl-args capture (ioctl-args.ts) each VFIO ioctl gets its struct bytes
+//    instead, and decodes (vfio-structs.ts) to what it was: the device queries, set-irqs,
+//    hot-reset, ioeventfd, low-power, dma-buf and other features, and the container's MAP_DMA /
+//    UNMAP_DMA -> map-dma / unmap-dma. A struct the capture holds only in part stays `raw`, with
+//    the bytes it has. KVM_SET_USER_MEMORY_REGION (decoded by strace) -> memslot;
 //    KVM_RUN -> kvm-run with the result; a vCPU whose last KVM_RUN failed (not EINTR/EAGAIN) marks
 //    the VMM stopped (vmm-exit kvm-run-error).
 //  close of the device fd -> close. `+++ killed by SIG +++` of the leader -> vmm-exit on the last event.
@@ -29,9 +34,11 @@ import { UserError } from '../errors.js';
 import type { EventBody, Observed, SignalInfo } from '../trace/types.js';
 import { REGION_CONFIG } from '../trace/types.js';
 import { FdTable, classifyPath, type DeviceSelector, type FdInfo } from './fd-table.js';
+import type { IoctlArgMatcher } from './ioctl-args.js';
 import { KVM, isVfioRequest, requestNumber, vfioName } from './ioctl-names.js';
 import type { StraceCall, StraceItem, StraceReturn } from './strace-lines.js';
 import type { StraceLog } from './strace-log.js';
+import { argBytes, decodeContainerIoctl, decodeDeviceIoctl } from './vfio-structs.js';
 import {
   SyntaxProblem,
   parseFdArg,
@@ -56,6 +63,12 @@ export interface ImportedEvent {
   source: 'strace' | 'qemu';
   /** 1-based source line, for messages. */
   line: number;
+  /**
+   * A type1 MAP_DMA of a vaddr inside a device BAR mapping, or the UNMAP_DMA of such a range: what
+   * a VMM's DMA listener does when the guest turns memory decode on or off. With the guest's side
+   * merged in, the VMM model derives these itself (merge.ts drops strace's copy).
+   */
+  barDma?: boolean;
 }
 
 export interface StraceStats {
@@ -72,6 +85,8 @@ export interface StraceStats {
   setupIoctls: number;
   /** Read-only device queries (GET_INFO, GET_REGION_INFO, ...) whose argument strace cannot show. */
   deviceQueries: number;
+  /** Device ioctls imported as `raw`: no captured argument, or one too short for its struct. */
+  rawDeviceIoctls: number;
 }
 
 /**
@@ -104,14 +119,18 @@ const PROT_BITS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 1, PROT_WRI
 
 export class StraceConverter {
   readonly events: ImportedEvent[] = [];
-  readonly stats: StraceStats = { untrackedCalls: 0, ignoredCalls: 0, otherDeviceCalls: 0, signalsOutsideMappings: 0, undecodedMemslots: 0, setupIoctls: 0, deviceQueries: 0 };
+  readonly stats: StraceStats = { untrackedCalls: 0, ignoredCalls: 0, otherDeviceCalls: 0, signalsOutsideMappings: 0, undecodedMemslots: 0, setupIoctls: 0, deviceQueries: 0, rawDeviceIoctls: 0 };
   private readonly fds: FdTable;
   private mappings: Mapping[] = [];
   private readonly lastRunByVcpu = new Map<number, ImportedEvent>();
+  /** iova/size of the MAP_DMAs of BAR mappings still mapped (their UNMAP_DMA is one too). */
+  private readonly barDmas = new Set<string>();
 
   constructor(
     private readonly file: string,
     selector: DeviceSelector,
+    /** The tracer's ioctl argument capture, when there is one. */
+    private readonly argCapture: IoctlArgMatcher | null = null,
   ) {
     this.fds = new FdTable(selector);
   }
@@ -275,12 +294,34 @@ export class StraceConverter {
         this.push(call, { kind: 'ioctl', op: 'reset' }, observedOf(ret));
         return;
       }
-      if (f.kind === 'device' && !DEVICE_QUERIES.has(req)) {
-        this.push(call, { kind: 'ioctl', op: 'raw', fdKind: f.kind, request: req, name: vfioName(req, f.kind), arg: new Uint8Array(0) }, observedOf(ret));
+      const captured = f.kind === 'device' || f.kind === 'container' ? this.capturedArg(call, a, f.fd, req) : null;
+      if (f.kind === 'container' && captured) {
+        const body = decodeContainerIoctl(req, captured);
+        if (body) {
+          const ev = this.push(call, body, observedOf(ret));
+          if (body.kind === 'map-dma' && this.mappingAt(body.vaddr)) {
+            ev.barDma = true;
+            this.barDmas.add(`${body.iova}/${body.size}`);
+          } else if (body.kind === 'unmap-dma' && this.barDmas.delete(`${body.iova}/${body.size}`)) ev.barDma = true;
+          return;
+        }
+      }
+      if (f.kind === 'device') {
+        const body = captured ? decodeDeviceIoctl(req, captured) : null;
+        if (body) {
+          this.push(call, body, observedOf(ret));
+          return;
+        }
+        if (!DEVICE_QUERIES.has(req) || captured) {
+          this.stats.rawDeviceIoctls++;
+          const arg = captured ? argBytes(captured) : new Uint8Array(0);
+          this.push(call, { kind: 'ioctl', op: 'raw', fdKind: f.kind, request: req, name: vfioName(req, f.kind), arg }, observedOf(ret));
+          return;
+        }
+        this.stats.deviceQueries++;
         return;
       }
-      if (f.kind === 'device') this.stats.deviceQueries++;
-      else this.stats.setupIoctls++;
+      this.stats.setupIoctls++;
       return;
     }
     if (f.kind === 'kvm' && req === KVM.CREATE_VM) {
@@ -317,6 +358,14 @@ export class StraceConverter {
       return;
     }
     this.stats.ignoredCalls++;
+  }
+
+  /** The captured argument bytes of this ioctl (same thread, fd, request and address), if any. */
+  private capturedArg(call: StraceCall, a: Piece[], fd: number, req: number): Uint8Array | null {
+    if (!this.argCapture) return null;
+    const addr = a[2] ? parseInteger(a[2].text) : null;
+    const rec = this.argCapture.take(call.pid, fd, req, addr === null ? null : BigInt.asUintN(64, addr));
+    return rec ? rec.bytes : null;
   }
 
   private rw(call: StraceCall): void {
@@ -409,6 +458,11 @@ export class StraceConverter {
     this.push(call, { kind: 'munmap', addr, length }, observedOf(call.ret));
   }
 
+  /** The device mapping holding this address, if any. */
+  private mappingAt(addr: bigint): Mapping | undefined {
+    return this.mappings.find((mp) => addr >= mp.addr && addr < mp.addr + mp.length);
+  }
+
   private signal(item: Extract<StraceItem, { type: 'signal' }>): void {
     const fields = parseStructFields(item.info) ?? new Map<string, string>();
     const sigName = SIGNO[item.signal] ?? item.signal;
@@ -417,7 +471,7 @@ export class StraceConverter {
     if (name !== 'SIGBUS' && name !== 'SIGSEGV') return;
     const addrText = fields.get('si_addr');
     const addr = addrText === undefined ? null : parseInteger(addrText);
-    const m = addr === null ? undefined : this.mappings.find((mp) => addr >= mp.addr && addr < mp.addr + mp.length);
+    const m = addr === null ? undefined : this.mappingAt(addr);
     if (!m || addr === null) {
       this.stats.signalsOutsideMappings++;
       return;

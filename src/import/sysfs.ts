@@ -26,6 +26,8 @@ export interface SnapshotInfo {
   vmmPid: number;
   vmmExe: string;
   vmmCmdline: string;
+  /** The tracer's ioctl argument capture: `eprobe`, `kprobe`, or `off (why)`; '' when not recorded. */
+  ioctlArgs: string;
 }
 
 export interface Snapshot {
@@ -154,6 +156,7 @@ export function readSnapshot(dir: string): Snapshot {
     vmmPid: Number(kv.get('vmm_pid') ?? 0) || 0,
     vmmExe: kv.get('vmm_exe') ?? '',
     vmmCmdline: kv.get('vmm_cmdline') ?? '',
+    ioctlArgs: kv.get('ioctl_args') ?? '',
   };
   const device: DeviceSnapshot = {
     bdf: info.bdf,

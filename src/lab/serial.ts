@@ -30,6 +30,10 @@ export interface LabConsole {
   runs: Map<string, ScenarioRun>;
   runs2: Map<string, ScenarioRun>;
   straces: Map<string, string>;
+  /** tracer/vfio-trace's ioctl-args file of each scenario's second run. */
+  ioctlArgs: Map<string, string>;
+  /** What the tracer printed on stderr during each scenario's second run. */
+  tracer: Map<string, string[]>;
   dmesg: string;
   failures: string[];
   complete: boolean;
@@ -99,6 +103,8 @@ export function parseConsole(text: string): LabConsole {
     runs: new Map(),
     runs2: new Map(),
     straces: new Map(),
+    ioctlArgs: new Map(),
+    tracer: new Map(),
     dmesg: '',
     failures: [],
     complete: false,
@@ -138,6 +144,11 @@ export function parseConsole(text: string): LabConsole {
     } else if ((m = /^@@STRACE begin (\S+)$/.exec(l))) {
       const { body } = until(`@@STRACE end ${m[1]}`);
       out.straces.set(m[1], body.join('\n') + (body.length ? '\n' : ''));
+    } else if ((m = /^@@ARGS begin (\S+)$/.exec(l))) {
+      const { body } = until(`@@ARGS end ${m[1]}`);
+      out.ioctlArgs.set(m[1], body.join('\n') + (body.length ? '\n' : ''));
+    } else if ((m = /^@@TRACER (\S+) (.*)$/.exec(l))) {
+      out.tracer.set(m[1], [...(out.tracer.get(m[1]) ?? []), m[2]]);
     } else if (l === '@@DMESG begin') {
       out.dmesg = until('@@DMESG end').body.join('\n');
     } else if (l.startsWith('@@FAIL ')) {

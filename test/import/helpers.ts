@@ -78,3 +78,16 @@ export function eventLines(t: Trace): string[] {
     return `${e.overlap ? 'race ' : ''}${describeEvent(e)}${obs}`.replace(/0x7f[0-9a-f]{10}/g, 'ADDR').replace(/\bret=1[34]\d{13}\b/g, 'ret=ADDR').trimEnd();
   });
 }
+
+/** u64 words as little-endian bytes (how the tracer's ioctl-args words sit in memory). */
+export function leWords(...words: bigint[]): Uint8Array {
+  const b = new Uint8Array(words.length * 8);
+  const dv = new DataView(b.buffer);
+  words.forEach((w, i) => dv.setBigUint64(i * 8, w, true));
+  return b;
+}
+
+/** The 16 words (128 bytes) the tracer records for an ioctl: the given ones, the rest zero. */
+export function capturedWords(...first: bigint[]): Uint8Array {
+  return leWords(...first, ...Array<bigint>(16 - first.length).fill(0n));
+}

@@ -1,16 +1,17 @@
-// The lab's strace captures of the REAL vfio-pci driver (traces/lab/<kernel>/*.strace, recorded
-// with the trace's host operations run in a real kernel) import into traces that replay exactly as
-// the lab's own traces do: same divergences (zero where the lab's trace has zero), and the imported
-// events are the lab's events, in order, minus what strace cannot see (successful CPU accesses
-// through mappings, struct arguments of info queries; a faulting access is compared by place and
-// signal, see `key`). Device ioctls whose struct strace does not
-// show (SET_IRQS, FEATURE, ...) import as `raw` and replay as unsupported: those captures are
-// checked for decoding only.
+// The lab's captures of the REAL vfio-pci driver (traces/lab/<kernel>/*.strace and *.ioctl-args,
+// recorded by tracer/vfio-trace running in the lab guest around the same host operations) import
+// into traces that replay exactly as the lab's own traces do: same divergences (zero where the lab's
+// trace has zero), nothing unsupported, and the imported events are the lab's events, in order,
+// minus what strace cannot see (successful CPU accesses through mappings; a faulting access is
+// compared by place and signal, see `key`). The ioctl argument capture is what lets SET_IRQS,
+// DEVICE_FEATURE (low power, DMABUF), HOT_RESET, IOEVENTFD and MAP_DMA import as themselves; a
+// capture without it (older runs) is checked for decoding only.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseIoctlArgs } from '../../src/import/ioctl-args.js';
 import { importTrace } from '../../src/import/importer.js';
 import { replayFile } from '../../src/replay/run.js';
 import { encodeTrace, loadTrace } from '../../src/trace/codec.js';
@@ -28,7 +29,30 @@ const captures: [string, string][] = existsSync(labRoot)
   : [];
 const scratch = mkdtempSync(join(tmpdir(), 'lab-import-'));
 
-const line = (e: Trace['events'][number]): string => describeEvent(e) + (e.observed ? ` => ${describeObserved(e.observed)}` : '');
+/** strace shows what an ioctl returned, not what the kernel wrote into its struct (`data=`). */
+const seen = (e: Trace['events'][number]): Trace['events'][number]['observed'] => {
+  if ((e.kind !== 'ioctl' && e.kind !== 'map-dma' && e.kind !== 'unmap-dma') || !e.observed?.data) return e.observed;
+  const { data: _data, ...rest } = e.observed;
+  return rest;
+};
+const line = (e: Trace['events'][number]): string => {
+  const o = seen(e);
+  return describeEvent(e) + (o ? ` => ${describeObserved(o)}` : '');
+};
+
+/**
+ * A file descriptor the runner made itself stands in for the trace's number (its group fd for a
+ * hot reset, a fresh eventfd for a wakeup or an ioeventfd): the real capture shows the runner's
+ * number, the lab trace the scenario's. Only the sign matters to the kernel's checks.
+ */
+const runnerFd = (e: Trace['events'][number]): Trace['events'][number] => {
+  if (e.kind !== 'ioctl') return e;
+  const fd = (n: number) => (n >= 0 ? 1000 : n);
+  if (e.op === 'hot-reset') return { ...e, groupFds: e.groupFds.map(fd) };
+  if (e.op === 'ioeventfd') return { ...e, fd: fd(e.fd) };
+  if (e.op === 'low-power' && e.request === 'entry-with-wakeup') return { ...e, wakeupFd: fd(e.wakeupFd) };
+  return e;
+};
 
 /**
  * A faulting CPU access as strace shows it: the place and the signal, not the width or direction
@@ -37,7 +61,7 @@ const line = (e: Trace['events'][number]): string => describeEvent(e) + (e.obser
 const key = (e: Trace['events'][number]): string =>
   (e.kind === 'mem-read' || e.kind === 'mem-write') && e.observed?.signal
     ? `fault bar${e.bar}+${e.offset.toString(16)} => ${describeObserved(e.observed)}`
-    : line(e);
+    : line(runnerFd(e));
 
 async function summary(path: string) {
   return replayFile(path, {}, { event: () => undefined });
@@ -51,7 +75,9 @@ describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => 
   it.each(captures)('%s/%s imports and replays like the lab trace', async (kernel, name) => {
     const dir = join(labRoot, kernel);
     const lab = await loadTrace(join(dir, `${name}.pb`));
-    const { trace } = importTrace({ strace: join(dir, `${name}.strace`), header: lab.header, tracerVersion: 't' });
+    const argsFile = join(dir, `${name}.ioctl-args`);
+    const withArgs = existsSync(argsFile);
+    const { trace } = importTrace({ strace: join(dir, `${name}.strace`), ...(withArgs ? { ioctlArgs: argsFile } : {}), header: lab.header, tracerVersion: 't' });
     // Every imported event is the lab's next matching event (a subsequence, in order).
     const labLines = lab.events.map(key);
     let j = 0;
@@ -67,6 +93,7 @@ describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => 
     const mine = await summary(out);
     const theirs = await summary(join(dir, `${name}.pb`));
     const undecoded = trace.events.some((e) => e.kind === 'ioctl' && e.op === 'raw');
+    if (withArgs) expect(undecoded, 'a VFIO ioctl stayed raw despite the argument capture').toBe(false);
     if (!undecoded) {
       expect(mine.unsupported).toBe(0);
       expect(mine.divergences).toBe(theirs.divergences);
@@ -74,13 +101,35 @@ describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => 
     }
   });
 
-  it('through the built CLI: import, then replay exits 0', () => {
+  it("the tracer zeroed every word past a struct's argsz before writing ioctl-args", () => {
+    let structs = 0;
+    for (const [kernel, name] of captures) {
+      const file = join(labRoot, kernel, `${name}.ioctl-args`);
+      if (!existsSync(file)) continue;
+      for (const r of parseIoctlArgs(readFileSync(file, 'latin1'), file).records) {
+        const argsz = r.bytes.length >= 4 ? new DataView(r.bytes.buffer).getUint32(0, true) : 0;
+        if (argsz < 4 || argsz > r.bytes.length) continue;
+        structs++;
+        const past = r.bytes.slice(Math.ceil(argsz / 8) * 8);
+        expect(past.every((b) => b === 0), `${file}:${r.line}`).toBe(true);
+      }
+    }
+    expect(structs).toBeGreaterThan(100);
+  });
+
+  it('through the built CLI: import low-power with its argument capture, then replay exits 0', () => {
     const cli = join(repo, 'dist/src/cli/main.js');
-    const [kernel, name] = captures.find(([, n]) => n === 'bar-sizing') ?? captures[0]!;
+    const [kernel, name] = captures.find(([, n]) => n === 'low-power') ?? captures[0]!;
     const dir = join(labRoot, kernel);
     const out = join(scratch, 'cli.pb');
-    const imp = spawnSync(process.execPath, [cli, 'import', '--strace', join(dir, `${name}.strace`), '--header-from', join(dir, `${name}.pb`), '-o', out], { encoding: 'utf8' });
+    const imp = spawnSync(
+      process.execPath,
+      [cli, 'import', '--strace', join(dir, `${name}.strace`), '--ioctl-args', join(dir, `${name}.ioctl-args`), '--header-from', join(dir, `${name}.pb`), '-o', out],
+      { encoding: 'utf8' },
+    );
     expect(imp.stderr).toMatch(/events: /);
+    expect(imp.stderr).toMatch(/ioctl arguments .*: \d+ records, \d+ paired with strace calls/);
+    expect(imp.stderr).not.toMatch(/without their struct/);
     expect(imp.status).toBe(0);
     const rep = spawnSync(process.execPath, [cli, 'replay', out, '--summary-only'], { encoding: 'utf8' });
     expect(rep.stdout).toMatch(/0 divergences, 0 unsupported/);

@@ -1,10 +1,14 @@
 // Real QEMU runs (7.2 and 10.0, TCG) driving the real vfio-pci driver in the nested lab, each
 // captured by tracer/vfio-trace with QEMU's -trace log (traces/qemu/<qemu>/<scenario>/): every one
-// imports, merges strace with the QEMU log, and knows every QEMU event it meets.
-import { existsSync, readdirSync } from 'node:fs';
+// imports, merges strace with the QEMU log, and knows every QEMU event it meets; with the tracer's
+// ioctl argument capture, every VFIO ioctl QEMU made imports as itself (no `raw`).
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importTrace } from '../../src/import/importer.js';
+import { replayFile } from '../../src/replay/run.js';
+import { encodeTrace, loadTrace } from '../../src/trace/codec.js';
 import { eventLines, repo } from './helpers.js';
 
 const root = join(repo, 'traces/qemu');
@@ -26,7 +30,14 @@ describe('real QEMU captures (tracer output directories)', { timeout: 60_000 }, 
     expect(trace.header.device.bdf).toMatch(/^0000:/);
     expect(trace.header.kernelRelease).not.toBe('');
     expect(trace.header.vmm.name).toBe('qemu');
-    expect(trace.events[0]!.kind).toBe('open');
+    // QEMU maps guest RAM into the container (type1 MAP_DMA) before it asks for the device fd.
+    expect(trace.events.find((e) => e.kind !== 'map-dma' && e.kind !== 'unmap-dma')!.kind).toBe('open');
+    if (report.ioctlArgs) {
+      // With the tracer's argument capture every VFIO ioctl imports as what it was.
+      expect(report.ioctlArgs.paired).toBeGreaterThan(0);
+      expect(trace.events.filter((e) => e.kind === 'ioctl' && e.op === 'raw').map((e) => e.kind === 'ioctl' && e.op === 'raw' && e.name)).toEqual([]);
+      expect(trace.events.some((e) => e.kind === 'ioctl' && e.op === 'set-irqs')).toBe(true);
+    }
     expect(trace.events.some((e) => e.kind.startsWith('guest-'))).toBe(true);
     if (report.qemu) {
       expect([...report.qemu.unknown.keys()]).toEqual([]);
@@ -35,6 +46,38 @@ describe('real QEMU captures (tracer output directories)', { timeout: 60_000 }, 
     for (let i = 1; i < trace.events.length; i++) expect(trace.events[i]!.tsNs >= trace.events[i - 1]!.tsNs).toBe(true);
   });
 
+  // The merge drops strace's MAP_DMA/UNMAP_DMA of the BAR mappings because the QEMU model derives
+  // them from the guest's COMMAND writes (QEMU's DMA listener). That is only sound if the model
+  // derives exactly what QEMU did: the same iova ranges, in the same order (BAR0, BAR1, and BAR3
+  // minus the MSI-X table page), and no others.
+  const scratch = mkdtempSync(join(tmpdir(), 'qemu-captures-'));
+  it.each(captures.filter((c) => existsSync(join(root, c, 'ioctl-args'))))('%s: the QEMU model maps and unmaps the BARs for DMA exactly as QEMU did', async (c) => {
+    const dir = join(root, c);
+    // The filed trace's header names the QEMU version (lab/vmm/collect.mjs, from meta.json).
+    const { header } = await loadTrace(`${dir}.pb`);
+    const merged = importTrace({ dir, header, tracerVersion: 't' }).trace;
+    const hostOnly = importTrace({ strace: join(dir, 'strace.log'), ioctlArgs: join(dir, 'ioctl-args'), sysfs: dir, tracerVersion: 't' }).trace;
+    const dma = (e: (typeof merged.events)[number]): string | null =>
+      e.kind === 'map-dma' ? `map-dma iova=0x${e.iova.toString(16)} size=0x${e.size.toString(16)}` : e.kind === 'unmap-dma' ? `unmap-dma iova=0x${e.iova.toString(16)} size=0x${e.size.toString(16)}` : null;
+    // What strace saw that the merge dropped: the host-only import's DMA calls minus the merged one's.
+    const all = hostOnly.events.map(dma).filter((x): x is string => x !== null);
+    const remaining = merged.events.map(dma).filter((x): x is string => x !== null);
+    const droppedByMerge = [...all];
+    for (const r of remaining) droppedByMerge.splice(droppedByMerge.indexOf(r), 1);
+    // What the model forwarded while replaying the merged trace.
+    const pb = join(scratch, c.replace('/', '-') + '.pb');
+    writeFileSync(pb, encodeTrace(merged));
+    const forwarded: string[] = [];
+    await replayFile(pb, {}, {
+      event: (_l, _i, _e, step) => {
+        for (const eff of step.effects) if (eff.kind === 'forward' && /^(un)?map-dma /.test(eff.what)) forwarded.push(eff.what.replace(/ =>.*$/, ''));
+      },
+    });
+    // x-no-mmap=on: no BAR mapping, so nothing of the kind on either side.
+    if (c.endsWith('.no-mmap')) expect(droppedByMerge).toEqual([]);
+    else expect(droppedByMerge.length).toBeGreaterThan(0);
+    expect(forwarded).toEqual(droppedByMerge);
+  });
   it.runIf(captures.includes('7.2/d3hot-read'))('7.2/d3hot-read: the guest touches BAR0 after D3hot; under TCG QEMU dies of SIGBUS', () => {
     const lines = eventLines(importTrace({ dir: join(root, '7.2/d3hot-read'), tracerVersion: 't' }).trace);
     expect(lines[lines.length - 1]).toMatch(/^mem-read bar0\+0x8 len=1 => signal=SIGBUS code=BUS_ADRERR addr=(ADDR|0x[0-9a-f]+) vmm-exit=signaled status=135 exit-signal=SIGBUS$/);

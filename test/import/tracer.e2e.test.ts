@@ -79,6 +79,7 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
       const sup = spawn(vmm!, [root, '--supervise', sock], { stdio: 'ignore' });
       while (!existsSync(sock)) await new Promise((r) => setTimeout(r, 20));
       const out = join(root, 'capture');
+      const mountsBefore = readFileSync('/proc/mounts', 'utf8');
       const t = spawnSync(tracer, ['--bdf', BDF, '--sysfs-root', sysfs, '-o', out, '--', vmm!, root, '--notify', sock], { encoding: 'utf8' });
       await new Promise((r) => (sup.exitCode !== null ? r(null) : sup.once('exit', r)));
       expect(t.stderr).toMatch(/next: vfio-replay import/);
@@ -87,10 +88,28 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
       expect(readFileSync(join(out, 'sysfs/driver'), 'utf8').trim()).toBe('vfio-pci');
       expect(readFileSync(join(out, 'sysfs/iommu_group'), 'utf8').trim()).toBe('5');
 
+      // The ioctl argument capture either ran (a kernel with event probes or kprobes: the
+      // records are in ioctl-args and pair with strace's calls) or said why not, in both the
+      // tracer's output and `info`; either way the host's mounts and dynamic events are as before.
+      const info = readFileSync(join(out, 'info'), 'utf8');
+      const mode = /^ioctl_args=(\S+)/m.exec(info)?.[1];
+      expect(readFileSync('/proc/mounts', 'utf8')).toBe(mountsBefore);
+      for (const d of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'])
+        if (existsSync(join(d, 'dynamic_events'))) expect(readFileSync(join(d, 'dynamic_events'), 'utf8')).not.toMatch(/vfio_trace_/);
+
       const pb = join(root, 't.pb');
       const imp = node(['import', out, '-o', pb, '--title', 'e2e']);
       expect(imp.stderr).toMatch(/wrote /);
       expect(imp.status).toBe(0);
+      if (mode === 'eprobe' || mode === 'kprobe') {
+        expect(t.stderr).toMatch(/capturing VFIO ioctl arguments/);
+        expect(imp.stderr).toMatch(/ioctl arguments .*ioctl-args: \d+ records, [1-9]\d* paired with strace calls/);
+      } else {
+        expect(mode).toBe('off');
+        expect(t.stderr).toMatch(/warning: no ioctl argument capture: .+; SET_IRQS, FEATURE, HOT_RESET\.\.\. will import as raw/);
+        expect(info).toMatch(/^ioctl_args=off \(.+\)$/m);
+        expect(imp.stderr).toMatch(/note: the tracer captured no ioctl arguments/);
+      }
       const trace = await loadTrace(pb);
       expect(trace.header.source).toBe('strace');
       expect(trace.header.device.bdf).toBe(BDF);
@@ -107,6 +126,15 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
       expect(trace.events[trace.events.length - 1]!.tsNs > 0n).toBe(true);
       const replay = node(['replay', pb, '--summary-only']);
       expect(replay.stdout).toMatch(/summary: \d+ events/);
+    });
+
+    it('--no-ioctl-args: no argument capture, and info says so', () => {
+      const out = join(sysfs, 'no-args');
+      const t = spawnSync(tracer, ['--bdf', BDF, '--sysfs-root', sysfs, '--no-ioctl-args', '-o', out, '--', 'true'], { encoding: 'utf8' });
+      expect(t.status).toBe(0);
+      expect(t.stderr).not.toMatch(/ioctl argument/);
+      expect(readFileSync(join(out, 'info'), 'utf8')).toMatch(/^ioctl_args=off \(--no-ioctl-args\)$/m);
+      expect(existsSync(join(out, 'ioctl-args'))).toBe(false);
     });
 
     it('--pid: Ctrl-C detaches and leaves the VMM running, not stopped', async () => {

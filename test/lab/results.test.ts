@@ -56,6 +56,10 @@ config 86 80 d3 10 00 04 10 00 00 00 00 02 00 00 00 00
 @@STRACE begin smoke
 123   02:18:38.625125 ioctl(5</dev/vfio/1>, VFIO_GROUP_GET_DEVICE_FD, 0x7fffffffef86) = 6
 @@STRACE end smoke
+@@TRACER smoke vfio-trace: capturing VFIO ioctl arguments (eprobe)
+@@ARGS begin smoke
+          runner-10034   [000] ...2.     4.263152: vfio_ioctl: (syscalls.sys_enter_ioctl) fd=6 cmd=0x3b6a arg=0x7fffffffef70 a0=0x0
+@@ARGS end smoke
 @@DMESG begin
 [    0.000000] Linux version 6.1.0-56-amd64
 @@DMESG end
@@ -127,6 +131,10 @@ describe('parseConsole', () => {
     expect([...run.results.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(con.runs2.get('smoke')!.results.get(4)).toEqual({ index: 4, errno: 'EIO' });
     expect(con.straces.get('smoke')).toBe('123   02:18:38.625125 ioctl(5</dev/vfio/1>, VFIO_GROUP_GET_DEVICE_FD, 0x7fffffffef86) = 6\n');
+    expect(con.ioctlArgs.get('smoke')).toBe(
+      '          runner-10034   [000] ...2.     4.263152: vfio_ioctl: (syscalls.sys_enter_ioctl) fd=6 cmd=0x3b6a arg=0x7fffffffef70 a0=0x0\n',
+    );
+    expect(con.tracer.get('smoke')).toEqual(['vfio-trace: capturing VFIO ioctl arguments (eprobe)']);
     expect(con.dmesg).toContain('Linux version 6.1.0-56-amd64');
   });
 

@@ -104,7 +104,15 @@ export function exportDmabuf(k: Kctx, req: DmabufRequest, meta: EventMeta): Step
         break;
     }
   }
+  // vfio_pci_core_fill_phys_vec(): BAR start + offset, then + length, in u64 with
+  // check_add_overflow -> -EOVERFLOW; only then past the BAR's end -> -EINVAL [S @06fddc7a;
+  // L dmabuf #21 on 7.2: offset 0xfffffffffffff000 len 0x2000 -> -EOVERFLOW. The lab first recorded
+  // -EINVAL there because its runner had saturated the offset to 0x7fffffffffffffff; the tracer's
+  // ioctl argument capture of the same run showed the bytes the kernel really got].
+  const U64_LIMIT = 1n << 64n;
   for (const r of req.ranges) {
+    const paddr = bar.start + r.offset;
+    if (paddr >= U64_LIMIT || paddr + r.length >= U64_LIMIT) return step({ kind: 'errno', errno: 'EOVERFLOW' }, 'dmabuf.export.range-phys-overflow');
     if (r.offset + r.length > bar.size) return step({ kind: 'errno', errno: 'EINVAL' }, 'dmabuf.export.range-past-bar');
   }
   const ordinal = k.st.dmabufs.length;

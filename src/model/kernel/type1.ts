@@ -1,5 +1,5 @@
 // vfio_iommu_type1.c (the type1v2 container): VFIO_IOMMU_MAP_DMA / UNMAP_DMA of vaddrs inside BAR
-// mappings of the device fd. The container's iova list (vfio_find_dma) lives with the model's state
+// mappings of the device fd, and of the VMM's ordinary memory (guest RAM), which only takes iova space. The container's iova list (vfio_find_dma) lives with the model's state
 // but belongs to the container: a device close does not drop it (the container fd stays open).
 // Evidence: [S] vfio_dma_do_map / vfio_dma_do_unmap / vfio_pin_pages_remote / vaddr_get_pfn(s) /
 // follow_fault_pfn; [L] lab map-dma on 6.1, 6.12 and 7.2 (lab/FINDINGS.md §10b).
@@ -52,9 +52,18 @@ export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags
   // Any overlap with an existing dma, not only the same iova [S; L #6..7].
   if (findDma(k, iova, size) !== undefined) return step({ kind: 'errno', errno: 'EEXIST' }, 'type1.map-dma.iova-exists-eexist');
   if (k.st.dmas.length >= DMA_ENTRY_LIMIT) return step({ kind: 'errno', errno: 'ENOSPC' }, 'type1.map-dma.entry-limit-enospc');
-  // The first page decides what memory this is: the model only knows BAR mappings.
-  if (mappingAt(k, vaddr) === undefined)
-    return step({ kind: 'unsupported', reason: 'MAP_DMA vaddr is not inside a modeled BAR mapping' }, 'type1.map-dma.not-a-bar-mapping');
+  // The first page decides what memory this is. Outside every device mapping it is the VMM's own
+  // memory (guest RAM, ROM copies: a real QEMU session maps those before and beside its BARs,
+  // traces/qemu): GUP pins ordinary pages and the dma is made. The model assumes the range is
+  // valid and within RLIMIT_MEMLOCK (it cannot know either; a real -EFAULT or -ENOMEM there shows
+  // up as a divergence). A range that starts in ordinary memory and runs into a BAR mapping is
+  // not modeled.
+  if (mappingAt(k, vaddr) === undefined) {
+    if (k.st.mappings.some((m) => m.addr < vaddr + size && vaddr < m.addr + m.length))
+      return step({ kind: 'unsupported', reason: 'MAP_DMA of ordinary memory that runs into a BAR mapping is not modeled' }, 'type1.map-dma.memory-into-bar-unsupported');
+    k.st.dmas.push({ iova, size });
+    return step({ kind: 'ok', ret: 0n }, 'type1.map-dma.ordinary-memory');
+  }
   // vfio_pin_map_dma: page by page, GUP refuses the VM_PFNMAP vma, vaddr_get_pfn(s) falls back to
   // follow_fault_pfn: a present PTE is used as is, else fixup_user_fault runs the vfio-pci fault
   // handler; any failure removes the half-built dma (vfio_remove_dma) and returns the error.

@@ -51,6 +51,12 @@ describe('DMABUF export errno table', () => {
   it('dmabuf.export.bar-mmap-unsupported', () =>
     expectStep(run(opened('dmabuf-unmappable-bars@v1', { quirks: { nonMappableBars: true } }), exp(0)), err('EINVAL'), 'dmabuf.export.bar-mmap-unsupported'));
   it('dmabuf.export.range-past-bar', () => expectStep(run(opened(), exp(0, [{ offset: 0x1f000n, length: 0x2000n }])), err('EINVAL'), 'dmabuf.export.range-past-bar'));
+  // The lab on 7.2 (dmabuf #21): BAR start + offset wraps u64 before the end check.
+  it('dmabuf.export.range-phys-overflow', () => {
+    expectStep(run(opened(), exp(0, [{ offset: 0xfffffffffffff000n, length: 0x2000n }])), err('EOVERFLOW'), 'dmabuf.export.range-phys-overflow');
+    // Past the end but no wrap: still the end check.
+    expectStep(run(opened(), exp(0, [{ offset: 0x7ffffffffffff000n, length: 0x2000n }])), err('EINVAL'), 'dmabuf.export.range-past-bar');
+  });
   it('dmabuf.export.ok', () => {
     expectStep(run(opened(), exp(0), { observed: { ret: 12n } }), { kind: 'ok', ret: 12n }, 'dmabuf.export.ok', [{ kind: 'dmabuf-export', dmabuf: 12, region: 0 }]);
     // Without an observed fd the model names it 1000 + export ordinal.

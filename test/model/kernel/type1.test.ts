@@ -58,8 +58,16 @@ describe('type1 MAP_DMA', () => {
     for (let i = 0n; i < 65535n; i++) m.k.st.dmas.push({ iova: 0x1_0000_0000n + i * 0x1000n, size: 0x1000n });
     expectStep(run(m, map()), err('ENOSPC'), 'type1.map-dma.entry-limit-enospc');
   });
-  it('type1.map-dma.not-a-bar-mapping', () =>
-    expectStep(run(opened(), map(0x1000n, 3, 0x100000n, 0x1000n)), { kind: 'unsupported' }, 'type1.map-dma.not-a-bar-mapping'));
+  // Guest RAM as a real QEMU maps it (traces/qemu): no device mapping there, the dma is made and
+  // takes iova space like any other.
+  it('type1.map-dma.ordinary-memory', () => {
+    const m = opened();
+    expectStep(run(m, map(0x1000n, 3, 0x100000n, 0x1000n)), { kind: 'ok', ret: 0n }, 'type1.map-dma.ordinary-memory');
+    expect(m.k.st.dmas).toEqual([{ iova: 0x100000n, size: 0x1000n }]);
+    expectStep(run(m, map(0x1000n, 3, 0x100000n, 0x1000n)), err('EEXIST'), 'type1.map-dma.iova-exists-eexist');
+  });
+  it('type1.map-dma.memory-into-bar-unsupported', () =>
+    expectStep(run(opened(), map(0x2000n, 3, 0x100000n, BAR0_ADDR - 0x1000n)), { kind: 'unsupported' }, 'type1.map-dma.memory-into-bar-unsupported'));
   it('type1.map-dma.range-past-mapping-efault', () => {
     const m = opened();
     expectStep(run(m, map(0x21000n)), err('EFAULT'), 'type1.map-dma.range-past-mapping-efault');
