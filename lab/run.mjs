@@ -28,11 +28,12 @@ const USAGE = `usage: npm run lab -- --kernel 6.1|6.12|7.2|all [options] [trace.
   --out DIR         where results go (default traces/lab/<kernel> for the scenario set,
                     lab/work/out/<kernel> for traces given on the command line)
   --timeout SEC     QEMU time limit per kernel (default 900)
-  --no-strace       skip the second run under strace
+  --no-strace       skip the second run under the tracer (strace + ioctl argument capture)
+  --tracer-probe P  the tracer's --ioctl-args-probe for the second run: auto (default), eprobe, kprobe
   --vmm V           instead: real QEMU sessions, qemu-7.2|qemu-10|all (lab/vmm/README.md)`;
 
 function parseArgs(argv) {
-  const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true };
+  const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true, tracerProbe: 'auto' };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     const next = () => {
@@ -45,6 +46,10 @@ function parseArgs(argv) {
     else if (v === '--out') a.out = resolve(next());
     else if (v === '--timeout') a.timeout = Number(next());
     else if (v === '--no-strace') a.strace = false;
+    else if (v === '--tracer-probe') {
+      a.tracerProbe = next();
+      if (!['auto', 'eprobe', 'kprobe'].includes(a.tracerProbe)) fail(`--tracer-probe must be auto, eprobe or kprobe, not ${a.tracerProbe}`);
+    }
     else if (v === '-h' || v === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -130,7 +135,7 @@ async function main() {
     mkdirSync(work, { recursive: true });
     const init = readFileSync(join(LAB, 'guest/init.sh'), 'utf8').replace(
       /^  bash \/lab\/vfio-trace /m,
-      args.strace ? '  bash /lab/vfio-trace ' : '  true ',
+      args.strace ? `  bash /lab/vfio-trace --ioctl-args-probe ${args.tracerProbe} ` : '  true ',
     );
     const kernelBuild = k.packages.length
       ? k.packages.map((p) => `${p.name} ${p.version}`).join(', ')

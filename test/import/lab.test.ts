@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIoctlArgs } from '../../src/import/ioctl-args.js';
 import { importTrace } from '../../src/import/importer.js';
@@ -20,13 +20,21 @@ import type { Trace } from '../../src/trace/types.js';
 import { repo } from './helpers.js';
 
 const labRoot = join(repo, 'traces/lab');
-const captures: [string, string][] = existsSync(labRoot)
-  ? readdirSync(labRoot).flatMap((k) =>
-      readdirSync(join(labRoot, k))
-        .filter((f) => f.endsWith('.strace') && existsSync(join(labRoot, k, f.replace(/\.strace$/, '.pb'))))
-        .map((f): [string, string] => [k, f.replace(/\.strace$/, '')]),
-    )
-  : [];
+/**
+ * traces/lab/<kernel>/ holds what `npm run lab` writes (the tracer picked an event probe there);
+ * test/fixtures/import/lab-kprobe/<kernel>/ three scenarios of `npm run lab -- --tracer-probe
+ * kprobe --out ...`: the same capture through the tracer's kprobe fallback (kernels before 5.15).
+ */
+const roots = [labRoot, join(repo, 'test/fixtures/import/lab-kprobe')];
+const captures: [string, string][] = roots.flatMap((root) =>
+  existsSync(root)
+    ? readdirSync(root).flatMap((k) =>
+        readdirSync(join(root, k))
+          .filter((f) => f.endsWith('.strace') && existsSync(join(root, k, f.replace(/\.strace$/, '.pb'))))
+          .map((f): [string, string] => [relative(repo, join(root, k)), f.replace(/\.strace$/, '')]),
+      )
+    : [],
+);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-import-'));
 
 /** strace shows what an ioctl returned, not what the kernel wrote into its struct (`data=`). */
@@ -73,7 +81,7 @@ describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => 
   });
 
   it.each(captures)('%s/%s imports and replays like the lab trace', async (kernel, name) => {
-    const dir = join(labRoot, kernel);
+    const dir = join(repo, kernel);
     const lab = await loadTrace(join(dir, `${name}.pb`));
     const argsFile = join(dir, `${name}.ioctl-args`);
     const withArgs = existsSync(argsFile);
@@ -88,7 +96,7 @@ describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => 
       expect(j, `imported "${l}" is not next in the lab trace`).toBeLessThan(labLines.length);
       j++;
     }
-    const out = join(scratch, `${kernel}-${name}.pb`);
+    const out = join(scratch, `${kernel.replace(/\//g, '-')}-${name}.pb`);
     writeFileSync(out, encodeTrace(trace));
     const mine = await summary(out);
     const theirs = await summary(join(dir, `${name}.pb`));
@@ -104,7 +112,7 @@ describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => 
   it("the tracer zeroed every word past a struct's argsz before writing ioctl-args", () => {
     let structs = 0;
     for (const [kernel, name] of captures) {
-      const file = join(labRoot, kernel, `${name}.ioctl-args`);
+      const file = join(repo, kernel, `${name}.ioctl-args`);
       if (!existsSync(file)) continue;
       for (const r of parseIoctlArgs(readFileSync(file, 'latin1'), file).records) {
         const argsz = r.bytes.length >= 4 ? new DataView(r.bytes.buffer).getUint32(0, true) : 0;
@@ -120,7 +128,7 @@ describe('lab captures of the real vfio-pci driver', { timeout: 60_000 }, () => 
   it('through the built CLI: import low-power with its argument capture, then replay exits 0', () => {
     const cli = join(repo, 'dist/src/cli/main.js');
     const [kernel, name] = captures.find(([, n]) => n === 'low-power') ?? captures[0]!;
-    const dir = join(labRoot, kernel);
+    const dir = join(repo, kernel);
     const out = join(scratch, 'cli.pb');
     const imp = spawnSync(
       process.execPath,
