@@ -46,6 +46,10 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
     const noBdf = spawnSync(tracer, ['-o', '/tmp/x', '--', 'true'], { encoding: 'utf8' });
     expect(noBdf.status).toBe(2);
     expect(noBdf.stderr).toMatch(/--bdf is required/);
+    expect(h.stdout).toMatch(/--ioctl-args-probe auto\|eprobe\|kprobe/);
+    const badProbe = spawnSync(tracer, ['--bdf', BDF, '--ioctl-args-probe', 'bpf', '-o', '/tmp/x', '--', 'true'], { encoding: 'utf8' });
+    expect(badProbe.status).toBe(2);
+    expect(badProbe.stderr).toBe("vfio-trace: --ioctl-args-probe must be auto, eprobe or kprobe, not 'bpf'\n");
     const noStrace = spawnSync('/bin/bash', [tracer, '--bdf', BDF, '-o', '/tmp/x', '--', 'true'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
     expect(noStrace.status).toBe(2);
     expect(noStrace.stderr).toMatch(/strace not found: install it/);
