@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('-u, --update', 'rewrite changed goldens, create missing ones, delete obsolete ones (refused when CI is set)')
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--shard <i/n>', 'check only the i-th of n shards (1-based), e.g. 2/4')
-    .option('--jobs <n>', `threads checking goldens: this one plus n-1 workers (default: cores = ${cpus().length}, used when the traces total 1 MiB+ or 256+ goldens)`)
+    .option('--jobs <n>', `threads checking goldens: this one plus n-1 workers (default: cores = ${cpus().length}, used when the traces total 24 MiB+ or 4096+ goldens)`)
     .option('--context <k>', 'log lines shown before the first difference', '5')
     .option('--verbose', 'also list the goldens that match')
     .addHelpText(

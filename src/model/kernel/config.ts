@@ -88,8 +88,14 @@ function readBytes(k: Kctx, vc: ConfigImage, pos: number, size: number): bigint 
 /** Read as the user would, without side effects (KernelView.peekConfig). */
 export function peekConfig(k: Kctx, off: number, len: number): bigint {
   if (!k.st.open) return leValue(k.hw.config.slice(off, len));
-  const vc = k.st.vconfig.clone();
-  if (k.st.bardirty && touchesBars(off, len)) barFixup(k, vc);
+  // A peek has no side effects: a pending BAR fixup is applied to a copy of vconfig (cfgRead
+  // commits it itself). Without one, readBytes only reads vconfig, so no copy is needed; copying
+  // the whole image on every read was a hot spot of small-trace replays.
+  let vc = k.st.vconfig;
+  if (k.st.bardirty && touchesBars(off, len)) {
+    vc = vc.clone();
+    barFixup(k, vc);
+  }
   let v = 0n;
   let shift = 0n;
   for (const c of chunks(off, len)) {
