@@ -22,7 +22,9 @@
 import { UserError } from '../errors.js';
 import type { EventBody, Observed } from '../trace/types.js';
 import { KNOWN_SKIPPED, RENAMED, USED_EVENTS, formatToRegex, parseTraceEvents } from './qemu-events.js';
+import { checked, checkedNumber } from './numbers.js';
 import type { ImportedEvent } from './strace-events.js';
+import { SyntaxProblem } from './strace-text.js';
 
 /** What a guest access forwarded to the host, so the merge can drop strace's copy of that call. */
 export interface ForwardKey {
@@ -68,6 +70,7 @@ const SKIPPED = new Set([...KNOWN_SKIPPED, ...Object.keys(RENAMED)]);
 function isoToNs(iso: string): bigint {
   const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(iso)!;
   const ms = Date.parse(m[1] + 'Z');
+  if (Number.isNaN(ms)) throw new SyntaxProblem(`${iso} is not a date`, 0);
   return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0').slice(0, 9));
 }
 
@@ -88,7 +91,7 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
   let sawNoStamp = false;
   const lines = text.split('\n');
   const endsClean = text.endsWith('\n') || text === '';
-  lines.forEach((raw, i) => {
+  const readLine = (raw: string, i: number): void => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
     res.lines++;
@@ -109,8 +112,8 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
     let ns: bigint | null = null;
     let tid = 0;
     if (g.sec !== undefined) {
-      ns = BigInt(g.sec) * 1_000_000_000n + BigInt(g.usec!.padEnd(9, '0').slice(0, 9));
-      tid = Number(g.tid);
+      ns = checked(BigInt(g.sec), 'u32', 'timestamp seconds') * 1_000_000_000n + BigInt(g.usec!.padEnd(9, '0').slice(0, 9));
+      tid = checkedNumber(BigInt(g.tid), 'u32', 'thread id');
     } else if (g.iso !== undefined) ns = isoToNs(g.iso);
     if (ns === null) sawNoStamp = true;
     else sawStamp = true;
@@ -125,7 +128,8 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
       throw new UserError(`${name}: arguments do not match QEMU's format "${entry.decl.format.trim()}"`, { file, line: lineNo, column: restColumn });
     }
     const v = a.slice(1);
-    const hex = (s: string): bigint => BigInt('0x' + s);
+    const hex = (s: string): bigint => checked(BigInt('0x' + s), 'u64', 'value', restColumn - 1);
+    const u32 = (v: bigint, what: string): number => checkedNumber(v, 'u32', what, restColumn - 1);
     const push = (body: EventBody, observed: Observed | undefined, extra: Partial<QemuEvent> = {}): void => {
       res.events.push({ body, tid, ns, startLine: lineNo, endLine: lineNo, source: 'qemu', line: lineNo, ...(observed ? { observed } : {}), ...extra });
     };
@@ -148,31 +152,32 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
     switch (name) {
       case 'vfio_pci_read_config': {
         if (!ourHost(v[0]!)) return;
-        const offset = Number(hex(v[1]!));
-        const len = Number(hex(v[2]!));
+        const offset = u32(hex(v[1]!), 'config offset');
+        const len = u32(hex(v[2]!), 'length');
         push({ kind: 'guest-cfg-read', offset, len }, { data: leBytes(hex(v[3]!), len) }, { forward: { kind: 'cfg-read', region: 7, offset: BigInt(offset), len } });
         return;
       }
       case 'vfio_pci_write_config': {
         if (!ourHost(v[0]!)) return;
-        const offset = Number(hex(v[1]!));
-        const len = Number(hex(v[3]!));
+        const offset = u32(hex(v[1]!), 'config offset');
+        const len = u32(hex(v[3]!), 'length');
         push({ kind: 'guest-cfg-write', offset, len, value: hex(v[2]!) }, undefined, { forward: { kind: 'cfg-write', region: 7, offset: BigInt(offset), len } });
         return;
       }
       case 'vfio_region_read':
       case 'vfio_region_write': {
         if (!ourHost(v[0]!)) return;
-        const region = Number(v[1]);
+        const region = u32(BigInt(v[1]!), 'region index');
         const offset = hex(v[2]!);
         const write = name === 'vfio_region_write';
-        const len = Number(write ? v[4] : v[3]);
+        const len = u32(BigInt(write ? v[4]! : v[3]!), 'length');
         const value = hex(write ? v[3]! : v[4]!);
         const base = region <= 5 ? bars.get(region) : undefined;
         const forward: ForwardKey = { kind: write ? 'region-write' : 'region-read', region, offset, len };
         if (base !== undefined) {
-          if (write) push({ kind: 'guest-mmio-write', gpa: base + offset, len, value }, undefined, { forward });
-          else push({ kind: 'guest-mmio-read', gpa: base + offset, len }, { data: leBytes(value, len) }, { forward });
+          const gpa = checked(base + offset, 'u64', 'guest address (BAR base + offset)', restColumn - 1);
+          if (write) push({ kind: 'guest-mmio-write', gpa, len, value }, undefined, { forward });
+          else push({ kind: 'guest-mmio-read', gpa, len }, { data: leBytes(value, len) }, { forward });
         } else if (write) {
           push({ kind: 'region-write', region, offset, data: leBytes(value, len) }, undefined, { forward, fallback: true });
         } else {
@@ -186,7 +191,7 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
       case 'pci_update_mappings_add':
       case 'pci_update_mappings_del': {
         if (!ourGuest(v[0]!, `${v[1]}:${v[2]}.${v[3]}`)) return;
-        const bar = Number(v[4]);
+        const bar = u32(BigInt(v[4]!), 'BAR number');
         if (name === 'pci_update_mappings_add') bars.set(bar, hex(v[5]!));
         else bars.delete(bar);
         return;
@@ -205,6 +210,14 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
         }
         return;
       }
+    }
+  };
+  lines.forEach((raw, i) => {
+    try {
+      readLine(raw, i);
+    } catch (e) {
+      if (e instanceof SyntaxProblem) throw new UserError(e.message, { file, line: i + 1, column: e.column + 1 });
+      throw e;
     }
   });
   if (sawStamp && sawNoStamp) throw new UserError('some trace lines have timestamps and some do not: is this one QEMU log?', { file });

@@ -38,6 +38,7 @@ import type { IoctlArgMatcher } from './ioctl-args.js';
 import { KVM, isVfioRequest, requestNumber, vfioName } from './ioctl-names.js';
 import type { StraceCall, StraceItem, StraceReturn } from './strace-lines.js';
 import type { StraceLog } from './strace-log.js';
+import { checked, checkedNumber } from './numbers.js';
 import { argBytes, decodeContainerIoctl, decodeDeviceIoctl } from './vfio-structs.js';
 import {
   SyntaxProblem,
@@ -147,7 +148,14 @@ export class StraceConverter {
   }
 
   private item(item: StraceItem, leader: number): void {
-    if (item.type === 'signal') return this.signal(item);
+    if (item.type === 'signal') {
+      try {
+        return this.signal(item);
+      } catch (e) {
+        if (e instanceof SyntaxProblem) throw new UserError(`signal ${item.signal}: ${e.message}`, { file: this.file, line: item.line, column: e.column + 1 });
+        throw e;
+      }
+    }
     if (item.type === 'exit') {
       // The VMM (thread-group leader) died of a signal: the observation belongs to what killed it,
       // the last event before (normally the faulting access the signal line produced).
@@ -155,6 +163,7 @@ export class StraceConverter {
         const last = this.events[this.events.length - 1];
         if (last && !last.observed?.vmmExit) {
           const signo = SIGNAL_NUMBERS[item.signal] ?? (Number(item.signal) || 0);
+          if (signo > 127) throw new UserError(`killed by signal ${item.signal}: not a signal number`, { file: this.file, line: item.line });
           last.observed = { ...last.observed, vmmExit: { how: 'signaled', status: 128 + signo, signal: SIGNO[item.signal] ?? item.signal, errno: '' } };
         }
       }
@@ -330,21 +339,23 @@ export class StraceConverter {
     }
     if (f.kind === 'kvm-vm' && req === KVM.CREATE_VCPU) {
       const id = a[2] ? parseInteger(a[2].text) : null;
-      if (ret.kind === 'value')
-        this.fds.created(Number(ret.value), { kind: 'kvm-vcpu', vcpu: id === null ? -1 : Number(id), group: -1, ours: false }, ret.path);
+      const vcpu = id === null ? -1 : checkedNumber(id, 'u32', 'vCPU id', a[2]!.column);
+      if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'kvm-vcpu', vcpu, group: -1, ours: false }, ret.path);
       return;
     }
     if (f.kind === 'kvm-vm' && (req === KVM.SET_USER_MEMORY_REGION || req === KVM.SET_USER_MEMORY_REGION2)) {
       const s = a[2] ? parseStructFields(a[2].text, a[2].column) : null;
-      const num = (k: string): bigint | null => {
+      const col = a[2]?.column ?? 0;
+      const num = (k: string, range: 'u32' | 'u64'): bigint | null => {
         const v = s?.get(k);
-        return v === undefined ? null : parseInteger(v);
+        const n = v === undefined ? null : parseInteger(v);
+        return n === null ? null : checked(n, range, k, col);
       };
-      const slot = num('slot');
-      const flags = num('flags') ?? 0n;
-      const gpa = num('guest_phys_addr');
-      const size = num('memory_size');
-      const uaddr = num('userspace_addr');
+      const slot = num('slot', 'u32');
+      const flags = num('flags', 'u32') ?? 0n;
+      const gpa = num('guest_phys_addr', 'u64');
+      const size = num('memory_size', 'u64');
+      const uaddr = num('userspace_addr', 'u64');
       if (slot === null || gpa === null || size === null || uaddr === null) {
         this.stats.undecodedMemslots++;
         return;
@@ -376,6 +387,7 @@ export class StraceConverter {
     const offArg = a[3]!;
     let off = parseInteger(offArg.text);
     if (off === null) throw new SyntaxProblem(`expected a file offset, found "${offArg.text}"`, offArg.column);
+    checked(off, 'off_t', 'file offset', offArg.column);
     if (off < 0n) off += U64; // strace prints the loff_t signed
     let len: number;
     let bytes: Uint8Array | null;
@@ -388,7 +400,7 @@ export class StraceConverter {
     } else {
       const count = parseInteger(a[2]!.text);
       if (count === null) throw new SyntaxProblem(`expected a byte count, found "${a[2]!.text}"`, a[2]!.column);
-      len = Number(count);
+      len = checkedNumber(count, 'u32', 'byte count', a[2]!.column);
       const s = parseStringArg(a[1]!.text, a[1]!.column);
       bytes = s ? s.bytes : null;
       cut = s?.truncated ?? false;
@@ -420,12 +432,14 @@ export class StraceConverter {
     const off = parseInteger(a[5]!.text);
     if (length === null) throw new SyntaxProblem(`expected a length, found "${a[1]!.text}"`, a[1]!.column);
     if (off === null) throw new SyntaxProblem(`expected an offset, found "${a[5]!.text}"`, a[5]!.column);
+    checked(length, 'u64', 'mapping length', a[1]!.column);
+    const uoff = BigInt.asUintN(64, checked(off, 'off_t', 'file offset', a[5]!.column));
     const prot = parseProt(a[2]!);
-    const region = Number(off >> OFFSET_SHIFT);
-    const offset = off & OFFSET_MASK;
+    const region = Number(uoff >> OFFSET_SHIFT);
+    const offset = uoff & OFFSET_MASK;
     // The mapping's address: the result, or for a failed call the address the caller asked for.
-    const hint = parseInteger(a[0]!.text) ?? 0n;
-    const addr = call.ret.kind === 'value' ? call.ret.value : hint;
+    const hint = checked(parseInteger(a[0]!.text) ?? 0n, 'u64', 'address', a[0]!.column);
+    const addr = call.ret.kind === 'value' ? checked(call.ret.value, 'u64', 'mapped address', a[0]!.column) : hint;
     if (call.ret.kind === 'value') this.mappings.push({ addr, length, region, offset });
     this.push(call, { kind: 'mmap', region, offset, length, prot, addr }, observedOf(call.ret));
   }
@@ -435,6 +449,8 @@ export class StraceConverter {
     const addr = parseInteger(a[0]!.text);
     const length = parseInteger(a[1]!.text);
     if (addr === null || length === null) throw new SyntaxProblem('expected an address and a length', a[0]!.column);
+    checked(addr, 'u64', 'address', a[0]!.column);
+    checked(length, 'u64', 'length', a[1]!.column);
     const end = addr + length;
     const hit = this.mappings.some((m) => m.addr < end && addr < m.addr + m.length);
     if (!hit) {
@@ -470,7 +486,8 @@ export class StraceConverter {
     const name = signo ? (SIGNO[splitComment(signo).value] ?? splitComment(signo).value) : sigName;
     if (name !== 'SIGBUS' && name !== 'SIGSEGV') return;
     const addrText = fields.get('si_addr');
-    const addr = addrText === undefined ? null : parseInteger(addrText);
+    const addrNum = addrText === undefined ? null : parseInteger(addrText);
+    const addr = addrNum === null ? null : checked(addrNum, 'u64', 'si_addr');
     const m = addr === null ? undefined : this.mappingAt(addr);
     if (!m || addr === null) {
       this.stats.signalsOutsideMappings++;
@@ -503,7 +520,7 @@ function siCode(signal: string, text: string): string {
 function parseProt(p: Piece): number {
   const { value } = splitComment(p.text);
   const n = parseInteger(value);
-  if (n !== null) return Number(n);
+  if (n !== null) return checkedNumber(n, 'u32', 'mmap protection', p.column);
   let prot = 0;
   for (const flag of value.split('|')) {
     const bit = PROT_BITS[flag.trim()];
@@ -534,7 +551,8 @@ function readIovecs(p: Piece): { len: number; bytes: Uint8Array | null; truncate
     const l = f?.get('iov_len');
     const n = l === undefined ? null : parseInteger(l);
     if (n === null) throw new SyntaxProblem('expected iov_len in an iovec', el.column);
-    len += Number(n);
+    len += checkedNumber(n, 'u32', 'iov_len', el.column);
+    if (len > 0xffff_ffff) throw new SyntaxProblem(`iovec lengths add up to ${len}, out of range (an unsigned 32-bit value)`, el.column);
     const base = f!.get('iov_base');
     const s = base === undefined ? null : parseStringArg(base, el.column);
     if (s) {

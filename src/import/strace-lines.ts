@@ -5,6 +5,7 @@
 // Accepted prefixes: `PID ` (-o FILE with -f), `[pid PID] ` (stderr with -f), none; then `-t`
 // (HH:MM:SS), `-tt` (HH:MM:SS.usec), `-ttt` (EPOCH.usec) or `-r` (seconds since the previous line).
 
+import { checked, checkedNumber } from './numbers.js';
 import { SyntaxProblem, closingQuote, decodeCEscapes } from './strace-text.js';
 
 export type Clock =
@@ -53,13 +54,14 @@ const EPOCH_THRESHOLD = 100_000_000n;
 
 export function parsePrefix(line: string): { prefix: LinePrefix; rest: string; column: number } {
   const m = PREFIX.exec(line)!;
-  const pid = Number(m[1] ?? m[2] ?? 0);
+  const pid = checkedNumber(BigInt(m[1] ?? m[2] ?? 0), 'u32', 'pid');
   let clock: Clock = { kind: 'none' };
   if (m[3] !== undefined) {
     const s = BigInt(m[3]) * 3600n + BigInt(m[4]!) * 60n + BigInt(m[5]!);
     clock = { kind: 'tod', ns: s * 1_000_000_000n + fracNs(m[6]) };
   } else if (m[7] !== undefined) {
-    const ns = BigInt(m[7]) * 1_000_000_000n + fracNs(m[8]);
+    // Seconds past 2106 (u32) are no clock strace prints; bounding them keeps every later sum in u64.
+    const ns = checked(BigInt(m[7]), 'u32', 'timestamp seconds') * 1_000_000_000n + fracNs(m[8]);
     clock = BigInt(m[7]) >= EPOCH_THRESHOLD ? { kind: 'epoch', ns } : { kind: 'relative', ns };
   }
   return { prefix: { pid, clock }, rest: line.slice(m[0].length), column: m[0].length };
@@ -79,7 +81,7 @@ export function parseReturn(text: string, column: number): StraceReturn {
   const v = /^(-?\d+|0x[0-9a-fA-F]+)(?:<(.*)>(?:\(deleted\))?)?(?:\s+\((.*)\))?(?:\s+.*)?$/s.exec(r);
   if (v) {
     const path = v[2] === undefined ? null : Buffer.from(decodeCEscapes(v[2], column)).toString('latin1');
-    return { kind: 'value', value: BigInt(v[1]!), path, note: v[3] ?? '' };
+    return { kind: 'value', value: checked(BigInt(v[1]!), 's64', 'result', column), path, note: v[3] ?? '' };
   }
   throw new SyntaxProblem(`cannot read the result "${r}"`, column);
 }
