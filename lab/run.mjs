@@ -5,7 +5,7 @@
 //   npm run lab -- --kernel 6.1|6.12|7.2|all [--bzimage PATH --modules DIR] [--out DIR] [trace ...]
 //
 // Without traces it runs the scenario set lab/scenarios/*.txt and writes traces/lab/<kernel>/.
-// See README.md, "The real-kernel lab".
+// See docs/lab.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -105,7 +105,7 @@ function defaultTraces() {
 const scenarioName = (p) => basename(p).replace(/\.(pb|txt)$/, '');
 
 async function main() {
-  // `--vmm` runs real QEMU sessions as the VMM instead (lab/vmm/run.mjs, README "A real QEMU session").
+  // `--vmm` runs real QEMU sessions as the VMM instead (lab/vmm/run.mjs, docs/lab.md "A real QEMU session").
   if (process.argv.includes('--vmm')) return (await import('./vmm/run.mjs')).vmmMain(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();

@@ -1,4 +1,4 @@
-// How the corpus is laid out on disk (documented in README "Adding a trace to the corpus"):
+// How the corpus is laid out on disk (documented in docs/ci.md "Adding a trace to the corpus"):
 //
 //   traces/<folder>/NAME.txt                       the text twin (reviewable source)
 //   traces/<folder>/NAME.pb                        the binary trace (what is replayed)

@@ -1,6 +1,6 @@
 // The device snapshot the tracer records before the VMM runs, read back into a DeviceSnapshot.
 //
-// Layout written by tracer/vfio-trace (docs in the README, "Capturing a trace for a bug report"):
+// Layout written by tracer/vfio-trace (docs/capture.md):
 //   DIR/info                 key=value lines: bdf, kernel_release, page_size, start_epoch_ns,
 //                            utc_offset (+HHMM), tracer_version, vmm_pid, vmm_exe, vmm_cmdline
 //   DIR/sysfs/config         binary copy of /sys/bus/pci/devices/BDF/config (256 or 4096 bytes)

@@ -2,7 +2,7 @@
 //
 // An observation is partial: an importer or the lab fills only what its source shows. We compare
 // only the fields the observation carries, and only these (the brief's contract, documented in the
-// README "Reading a diff"):
+// docs/replay.md):
 //   errno          -> the prediction must be that errno
 //   ret            -> the prediction must be a returning outcome (ok, or one that returns to the
 //                     caller: hazard, all-ones, dropped, unassigned); for `ok` with a predicted

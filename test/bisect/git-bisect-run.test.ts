@@ -1,6 +1,6 @@
 // `vfio-replay check` under `git bisect run`, on a real (throwaway) git history of the model: 0 good,
 // 1 bad, 125 skip. To stay fast the history is made of the BUILT model (dist/), so no commit needs
-// a compile; the README's "Bisecting the model's own history" runs the same thing on the sources.
+// a compile; docs/bisect.md "Bisecting the model's own history" runs the same thing on the sources.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
