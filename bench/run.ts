@@ -7,7 +7,7 @@
 //     its start-up are printed too, measured apart;
 //   - peak RSS of replaying a small and a big trace with the CLI (child processes), and the ratio;
 //   - `check` (CLI) over a corpus of small traces with one worker and with every core;
-//   - replays `bisect` spends over 8, 16 and 64 versions;
+//   - replays `bisect` spends over 8, 16 and 64 versions; replays `minimize` spends on one capture;
 //   - the lab scenario set: model replay time next to the lab's recorded wall time (lab-wall.ts).
 // Generated traces are cached (deterministic per size and seed) in --cache, so a second run does
 // not spend 15 minutes writing the 1 GB trace again. `npm run bench -- --quick` fits in minutes.
@@ -25,6 +25,7 @@ import { loadTrace } from '../src/trace/index.js';
 import { bisectReplayCounts } from '../src/bisect/cost.js';
 import { replayFile } from '../src/replay/run.js';
 import { runCheck } from '../src/golden/check.js';
+import { minimizeTrace } from '../src/minimize/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = resolve(here, '..', '..');
@@ -245,6 +246,21 @@ async function main(): Promise<void> {
         verdict: verdict(c.max <= c.budget && c.wrong === 0),
       });
     }
+
+    // --- minimize cost ---------------------------------------------------------------------------
+    // One real capture that ends in a VMM death, minimized under its own versions: the replays
+    // minimize spends against the trace length (ddmin alone would be O(n log n) replays).
+    const deathPath = join(root, 'traces', 'qemu', '7.2', 'd3hot-read.pb');
+    const death = await loadTrace(deathPath);
+    const t0 = process.hrtime.bigint();
+    const min = minimizeTrace(death, deathPath, { kind: 'outcome', terms: ['vmm-exit'] }, [{ kernel: 'linux-6.1', vmm: 'qemu-7.2' }]);
+    const minS = Number(process.hrtime.bigint() - t0) / 1e9;
+    rows.push({
+      what: `minimize qemu 7.2 d3hot-read (${min.before} events) to its VMM death`,
+      value: `${min.trace.events.length} events, ${min.replays} replays (${(min.replays / min.before).toFixed(2)} per event), ${(minS * 1000).toFixed(0)} ms`,
+      target: '',
+      verdict: '',
+    });
 
     // --- model vs lab ----------------------------------------------------------------------------
     const labRoot = join(root, 'traces', 'lab');

@@ -65,7 +65,7 @@ export function register(program: Command): void {
     });
 }
 
-function parseEvent(text: string | undefined): number | undefined {
+export function parseEvent(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const digits = text.startsWith('#') ? text.slice(1) : text;
   const n = /^\d+$/.test(digits) ? Number(digits) : NaN;

@@ -8,6 +8,7 @@ import { register as encode } from './encode.js';
 import { register as info } from './info.js';
 import { register as versions } from './versions.js';
 import { register as importCmd } from './import.js';
+import { register as minimize } from './minimize.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -20,4 +21,5 @@ export const commands: CommandRegistrar[] = [
   info,
   versions,
   importCmd,
+  minimize,
 ];
