@@ -9,6 +9,7 @@ import { register as info } from './info.js';
 import { register as versions } from './versions.js';
 import { register as importCmd } from './import.js';
 import { register as minimize } from './minimize.js';
+import { register as matrix } from './matrix.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -22,4 +23,5 @@ export const commands: CommandRegistrar[] = [
   versions,
   importCmd,
   minimize,
+  matrix,
 ];
