@@ -44,7 +44,7 @@ function importerAvailable(repo) {
   return importerChecked;
 }
 
-export function collectRun({ repo, raw, outRoot, vmm, run, outerKernel, doImport }) {
+export function collectRun({ repo, raw, outRoot, vmm, run, outerKernel, doImport, capture = 'tracer' }) {
   const mm = /^(\d+\.\d+)/.exec(vmm.version)[1];
   const dir = join(outRoot, mm);
   const dest = join(dir, run.name);
@@ -53,7 +53,7 @@ export function collectRun({ repo, raw, outRoot, vmm, run, outerKernel, doImport
   if (!existsSync(raw)) throw new Error(`no captures for ${run.vmm} ${run.name} (the outer guest skipped it?)`);
   cpSync(raw, dest, { recursive: true });
   const status = Number(readOr(join(raw, 'exit-status'), '-1').trim());
-  const strace = readOr(join(raw, 'strace.log'));
+  const strace = readOr(join(raw, capture === 'plain' ? 'qemu.strace' : 'strace.log'));
   const death = vmmDeath(status, strace);
   const meta = {
     vmm: { name: 'qemu', version: vmm.version, debianVersion: vmm.debVersion, accel: 'tcg', build: vmm.name },
@@ -62,6 +62,7 @@ export function collectRun({ repo, raw, outRoot, vmm, run, outerKernel, doImport
     variant: run.variant,
     what: run.scenario.what,
     script: run.scenario.script,
+    capture,
     exitStatus: status,
     death: death.text,
     title: `qemu ${vmm.version} tcg: ${run.scenario.name} (${run.variant}): ${run.scenario.what}`,

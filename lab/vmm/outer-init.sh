@@ -4,7 +4,8 @@
 #   VMM|RUN|VARIANT|SCRIPT
 # runs that QEMU as the VMM of the inner guest (/vmm/inner.elf, SCRIPT on its command line) under
 # the project's tracer (strace + sysfs snapshot + QEMU's vfio_*/pci_* trace log), and keeps
-# everything under /out/VMM/RUN/.
+# everything under /out/VMM/RUN/. With CAPTURE=plain in /vmm/config each run is recorded instead
+# as a user without the tracer would (capture_plain below).
 # /out goes back to the host as a tar archive written straight onto the raw disk /dev/vda.
 # The QEMU 10 build lives in the chroot /qemu10 (trixie userland); /dev, /proc, /sys and /out are
 # bind-mounted into it so both QEMUs see the same paths.
@@ -50,6 +51,37 @@ if [ -d /qemu10 ]; then
 fi
 
 dmesg -c > /out/dmesg-boot.txt
+# What a bug reporter without the project's tracer attaches (issue 20, item 9): lspci -vvv -xxxx of
+# the device, plain `strace -f -tt -e trace=... -o` (no -y, no -xx, default -s 32), QEMU's -trace
+# log without -msg timestamp=on, a log in libvirt's per-domain layout (header line, the command
+# line one argument per line, then QEMU's stderr), and dmesg. The header says it was written
+# here, not by libvirt; its fields (qemu version, kernel) are the ones libvirt prints.
+capture_plain() {
+  lspci -vvv -xxxx -s $BDF > $O/lspci.txt 2>&1
+  QVER=$($ROOTCMD /usr/bin/qemu-system-x86_64 --version | head -1 | sed 's/^QEMU emulator version //')
+  {
+    echo "$(/vmm/bin/date -u '+%Y-%m-%d %H:%M:%S.%3N+0000'): starting up libvirt version: none (lab/vmm/outer-init.sh writes this log in libvirt's layout), qemu version: $QVER, kernel: $(uname -r), hostname: lab"
+    echo "LC_ALL=C \\"
+    echo "PATH=/usr/bin:/bin \\"
+    echo "/usr/bin/qemu-system-x86_64 \\"
+    n=$#; k=0
+    for a in "$@"; do
+      k=$((k+1))
+      case "$a" in *[!A-Za-z0-9_,.=:/@%+-]*) a="'$a'";; esac
+      if [ $k -lt $n ]; then echo "$a \\"; else echo "$a"; fi
+    done
+  } > $O/libvirt.log
+  # Every syscall under nested TCG is too slow (a 5 s session passes the timeout): the syscalls a
+  # VFIO report needs, with --seccomp-bpf so the others do not stop QEMU's threads.
+  timeout -s KILL $TIMEOUT $ROOTCMD /usr/bin/strace -f -tt --seccomp-bpf -e trace=execve,openat,close,ioctl,pread64,pwrite64,mmap,munmap \
+    -o $O/qemu.strace /usr/bin/qemu-system-x86_64 "$@" \
+    > /tmp/stdout.txt 2>> $O/libvirt.log
+  rc=$?
+  if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then why=shutdown; else why=crashed; fi
+  echo "$(/vmm/bin/date -u '+%Y-%m-%d %H:%M:%S.%3N+0000'): shutting down, reason=$why" >> $O/libvirt.log
+  return $rc
+}
+
 while IFS='|' read -r vmm run variant script; do
   [ -n "$vmm" ] || continue
   O=/out/$vmm/$run
@@ -57,26 +89,35 @@ while IFS='|' read -r vmm run variant script; do
   [ "$variant" = "no-mmap" ] && X=",x-no-mmap=on"
   if [ "$vmm" = "qemu-10" ]; then ROOTCMD="chroot /qemu10"; else ROOTCMD=""; fi
   QLOG=/tmp/qemu-$run.log
+  STAMP="-msg timestamp=on"
+  if [ "$CAPTURE" = plain ]; then QLOG=$O/qemu-trace.log; STAMP=""; mkdir -p $O; fi
   set -- -machine pc -accel tcg -m 64M -smp 1 -nodefaults -no-user-config -display none \
     -monitor none -no-reboot -serial file:$O/serial.txt \
     -device vfio-pci,host=$BDF,rombar=0$X -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel /vmm/inner.elf -append "$script" \
-    -trace 'vfio_*' -trace 'pci_*' -D $QLOG -msg timestamp=on
+    -trace 'vfio_*' -trace 'pci_*' -D $QLOG $STAMP
   echo "@@VMM run $vmm $run"
   t0=$(date +%s)
+  if [ "$CAPTURE" = plain ]; then
+    capture_plain "$@"
+    rc=$?
+  else
   # The project's tracer (tracer/vfio-trace): sysfs snapshot + info + strace.log + qemu.log in $O.
   # /vmm/bin first on PATH: an strace wrapper adding --seccomp-bpf, and a date that knows %N.
   timeout -s KILL $TIMEOUT $ROOTCMD env PATH=/vmm/bin:/usr/bin:/bin:/usr/sbin:/sbin \
     bash /vmm/vfio-trace --bdf $BDF -o $O --qemu-log $QLOG -- /usr/bin/qemu-system-x86_64 "$@" \
     > /tmp/stdout.txt 2> /tmp/stderr.txt
   rc=$?
+  fi
   t1=$(date +%s)
   mkdir -p $O
   echo "$script" > $O/script.txt
   echo "qemu-system-x86_64 $*" > $O/cmdline.txt
   cp /tmp/stdout.txt $O/stdout.txt
-  grep -v '^vfio-trace: ' /tmp/stderr.txt > $O/stderr.txt
-  grep '^vfio-trace: ' /tmp/stderr.txt > $O/tracer-stderr.txt
+  if [ "$CAPTURE" != plain ]; then
+    grep -v '^vfio-trace: ' /tmp/stderr.txt > $O/stderr.txt
+    grep '^vfio-trace: ' /tmp/stderr.txt > $O/tracer-stderr.txt
+  fi
   echo $rc > $O/exit-status
   echo $((t1 - t0)) > $O/wall-seconds
   cat $D/power_state > $O/power_state.after 2>/dev/null

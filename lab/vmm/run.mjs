@@ -9,6 +9,8 @@
 // Options: --vmm qemu-7.2|qemu-10|all (required)  --scenario a,b  --variant mmap|no-mmap
 //          --timeout SEC (per inner QEMU run, default 90)  --no-import  --out DIR (default traces/qemu)
 //          --import-only: no lab run; re-import the raw captures already under --out
+//          --capture plain: record each session as a user without the tracer would (plain strace,
+//            QEMU log without timestamps, libvirt-layout log, lspci, dmesg) under traces/qemu-plain
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -33,6 +35,8 @@ const OUTER_KERNEL = '6.1';
  */
 const STRACE_WRAPPER = '#!/bin/bash\nexec /usr/bin/strace --seccomp-bpf "$@"\n';
 const TRACER = join(repo, 'tracer', 'vfio-trace');
+/** lspci's names for vendor and device ids (plain captures: the dump a reporter attaches has them). */
+const PCI_IDS = '/usr/share/misc/pci.ids';
 
 const USAGE = `usage: npm run lab -- --vmm qemu-7.2|qemu-10|all [options]
   --scenario a,b    only these scenarios (lab/vmm/scenarios.mjs)
@@ -40,10 +44,13 @@ const USAGE = `usage: npm run lab -- --vmm qemu-7.2|qemu-10|all [options]
   --timeout SEC     limit per inner QEMU run (default 90)
   --out DIR         where captures go (default traces/qemu)
   --no-import       keep the raw captures only
-  --import-only     no lab run: re-import the raw captures under --out`;
+  --import-only     no lab run: re-import the raw captures under --out
+  --capture C       tracer (default: tracer/vfio-trace) or plain (what a user without the tracer
+                    attaches: strace -f -tt, QEMU -trace log, libvirt-layout log, lspci -vvv -xxxx,
+                    dmesg; default --out traces/qemu-plain, not imported: tests import them)`;
 
 function parseArgs(argv) {
-  const o = { vmm: '', scenarios: null, variants: VARIANTS, timeout: 90, doImport: true, importOnly: false, out: join(repo, 'traces', 'qemu') };
+  const o = { vmm: '', scenarios: null, variants: VARIANTS, timeout: 90, doImport: true, importOnly: false, out: '', capture: 'tracer' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -61,6 +68,7 @@ function parseArgs(argv) {
       process.exit(0);
     }
     else if (a === '--out') o.out = resolve(val());
+    else if (a === '--capture') o.capture = val();
     else throw new Error(`unknown option ${a}`);
   }
   if (o.vmm === 'all') o.vmms = VMMS;
@@ -71,6 +79,9 @@ function parseArgs(argv) {
   }
   for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
   if (!(o.timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
+  if (o.capture !== 'tracer' && o.capture !== 'plain') throw new Error('--capture must be tracer or plain');
+  if (o.capture === 'plain' && o.importOnly) throw new Error('--import-only re-imports tracer captures; plain captures are imported by the tests');
+  if (o.out === '') o.out = join(repo, 'traces', o.capture === 'plain' ? 'qemu-plain' : 'qemu');
   return o;
 }
 
@@ -184,7 +195,7 @@ export async function vmmMain(argv) {
     modules: outerModules(kernel),
     // The tracer needs bash, strace and a `date` that knows %N (busybox's does not); qemu-10 uses
     // the chroot's own. QEMU 7.2 only when it runs.
-    binaries: [...(q72 ? q72.binaries : ['/usr/bin/strace']), '/bin/bash'],
+    binaries: [...(q72 ? q72.binaries : ['/usr/bin/strace']), '/bin/bash', ...(o.capture === 'plain' ? ['/usr/bin/lspci'] : [])],
     files: [
       ...(q72 ? q72.files : []),
       { dest: '/vmm/inner.elf', src: innerElf },
@@ -192,7 +203,8 @@ export async function vmmMain(argv) {
       { dest: '/vmm/bin/strace', text: STRACE_WRAPPER, mode: 0o755 },
       { dest: '/vmm/bin/date', src: '/usr/bin/date', mode: 0o755 },
       { dest: '/vmm/runs.txt', text: runsTxt },
-      { dest: '/vmm/config', text: `TIMEOUT=${o.timeout}\n` },
+      { dest: '/vmm/config', text: `TIMEOUT=${o.timeout}\nCAPTURE=${o.capture}\n` },
+      ...(o.capture === 'plain' && existsSync(PCI_IDS) ? [{ dest: PCI_IDS, src: PCI_IDS }] : []),
     ],
     compress: 'none',
   });
@@ -230,7 +242,8 @@ export async function vmmMain(argv) {
       vmm: b,
       run: r,
       outerKernel: { release: outer.kernel, debVersion: kernel.version },
-      doImport: o.doImport,
+      doImport: o.doImport && o.capture === 'tracer',
+      capture: o.capture,
     });
     summary.push(res);
   }

@@ -21,6 +21,13 @@ interface ImportFlags {
   accel?: string;
   title?: string;
   guestBdf?: string;
+  vmmLog?: string;
+  lspci?: string;
+  dmesg?: string;
+  vmmCmdline?: string;
+  kernelRelease?: string;
+  bdf?: string;
+  allowEmpty?: boolean;
   quiet?: boolean;
 }
 
@@ -34,8 +41,8 @@ function packageVersion(): string {
 export function register(program: Command): void {
   program
     .command('import')
-    .description('turn a vfio-trace capture (strace log, ioctl arguments, sysfs snapshot, QEMU -trace log) into a binary trace')
-    .argument('[dir]', 'vfio-trace output directory (strace.log, ioctl-args, info, sysfs/, qemu.log)')
+    .description('turn a capture (a vfio-trace directory, or what a bug report attaches: strace, QEMU/libvirt logs, lspci, dmesg) into a binary trace')
+    .argument('[inputs...]', 'vfio-trace directory, sysfs device directory, or files of any kind (told apart by content)')
     .requiredOption('-o, --output <file>', 'binary trace to write (replaced atomically; nothing is written on error)')
     .option('--strace <log>', 'strace log (strace -f -tt -y -xx -s 4096 ... -o LOG)')
     .option('--ioctl-args <file>', "the tracer's VFIO ioctl argument capture (ioctl-args), for --strace")
@@ -47,17 +54,24 @@ export function register(program: Command): void {
     .option('--accel <accel>', `accelerator for the header: ${ACCELS.join(', ')}`)
     .option('--title <text>', 'one-line description for the header (the bug report title)')
     .option('--guest-bdf <bb:ss.f>', 'guest BDF of the assigned device in pci_* QEMU events (default: the first vfio-pci one)')
+    .option('--vmm-log <log>', "libvirt's per-domain log or QEMU's stderr (version, command line, kvm run failed)")
+    .option('--lspci <file>', 'lspci -vvv -xxxx -s BDF output: the device snapshot when there is no sysfs copy')
+    .option('--dmesg <file>', "dmesg / journalctl -k output: the kernel's lines about the device")
+    .option('--vmm-cmdline <line>', "the VMM's command line (its -device vfio-pci options: x-no-mmap, rombar, ...)")
+    .option('--kernel-release <release>', 'uname -r of the host, when no input says it')
+    .option('--bdf <bdf>', 'host BDF of the assigned device, when the inputs do not say it or name several')
+    .option('--allow-empty', 'write the trace even when it holds no device event (otherwise exit 2 saying what was looked for)')
     .option('-q, --quiet', 'do not print the import summary')
     .addHelpText(
       'after',
-      '\nExamples:\n  npx vfio-replay import ./vfio-trace-out -o bug.pb\n  npx vfio-replay import --strace vmm.strace --sysfs ./vfio-trace-out --qemu-log qemu.log -o bug.pb',
+      '\nExamples:\n  npx vfio-replay import ./vfio-trace-out -o bug.pb\n  npx vfio-replay import qemu.strace qemu-trace.log libvirt.log lspci.txt dmesg.txt -o bug.pb\n  npx vfio-replay import --strace vmm.strace --sysfs ./vfio-trace-out --qemu-log qemu.log -o bug.pb',
     )
-    .action(async (dir: string | undefined, flags: ImportFlags) => {
+    .action(async (inputs: string[], flags: ImportFlags) => {
       if (flags.accel !== undefined && !ACCELS.includes(flags.accel as Accelerator))
         throw new UserError(`--accel must be one of ${ACCELS.join(', ')}, not "${flags.accel}"`);
       const header = flags.headerFrom !== undefined ? (await loadTrace(flags.headerFrom)).header : undefined;
       const { trace, report } = importTrace({
-        ...(dir !== undefined ? { dir } : {}),
+        ...(inputs.length > 0 ? { files: inputs } : {}),
         ...(flags.strace !== undefined ? { strace: flags.strace } : {}),
         ...(flags.ioctlArgs !== undefined ? { ioctlArgs: flags.ioctlArgs } : {}),
         ...(flags.sysfs !== undefined ? { sysfs: flags.sysfs } : {}),
@@ -68,6 +82,13 @@ export function register(program: Command): void {
         ...(flags.accel !== undefined ? { accel: flags.accel as Accelerator } : {}),
         ...(flags.title !== undefined ? { title: flags.title } : {}),
         ...(flags.guestBdf !== undefined ? { guestBdf: flags.guestBdf } : {}),
+        ...(flags.vmmLog !== undefined ? { vmmLog: flags.vmmLog } : {}),
+        ...(flags.lspci !== undefined ? { lspci: flags.lspci } : {}),
+        ...(flags.dmesg !== undefined ? { kernelLog: flags.dmesg } : {}),
+        ...(flags.vmmCmdline !== undefined ? { vmmCmdline: flags.vmmCmdline } : {}),
+        ...(flags.kernelRelease !== undefined ? { kernelRelease: flags.kernelRelease } : {}),
+        ...(flags.bdf !== undefined ? { bdf: flags.bdf } : {}),
+        ...(flags.allowEmpty ? { allowEmpty: true } : {}),
         tracerVersion: `vfio-replay import ${packageVersion()}`,
       });
       const writer = await TraceWriter.create(flags.output);

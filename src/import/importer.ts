@@ -3,44 +3,71 @@
 // nothing); the CLI writes the result only when this returned without error.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { emptyDeviceSnapshot, type Accelerator, type DeviceSnapshot, type Trace, type TraceHeader } from '../trace/types.js';
+import { detectKind, KIND_NAMES } from './detect.js';
+import { readKernelLog, type KernelLog } from './dmesg.js';
+import { readVmmLog, type VmmLog } from './libvirt-log.js';
+import { fileLines } from './lines.js';
+import { pickLspciDevice, readLspci } from './lspci.js';
 import { IoctlArgMatcher, parseIoctlArgs } from './ioctl-args.js';
 import { mergeEvents } from './merge.js';
 import { readQemuLog, type QemuLogResult } from './qemu-log.js';
-import { StraceConverter, type StraceStats } from './strace-events.js';
-import { readStraceLog, type StraceLog } from './strace-log.js';
+import { STRACE_CALLS_USED, StraceConverter, type StraceStats } from './strace-events.js';
+import { mergeStraceLogs, readStraceLog, type StraceLog } from './strace-log.js';
 import { readSnapshot, type Snapshot } from './sysfs.js';
 import { vfioDeviceOptions } from './vmm-options.js';
 
 export interface ImportInputs {
   /** A vfio-trace output directory: strace.log, ioctl-args, info + sysfs/, qemu.log (each optional). */
   dir?: string;
+  /** Inputs of any kind, told apart by their content (detect.ts): what a bug report attaches. */
+  files?: string[];
   strace?: string;
   /** The tracer's ioctl argument capture (ftrace text of its vfio_ioctl event). */
   ioctlArgs?: string;
   /** A snapshot: vfio-trace output dir (info + sysfs/) or a sysfs device directory. */
   sysfs?: string;
   qemuLog?: string;
+  /** libvirt's per-domain log or QEMU's stderr: version, command line, `kvm run failed`. */
+  vmmLog?: string;
+  /** `lspci -vvv -xxxx` output: the device snapshot when there is no sysfs copy. */
+  lspci?: string;
+  /** dmesg / journalctl -k: the kernel's lines about the device, the kernel release. */
+  kernelLog?: string;
   /** Take the header (device snapshot, kernel, VMM) from this one instead of a snapshot. */
   header?: TraceHeader;
   vmm?: string;
   vmmVersion?: string;
+  /** The VMM's command line (its device options: x-no-mmap, rombar, ...). */
+  vmmCmdline?: string;
+  kernelRelease?: string;
+  /** The assigned device's host BDF, when the inputs do not say or name several. */
+  bdf?: string;
   accel?: Accelerator;
   title?: string;
   guestBdf?: string;
+  /** Write a trace without device events instead of refusing (item 8: no silent zero). */
+  allowEmpty?: boolean;
   tracerVersion: string;
 }
 
 export interface ImportReport {
-  strace: { file: string; lines: number; clock: string; otherLines: number; orphanResumes: number; unfinishedAtEnd: number; stats: StraceStats } | null;
+  strace: { file: string; lines: number; clock: string; otherLines: number; orphanResumes: number; unfinishedAtEnd: number; skippedCalls: number; stats: StraceStats } | null;
   ioctlArgs: { file: string; records: number; paired: number; unpaired: number; lost: number; otherLines: number } | null;
   qemu: { file: string; lines: number; otherLines: number; unknown: Map<string, number>; skipped: Map<string, number>; otherDevice: number; mmapToggles: number } | null;
+  vmmLog: VmmLog | null;
+  kernelLog: KernelLog | null;
+  /** Which file each input was taken as (detected by content or given by flag). */
+  inputs: string[];
+  /** Where each header field came from when it was not a tracer snapshot. */
+  provenance: string[];
+  order: 'single' | 'time' | 'sequence';
+  guestFaults: number;
   droppedForwards: number;
   notes: string[];
 }
-
 
 function readInput(path: string, what: string): string {
   if (!existsSync(path)) throw new UserError(`${what} not found`, { file: path });
@@ -57,65 +84,179 @@ function vmmName(exe: string): string {
   return b;
 }
 
+/** `strace -ff -o F` names each task's file F.PID: the pid of a file's lines. */
+function pidFromName(path: string): number {
+  const m = /\.(\d+)$/.exec(path);
+  return m ? Number(m[1]) : 0;
+}
+
+interface Sources {
+  strace: string[];
+  ioctlArgs?: string;
+  snapshot?: string;
+  qemuLog?: string;
+  vmmLog?: string;
+  lspci?: string;
+  kernelLog?: string;
+  used: string[];
+}
+
+/** Which input is what: flags first, then the directory's known names, then content detection. */
+function gatherSources(inputs: ImportInputs): Sources {
+  const src: Sources = { strace: inputs.strace !== undefined ? [inputs.strace] : [], used: [] };
+  const set = (slot: Exclude<keyof Sources, 'strace' | 'used'>, path: string, how: string): void => {
+    if (src[slot] !== undefined && src[slot] !== path) throw new UserError(`two inputs of one kind (${how}): ${src[slot]} and ${path}; pass one`, { file: path });
+    src[slot] = path;
+  };
+  if (inputs.ioctlArgs !== undefined) src.ioctlArgs = inputs.ioctlArgs;
+  if (inputs.sysfs !== undefined) src.snapshot = inputs.sysfs;
+  if (inputs.qemuLog !== undefined) src.qemuLog = inputs.qemuLog;
+  if (inputs.vmmLog !== undefined) src.vmmLog = inputs.vmmLog;
+  if (inputs.lspci !== undefined) src.lspci = inputs.lspci;
+  if (inputs.kernelLog !== undefined) src.kernelLog = inputs.kernelLog;
+  const dirs = inputs.dir !== undefined ? [inputs.dir] : [];
+  for (const f of inputs.files ?? []) {
+    const kind = detectKind(f);
+    src.used.push(`${f}: ${KIND_NAMES[kind]}`);
+    switch (kind) {
+      case 'empty':
+        break;
+      case 'tracer-dir':
+        dirs.push(f);
+        break;
+      case 'sysfs-dir':
+        set('snapshot', f, KIND_NAMES[kind]);
+        break;
+      case 'tracer-info':
+        set('snapshot', dirname(f), KIND_NAMES[kind]);
+        break;
+      case 'strace':
+        src.strace.push(f);
+        break;
+      case 'qemu-trace':
+        set('qemuLog', f, KIND_NAMES[kind]);
+        break;
+      case 'ioctl-args':
+        set('ioctlArgs', f, KIND_NAMES[kind]);
+        break;
+      case 'vmm-log':
+        set('vmmLog', f, KIND_NAMES[kind]);
+        break;
+      case 'lspci':
+        set('lspci', f, KIND_NAMES[kind]);
+        break;
+      case 'kernel-log':
+        set('kernelLog', f, KIND_NAMES[kind]);
+        break;
+    }
+  }
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError('not a directory', { file: dir });
+    if (src.strace.length === 0 && existsSync(join(dir, 'strace.log'))) src.strace.push(join(dir, 'strace.log'));
+    src.ioctlArgs ??= existsSync(join(dir, 'ioctl-args')) ? join(dir, 'ioctl-args') : undefined;
+    src.snapshot ??= existsSync(join(dir, 'info')) ? dir : undefined;
+    src.qemuLog ??= existsSync(join(dir, 'qemu.log')) ? join(dir, 'qemu.log') : undefined;
+  }
+  return src;
+}
+
 export function importTrace(inputs: ImportInputs): { trace: Trace; report: ImportReport } {
   const notes: string[] = [];
-  let stracePath = inputs.strace;
-  let argsPath = inputs.ioctlArgs;
-  let snapshotDir = inputs.sysfs;
-  let qemuPath = inputs.qemuLog;
-  if (inputs.dir !== undefined) {
-    if (!existsSync(inputs.dir) || !statSync(inputs.dir).isDirectory()) throw new UserError('not a directory', { file: inputs.dir });
-    stracePath ??= existsSync(join(inputs.dir, 'strace.log')) ? join(inputs.dir, 'strace.log') : undefined;
-    argsPath ??= existsSync(join(inputs.dir, 'ioctl-args')) ? join(inputs.dir, 'ioctl-args') : undefined;
-    snapshotDir ??= existsSync(join(inputs.dir, 'info')) ? inputs.dir : undefined;
-    qemuPath ??= existsSync(join(inputs.dir, 'qemu.log')) ? join(inputs.dir, 'qemu.log') : undefined;
+  const provenance: string[] = [];
+  const src = gatherSources(inputs);
+  const stracePaths = src.strace;
+  const argsPath = src.ioctlArgs;
+  const qemuPath = src.qemuLog;
+  if (stracePaths.length === 0 && qemuPath === undefined)
+    throw new UserError(
+      `nothing to import: no strace log and no QEMU log${inputs.dir !== undefined ? ` in ${inputs.dir}` : ''}` +
+        (src.used.length ? ` (found ${src.used.join('; ')})` : ''),
+    );
+
+  const snap: Snapshot | null = src.snapshot !== undefined ? readSnapshot(src.snapshot) : null;
+  let device = inputs.header?.device ?? snap?.device ?? emptyDeviceSnapshot();
+  let driver = snap?.driver ?? '';
+  if (!snap && !inputs.header && src.lspci !== undefined) {
+    const l = pickLspciDevice(readLspci(readInput(src.lspci, 'lspci output'), src.lspci), inputs.bdf ?? '', src.lspci);
+    device = l.device;
+    driver = l.driver;
+    provenance.push(`device snapshot from ${src.lspci} (lspci): ${l.inferred.join(', ')}; page size 4096 assumed`);
   }
-  if (stracePath === undefined && qemuPath === undefined)
-    throw new UserError(`nothing to import: no strace log and no QEMU log${inputs.dir !== undefined ? ` in ${inputs.dir}` : ''}`);
+  if (!snap && !inputs.header && src.lspci === undefined)
+    notes.push('no device snapshot: the header carries no config space or BARs (attach lspci -vvv -xxxx -s BDF, pass --sysfs, or import a vfio-trace directory)');
+  if (driver !== '' && driver !== 'vfio-pci') notes.push(`the snapshot's device was bound to ${driver}, not vfio-pci`);
+  if (inputs.bdf !== undefined && device.bdf === '') device = { ...device, bdf: inputs.bdf };
 
-  const snap: Snapshot | null = snapshotDir !== undefined ? readSnapshot(snapshotDir) : null;
-  const device = inputs.header?.device ?? snap?.device ?? emptyDeviceSnapshot();
-  if (!snap && !inputs.header) notes.push('no device snapshot: the header carries no config space or BARs (pass --sysfs or import a vfio-trace directory)');
-  if (snap && snap.driver !== '' && snap.driver !== 'vfio-pci') notes.push(`the snapshot's device was bound to ${snap.driver}, not vfio-pci`);
-
-  if (argsPath !== undefined && stracePath === undefined) throw new UserError('an ioctl argument capture needs the strace log it belongs to (--strace)', { file: argsPath });
+  if (argsPath !== undefined && stracePaths.length === 0) throw new UserError('an ioctl argument capture needs the strace log it belongs to (--strace)', { file: argsPath });
   const matcher = argsPath !== undefined ? new IoctlArgMatcher(parseIoctlArgs(readInput(argsPath, 'ioctl argument capture'), argsPath)) : null;
   if (matcher?.log.cutLastLine) notes.push(`the ioctl argument capture ends inside a record (cut short); that record was dropped`);
   if (matcher && matcher.log.lost > 0)
     notes.push(`the kernel dropped ${matcher.log.lost} ioctl argument records (trace buffer full); the ioctls they belonged to import as raw`);
-  if (stracePath !== undefined && argsPath === undefined && snap?.info.ioctlArgs.startsWith('off'))
+  if (stracePaths.length > 0 && argsPath === undefined && snap?.info.ioctlArgs.startsWith('off'))
     notes.push(`the tracer captured no ioctl arguments (${snap.info.ioctlArgs}): SET_IRQS, FEATURE, HOT_RESET... import as raw`);
 
   let straceLog: StraceLog | null = null;
   let converter: StraceConverter | null = null;
   let straceEvents: ReturnType<StraceConverter['convert']> = [];
-  if (stracePath !== undefined) {
+  const stracePath = stracePaths.length === 1 ? stracePaths[0]! : stracePaths.length > 1 ? `${commonPrefix(stracePaths)}* (${stracePaths.length} files)` : undefined;
+  if (stracePaths.length > 0) {
     const anchor = snap?.info.startEpochNs != null ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec } : null;
-    straceLog = readStraceLog(readInput(stracePath, 'strace log'), stracePath, anchor);
-    converter = new StraceConverter(stracePath, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null }, matcher);
+    const logs = stracePaths.map((p) =>
+      readStraceLog(fileLines(p, 'strace log'), p, { anchor, keep: STRACE_CALLS_USED, defaultPid: stracePaths.length > 1 ? pidFromName(p) : 0 }),
+    );
+    straceLog = logs.length === 1 ? logs[0]! : mergeStraceLogs(logs, stracePaths);
+    converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null }, matcher);
     straceEvents = converter.convert(straceLog);
-    if (straceEvents.length === 0) notes.push('the strace log holds no call on the device, its group or container, or KVM (was the right process traced?)');
   }
   let qemu: QemuLogResult | null = null;
-  if (qemuPath !== undefined) {
-    qemu = readQemuLog(readInput(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
+  if (qemuPath !== undefined) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
+  const merged = mergeEvents(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
+  if (merged.order === 'sequence')
+    notes.push('the strace and QEMU logs share no clock (no date for strace -tt, or QEMU without -msg timestamp=on): interleaved by aligning the accesses both show');
+
+  const vmmLog = src.vmmLog !== undefined ? readVmmLog(fileLines(src.vmmLog, 'libvirt/QEMU log')) : null;
+  const kernelLog = src.kernelLog !== undefined ? readKernelLog(fileLines(src.kernelLog, 'kernel log'), device.bdf) : null;
+  if (vmmLog?.kvmRunFailed) {
+    // QEMU stops the VM when KVM_RUN fails (`kvm run failed Bad address` + a register dump).
+    const last = merged.events[merged.events.length - 1];
+    if (last && !last.observed?.vmmExit)
+      last.observed = { ...last.observed, vmmExit: { how: 'kvm-run-error', status: 0, signal: '', errno: vmmLog.kvmRunFailed.errno } };
+    notes.push(`${vmmLog.file}:${vmmLog.kvmRunFailed.line}: KVM_RUN failed with ${vmmLog.kvmRunFailed.errno}: the VMM stopped (observed on the last event)`);
   }
-  const merged = mergeEvents(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, {
-    strace: stracePath ?? '',
-    qemu: qemuPath ?? '',
-  });
+  for (const m of vmmLog?.messages.slice(0, 8) ?? []) notes.push(`VMM said: ${m}`);
+  for (const m of kernelLog?.deviceLines.slice(0, 12) ?? []) notes.push(`kernel said: ${m}`);
+
+  // The VMM and its options: flags, the tracer's info, libvirt's log, strace's execve, in that order.
+  const exec = converter?.exec ?? null;
+  const cmdline = inputs.vmmCmdline ?? (snap?.info.vmmCmdline || vmmLog?.cmdline || (exec && !exec.truncated ? exec.cmdline : ''));
+  if (!inputs.vmmCmdline && !snap?.info.vmmCmdline) {
+    if (vmmLog?.cmdline) provenance.push(`VMM command line from ${vmmLog.file}`);
+    else if (exec && !exec.truncated) provenance.push(`VMM command line from the execve in ${stracePath}`);
+    else if (exec?.truncated)
+      notes.push(`the execve in ${stracePath} has arguments cut by strace -s: device options (x-no-mmap, rombar) unknown; attach the libvirt log or pass --vmm-cmdline`);
+  }
+  const exe = snap?.info.vmmExe || exec?.exe || (vmmLog?.cmdline.split(' ')[0] ?? '');
+  const name = inputs.vmm ?? (vmmName(exe) || (qemu ? 'qemu' : ''));
+  const version = inputs.vmmVersion ?? vmmLog?.qemuVersion ?? '';
+  if (inputs.vmmVersion === undefined && version !== '') provenance.push(`VMM version ${version} from ${vmmLog!.file}`);
+  const kernelRelease = inputs.kernelRelease ?? (snap?.info.kernelRelease || vmmLog?.kernelRelease || kernelLog?.kernelRelease || '');
+  if (inputs.kernelRelease === undefined && !snap?.info.kernelRelease && kernelRelease !== '')
+    provenance.push(`kernel release ${kernelRelease} from ${vmmLog?.kernelRelease ? vmmLog.file : kernelLog!.file}`);
+  if (!inputs.header && name !== '' && version === '')
+    notes.push(`no ${name} version in the capture: replay cannot choose a ${name} model (pass --vmm-version, or attach the libvirt log)`);
+  if (!inputs.header && kernelRelease === '') notes.push('no kernel release in the capture: pass --kernel-release (uname -r of the host), or attach dmesg or the libvirt log');
 
   const sawKvm = merged.events.some((e) => e.kind === 'kvm-run' || e.kind === 'memslot');
-  const cmdline = snap?.info.vmmCmdline ?? '';
   const accel: Accelerator =
     inputs.accel ?? (sawKvm || /accel=kvm|-enable-kvm|-accel\s+kvm/.test(cmdline) ? 'kvm' : /accel=tcg|-accel\s+tcg/.test(cmdline) ? 'tcg' : 'unknown');
+  const source = stracePaths.length > 0 ? 'strace' : 'qemu-log';
   const header: TraceHeader = inputs.header
-    ? { ...inputs.header, source: stracePath !== undefined ? 'strace' : 'qemu-log', tracerVersion: inputs.header.tracerVersion || inputs.tracerVersion }
+    ? { ...inputs.header, source, tracerVersion: inputs.header.tracerVersion || inputs.tracerVersion }
     : {
         formatVersion: 1,
-        source: stracePath !== undefined ? 'strace' : 'qemu-log',
-        kernelRelease: snap?.info.kernelRelease ?? '',
-        vmm: { name: inputs.vmm ?? vmmName(snap?.info.vmmExe ?? ''), version: inputs.vmmVersion ?? '', accel, options: vfioDeviceOptions(cmdline, device.bdf) },
+        source,
+        kernelRelease,
+        vmm: { name, version, accel, options: vfioDeviceOptions(cmdline, device.bdf) },
         tracerVersion: snap?.info.tracerVersion || inputs.tracerVersion,
         device,
         title: inputs.title ?? '',
@@ -136,6 +277,7 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
             otherLines: straceLog.otherLines,
             orphanResumes: straceLog.orphanResumes,
             unfinishedAtEnd: straceLog.unfinishedAtEnd,
+            skippedCalls: straceLog.skippedCalls,
             stats: converter.stats,
           }
         : null,
@@ -147,10 +289,52 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
       qemu && qemuPath !== undefined
         ? { file: qemuPath, lines: qemu.lines, otherLines: qemu.otherLines, unknown: qemu.unknown, skipped: qemu.skipped, otherDevice: qemu.otherDevice, mmapToggles: qemu.mmapToggles }
         : null,
+    vmmLog,
+    kernelLog,
+    inputs: src.used,
+    provenance,
+    order: merged.order,
+    guestFaults: merged.guestFaults,
     droppedForwards: merged.droppedForwards,
     notes,
   };
-  return { trace: { header, events: merged.events }, report };
+  const trace = { header, events: merged.events };
+  if (!inputs.allowEmpty) refuseEmpty(trace, report, device, snap);
+  return { trace, report };
+}
+
+/** Item 8, no silent zero: an import without any device event says what it looked for and found. */
+function refuseEmpty(trace: Trace, report: ImportReport, device: DeviceSnapshot, snap: Snapshot | null): void {
+  const deviceKinds = new Set(['kvm-run', 'memslot']);
+  if (trace.events.some((e) => !deviceKinds.has(e.kind))) return;
+  const looked: string[] = [];
+  const found: string[] = [];
+  const s = report.strace;
+  if (s) {
+    looked.push(
+      device.iommuGroup >= 0
+        ? `VFIO_GROUP_GET_DEVICE_FD on /dev/vfio/${device.iommuGroup} (IOMMU group of ${device.bdf || 'the snapshot device'})` + (snap?.cdev ? ` or ${snap.cdev}` : '')
+        : 'VFIO_GROUP_GET_DEVICE_FD on any group, a vfio cdev, or -y annotated device fds',
+    );
+    found.push(
+      `${s.file}: ${s.lines} lines, ${s.stats.otherDeviceCalls} calls on other devices, ${s.stats.setupIoctls} container/group set-up ioctls, ${s.stats.untrackedCalls + s.skippedCalls} other calls`,
+    );
+  }
+  const q = report.qemu;
+  if (q) {
+    looked.push(`vfio_*/pci_* events of ${device.bdf || 'the first vfio-pci device'}`);
+    found.push(`${q.file}: ${q.lines} lines, ${q.otherDevice} of other devices, ${[...q.unknown.values()].reduce((a, b) => a + b, 0)} unknown events`);
+  }
+  throw new UserError(
+    `no device events: looked for ${looked.join('; ')}; found ${found.join('; ')}. ` +
+      'Check the BDF/IOMMU group of the snapshot against the capture (--bdf, --sysfs), or pass --allow-empty to write the trace anyway',
+  );
+}
+
+function commonPrefix(paths: string[]): string {
+  let p = paths[0] ?? '';
+  for (const x of paths) while (!x.startsWith(p)) p = p.slice(0, -1);
+  return p;
 }
 
 /** The report as the CLI prints it: a few lines, unknown things named with counts. */
@@ -159,10 +343,14 @@ export function renderReport(trace: Trace, report: ImportReport): string {
   const byKind = new Map<string, number>();
   for (const e of trace.events) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
   lines.push(`${trace.events.length} events: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  if (report.inputs.length) lines.push(`inputs: ${report.inputs.join('; ')}`);
+  for (const p of report.provenance) lines.push(`inferred: ${p}`);
   if (report.strace) {
     const s = report.strace;
     lines.push(
-      `strace ${s.file}: ${s.lines} lines (clock ${s.clock}); not about the device ${s.stats.untrackedCalls}, ignored ${s.stats.ignoredCalls}` +
+      `strace ${s.file}: ${s.lines} lines (clock ${s.clock}); not about the device ${s.stats.untrackedCalls + s.skippedCalls}, ignored ${s.stats.ignoredCalls}` +
+        (s.stats.attachedGroups ? `, GET_DEVICE_FD on a group fd opened before the capture ${s.stats.attachedGroups}` : '') +
+        (s.stats.failedDeviceOpens ? `, failed GET_DEVICE_FD (no open) ${s.stats.failedDeviceOpens}` : '') +
         (s.stats.setupIoctls ? `, container/group/iommufd set-up ioctls ${s.stats.setupIoctls}` : '') +
         (s.stats.deviceQueries ? `, device info queries ${s.stats.deviceQueries}` : '') +
         (s.stats.rawDeviceIoctls ? `, device ioctls without their struct (raw) ${s.stats.rawDeviceIoctls}` : '') +
@@ -195,6 +383,24 @@ export function renderReport(trace: Trace, report: ImportReport): string {
     if (q.unknown.size > 0)
       lines.push(`unknown QEMU events (${[...q.unknown.values()].reduce((a, b) => a + b, 0)}): ${[...q.unknown].map(([n, c]) => `${n} x${c}`).join(', ')}`);
   }
+  if (report.vmmLog) {
+    const v = report.vmmLog;
+    lines.push(
+      `VMM log ${v.file}: ${v.lines} lines` +
+        (v.qemuVersion ? `; qemu version ${v.qemuVersion}` : '') +
+        (v.cmdline ? '; command line' : '') +
+        (v.kvmRunFailed ? `; kvm run failed (${v.kvmRunFailed.errno})` : '') +
+        (v.registerDumpLines ? `; register dump ${v.registerDumpLines}` : '') +
+        (v.shutdownReason ? `; shutdown reason ${v.shutdownReason}` : '') +
+        (v.messages.length ? `; device messages ${v.messages.length}` : '') +
+        (v.otherLines ? `; other lines ${v.otherLines}` : ''),
+    );
+  }
+  if (report.kernelLog) {
+    const k = report.kernelLog;
+    lines.push(`kernel log ${k.file}: ${k.lines} lines; about the device ${k.deviceLines.length}, other vfio ${k.vfioLines}, other ${k.otherLines}`);
+  }
+  if (report.guestFaults) lines.push(`faults in BAR mappings the guest had (the guest access that faulted): ${report.guestFaults}`);
   if (report.droppedForwards) lines.push(`host calls that were the VMM serving a logged guest access (merged): ${report.droppedForwards}`);
   for (const n of report.notes) lines.push(`note: ${n}`);
   return lines.join('\n');

@@ -1,7 +1,10 @@
 // Merging the strace events (host side) and the QEMU log events (guest side) into one ordered list.
 //
-// Order: by absolute time when both sources have it; a source without absolute stamps can only be
-// imported alone. Duplicates: a guest access that QEMU served by a pread/pwrite on the device fd
+// Order: by absolute time when both sources have it. Otherwise (strace -tt without a date, a QEMU
+// log without -msg timestamp=on, one clock or none) by sequence alignment of what both logs show:
+// each QEMU line of a forwarded access is paired with the next unpaired strace pread/pwrite of the
+// same kind, region, offset and length (same thread when both know it), in order on both sides;
+// the pairs are anchors and everything between two anchors keeps its own log's order. Duplicates: a guest access that QEMU served by a pread/pwrite on the device fd
 // appears twice, as the guest event (QEMU log) and as the host call (strace). The VMM model
 // re-derives the host call from the guest event, so strace's copy is dropped: a host call of the
 // same kind, region, offset and length, from the same thread when both know it, within 1 s, on
@@ -84,6 +87,91 @@ export function markOverlaps(events: ImportedEvent[]): Map<ImportedEvent, number
 export interface MergeResult {
   events: TraceEvent[];
   droppedForwards: number;
+  /** How the two logs were interleaved. */
+  order: 'single' | 'time' | 'sequence';
+  /** Faults in a BAR mapping that became the guest access at the BAR's guest address. */
+  guestFaults: number;
+}
+
+/** How far ahead (in strace host ops) a QEMU line looks for its call before it counts as unpaired. */
+const ALIGN_LOOKAHEAD = 512;
+
+/**
+ * Sequence alignment: anchors are QEMU forwarded accesses paired with their strace call; returns
+ * both logs in one order (each log's own order kept) and marks the duplicate of each pair dropped.
+ */
+function alignBySequence(strace: ImportedEvent[], qemu: QemuEvent[], dropped: Set<ImportedEvent>): { order: ImportedEvent[]; pairs: number } {
+  const hostOps: { ev: ImportedEvent; key: string; at: number }[] = [];
+  strace.forEach((ev, at) => {
+    const k = hostKey(ev);
+    if (k !== null) hostOps.push({ ev, key: k, at });
+  });
+  const anchorOf = new Map<ImportedEvent, number>(); // strace event -> index of its QEMU line
+  let p = 0;
+  let pairs = 0;
+  qemu.forEach((q, qi) => {
+    if (!q.forward) return;
+    const key = forwardKey(q.forward);
+    for (let j = p; j < hostOps.length && j < p + ALIGN_LOOKAHEAD; j++) {
+      const h = hostOps[j]!;
+      if (h.key !== key || (q.tid !== 0 && h.ev.tid !== 0 && q.tid !== h.ev.tid)) continue;
+      anchorOf.set(h.ev, qi);
+      dropped.add(q.fallback ? q : h.ev);
+      pairs++;
+      p = j + 1;
+      return;
+    }
+  });
+  const order: ImportedEvent[] = [];
+  let qi = 0;
+  for (const s of strace) {
+    const a = anchorOf.get(s);
+    if (a !== undefined) while (qi <= a) order.push(qemu[qi++]!);
+    order.push(s);
+  }
+  while (qi < qemu.length) order.push(qemu[qi++]!);
+  return { order, pairs };
+}
+
+/**
+ * A failed trapped BAR access (see ImportedEvent.trapped) while the guest had the BAR placed is
+ * the guest's access.
+ * A fault in a BAR mapping while the guest had that BAR placed is the guest's access that died:
+ * QEMU handed the mapping to the guest (TCG touches it on the vCPU thread). The body becomes a
+ * 1-byte guest read at BAR base + offset (width and direction are not in the capture); the
+ * VMM's death stays on it, the host-side signal details go (the guest saw no signal).
+ */
+function faultsToGuest(order: ImportedEvent[], lastBars: ReadonlyMap<number, bigint> | null): number {
+  // Under KVM a guest access never faults in the VMM (KVM_RUN returns EFAULT instead): a fault
+  // there is the VMM's own access. Only without KVM (TCG) does the vCPU thread touch the mapping.
+  if (order.some((e) => e.body.kind === 'kvm-run' || e.body.kind === 'memslot')) return 0;
+  let bars: ReadonlyMap<number, bigint> | null = null;
+  let n = 0;
+  for (const e of order) {
+    if (e.source === 'qemu') bars = (e as QemuEvent).bars ?? bars;
+    if (e.trapped) {
+      const t = e.trapped;
+      const tbase = bars?.get(t.bar);
+      if (tbase === undefined) continue;
+      // The guest saw what QEMU made of the failure (all-ones for a read), not the host's errno.
+      const gpa = BigInt.asUintN(64, tbase + t.offset);
+      e.body = t.write === null ? { kind: 'guest-mmio-read', gpa, len: t.len } : { kind: 'guest-mmio-write', gpa, len: t.len, value: t.write };
+      delete e.observed;
+      delete e.trapped;
+      n++;
+      continue;
+    }
+    if (!e.fault) continue;
+    const base = (bars ?? lastBars)?.get(e.fault.bar);
+    if (base === undefined) continue;
+    const { signal: _signal, ...rest } = e.observed ?? {};
+    e.body = { kind: 'guest-mmio-read', gpa: BigInt.asUintN(64, base + e.fault.offset), len: 1 };
+    if (Object.keys(rest).length > 0) e.observed = rest;
+    else delete e.observed;
+    delete e.fault;
+    n++;
+  }
+  return n;
 }
 
 export function mergeEvents(
@@ -92,18 +180,19 @@ export function mergeEvents(
   qemu: QemuEvent[],
   qemuAbsolute: boolean,
   files: { strace: string; qemu: string },
+  lastBars: ReadonlyMap<number, bigint> | null = null,
 ): MergeResult {
-  if (strace.length > 0 && qemu.length > 0) {
-    if (!straceAbsolute)
-      throw new UserError(
-        'cannot interleave with the QEMU log: the strace log has no absolute timestamps (use -tt with the tracer\'s info file, or -ttt)',
-        { file: files.strace },
-      );
-    if (!qemuAbsolute)
-      throw new UserError('cannot interleave with the strace log: the QEMU log has no timestamps (run QEMU with -msg timestamp=on)', { file: files.qemu });
-  }
+  const both = strace.length > 0 && qemu.length > 0;
   const dropped = new Set<ImportedEvent>();
   let droppedForwards = 0;
+  if (both && !(straceAbsolute && qemuAbsolute)) {
+    const { order, pairs } = alignBySequence(strace, qemu, dropped);
+    if (qemu.some((q) => !q.fallback)) for (const s of strace) if (s.barDma) dropped.add(s);
+    const guestFaults = faultsToGuest(order, lastBars);
+    const kept = order.filter((e) => !dropped.has(e));
+    return { events: numbered(kept, markOverlaps(strace), 'sequence'), droppedForwards: pairs + strace.filter((s) => s.barDma && dropped.has(s)).length, order: 'sequence', guestFaults };
+  }
+  void files;
   // Candidates by (kind, region, offset, length), each list sorted by time: a lookup is a binary
   // search and a short walk outwards, not a scan of the whole strace log per QEMU line.
   const buckets = new Map<string, ImportedEvent[]>();
@@ -164,24 +253,37 @@ export function mergeEvents(
   // Stable order: by time (both absolute), else each source alone in its own order.
   const all: ImportedEvent[] = [...strace, ...qemu].filter((e) => !dropped.has(e));
   const indexed = all.map((e, i) => ({ e, i }));
-  if (strace.length > 0 && qemu.length > 0) {
+  if (both) {
     indexed.sort((a, b) => {
       const d = (a.e.ns ?? 0n) - (b.e.ns ?? 0n);
       return d < 0n ? -1 : d > 0n ? 1 : a.i - b.i;
     });
   }
+  const ordered = indexed.map(({ e }) => e);
+  const guestFaults = faultsToGuest(ordered, lastBars);
+  return { events: numbered(ordered, overlap, both ? 'time' : 'single'), droppedForwards, order: both ? 'time' : 'single', guestFaults };
+}
+
+/**
+ * Final numbering. Time since the first stamp; in a sequence-aligned merge the two logs' clocks are
+ * not one scale, so only strace's stamps count and the others carry the previous event's time.
+ */
+function numbered(ordered: ImportedEvent[], overlap: Map<ImportedEvent, number>, order: MergeResult['order']): TraceEvent[] {
+  const timed = (e: ImportedEvent): boolean => e.ns !== null && (order !== 'sequence' || e.source === 'strace');
   let epoch: bigint | null = null;
-  for (const { e } of indexed) if (e.ns !== null && (epoch === null || e.ns < epoch)) epoch = e.ns;
-  const events: TraceEvent[] = indexed.map(({ e }, seq) => {
-    const ev = {
+  for (const e of ordered) if (timed(e) && (epoch === null || e.ns! < epoch)) epoch = e.ns;
+  let prev = 0n;
+  return ordered.map((e, seq) => {
+    let ts = timed(e) && epoch !== null ? e.ns! - epoch : order === 'sequence' ? prev : 0n;
+    if (order === 'sequence' && ts < prev) ts = prev;
+    prev = ts;
+    return {
       ...e.body,
       seq: BigInt(seq),
-      tsNs: e.ns !== null && epoch !== null ? e.ns - epoch : 0n,
+      tsNs: ts,
       tid: e.tid,
       overlap: overlap.get(e) ?? 0,
       ...(e.observed ? { observed: e.observed } : {}),
     } as TraceEvent;
-    return ev;
   });
-  return { events, droppedForwards };
 }

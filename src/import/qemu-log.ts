@@ -22,6 +22,7 @@
 import { UserError } from '../errors.js';
 import type { EventBody, Observed } from '../trace/types.js';
 import { KNOWN_SKIPPED, RENAMED, USED_EVENTS, formatToRegex, parseTraceEvents } from './qemu-events.js';
+import { textLines, type LineSource } from './lines.js';
 import { checked, checkedNumber } from './numbers.js';
 import type { ImportedEvent } from './strace-events.js';
 import { SyntaxProblem } from './strace-text.js';
@@ -38,6 +39,8 @@ export interface QemuEvent extends ImportedEvent {
   forward?: ForwardKey;
   /** A host op reconstructed from QEMU's log (no guest address known): strace's copy wins. */
   fallback?: boolean;
+  /** Where the guest had the device's BARs when QEMU logged this (BAR index -> guest-physical base). */
+  bars?: ReadonlyMap<number, bigint>;
 }
 
 export interface QemuLogResult {
@@ -52,6 +55,8 @@ export interface QemuLogResult {
   otherLines: number;
   otherDevice: number;
   mmapToggles: number;
+  /** The BAR placement after the last pci_update_mappings line (for faults after the last event). */
+  lastBars: ReadonlyMap<number, bigint>;
 }
 
 export interface QemuLogOptions {
@@ -82,15 +87,18 @@ function leBytes(value: bigint, len: number): Uint8Array {
 
 const POWER = ['D0', 'D1', 'D2', 'D3hot'];
 
-export function readQemuLog(text: string, file: string, opts: QemuLogOptions): QemuLogResult {
-  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0 };
+export function readQemuLog(input: string | LineSource, file: string, opts: QemuLogOptions): QemuLogResult {
+  const src = typeof input === 'string' ? textLines(input, file) : input;
+  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0, lastBars: new Map() };
   let bdf = opts.bdf;
   let guestBdf = opts.guestBdf;
   const bars = new Map<number, bigint>(); // BAR index -> guest-physical base
+  let barsSnapshot: ReadonlyMap<number, bigint> = new Map(); // replaced, never changed: events share it
   let sawStamp = false;
   let sawNoStamp = false;
-  const lines = text.split('\n');
-  const endsClean = text.endsWith('\n') || text === '';
+  // A known event's line that does not match its format is an error, unless it is the last line
+  // of a log that does not end with a newline (QEMU was killed while writing it).
+  let cut: UserError | null = null;
   const readLine = (raw: string, i: number): void => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
@@ -121,17 +129,14 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
     const rest = (g.rest ?? '').trimStart();
     const a = entry.re.exec(rest);
     if (!a) {
-      if (i === lines.length - 1 && !endsClean) {
-        res.otherLines++; // the log was cut while QEMU wrote this line
-        return;
-      }
-      throw new UserError(`${name}: arguments do not match QEMU's format "${entry.decl.format.trim()}"`, { file, line: lineNo, column: restColumn });
+      cut = new UserError(`${name}: arguments do not match QEMU's format "${entry.decl.format.trim()}"`, { file, line: lineNo, column: restColumn });
+      return;
     }
     const v = a.slice(1);
     const hex = (s: string): bigint => checked(BigInt('0x' + s), 'u64', 'value', restColumn - 1);
     const u32 = (v: bigint, what: string): number => checkedNumber(v, 'u32', what, restColumn - 1);
     const push = (body: EventBody, observed: Observed | undefined, extra: Partial<QemuEvent> = {}): void => {
-      res.events.push({ body, tid, ns, startLine: lineNo, endLine: lineNo, source: 'qemu', line: lineNo, ...(observed ? { observed } : {}), ...extra });
+      res.events.push({ body, tid, ns, startLine: lineNo, endLine: lineNo, source: 'qemu', line: lineNo, bars: barsSnapshot, ...(observed ? { observed } : {}), ...extra });
     };
     const ourHost = (devName: string): boolean => {
       if (bdf === '') bdf = devName;
@@ -194,6 +199,8 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
         const bar = u32(BigInt(v[4]!), 'BAR number');
         if (name === 'pci_update_mappings_add') bars.set(bar, hex(v[5]!));
         else bars.delete(bar);
+        barsSnapshot = new Map(bars);
+        res.lastBars = barsSnapshot;
         return;
       }
       case 'pci_pm_transition':
@@ -212,14 +219,21 @@ export function readQemuLog(text: string, file: string, opts: QemuLogOptions): Q
       }
     }
   };
-  lines.forEach((raw, i) => {
+  let i = 0;
+  for (const raw of src.lines()) {
+    if (cut !== null) throw cut;
     try {
       readLine(raw, i);
     } catch (e) {
       if (e instanceof SyntaxProblem) throw new UserError(e.message, { file, line: i + 1, column: e.column + 1 });
       throw e;
     }
-  });
+    i++;
+  }
+  if (cut !== null) {
+    if (src.endsClean) throw cut;
+    res.otherLines++; // the log was cut while QEMU wrote this line
+  }
   if (sawStamp && sawNoStamp) throw new UserError('some trace lines have timestamps and some do not: is this one QEMU log?', { file });
   res.absolute = sawStamp;
   return res;

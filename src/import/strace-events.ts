@@ -70,6 +70,27 @@ export interface ImportedEvent {
    * merged in, the VMM model derives these itself (merge.ts drops strace's copy).
    */
   barDma?: boolean;
+  /**
+   * A fault inside a device BAR mapping (the body is the host-side `mem-read`): when the guest had
+   * that BAR placed (QEMU's pci_update_mappings_add), the merge turns it into the guest access.
+   */
+  fault?: { bar: number; offset: bigint };
+  /**
+   * A pread/pwrite of a BAR that failed: QEMU traces vfio_region_read/write only on success and
+   * gives the guest all-ones for a failed read, so with the guest side merged in, an unpaired
+   * failed BAR access is the guest's trapped access (merge.ts), when the guest had the BAR placed.
+   */
+  trapped?: { bar: number; offset: bigint; len: number; write: bigint | null };
+}
+
+/** The syscalls the converter reads; the strace reader counts the others without keeping them. */
+export const STRACE_CALLS_USED: ReadonlySet<string> = new Set(['execve', 'openat', 'open', 'close', 'ioctl', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'mmap', 'munmap']);
+
+/** The VMM's command line from its execve (argv joined by spaces), and whether -s cut an argument. */
+export interface ExecInfo {
+  exe: string;
+  cmdline: string;
+  truncated: boolean;
 }
 
 export interface StraceStats {
@@ -88,6 +109,10 @@ export interface StraceStats {
   deviceQueries: number;
   /** Device ioctls imported as `raw`: no captured argument, or one too short for its struct. */
   rawDeviceIoctls: number;
+  /** GET_DEVICE_FD calls on an fd the log never showed opened (strace attached to a running VMM). */
+  attachedGroups: number;
+  /** GET_DEVICE_FD calls that failed: imported as the group ioctl they were, not as an open. */
+  failedDeviceOpens: number;
 }
 
 /**
@@ -120,7 +145,21 @@ const PROT_BITS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 1, PROT_WRI
 
 export class StraceConverter {
   readonly events: ImportedEvent[] = [];
-  readonly stats: StraceStats = { untrackedCalls: 0, ignoredCalls: 0, otherDeviceCalls: 0, signalsOutsideMappings: 0, undecodedMemslots: 0, setupIoctls: 0, deviceQueries: 0, rawDeviceIoctls: 0 };
+  readonly stats: StraceStats = {
+    untrackedCalls: 0,
+    ignoredCalls: 0,
+    otherDeviceCalls: 0,
+    signalsOutsideMappings: 0,
+    undecodedMemslots: 0,
+    setupIoctls: 0,
+    deviceQueries: 0,
+    rawDeviceIoctls: 0,
+    attachedGroups: 0,
+    failedDeviceOpens: 0,
+  };
+  /** The traced VMM's execve, when the log has it. */
+  exec: ExecInfo | null = null;
+
   private readonly fds: FdTable;
   private mappings: Mapping[] = [];
   private readonly lastRunByVcpu = new Map<number, ImportedEvent>();
@@ -226,6 +265,8 @@ export class StraceConverter {
 
   private call(call: StraceCall): void {
     switch (call.name) {
+      case 'execve':
+        return this.execve(call);
       case 'openat':
       case 'open':
         return this.open(call);
@@ -261,6 +302,33 @@ export class StraceConverter {
     if (info.kind === 'other') this.stats.untrackedCalls++;
   }
 
+  private execve(call: StraceCall): void {
+    if (this.exec !== null || call.ret.kind !== 'value') {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    const a = this.args(call, 2);
+    const exe = parseStringArg(a[0]!.text, a[0]!.column);
+    const argv = a[1]!.text.trim();
+    if (!exe || !argv.startsWith('[') || !argv.endsWith(']')) {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    const words: string[] = [];
+    let truncated = false;
+    for (const p of splitTopLevel(argv.slice(1, -1), a[1]!.column + 1)) {
+      if (p.text === '...') {
+        truncated = true;
+        continue;
+      }
+      const w = parseStringArg(p.text, p.column);
+      if (!w) continue;
+      truncated ||= w.truncated;
+      words.push(Buffer.from(w.bytes).toString('latin1'));
+    }
+    this.exec = { exe: Buffer.from(exe.bytes).toString('latin1'), cmdline: words.join(' '), truncated };
+  }
+
   private close(call: StraceCall): void {
     const a = this.args(call, 1);
     const f = this.fdOf(a[0]!);
@@ -271,7 +339,14 @@ export class StraceConverter {
 
   private ioctl(call: StraceCall): void {
     const a = this.args(call, 2);
-    const f = this.fdOf(a[0]!);
+    let f = this.fdOf(a[0]!);
+    const req0 = requestNumber(a[1]!.text);
+    if (f.kind === 'other' && f.path === null && req0 === 0x3b6a) {
+      // strace attached to a running VMM (or a log without the group's openat): only a VFIO group
+      // answers GET_DEVICE_FD, so this fd is one, of a group number the log does not say.
+      this.stats.attachedGroups++;
+      f = { ...this.fds.created(f.fd, { kind: 'group', vcpu: -1, group: -1, ours: false }, null), fd: f.fd };
+    }
     if (f.kind === 'other') {
       this.stats.untrackedCalls++;
       return;
@@ -291,8 +366,13 @@ export class StraceConverter {
         const sel = this.fds.selector;
         const ours = sel.iommuGroup < 0 || f.group < 0 || f.group === sel.iommuGroup;
         if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path);
-        if (ours) this.push(call, { kind: 'open' }, observedOf(ret));
-        else this.stats.otherDeviceCalls++;
+        if (!ours) this.stats.otherDeviceCalls++;
+        else if (ret.kind === 'error') {
+          // No device was opened: the kernel refused before (EINVAL without a container or IOMMU,
+          // EBUSY, ENODEV). An `open` here would count one open too many for the rest of the trace.
+          this.stats.failedDeviceOpens++;
+          this.push(call, { kind: 'ioctl', op: 'raw', fdKind: 'group', request: req, name: vfioName(req, 'group'), arg: new Uint8Array(0) }, observedOf(ret));
+        } else this.push(call, { kind: 'open' }, observedOf(ret));
         return;
       }
       if (f.kind === 'device' && req === 0x3b76) {
@@ -417,11 +497,17 @@ export class StraceConverter {
       }
       const data = bytes.slice(0, len);
       if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-write', offset: Number(within), data }, obs);
-      else this.push(call, { kind: 'region-write', region, offset: within, data }, obs);
+      else {
+        const ev = this.push(call, { kind: 'region-write', region, offset: within, data }, obs);
+        if (region <= 5 && call.ret.kind === 'error' && len <= 8) ev.trapped = { bar: region, offset: within, len, write: data.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n) };
+      }
     } else {
       if (call.ret.kind === 'value' && call.ret.value > 0n && bytes !== null) obs.data = bytes.slice(0, Number(call.ret.value));
       if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-read', offset: Number(within), len }, obs);
-      else this.push(call, { kind: 'region-read', region, offset: within, len }, obs);
+      else {
+        const ev = this.push(call, { kind: 'region-read', region, offset: within, len }, obs);
+        if (region <= 5 && call.ret.kind === 'error' && len <= 8) ev.trapped = { bar: region, offset: within, len, write: null };
+      }
     }
   }
 
@@ -494,8 +580,10 @@ export class StraceConverter {
       return;
     }
     const signal: SignalInfo = { signal: name, code: siCode(name, fields.get('si_code') ?? ''), addr };
+    const offset = m.offset + (addr - m.addr);
     const ev: ImportedEvent = {
-      body: { kind: 'mem-read', bar: m.region, offset: m.offset + (addr - m.addr), len: 1 },
+      body: { kind: 'mem-read', bar: m.region, offset, len: 1 },
+      fault: { bar: m.region, offset },
       observed: { signal },
       tid: item.pid,
       ns: item.ns,

@@ -2,6 +2,7 @@
 // Pairs `<unfinished ...>` with its `<... NAME resumed>` by pid (strace -f interleaves threads).
 
 import { UserError } from '../errors.js';
+import { textLines, type LineSource } from './lines.js';
 import { SyntaxProblem } from './strace-text.js';
 import { findCallClose, parseLine, parseReturn, type Clock, type StraceItem } from './strace-lines.js';
 
@@ -26,6 +27,17 @@ export interface StraceLog {
   unfinishedAtEnd: number;
   /** The first pid seen: the traced command or the --pid target (the VMM's thread-group leader). */
   leaderPid: number;
+  /** Whole calls of syscalls the caller said it does not use (counted, not kept). */
+  skippedCalls: number;
+}
+
+export interface StraceReadOptions {
+  /** Clock anchor for -t/-tt stamps (the tracer's info). */
+  anchor?: ClockAnchor | null;
+  /** Keep only calls of these syscalls (others are counted): bounded memory on unfiltered logs. */
+  keep?: ReadonlySet<string>;
+  /** The pid of lines without a pid prefix (`strace -ff -o F` writes one file per task: F.PID). */
+  defaultPid?: number;
 }
 
 const DAY_NS = 86_400_000_000_000n;
@@ -75,13 +87,16 @@ interface Pending {
   argsColumn: number;
   line: number;
   ns: bigint | null;
+  /** A syscall the caller does not use: only paired, to keep the line accounting right. */
+  skipped?: boolean;
 }
 
-export function readStraceLog(text: string, file: string, anchor: ClockAnchor | null = null): StraceLog {
-  const lines = text.split('\n');
-  // A final newline leaves one empty element; a log cut mid-line leaves a partial one.
-  const endsClean = text.endsWith('\n') || text === '';
-  const clock = new ClockResolver(anchor);
+export function readStraceLog(input: string | LineSource, file: string, options: StraceReadOptions | ClockAnchor | null = null): StraceLog {
+  const src = typeof input === 'string' ? textLines(input, file) : input;
+  const opts: StraceReadOptions = options === null ? {} : 'startEpochNs' in options ? { anchor: options } : options;
+  const clock = new ClockResolver(opts.anchor ?? null);
+  const keep = opts.keep;
+  const defaultPid = opts.defaultPid ?? 0;
   const pending = new Map<number, Pending>();
   const out: StraceLog = {
     items: [],
@@ -92,24 +107,34 @@ export function readStraceLog(text: string, file: string, anchor: ClockAnchor | 
     orphanResumes: 0,
     unfinishedAtEnd: 0,
     leaderPid: 0,
+    skippedCalls: 0,
   };
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\r$/, '');
+  // A line that does not parse is an error unless it is the last one of a log that does not end
+  // with a newline (strace was killed while writing it): known only once the next line comes.
+  let failed: { error: unknown; line: number } | null = null;
+  let lineNo = 0;
+  for (const rawLine of src.lines()) {
+    lineNo++;
+    if (failed !== null) throw failed.error;
+    const raw = rawLine.replace(/\r$/, '');
     if (raw.trim() === '') continue;
-    const lineNo = i + 1;
-    const lastPartial = i === lines.length - 1 && !endsClean;
     out.lines++;
     let parsed;
     try {
       parsed = parseLine(raw);
     } catch (e) {
-      if (lastPartial) {
-        out.otherLines++; // the log was cut while strace wrote this line
-        continue;
-      }
-      throw located(e, file, lineNo);
+      failed = { error: located(e, file, lineNo), line: lineNo };
+      continue;
     }
-    const { pid, record } = parsed;
+    const pid = parsed.pid || defaultPid;
+    const record = parsed.record;
+    if (keep !== undefined && (record.type === 'call' || record.type === 'unfinished') && !keep.has(record.name)) {
+      if (record.type === 'call') out.skippedCalls++;
+      else pending.set(pid, { name: record.name, args: '', argsColumn: 0, line: lineNo, ns: null, skipped: true });
+      if (out.leaderPid === 0 && pid !== 0) out.leaderPid = pid;
+      clock.resolve(parsed.clock);
+      continue;
+    }
     if (out.leaderPid === 0 && pid !== 0) out.leaderPid = pid;
     const ns = clock.resolve(parsed.clock);
     try {
@@ -134,10 +159,15 @@ export function readStraceLog(text: string, file: string, anchor: ClockAnchor | 
         case 'resumed': {
           const p = pending.get(pid);
           if (!p || p.name !== record.name) {
-            out.orphanResumes++;
+            if (keep === undefined || keep.has(record.name)) out.orphanResumes++;
+            else out.skippedCalls++;
             break;
           }
           pending.delete(pid);
+          if (p.skipped) {
+            out.skippedCalls++;
+            break;
+          }
           // `<... ioctl resumed> <unfinished ...>) = ?`: the task died inside the call.
           const rest = record.rest.replace(/^\s*<unfinished \.\.\.>/, '');
           const joined = p.args + rest;
@@ -169,17 +199,18 @@ export function readStraceLog(text: string, file: string, anchor: ClockAnchor | 
           break;
       }
     } catch (e) {
-      if (lastPartial) {
-        out.otherLines++;
-        continue;
-      }
-      throw located(e, file, lineNo);
+      failed = { error: located(e, file, lineNo), line: lineNo };
     }
   }
+  if (failed !== null) {
+    if (src.endsClean) throw failed.error;
+    out.otherLines++; // the log was cut while strace wrote this line
+  }
+  for (const [pid, p] of pending) if (p.skipped) pending.delete(pid);
   out.unfinishedAtEnd = pending.size;
   // Calls that never returned (a thread blocked in KVM_RUN or on a fault when the capture ended):
   // kept, marked blocked, with whatever arguments strace printed before the call blocked.
-  const lastLine = lines.length;
+  const lastLine = lineNo;
   for (const [pid, p] of pending) {
     out.items.push({
       type: 'call',
@@ -203,4 +234,40 @@ export function readStraceLog(text: string, file: string, anchor: ClockAnchor | 
 export function located(e: unknown, file: string, line: number, columnBase = 0): unknown {
   if (e instanceof SyntaxProblem) return new UserError(e.message, { file, line, column: columnBase + e.column + 1 });
   return e;
+}
+
+/** The time an item sorts by: a call's return (its entry if it never returned), a signal's delivery. */
+function itemNs(it: StraceItem): bigint | null {
+  return it.type === 'call' ? (it.endNs ?? it.startNs) : it.ns;
+}
+
+/**
+ * `strace -ff -o F` logs (one file per task, F.PID): one log, items in time order (stable per file).
+ * Without stamps the files cannot be interleaved: refused with what to do.
+ */
+export function mergeStraceLogs(logs: StraceLog[], files: string[]): StraceLog {
+  logs.forEach((l, i) => {
+    if (l.clock === 'none' && l.items.length > 0)
+      throw new UserError('several strace files (-ff) without timestamps cannot be put in one order: capture with -tt or -ttt, or pass one -f log', { file: files[i]! });
+    if (l.clock === 'relative') throw new UserError('several strace files (-ff) with -r stamps cannot be put in one order: capture with -tt or -ttt', { file: files[i]! });
+  });
+  const all = logs.flatMap((l, f) => l.items.map((it, i) => ({ it, f, i })));
+  all.sort((a, b) => {
+    const x = itemNs(a.it) ?? 0n;
+    const y = itemNs(b.it) ?? 0n;
+    return x < y ? -1 : x > y ? 1 : a.f - b.f || a.i - b.i;
+  });
+  const leaders = logs.map((l) => l.leaderPid).filter((p) => p > 0);
+  return {
+    items: all.map((x) => x.it),
+    absolute: logs.every((l) => l.absolute),
+    clock: logs[0]!.clock,
+    lines: logs.reduce((n, l) => n + l.lines, 0),
+    otherLines: logs.reduce((n, l) => n + l.otherLines, 0),
+    orphanResumes: logs.reduce((n, l) => n + l.orphanResumes, 0),
+    unfinishedAtEnd: logs.reduce((n, l) => n + l.unfinishedAtEnd, 0),
+    // The traced command's task has the lowest id of the tasks it started.
+    leaderPid: leaders.length ? Math.min(...leaders) : 0,
+    skippedCalls: logs.reduce((n, l) => n + l.skippedCalls, 0),
+  };
 }

@@ -1,7 +1,7 @@
 // Which model versions a replay runs under. Flags win; otherwise the trace header decides: its
 // kernel release maps to the nearest modeled release not newer than it, its VMM name + version to
 // the nearest modeled version of that VMM. Every approximation is a warning (printed on stderr),
-// never silent.
+// never silent; a VMM without a version is refused when its models differ (vmm.version.required).
 
 import { UserError } from '../errors.js';
 import { findKernelVersion, KERNEL_RELEASES, KERNEL_VERSIONS, resolveKernelRelease } from '../model/versions/kernel.js';
@@ -102,9 +102,13 @@ function vmmFromHeader(name: string, version: string, warnings: string[]): strin
     .filter((c): c is { id: string; key: number[] } => c.key !== null)
     .sort((a, b) => cmpKey(a.key, b.key));
   if (want === null) {
-    const newest = keyed[keyed.length - 1].id;
-    warnings.push(`${name} version "${version}" is not a number; using ${newest}, the newest modeled ${family}`);
-    return newest;
+    // Guessing here decides the verdict (QEMU 7.2 dies where 10.0 reads 0 after D3hot): refuse,
+    // and say how to name the version instead of picking the newest model.
+    const ids = keyed.map((c) => c.id).join(', ');
+    const what = version.trim() === '' || version.trim() === '-' ? 'names no version' : `names version "${version}", which is not a number`;
+    throw new UserError(
+      `the trace header ${what} for ${name}, and the ${family} models differ (${ids}): pass --vmm ID, or re-import with --vmm-version`,
+    );
   }
   let best = keyed[0];
   for (const c of keyed) if (cmpKey(c.key, want) <= 0) best = c;

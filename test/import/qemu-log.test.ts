@@ -117,8 +117,19 @@ describe('QEMU log backend', () => {
     expect(merged).toHaveLength(alone.events.length);
   });
 
-  it('refuses to interleave an untimed QEMU log with strace', () => {
-    const f = logFile(renderLine(scenario()[0]!, 'none') + '\n');
-    expect(() => importTrace({ strace: join(straceDir, 'ttt-no-y.strace'), qemuLog: f, tracerVersion: 't' })).toThrowError(/-msg timestamp=on/);
+  it('merge.sequence-align: an untimed QEMU log interleaves with strace by the accesses both show', () => {
+    const strace = join(straceDir, 'ttt-no-y.strace');
+    const f = logFile(renderLine({ name: 'vfio_pci_write_config', args: [DEV, 0x4, 0x106, 2], tid: 0, ns: 0n }, 'none') + '\n');
+    const alone = eventLines(importTrace({ strace, tracerVersion: 't' }).trace);
+    const { trace, report } = importTrace({ strace, qemuLog: f, tracerVersion: 't' });
+    expect(report.order).toBe('sequence');
+    expect(report.droppedForwards).toBe(1);
+    const merged = eventLines(trace);
+    // The guest write takes the place of its host pwrite; everything else keeps strace's order.
+    const at = alone.findIndex((l) => l.startsWith('cfg-write 0x04 len=2 val=0x0106'));
+    expect(at).toBeGreaterThan(0);
+    expect(merged[at]).toBe('guest-cfg-write 0x04 len=2 val=0x0106');
+    expect(merged.slice(0, at)).toEqual(alone.slice(0, at));
+    expect(merged.slice(at + 1)).toEqual(alone.slice(at + 1));
   });
 });

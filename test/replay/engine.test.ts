@@ -51,6 +51,13 @@ describe('version selection', () => {
     expect(vmm('', '').selection.vmm).toBeNull();
     expect(vmm('crosvm', '1').selection.vmm).toBeNull();
   });
+  test('vmm.version.required: a QEMU without a version is refused, never replayed as the newest model', async () => {
+    const h = await header(S002);
+    const vmm = (version: string) => () => selectVersions({ ...h, vmm: { ...h.vmm, name: 'qemu', version } }, {});
+    expect(vmm('')).toThrow(/names no version for qemu.*qemu-7\.2, qemu-10\.0.*--vmm ID, or re-import with --vmm-version/);
+    expect(vmm('git-HEAD')).toThrow(/"git-HEAD", which is not a number/);
+    expect(selectVersions({ ...h, vmm: { ...h.vmm, name: 'qemu', version: '' } }, { vmm: 'qemu-7.2' }).selection.vmm).toBe('qemu-7.2');
+  });
   test('unknown ids are reported, not thrown, for check', () => {
     expect(unknownVersion({ kernel: 'linux-5.8', vmm: null })).toBeNull();
     expect(unknownVersion({ kernel: 'linux-9.9', vmm: null })).toMatch(/linux-9\.9/);
