@@ -10,6 +10,7 @@ import { createVmmModel } from '../model/vmm/index.js';
 import type { KernelModel, VmmModel } from '../model/interfaces.js';
 import { step, type Step } from '../model/outcome.js';
 import { GUEST_KINDS, type GuestEvent, type HostEvent, type TraceEvent, type TraceHeader } from '../trace/types.js';
+import { OpaqueTracker } from './opaque.js';
 
 /** The model versions one replay runs under. `vmm` null = kernel only. */
 export interface ModelSelection {
@@ -24,13 +25,20 @@ const NO_VMM: Step = step({ kind: 'unsupported', reason: 'guest event without a 
 export class Replayer {
   readonly kernel: KernelModel;
   readonly vmm: VmmModel | null;
+  /** Outcomes after a device ioctl whose arguments were not captured (opaque.ts). */
+  readonly opaque: OpaqueTracker;
 
   constructor(header: TraceHeader, sel: ModelSelection) {
+    this.opaque = new OpaqueTracker(header.device);
     this.kernel = createKernelModel(header.device, sel.kernel);
     this.vmm = sel.vmm === null ? null : createVmmModel(this.kernel, header.device, sel.vmm, header.vmm.accel, header.vmm.options ?? []);
   }
 
   apply(ev: TraceEvent): Step {
+    return this.opaque.apply(ev, this.model(ev));
+  }
+
+  private model(ev: TraceEvent): Step {
     if (GUEST_KINDS.has(ev.kind)) {
       return this.vmm === null ? NO_VMM : this.vmm.guest(ev as TraceEvent & GuestEvent, ev);
     }

@@ -56,6 +56,9 @@ export interface ReplaySummary {
   unsupported: number;
   first: Divergence | null;
   firstUnsupported: { index: number; line: string; rule: string } | null;
+  /** Outcomes unsupported because an earlier ioctl's arguments were not captured (opaque.ts). */
+  afterOpaque: number;
+  firstOpaque: { seq: bigint; name: string } | null;
 }
 
 const FLUSH_EVERY = 4096;
@@ -82,6 +85,8 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     unsupported: 0,
     first: null,
     firstUnsupported: null,
+    afterOpaque: 0,
+    firstOpaque: null,
   };
   let sinceFlush = 0;
 
@@ -93,6 +98,10 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
         const chosen = selectVersions(p.header, opts);
         selection = chosen.selection;
         warnings = chosen.warnings;
+      }
+      if (replayer !== null) {
+        sum.afterOpaque += replayer.opaque.count;
+        sum.firstOpaque ??= replayer.opaque.first;
       }
       replayer = new Replayer(p.header, selection);
       observer.start?.({ header: p.header, headerNumber: headers, selection, warnings });
@@ -135,6 +144,10 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     }
   }
   if (selection === null) throw new UserError('trace has no header', { file: path });
+  if (replayer !== null) {
+    sum.afterOpaque += replayer.opaque.count;
+    sum.firstOpaque ??= replayer.opaque.first;
+  }
   await observer.flush?.();
   sum.selection = selection;
   sum.warnings = warnings;

@@ -18,5 +18,11 @@ export function formatSummary(s: ReplaySummary): string[] {
     out.push(`first unsupported event (cannot be expressed in ${s.selection.kernel}${s.selection.vmm ? '+' + s.selection.vmm : ''}):`);
     out.push(`  > ${s.firstUnsupported.line}`);
   }
+  if (s.afterOpaque > 0 && s.firstOpaque !== null) {
+    out.push(
+      `${s.afterOpaque} outcomes unsupported after opaque ioctls (first #${String(s.firstOpaque.seq).padStart(4, '0')} ${s.firstOpaque.name}, its arguments not captured): ` +
+        'capture with tracer/vfio-trace, whose ioctl-args has the structs (docs/capture.md)',
+    );
+  }
   return out;
 }
