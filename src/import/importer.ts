@@ -10,6 +10,7 @@ import { detectKind, KIND_NAMES } from './detect.js';
 import { readKernelLog, type KernelLog } from './dmesg.js';
 import { readVmmLog, type VmmLog } from './libvirt-log.js';
 import { fileLines } from './lines.js';
+import { deviceFromCapture } from './infer-device.js';
 import { pickLspciDevice, readLspci } from './lspci.js';
 import { IoctlArgMatcher, parseIoctlArgs } from './ioctl-args.js';
 import { mergeEvents } from './merge.js';
@@ -182,8 +183,13 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
     driver = l.driver;
     provenance.push(`device snapshot from ${src.lspci} (lspci): ${l.inferred.join(', ')}; page size 4096 assumed`);
   }
-  if (!snap && !inputs.header && src.lspci === undefined)
-    notes.push('no device snapshot: the header carries no config space or BARs (attach lspci -vvv -xxxx -s BDF, pass --sysfs, or import a vfio-trace directory)');
+  // Without sysfs or lspci, the QEMU log's set-up lines (and the config reads) stand in: read it first.
+  const inferFromQemu = !snap && !inputs.header && src.lspci === undefined;
+  let qemu: QemuLogResult | null = null;
+  if (inferFromQemu && qemuPath !== undefined) {
+    qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: inputs.bdf ?? '', guestBdf: inputs.guestBdf ?? '' });
+    if (qemu.setup.bdf !== '') device = { ...device, bdf: qemu.setup.bdf, iommuGroup: qemu.setup.iommuGroup };
+  }
   if (driver !== '' && driver !== 'vfio-pci') notes.push(`the snapshot's device was bound to ${driver}, not vfio-pci`);
   if (inputs.bdf !== undefined && device.bdf === '') device = { ...device, bdf: inputs.bdf };
 
@@ -208,9 +214,15 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
     converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null }, matcher);
     straceEvents = converter.convert(straceLog);
   }
-  let qemu: QemuLogResult | null = null;
-  if (qemuPath !== undefined) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
+  if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
   const merged = mergeEvents(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
+  if (inferFromQemu) {
+    const d = qemu ? deviceFromCapture(qemu.setup, merged.events) : null;
+    if (d) {
+      device = d.device;
+      provenance.push(`device snapshot from ${qemuPath} and the config reads: ${d.inferred.join('; ')}`);
+    } else notes.push('no device snapshot: the header carries no config space or BARs (attach lspci -vvv -xxxx -s BDF, pass --sysfs, or import a vfio-trace directory)');
+  }
   if (merged.order === 'sequence')
     notes.push('the strace and QEMU logs share no clock (no date for strace -tt, or QEMU without -msg timestamp=on): interleaved by aligning the accesses both show');
 

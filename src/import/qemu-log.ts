@@ -57,6 +57,45 @@ export interface QemuLogResult {
   mmapToggles: number;
   /** The BAR placement after the last pci_update_mappings line (for faults after the last event). */
   lastBars: ReadonlyMap<number, bigint>;
+  /** What QEMU's set-up lines say about the device (snapshot inference without sysfs or lspci). */
+  setup: QemuDeviceSetup;
+}
+
+export interface QemuDeviceSetup {
+  bdf: string;
+  iommuGroup: number;
+  configSize: number;
+  /** vfio_region_setup of BARs 0-5 with a size: index -> size and VFIO region flags. */
+  bars: Map<number, { size: bigint; flags: number }>;
+  msix: { cap: number; bar: number; offset: bigint; entries: number } | null;
+}
+
+/**
+ * Device facts from QEMU's realize-time lines (formats: hw/vfio/trace-events):
+ *   vfio_realize / vfio_attach_device / vfio_device_attach `(BDF) group N`
+ *   vfio_region_setup `Device BDF, region N "NAME", flags: 0x7, offset: 0x0, size: 0x20000`
+ *   vfio_populate_device_config `Device 'BDF' config: size: 0x1000, offset: ..., flags: 0x3`
+ *   vfio_msix_early_setup `BDF PCI MSI-X CAP @0xa0, BAR 3, offset 0x0, entries 5[, noresize 1]`
+ */
+function setupFact(name: string, rest: string, st: QemuDeviceSetup, bdf: string): void {
+  const mine = (dev: string): boolean => {
+    if (bdf !== '' && dev !== bdf) return false;
+    if (st.bdf === '') st.bdf = dev;
+    return dev === st.bdf;
+  };
+  let m: RegExpExecArray | null;
+  if (name === 'vfio_realize' || name === 'vfio_attach_device' || name === 'vfio_device_attach') {
+    if ((m = /^\(([^)]+)\) group (\d+)$/.exec(rest)) && mine(m[1]!)) st.iommuGroup = Number(m[2]);
+  } else if (name === 'vfio_region_setup') {
+    m = /^Device ([^,]+), region (\d+) ".*", flags: 0x([0-9a-f]+), offset: 0x[0-9a-f]+, size: 0x([0-9a-f]+)$/.exec(rest);
+    if (m && mine(m[1]!) && Number(m[2]) <= 5 && m[4]!.length <= 16 && BigInt('0x' + m[4]) > 0n)
+      st.bars.set(Number(m[2]), { size: BigInt('0x' + m[4]), flags: Number.parseInt(m[3]!.slice(-8), 16) });
+  } else if (name === 'vfio_populate_device_config' || name === 'vfio_pci_populate_device_config') {
+    if ((m = /^Device '?([^' ]+)'? config: size: 0x([0-9a-f]{1,4}),/.exec(rest)) && mine(m[1]!)) st.configSize = Number.parseInt(m[2]!, 16);
+  } else if (name === 'vfio_msix_early_setup') {
+    m = /^(\S+) PCI MSI-X CAP @0x([0-9a-f]{1,3}), BAR (\d), offset 0x([0-9a-f]{1,16}), entries (\d{1,5})/.exec(rest);
+    if (m && mine(m[1]!)) st.msix = { cap: Number.parseInt(m[2]!, 16), bar: Number(m[3]), offset: BigInt('0x' + m[4]), entries: Number(m[5]) };
+  }
 }
 
 export interface QemuLogOptions {
@@ -89,7 +128,7 @@ const POWER = ['D0', 'D1', 'D2', 'D3hot'];
 
 export function readQemuLog(input: string | LineSource, file: string, opts: QemuLogOptions): QemuLogResult {
   const src = typeof input === 'string' ? textLines(input, file) : input;
-  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0, lastBars: new Map() };
+  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0, lastBars: new Map(), setup: { bdf: '', iommuGroup: -1, configSize: 0, bars: new Map(), msix: null } };
   let bdf = opts.bdf;
   let guestBdf = opts.guestBdf;
   const bars = new Map<number, bigint>(); // BAR index -> guest-physical base
@@ -113,6 +152,7 @@ export function readQemuLog(input: string | LineSource, file: string, opts: Qemu
     const name = g.ev!;
     const entry = DECLS.get(name);
     if (!entry) {
+      setupFact(name, (g.rest ?? '').trim(), res.setup, bdf);
       if (SKIPPED.has(name)) res.skipped.set(name, (res.skipped.get(name) ?? 0) + 1);
       else res.unknown.set(name, (res.unknown.get(name) ?? 0) + 1);
       return;
