@@ -67,10 +67,6 @@ export function fakeVmm(): string | null {
   return out;
 }
 
-export function have(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-}
-
 /** Event lines without seq/time and with host virtual addresses (which differ per run) masked. */
 export function eventLines(t: Trace): string[] {
   return t.events.map((e) => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseIoctlArgs } from '../../src/import/ioctl-args.js';
-import { have, repo } from './helpers.js';
+import { needsTool } from '../helpers/needs-tool.js';
+import { repo } from './helpers.js';
 
 const tracer = join(repo, 'tracer/vfio-trace');
 const lab = join(repo, 'traces/lab/7.2');
@@ -53,7 +54,7 @@ describe('tracer args_redact', () => {
     check(redact(null));
   });
 
-  it.runIf(have('busybox'))("with busybox's awk (the lab guest's)", () => {
+  it.runIf(needsTool('busybox'))("with busybox's awk (the lab guest's)", () => {
     const bin = join(scratch, 'bb');
     mkdirSync(bin);
     symlinkSync(spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim(), join(bin, 'awk'));

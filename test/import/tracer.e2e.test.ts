@@ -1,14 +1,16 @@
 // End to end: tracer/vfio-trace runs here against a real process (fake-vmm, see
 // test/fixtures/import/src/fake-vmm.c) with --sysfs-root pointing at a generated sysfs tree, and
 // its output directory imports cleanly through the built CLI. Needs root, strace and gcc (.ci/run
-// installs them); CI and this machine run as root.
+// installs them; without them these tests skip, see test/helpers/needs-tool.ts); CI and this machine
+// run as root.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrace } from '../../src/trace/codec.js';
-import { eventLines, fakeVmm, have, makeFakeSysfs, repo } from './helpers.js';
+import { needsTool } from '../helpers/needs-tool.js';
+import { eventLines, fakeVmm, makeFakeSysfs, repo } from './helpers.js';
 
 const tracer = join(repo, 'tracer/vfio-trace');
 const cli = join(repo, 'dist/src/cli/main.js');
@@ -55,7 +57,7 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
     expect(noStrace.stderr).toMatch(/strace not found: install it/);
   });
 
-  describe.runIf(isRoot && have('strace'))('as root with strace', () => {
+  describe.runIf(isRoot && needsTool('strace'))('as root with strace', () => {
     let sysfs = '';
     beforeAll(() => {
       sysfs = makeFakeSysfs({ bdf: BDF });
@@ -73,7 +75,7 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
       expect(gone.stderr).toMatch(/process 2147483646 is gone/);
     });
 
-    it.runIf(have('gcc'))('traces fake-vmm (-- CMD) and the directory imports cleanly through the CLI', async () => {
+    it.runIf(needsTool('gcc'))('traces fake-vmm (-- CMD) and the directory imports cleanly through the CLI', async () => {
       const vmm = fakeVmm();
       expect(vmm).not.toBeNull();
       const root = fakeDeviceRoot();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { needsTool } from '../helpers/needs-tool.js';
 import { runInner } from './inner-guest.js';
 
-describe('inner guest (host QEMU, emulated e1000e)', () => {
+// The inner guest is built with gcc -m32 and ld and booted on the host's QEMU.
+describe.runIf(needsTool('qemu-system-x86_64', 'gcc', 'ld'))('inner guest (host QEMU, emulated e1000e)', () => {
   it('finds the device, walks the capability list to PM and exits through isa-debug-exit', () => {
     const r = runInner('find 8086:10d3; exit 3');
     expect(r.status).toBe(3 * 2 + 1);
