@@ -4,7 +4,7 @@
 // operations: they go into the import report (per device, in order) and give the kernel release
 // (`Linux version X`), but no events: the trace's events are what the VMM did.
 
-import type { LineSource } from './lines.js';
+import { numberedLines, type LineSource } from './lines.js';
 
 export interface KernelLog {
   file: string;
@@ -29,11 +29,7 @@ export function readKernelLog(src: LineSource, bdf: string): KernelLog {
   const out: KernelLog = { file: src.file, lines: 0, kernelRelease: '', deviceLines: [], vfioLines: 0, otherLines: 0 };
   const dev = bdf.toLowerCase();
   const short = dev.replace(/^0000:/, '');
-  let lineNo = 0;
-  for (const raw of src.lines()) {
-    lineNo++;
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') continue;
+  for (const { line, lineNo } of numberedLines(src)) {
     out.lines++;
     const text = line.replace(PREFIX, '');
     const v = /^Linux version (\S+)/.exec(text);

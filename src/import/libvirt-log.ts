@@ -8,7 +8,7 @@
 //     -> notes in the report (what the VMM said about the device)
 // Every line is counted as used, noted or skipped.
 
-import type { LineSource } from './lines.js';
+import { numberedLines, type LineSource } from './lines.js';
 
 export interface VmmLog {
   file: string;
@@ -45,11 +45,7 @@ export function readVmmLog(src: LineSource): VmmLog {
   const out: VmmLog = { file: src.file, lines: 0, qemuVersion: '', kernelRelease: '', cmdline: '', kvmRunFailed: null, shutdownReason: '', messages: [], registerDumpLines: 0, otherLines: 0 };
   const args: string[] = [];
   let inCmdline = false;
-  let lineNo = 0;
-  for (const raw of src.lines()) {
-    lineNo++;
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') continue;
+  for (const { line, lineNo } of numberedLines(src)) {
     out.lines++;
     let m = /starting up libvirt version: .*?qemu version: (\d+\.\d+(?:\.\d+)?)/.exec(line);
     if (m) {

@@ -74,3 +74,13 @@ export function head(path: string, max = 65536): string {
     closeSync(fd);
   }
 }
+
+/** The non-blank lines of a source with their 1-based numbers, `\r` stripped (the text readers' loop). */
+export function* numberedLines(src: LineSource): Iterable<{ line: string; lineNo: number }> {
+  let lineNo = 0;
+  for (const raw of src.lines()) {
+    lineNo++;
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() !== '') yield { line, lineNo };
+  }
+}

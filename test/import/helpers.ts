@@ -71,7 +71,7 @@ export function fakeVmm(): string | null {
 export function eventLines(t: Trace): string[] {
   return t.events.map((e) => {
     const obs = e.observed ? ` => ${describeObserved(e.observed)}` : '';
-    return `${e.overlap ? 'race ' : ''}${describeEvent(e)}${obs}`.replace(/0x7f[0-9a-f]{10}/g, 'ADDR').replace(/\bret=1[34]\d{13}\b/g, 'ret=ADDR').trimEnd();
+    return `${e.overlap ? 'race ' : ''}${describeEvent(e)}${obs}`.replace(/0x7[ef][0-9a-f]{10}/g, 'ADDR').replace(/\bret=1[34]\d{13}\b/g, 'ret=ADDR').trimEnd();
   });
 }
 
