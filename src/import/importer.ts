@@ -249,8 +249,8 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
   }
   const exe = snap?.info.vmmExe || exec?.exe || (vmmLog?.cmdline.split(' ')[0] ?? '');
   const name = inputs.vmm ?? (vmmName(exe) || (qemu ? 'qemu' : ''));
-  const version = inputs.vmmVersion ?? vmmLog?.qemuVersion ?? '';
-  if (inputs.vmmVersion === undefined && version !== '') provenance.push(`VMM version ${version} from ${vmmLog!.file}`);
+  const version = inputs.vmmVersion ?? (snap?.info.vmmVersion || vmmLog?.qemuVersion || '');
+  if (inputs.vmmVersion === undefined && !snap?.info.vmmVersion && version !== '') provenance.push(`VMM version ${version} from ${vmmLog!.file}`);
   const kernelRelease = inputs.kernelRelease ?? (snap?.info.kernelRelease || vmmLog?.kernelRelease || kernelLog?.kernelRelease || '');
   if (inputs.kernelRelease === undefined && !snap?.info.kernelRelease && kernelRelease !== '')
     provenance.push(`kernel release ${kernelRelease} from ${vmmLog?.kernelRelease ? vmmLog.file : kernelLog!.file}`);

@@ -26,6 +26,8 @@ export interface SnapshotInfo {
   vmmPid: number;
   vmmExe: string;
   vmmCmdline: string;
+  /** The VMM's version as the tracer read it (`--version`: "7.2.22"), '' when not recorded. */
+  vmmVersion: string;
   /** The tracer's ioctl argument capture: `eprobe`, `kprobe`, or `off (why)`; '' when not recorded. */
   ioctlArgs: string;
 }
@@ -156,6 +158,8 @@ export function readSnapshot(dir: string): Snapshot {
     vmmPid: Number(kv.get('vmm_pid') ?? 0) || 0,
     vmmExe: kv.get('vmm_exe') ?? '',
     vmmCmdline: kv.get('vmm_cmdline') ?? '',
+    // `QEMU emulator version 7.2.22 (Debian ...)`, `cloud-hypervisor v45.0`: the version number.
+    vmmVersion: /(\d+\.\d+(?:\.\d+)?)/.exec(kv.get('vmm_version') ?? '')?.[1] ?? '',
     ioctlArgs: kv.get('ioctl_args') ?? '',
   };
   const device: DeviceSnapshot = {

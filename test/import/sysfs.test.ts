@@ -49,3 +49,19 @@ describe('sysfs snapshot', () => {
     expect(() => readSnapshot('/tmp')).toThrowError(/no snapshot in \/tmp/);
   });
 });
+
+describe("the tracer's info: VMM version", () => {
+  it('vmm_version (the VMM\'s --version line) gives the header its version; a capture without it warns', async () => {
+    const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { importTrace } = await import('../../src/import/importer.js');
+    const src = join(import.meta.dirname, '../../traces/qemu/7.2/d3hot-read');
+    const dir = mkdtempSync(join(tmpdir(), 'info-version-'));
+    cpSync(src, dir, { recursive: true });
+    const bare = importTrace({ dir, tracerVersion: 't' });
+    expect(bare.trace.header.vmm.version).toBe('');
+    expect(bare.report.notes.join('\n')).toMatch(/no qemu version in the capture: .*--vmm-version/);
+    writeFileSync(join(dir, 'info'), readFileSync(join(dir, 'info'), 'utf8') + 'vmm_version=QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\n');
+    expect(importTrace({ dir, tracerVersion: 't' }).trace.header.vmm.version).toBe('7.2.22');
+  });
+});
