@@ -3,7 +3,7 @@
 // prints it). Bisect replays the same trace up to ceil(log2 N)+2 times, so it decodes it once.
 
 import { renderEffect, renderOutcome } from '../model/outcome.js';
-import { renderLine } from '../golden/render.js';
+import { renderLine } from '../replay/log-line.js';
 import { compareObserved } from '../replay/compare.js';
 import { Replayer } from '../replay/engine.js';
 import { describeEvent } from '../trace/index.js';

@@ -3,7 +3,7 @@
 // on a TTY unless NO_COLOR is set.
 
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { lineIndex, lineRule } from './render.js';
+import { lineIndex, lineRule } from '../replay/log-line.js';
 
 export interface FirstDifference {
   /** 1-based line number in the golden file (for annotations). */

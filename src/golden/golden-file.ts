@@ -13,6 +13,7 @@
 //   summary: 9 events, 0 divergences, 0 unsupported
 
 import type { ModelSelection } from '../replay/engine.js';
+import { countsLine, type ReplayCounts } from '../replay/summary.js';
 
 export const GOLDEN_MAGIC = 'vfio-replay golden 1';
 
@@ -22,12 +23,6 @@ export interface GoldenHeader {
   title: string;
 }
 
-export interface GoldenCounts {
-  events: number;
-  divergences: number;
-  unsupported: number;
-}
-
 export function renderGoldenHead(h: GoldenHeader): string {
   return (
     `${GOLDEN_MAGIC}\ntrace: ${h.trace}\nkernel: ${h.selection.kernel}\nvmm: ${h.selection.vmm ?? '-'}\n` +
@@ -35,9 +30,9 @@ export function renderGoldenHead(h: GoldenHeader): string {
   );
 }
 
-export function renderGoldenTail(c: GoldenCounts): string {
-  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return `\nsummary: ${plural(c.events, 'event')}, ${plural(c.divergences, 'divergence')}, ${c.unsupported} unsupported\n`;
+/** The golden's last lines: a blank line and the summary line `replay` prints too. */
+export function renderGoldenTail(c: ReplayCounts): string {
+  return `\n${countsLine(c)}\n`;
 }
 
 /** Reads the header of a golden; null when the text is not a golden (the caller reports where). */

@@ -3,7 +3,7 @@
 // and as JSON.
 
 import { compactOutcome } from '../bisect/render.js';
-import { indexLabel } from '../golden/render.js';
+import { indexLabel } from '../replay/log-line.js';
 import type { Cell, Matrix } from './index.js';
 
 const vmmLabel = (v: string | null): string => v ?? 'none';

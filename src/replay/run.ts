@@ -3,7 +3,7 @@
 // references (the first divergence, the last state change before it).
 
 import type { Step } from '../model/outcome.js';
-import { renderLine } from '../golden/render.js';
+import { renderLine } from './log-line.js';
 import type { TraceEvent, TraceHeader } from '../trace/types.js';
 import { UserError } from '../errors.js';
 import { compareObserved } from './compare.js';

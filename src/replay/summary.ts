@@ -1,12 +1,23 @@
 // The end of a replay's text output: counts, then the first divergence with the K events before
 // it, the rule that fired and the last state change before it (usually the cause).
 
-import { renderGoldenTail } from '../golden/golden-file.js';
 import type { ReplaySummary } from './run.js';
+
+export interface ReplayCounts {
+  events: number;
+  divergences: number;
+  unsupported: number;
+}
+
+/** `summary: 9 events, 1 divergence, 0 unsupported`: the line a replay ends with, and a golden too. */
+export function countsLine(c: ReplayCounts): string {
+  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return `summary: ${plural(c.events, 'event')}, ${plural(c.divergences, 'divergence')}, ${c.unsupported} unsupported`;
+}
 
 export function formatSummary(s: ReplaySummary): string[] {
   const out: string[] = [];
-  out.push(renderGoldenTail(s).trim() + ` (${s.host} host, ${s.guest} guest)`);
+  out.push(countsLine(s) + ` (${s.host} host, ${s.guest} guest)`);
   if (s.first !== null) {
     const f = s.first;
     out.push(`first divergence at #${String(f.index).padStart(4, '0')}: the model predicts otherwise (rule ${f.rule})`);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { indexLabel, lineIndex, lineRule, renderLine } from '../../src/golden/render.js';
+import { indexLabel, lineIndex, lineRule, renderLine } from '../../src/replay/log-line.js';
 import { step } from '../../src/model/outcome.js';
 
 describe('outcome log lines', () => {
