@@ -8,8 +8,13 @@ export type RuleId = string;
 export type PowerState = 'D0' | 'D1' | 'D2' | 'D3hot' | 'D3cold';
 
 export type Outcome =
-  /** The call succeeded. `ret` is the syscall return (bytes, fd); `data` bytes read; `value` a load's value. */
-  | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint }
+  /**
+   * The call succeeded. `ret` is the syscall return (bytes, fd); `data` bytes read; `value` a load's
+   * value. `own` says which bits of `data` the model is the authority for (see data-owner.ts):
+   * per byte a bit mask; absent = every bit. Bits outside it are the device's (compared, if at all,
+   * as device state by the kernel model's `observe`), or bytes the call never wrote.
+   */
+  | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint; own?: Uint8Array }
   /** The call failed with this errno name ("EIO", "EINVAL", "EBUSY", ...). */
   | { kind: 'errno'; errno: string }
   /** The accessing thread took a signal (a CPU access through a mapping). */
@@ -84,6 +89,21 @@ export function step(outcome: Outcome, rule: RuleId, effects: Effect[] = []): St
 
 const hex = (v: bigint | number): string => '0x' + v.toString(16);
 
+/** Bytes shown in full in the log; longer data shows its first 8 bytes, the rest's length and a digest. */
+const DATA_SHOWN = 16;
+
+/**
+ * `data=<hex>`, or for long data `data=<first 8 bytes>+<more>#<fnv1a32 of all>`: any changed byte
+ * changes the line, so a golden shows a data difference like an outcome difference.
+ */
+export function renderData(d: Uint8Array): string {
+  const b = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  if (d.length <= DATA_SHOWN) return 'data=' + b.toString('hex');
+  let h = 0x811c9dc5;
+  for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 0x01000193);
+  return 'data=' + b.toString('hex', 0, 8) + '+' + (d.length - 8) + '#' + (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Stable one-token-ish rendering used by the outcome log and goldens. Changing it changes every golden. */
 export function renderOutcome(o: Outcome): string {
   switch (o.kind) {
@@ -91,8 +111,7 @@ export function renderOutcome(o: Outcome): string {
       const parts = ['ok'];
       if (o.ret !== undefined) parts.push(`ret=${o.ret}`);
       if (o.value !== undefined) parts.push(`val=${hex(o.value)}`);
-      if (o.data !== undefined && o.value === undefined && o.data.length <= 16)
-        parts.push(`data=${Buffer.from(o.data).toString('hex')}`);
+      if (o.data !== undefined && o.value === undefined) parts.push(renderData(o.data));
       return parts.join(' ');
     }
     case 'errno':

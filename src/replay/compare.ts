@@ -13,9 +13,13 @@
 //                     observation is an exit status)
 //   blocked        -> the prediction must be `blocked`
 //   data           -> bytes came back, so the access completed: like `ret`, the prediction must be a
-//                     returning outcome (a VMM the model kills there, a SIGBUS, an errno disagree)
-// The data bytes themselves and the power state are not compared: the model does not simulate device registers,
-// and the tracer's power-state sample is taken at a different moment than the event.
+//                     returning outcome (a VMM the model kills there, a SIGBUS, an errno disagree);
+//                     and where the prediction has data, every bit the model owns (`own`, see
+//                     src/model/data-owner.ts) must be equal. Observed bytes past the predicted data
+//                     are the caller's buffer (the kernel wrote only its struct), not compared.
+// Bits the model does not own are device data: register contents only the device knows. The
+// kernel model's `observe` compares those it knows (hardware state: config registers, the power
+// state) and reports a difference as a device note, not here (src/model/kernel/learn.ts).
 // A `hazard` counts as "returned": it says the access reached a non-decoding device, which on an
 // emulated or forgiving platform completes normally; the hazard itself is visible in the log.
 // An `unsupported` prediction is never a divergence: it is counted apart (exit 125).
@@ -56,7 +60,34 @@ export function compareObserved(predicted: Outcome, observed: Observed | undefin
   if (data !== undefined && ret === undefined && errno === undefined && signal === undefined && vmmExit === undefined) {
     if (!returns(predicted)) return `data=${Buffer.from(data).toString('hex')}`;
   }
+  if (data !== undefined) {
+    if (predicted.kind === 'ok' && predicted.data !== undefined) return compareData(predicted.data, predicted.own, data);
+    if (predicted.kind === 'all-ones') return compareData(allOnes(predicted.len), undefined, data);
+  }
   return null;
+}
+
+/**
+ * `null` when every owned bit agrees, else `data[i]=<observed byte> (model <byte>)` for the first
+ * differing byte, and how many more differ.
+ */
+export function compareData(model: Uint8Array, own: Uint8Array | undefined, observed: Uint8Array): string | null {
+  const n = Math.min(model.length, observed.length);
+  let first = -1;
+  let more = 0;
+  for (let i = 0; i < n; i++) {
+    const mask = own === undefined ? 0xff : own[i];
+    if (((model[i] ^ observed[i]) & mask) === 0) continue;
+    if (first < 0) first = i;
+    else more++;
+  }
+  if (first < 0) return null;
+  const h = (b: number): string => b.toString(16).padStart(2, '0');
+  return `data[${first}]=${h(observed[first])} (model ${h(model[first])}${own !== undefined && own[first] !== 0xff ? ` mask ${h(own[first])}` : ''})${more > 0 ? ` +${more} bytes` : ''}`;
+}
+
+function allOnes(len: number): Uint8Array {
+  return new Uint8Array(len).fill(0xff);
 }
 
 function returns(o: Outcome): boolean {

@@ -71,3 +71,31 @@ describe('compareObserved: fd-returning calls', () => {
     expect(compareObserved({ kind: 'ok', ret: 2n }, { ret: 1n }, cfg)).toBe('ret=1');
   });
 });
+
+describe('compareObserved: model-owned data', () => {
+  const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
+  const cfg = { kind: 'cfg-read', offset: 0, len: 4 } as const;
+  test('every bit of data without an owner mask is compared; one flipped byte diverges', () => {
+    const p: Outcome = { kind: 'ok', ret: 4n, data: bytes('8680d310') };
+    expect(compareObserved(p, { ret: 4n, data: bytes('8680d310') }, cfg)).toBeNull();
+    expect(compareObserved(p, { ret: 4n, data: bytes('8680d311') }, cfg)).toBe('data[3]=11 (model 10)');
+    expect(compareObserved(p, { ret: 4n, data: bytes('0080d311') }, cfg)).toBe('data[0]=00 (model 86) +1 bytes');
+  });
+  test('bits outside the owner mask are device data: not compared here', () => {
+    const p: Outcome = { kind: 'ok', ret: 2n, data: bytes('0301'), own: bytes('0004') };
+    expect(compareObserved(p, { ret: 2n, data: bytes('0000') }, cfg)).toBeNull(); // MEM/IO: the function's
+    expect(compareObserved(p, { ret: 2n, data: bytes('0305') }, cfg)).toBe('data[1]=05 (model 01 mask 04)'); // INTX_DISABLE: vconfig
+  });
+  test('observed bytes past the predicted struct are the caller buffer', () => {
+    const p: Outcome = { kind: 'ok', ret: 0n, data: bytes('1800000003000000') };
+    expect(compareObserved(p, { ret: 0n, data: bytes('1800000003000000aaaaaaaa') }, cfg)).toBeNull();
+  });
+  test('a predicted all-ones read must read all ones', () => {
+    const g = { kind: 'guest-mmio-read', gpa: 0xfe000000n, len: 4 } as const;
+    expect(compareObserved({ kind: 'all-ones', len: 4 }, { data: bytes('ffffffff') }, g)).toBeNull();
+    expect(compareObserved({ kind: 'all-ones', len: 4 }, { data: bytes('ffff00ff') }, g)).toBe('data[2]=00 (model ff)');
+  });
+  test('a prediction without data (device registers) compares no bytes', () => {
+    expect(compareObserved(ok, { ret: 4n, data: bytes('12345678') }, read)).toBeNull();
+  });
+});

@@ -120,7 +120,21 @@ export function cfgRead(k: Kctx, off: number, len: number): Step {
   }
   const v = peekConfig(k, off, len);
   const rule = touchesBars(off, len) ? 'config.read.bar-emulated' : 'config.read';
-  return step({ kind: 'ok', ret: BigInt(len), data: leBytes(v, len) }, rule);
+  return step({ kind: 'ok', ret: BigInt(len), data: leBytes(v, len), own: configOwnMask(k, off, len) }, rule);
+}
+
+/**
+ * The bits of a config read vfio-pci decides: the virtualized ones (served from vconfig, per the
+ * release's permission tables), plus COMMAND.MEM of a function without one (OR-ed in from vconfig).
+ * The rest pass through from the function: hardware state (kernel/learn.ts) [data-owner.ts].
+ */
+export function configOwnMask(k: Kctx, off: number, len: number): Uint8Array {
+  const own = new Uint8Array(len);
+  const virt = k.st.perms?.virt;
+  if (virt !== undefined) for (let i = 0; i < len; i++) own[i] = virt[off + i] ?? 0;
+  const at = R.PCI_COMMAND - off;
+  if (at >= 0 && at < len && (k.dev.quirks.noCommandMemory || k.dev.quirks.isVirtfn)) own[at] |= R.PCI_COMMAND_MEMORY;
+  return own;
 }
 
 /** vfio_default_config_write(): virt&write bits to vconfig, ~virt&write bits to HW [S]. */

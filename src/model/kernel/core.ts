@@ -3,6 +3,7 @@
 // type1.ts). Evidence per rule in the comments.
 
 import type { EventMeta, IoctlOp } from '../../trace/types.js';
+import { ownAllBut } from '../data-owner.js';
 import { step, type Effect, type Step } from '../outcome.js';
 import { ConfigImage, leBytes } from '../pci/config-image.js';
 import * as R from '../pci/regs.js';
@@ -261,7 +262,8 @@ function regionInfo(k: Kctx, index: number, argsz: number): Step {
 function getInfo(k: Kctx, argsz: number): Step {
   if (argsz < 16) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.get-info.argsz-einval');
   const flags = 0x2 | (k.st.resetWorks ? 0x1 : 0);
-  const data = new Uint8Array(16);
+  // argsz >= offsetofend(cap_offset): cap_offset (0, no caps for a plain PCI function) is copied out too [S; L info-edges #3].
+  const data = new Uint8Array(k.v.deviceInfoCapOffset && argsz >= 20 ? 20 : 16);
   data.set(leBytes(BigInt(argsz), 4), 0);
   data.set(leBytes(BigInt(flags), 4), 4);
   data.set(leBytes(9n, 4), 8);
@@ -302,7 +304,28 @@ function hotResetInfo(k: Kctx, argsz: number): Step {
   if (argsz < 12) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset-info.argsz-einval');
   if (!k.dev.resetMethods.includes('bus')) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset-info.no-bus-reset');
   if (argsz < 12 + 8) return step({ kind: 'errno', errno: 'ENOSPC' }, 'core.hot-reset-info.enospc');
-  return step({ kind: 'ok', ret: 0n }, 'core.hot-reset-info.ok');
+  return step({ kind: 'ok', ret: 0n, ...hotResetInfoData(k, argsz) }, 'core.hot-reset-info.ok');
+}
+
+/**
+ * The struct written back: {argsz, flags 0 (group path), count 1} and one vfio_pci_dependent_device
+ * {group_id, segment, bus, devfn} for the function itself [S; L hot-reset #3]. A field the header
+ * does not know (group -1, an unparsable address) is left unowned.
+ */
+function hotResetInfoData(k: Kctx, argsz: number): { data: Uint8Array; own: Uint8Array } {
+  const data = new Uint8Array(12 + 8 * AFFECTED_SET_SIZE);
+  data.set(leBytes(BigInt(argsz), 4), 0);
+  data.set(leBytes(BigInt(AFFECTED_SET_SIZE), 4), 8);
+  const unknown: [number, number][] = [];
+  if (k.dev.iommuGroup >= 0) data.set(leBytes(BigInt(k.dev.iommuGroup), 4), 12);
+  else unknown.push([12, 16]);
+  const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/.exec(k.dev.bdf);
+  if (m !== null) {
+    data.set(leBytes(BigInt(parseInt(m[1], 16)), 2), 16);
+    data[18] = parseInt(m[2], 16);
+    data[19] = (parseInt(m[3], 16) << 3) | parseInt(m[4], 10);
+  } else unknown.push([16, 20]);
+  return { data, own: ownAllBut(data.length, ...unknown) };
 }
 
 /** Devices in the hot-reset set: the trace header describes one function and no siblings. */

@@ -42,7 +42,7 @@ export function getIrqInfo(k: Kctx, index: number, argsz: number): Step {
   if (index === ERR && k.g.exp === 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.irq-info.err-not-pcie');
   let flags = EVENTFD;
   if (index === INTX) flags |= MASKABLE | AUTOMASKED;
-  else flags |= NORESIZE; // MSI-X loses NORESIZE with dynamic MSI-X (6.5+) [M: not a modeled switch]
+  else if (index !== MSIX || !k.v.dynamicMsix) flags |= NORESIZE; // [S 6.5; L info-edges #26]
   const data = new Uint8Array(16);
   data.set(leBytes(BigInt(argsz), 4), 0);
   data.set(leBytes(BigInt(flags), 4), 4);

@@ -52,6 +52,10 @@ export interface KernelSwitches {
   feature12: boolean | Unknown;
   /** type1 knows VFIO_DMA_UNMAP_FLAG_ALL and the VADDR flags of MAP/UNMAP_DMA (else -EINVAL). */
   type1UnmapAllVaddr: boolean;
+  /** GET_INFO with argsz >= 20 also writes cap_offset (0 without capabilities): 20 bytes copied out, not 16. */
+  deviceInfoCapOffset: boolean;
+  /** MSI-X can grow after enable (vdev->has_dyn_msix): GET_IRQ_INFO of MSI-X drops VFIO_IRQ_INFO_NORESIZE. */
+  dynamicMsix: boolean;
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -88,6 +92,8 @@ const LINUX_5_7: KernelSwitches = {
   hotResetCountCheckFirst: false,
   feature12: false,
   type1UnmapAllVaddr: false,
+  deviceInfoCapOffset: false,
+  dynamicMsix: false,
 };
 
 const CVE_2020_12888: SwitchSource = {
@@ -122,8 +128,13 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 5.8 (Aug 2020): block access to disabled device MMIO',
     from: 'linux-5.7',
-    set: { blockDisabledMmio: true, faultContention: 'wait', faultPopulate: 'whole-vma' },
+    set: { blockDisabledMmio: true, faultContention: 'wait', faultPopulate: 'whole-vma', deviceInfoCapOffset: true },
     sources: {
+      deviceInfoCapOffset: {
+        ref: 'zPCI device-info capabilities (Matthew Rosato, 5.8): vfio_pci_ioctl_get_info copies offsetofend(cap_offset) bytes when argsz allows, cap_offset = 0 without caps',
+        evidence: 'M',
+        note: 'first release [M]; [L] info-edges #3, hot-reset #1 on 6.1/6.12/7.2: 24-byte buffer gets argsz, flags, num_regions, num_irqs, cap_offset=0',
+      },
       blockDisabledMmio: CVE_2020_12888,
       faultContention: { ref: 'block-disabled-mmio v2/v3 locking as merged in 5.8 (fault takes memory_lock read, sleeps on a writer)', evidence: 'P' },
       faultPopulate: { ref: '11c4cd07ba11 "vfio-pci: Fault mmaps to enable vma tracking", 5.8', evidence: 'S', note: 'core.c @0886196c' },
@@ -172,8 +183,13 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.12 (Nov 2024): unmap_mapping_range zap, huge_fault',
     from: 'linux-6.1',
-    set: { faultPopulate: 'page', hotResetCountCheckFirst: true },
+    set: { faultPopulate: 'page', hotResetCountCheckFirst: true, dynamicMsix: true },
     sources: {
+      dynamicMsix: {
+        ref: '"vfio/pci: Probe and store ability to support dynamic MSI-X" (Reinette Chatre, 6.5): NORESIZE only when !has_dyn_msix',
+        evidence: 'L',
+        note: 'info-edges #26, msix-pba #28: MSI-X irq-info flags 0x1 on 6.12/7.2, 0x9 on 6.1 (first release after 6.5 modeled: 6.12)',
+      },
       faultPopulate: { ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) + huge_fault (6.12)', evidence: 'M' },
       hotResetCountCheckFirst: {
         ref: 'cdev hot-reset rework (Yi Liu, 6.5): count check before the slot/bus probe',

@@ -19,6 +19,19 @@ describe('config rules', () => {
     expect(bytes(s)).toBe('8680d310');
   });
 
+  it('config.read: the model owns the virtualized bits, the function the rest (per release) [data-owner]', () => {
+    const own = (v: string, off: number, len: number): string => {
+      const m = model(v);
+      run(m, { kind: 'open' });
+      return Buffer.from((run(m, cfgr(off, len)).outcome as { own: Uint8Array }).own).toString('hex');
+    };
+    expect(own('linux-7.2', 0x00, 8)).toBe('ffffffff00041000'); // IDs virtual; COMMAND: INTX_DISABLE; STATUS: CAP_LIST
+    expect(own('linux-7.2', 0x10, 4)).toBe('ffffffff'); // BARs are emulated
+    // PMCSR (e1000e PM at 0xc8): PME_En/PME_Status virtualized since 5.19, passed through before.
+    expect(own('linux-7.2', 0xcc, 2)).toBe('0081');
+    expect(own('linux-5.8', 0xcc, 2)).toBe('0000');
+  });
+
   it('config.read.bar-emulated', () => {
     const m = opened();
     run(m, cfgw(0x10, 0xffffffff, 4));

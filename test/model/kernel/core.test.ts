@@ -83,6 +83,12 @@ describe('info ioctls', () => {
     expect([u32(data(s), 4), u32(data(s), 8), u32(data(s), 12)]).toEqual([0x3, 9, 5]);
     expect(u32(data(run(opened(V, { resetMethods: [] }), io({ op: 'get-info', argsz: 24 }))), 4)).toBe(0x2);
   });
+  it('core.get-info.ok: cap_offset copied out when argsz has room (5.8+), not before [L info-edges #3]', () => {
+    expect(data(run(opened(), io({ op: 'get-info', argsz: 24 }))).length).toBe(20);
+    expect(u32(data(run(opened(), io({ op: 'get-info', argsz: 24 }))), 16)).toBe(0);
+    expect(data(run(opened(), io({ op: 'get-info', argsz: 16 }))).length).toBe(16);
+    expect(data(run(opened('linux-5.7'), io({ op: 'get-info', argsz: 24 }))).length).toBe(16);
+  });
   it('core.get-info.argsz-einval', () => expectStep(run(opened(), io({ op: 'get-info', argsz: 8 })), err('EINVAL'), 'core.get-info.argsz-einval'));
   it('core.region-info.ok', () => {
     const s = run(opened(), io({ op: 'get-region-info', index: 0, argsz: 32 }));
@@ -226,7 +232,17 @@ describe('reset', () => {
   it('core.hot-reset-info.argsz-einval', () => expectStep(run(opened(), io({ op: 'get-hot-reset-info', argsz: 8 })), err('EINVAL'), 'core.hot-reset-info.argsz-einval'));
   it('core.hot-reset-info.no-bus-reset', () => expectStep(run(opened(), io({ op: 'get-hot-reset-info', argsz: 32 })), err('ENODEV'), 'core.hot-reset-info.no-bus-reset'));
   it('core.hot-reset-info.enospc', () => expectStep(run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'get-hot-reset-info', argsz: 12 })), err('ENOSPC'), 'core.hot-reset-info.enospc'));
-  it('core.hot-reset-info.ok', () => expectStep(run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'get-hot-reset-info', argsz: 32 })), { kind: 'ok' }, 'core.hot-reset-info.ok'));
+  it('core.hot-reset-info.ok', () => {
+    const s = run(opened(V, { resetMethods: ['pm', 'bus'], bdf: '0000:01:00.0', iommuGroup: 3 }), io({ op: 'get-hot-reset-info', argsz: 20 }));
+    expectStep(s, { kind: 'ok' }, 'core.hot-reset-info.ok');
+    // {argsz, flags, count 1} + {group 3, segment 0, bus 1, devfn 0}, as the lab read it [L hot-reset #3].
+    expect(Buffer.from(data(s)).toString('hex')).toBe('1400000000000000010000000300000000000100');
+    expect((s.outcome as { own?: Uint8Array }).own).toEqual(new Uint8Array(20).fill(0xff));
+  });
+  it('core.hot-reset-info.ok: a group or address the header does not know is not owned', () => {
+    const s = run(opened(V, { resetMethods: ['pm', 'bus'], bdf: 'unknown', iommuGroup: -1 }), io({ op: 'get-hot-reset-info', argsz: 20 }));
+    expect([...(s.outcome as { own: Uint8Array }).own]).toEqual([...new Uint8Array(12).fill(0xff), ...new Uint8Array(8)]);
+  });
   it('core.hot-reset.flags-einval', () => expectStep(run(opened(), io({ op: 'hot-reset', flags: 1, groupFds: [5] })), err('EINVAL'), 'core.hot-reset.flags-einval'));
   it('core.hot-reset.group-count-einval', () => {
     expectStep(run(opened(), io({ op: 'hot-reset', flags: 0, groupFds: [] })), err('EINVAL'), 'core.hot-reset.group-count-einval');
