@@ -4,7 +4,6 @@
 
 import { renderEffect, renderOutcome } from '../model/outcome.js';
 import { renderLine } from '../replay/log-line.js';
-import { compareObserved } from '../replay/compare.js';
 import { Replayer } from '../replay/engine.js';
 import { describeEvent } from '../trace/index.js';
 import { isGuestEvent, type Trace } from '../trace/types.js';
@@ -18,7 +17,8 @@ export function replayAt(trace: Trace, point: VersionPoint): VersionRun {
     const s = replayer.apply(ev);
     const guest = isGuestEvent(ev);
     const desc = describeEvent(ev);
-    const line = renderLine(i, guest, desc, ev.overlap, s, compareObserved(s.outcome, ev.observed, ev));
+    const divergence = replayer.judge(ev, s);
+    const line = renderLine(i, guest, desc, ev.overlap, s, divergence, replayer.note);
     events.push({
       index: i,
       line,

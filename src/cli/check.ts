@@ -17,6 +17,7 @@ interface CheckFlags {
   jobs?: string;
   context: string;
   verbose?: boolean;
+  strictDevice?: boolean;
 }
 
 export function register(program: Command): void {
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', `threads checking goldens: this one plus n-1 workers (default: cores = ${cpus().length}, used when the traces total 24 MiB+ or 4096+ goldens)`)
     .option('--context <k>', 'log lines shown before the first difference', '5')
     .option('--verbose', 'also list the goldens that match')
+    .option('--strict-device', 'device notes (the trace showed the hardware state of the device otherwise than the model: adopted, not blamed on the model) count as divergences')
     .addHelpText(
       'after',
       [
@@ -65,6 +67,9 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   }
   const context = Number(flags.context);
   if (!Number.isInteger(context) || context < 0) throw new UserError(`--context wants a whole number, got "${flags.context}"`);
+  const strictDevice = flags.strictDevice === true;
+  if (strictDevice && flags.update === true)
+    throw new UserError('--strict-device cannot be combined with --update: goldens keep device notes as notes (check them strictly, write them plainly)');
 
   const tty = process.stderr.isTTY === true;
   let lastDraw = 0;
@@ -80,7 +85,7 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
       }
     : undefined;
 
-  const report = await runCheck(paths, { update: flags.update === true, jobs, shard, context, onProgress });
+  const report = await runCheck(paths, { update: flags.update === true, jobs, shard, context, strictDevice, onProgress });
   if (drawn) process.stderr.write('\r\x1b[K');
 
   process.stdout.write(formatText(report, { color: useColor(process.stdout), ci, verbose: flags.verbose === true }));

@@ -17,6 +17,7 @@ interface ReplayFlags {
   context: string;
   summaryOnly?: boolean;
   lab?: string;
+  strictDevice?: boolean;
 }
 
 export function register(program: Command): void {
@@ -29,10 +30,11 @@ export function register(program: Command): void {
     .option('--json', 'one JSON object per line: start, one per event, summary')
     .option('--context <k>', 'events shown before the first divergence', '5')
     .option('--summary-only', 'print only the summary')
+    .option('--strict-device', 'device notes (the trace showed the hardware state of the device otherwise than the model: adopted, not blamed on the model) count as divergences')
     .option('--lab <kernel>', 'first run the trace on the real kernel in the lab (6.1, 6.12, 7.2; minutes, root), then replay that: model vs real')
     .addHelpText(
       'after',
-      '\nExit status: 0 no divergence, 1 divergences, 2 bad input.\nExample:\n  npx vfio-replay replay traces/seeds/004-mse-live-mappings/mse-live-mappings.pb --kernel linux-5.7',
+      '\nDevice notes (`device:`) are not divergences unless --strict-device.\nExit status: 0 no divergence, 1 divergences, 2 bad input.\nExample:\n  npx vfio-replay replay traces/seeds/004-mse-live-mappings/mse-live-mappings.pb --kernel linux-5.7',
     )
     .action(async (trace: string, flags: ReplayFlags) => {
       process.exitCode = await runReplay(flags.lab === undefined ? trace : labTrace(trace, flags.lab), flags);
@@ -58,7 +60,7 @@ async function runReplay(trace: string, flags: ReplayFlags): Promise<number> {
     event: quiet
       ? () => undefined
       : json
-        ? (_line, index, ev, st, divergence) =>
+        ? (_line, index, ev, st, divergence, note) =>
             out.line(
               JSON.stringify({
                 type: 'event',
@@ -72,13 +74,14 @@ async function runReplay(trace: string, flags: ReplayFlags): Promise<number> {
                 effects: st.effects.map(renderEffect),
                 rule: st.rule,
                 divergence,
+                deviceNote: note,
               }),
             )
         : (line) => out.line(line),
     flush: () => out.flush(),
     stopped: () => out.isClosed,
   };
-  const summary = await replayFile(trace, { kernel: flags.kernel, vmm, context }, observer);
+  const summary = await replayFile(trace, { kernel: flags.kernel, vmm, context, strictDevice: flags.strictDevice === true }, observer);
   if (json) {
     out.line(
       JSON.stringify({
@@ -88,10 +91,12 @@ async function runReplay(trace: string, flags: ReplayFlags): Promise<number> {
         guest: summary.guest,
         divergences: summary.divergences,
         unsupported: summary.unsupported,
+        deviceNotes: summary.deviceNotes,
         kernel: summary.selection.kernel,
         vmm: summary.selection.vmm ?? 'none',
         first: summary.first,
         firstUnsupported: summary.firstUnsupported,
+        firstDeviceNote: summary.firstDeviceNote,
       }),
     );
   } else {

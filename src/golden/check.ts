@@ -23,6 +23,8 @@ export interface CheckOptions {
   shard?: Shard;
   /** Lines of context before the first difference. */
   context?: number;
+  /** Device notes are divergences (`--strict-device`). */
+  strictDevice?: boolean;
   onProgress?: (done: number, total: number, current: string) => void;
 }
 
@@ -98,6 +100,7 @@ function workerFile(): string | null {
 
 async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOutcome[]> {
   const context = opts.context ?? 5;
+  const strict = opts.strictDevice === true;
   const outcomes = new Array<JobOutcome>(jobs.length);
   const threads = Math.max(1, Math.min(opts.jobs ?? cpus().length, jobs.length));
   const file = workerFile();
@@ -109,7 +112,7 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOut
   };
   if (!parallel) {
     for (let i = 0; i < jobs.length; i++) {
-      outcomes[i] = await evaluateJob(jobs[i], context);
+      outcomes[i] = await evaluateJob(jobs[i], context, strict);
       progress(i);
     }
     return outcomes;
@@ -148,7 +151,7 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOut
   const send = (w: Worker): void => {
     const ids = take();
     if (ids.length === 0) return;
-    w.postMessage({ jobs: ids.map((id) => ({ id, job: jobs[id] })), context } satisfies WorkRequest);
+    w.postMessage({ jobs: ids.map((id) => ({ id, job: jobs[id] })), context, strictDevice: strict } satisfies WorkRequest);
     inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
   };
   const retireIfDone = (w: Worker): void => {
@@ -179,7 +182,7 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOut
   }
   for (let ids = take(); ids.length > 0 && failure === null; ids = take()) {
     for (const id of ids) {
-      outcomes[id] = await evaluateJob(jobs[id], context);
+      outcomes[id] = await evaluateJob(jobs[id], context, strict);
       progress(id);
     }
     // Let the workers' results in (and hand them their next batches) between our batches.

@@ -8,15 +8,23 @@ import type { CheckJob } from './corpus.js';
 import { firstDifference, unifiedDiff, type FirstDifference } from './diff.js';
 import { renderGolden } from './generate.js';
 
+/** Device notes in the replay (hardware the trace showed otherwise; adopted, not divergences). */
+export interface DeviceNotes {
+  count: number;
+  /** Line number (1-based) of the first in the golden text, and the note. */
+  firstLine: number;
+  first: string;
+}
+
 export type JobOutcome =
-  | { kind: 'match' }
+  | { kind: 'match'; notes?: DeviceNotes }
   | { kind: 'mismatch'; actual: string; diff: string; first: FirstDifference | null; unsupported: number; unsupportedLine: string }
   | { kind: 'missing'; actual: string; unsupported: number; unsupportedLine: string }
   /** The model does not know a version the golden names: the trace cannot be expressed (exit 125). */
   | { kind: 'unexpressible'; message: string }
   | { kind: 'error'; message: string };
 
-export async function evaluateJob(job: CheckJob, context: number): Promise<JobOutcome> {
+export async function evaluateJob(job: CheckJob, context: number, strictDevice = false): Promise<JobOutcome> {
   const unknown = unknownVersion(job.selection);
   if (unknown !== null) return { kind: 'unexpressible', message: unknown };
   let expected: string | null = null;
@@ -30,9 +38,11 @@ export async function evaluateJob(job: CheckJob, context: number): Promise<JobOu
   let actual: string;
   let unsupported: number;
   let unsupportedLine = '';
+  let notes: DeviceNotes | undefined;
   try {
-    const r = await renderGolden(job.trace, job.golden, job.selection);
+    const r = await renderGolden(job.trace, job.golden, job.selection, strictDevice);
     actual = r.text;
+    if (r.summary.firstDeviceNote !== null) notes = deviceNotes(actual, r.summary.deviceNotes, r.summary.firstDeviceNote.note);
     unsupported = r.summary.unsupported;
     if (r.summary.firstUnsupported !== null) unsupportedLine = r.summary.firstUnsupported.line;
   } catch (err) {
@@ -40,7 +50,7 @@ export async function evaluateJob(job: CheckJob, context: number): Promise<JobOu
     throw err;
   }
   if (expected === null) return { kind: 'missing', actual, unsupported, unsupportedLine };
-  if (expected === actual) return { kind: 'match' };
+  if (expected === actual) return notes === undefined ? { kind: 'match' } : { kind: 'match', notes };
   return {
     kind: 'mismatch',
     actual,
@@ -49,4 +59,10 @@ export async function evaluateJob(job: CheckJob, context: number): Promise<JobOu
     unsupported,
     unsupportedLine,
   };
+}
+
+function deviceNotes(text: string, count: number, first: string): DeviceNotes {
+  const at = text.indexOf('  device: ');
+  const firstLine = at < 0 ? 1 : text.slice(0, at).split('\n').length;
+  return { count, firstLine, first };
 }

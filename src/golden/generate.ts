@@ -11,12 +11,12 @@ export interface RenderedGolden {
   summary: ReplaySummary;
 }
 
-export async function renderGolden(tracePath: string, goldenPath: string, sel: ModelSelection): Promise<RenderedGolden> {
+export async function renderGolden(tracePath: string, goldenPath: string, sel: ModelSelection, strictDevice = false): Promise<RenderedGolden> {
   const lines: string[] = [];
   let title = '';
   const summary = await replayFile(
     tracePath,
-    { kernel: sel.kernel, vmm: sel.vmm },
+    { kernel: sel.kernel, vmm: sel.vmm, strictDevice },
     {
       start(s) {
         if (s.headerNumber === 1) title = s.header.title;

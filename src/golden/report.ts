@@ -3,6 +3,7 @@
 // the exact command that fixes it.
 
 import type { CheckReport, JobResult, ObsoleteResult } from './check.js';
+import type { DeviceNotes } from './evaluate.js';
 import { colorizeDiff, describeFirstDifference } from './diff.js';
 import { selectionToken } from './naming.js';
 
@@ -36,6 +37,8 @@ function formatResult(r: JobResult, o: TextOptions, paint: (c: string, s: string
   const x = r.outcome;
   switch (x.kind) {
     case 'match':
+      if (x.notes !== undefined)
+        return [`${paint('36', 'note')} ${g}: ${noteText(x.notes)} (device notes, not divergences; --strict-device fails them)`];
       return o.verbose ? [`${paint('32', 'ok')} ${g}`] : [];
     case 'unexpressible':
       return [`${paint('33', 'SKIP')} ${g}: ${x.message} (cannot be expressed in this model: exit 125)`];
@@ -51,13 +54,39 @@ function formatResult(r: JobResult, o: TextOptions, paint: (c: string, s: string
       if (r.action === 'written') return [`${paint('33', 'updated')} ${g}${x.first ? ` (first change at #${x.first.index}, ${x.first.ruleNow})` : ''}`];
       const lines = [`${paint('31', 'FAIL')} ${g}`];
       if (x.unsupported > 0) lines.push(`  the replay now has ${x.unsupported} unsupported event(s): ${x.unsupportedLine} (exit 125)`);
-      if (x.first !== null) lines.push(indent(describeFirstDifference(x.first)));
+      if (x.first !== null) {
+        lines.push(indent(describeFirstDifference(x.first)));
+        const kind = differenceKind(x.first.now);
+        if (kind !== 'mismatch') lines.push(`  ${KIND_TEXT[kind]}`);
+      }
       lines.push(indent((o.color ? colorizeDiff(x.diff) : x.diff).trimEnd()));
       lines.push(`  ${fixHint(g, o.ci)}   (if the new outcome is right)`);
       return lines;
     }
   }
 }
+
+function noteText(n: DeviceNotes): string {
+  return `${n.count} device note${n.count === 1 ? '' : 's'}, first on line ${n.firstLine}: ${n.first}`;
+}
+
+/**
+ * What a golden's first changed line now says about the observation: a model divergence (the
+ * kernel or VMM model disagrees), a device note (the device's hardware state; under
+ * --strict-device a divergence too), or neither (a change in the prediction only).
+ */
+export function differenceKind(now: string | null): 'model-divergence' | 'device-note' | 'mismatch' {
+  if (now === null) return 'mismatch';
+  if (now.includes('  != observed: device: ') || now.includes('  device: ')) return 'device-note';
+  if (now.includes('  != observed: ')) return 'model-divergence';
+  return 'mismatch';
+}
+
+const KIND_TEXT = {
+  'model-divergence': 'the new line is a model divergence: the kernel/VMM model disagrees with what was observed',
+  'device-note': 'the new line is a device note: the trace showed the hardware state of the device otherwise (not the model under test)',
+  mismatch: '',
+} as const;
 
 function indent(s: string): string {
   return s
@@ -67,9 +96,10 @@ function indent(s: string): string {
 }
 
 export function counts(report: CheckReport): Record<string, number> {
-  const c = { goldens: report.results.length, passed: 0, failed: 0, missing: 0, obsolete: 0, skipped: 0, errors: 0, written: 0 };
+  const c = { goldens: report.results.length, passed: 0, failed: 0, missing: 0, obsolete: 0, skipped: 0, errors: 0, written: 0, deviceNotes: 0 };
   for (const r of report.results) {
     const k = r.outcome.kind;
+    if (r.outcome.kind === 'match' && r.outcome.notes !== undefined) c.deviceNotes += r.outcome.notes.count;
     if (r.action !== 'none') c.written++;
     else if (k === 'match') c.passed++;
     else if (k === 'mismatch') c.failed++;
@@ -89,6 +119,7 @@ export function summaryLine(report: CheckReport): string {
   const parts = [`${c.goldens} goldens`, `${c.passed} passed`, `${c.failed} failed`, `${c.missing} missing`, `${c.obsolete} obsolete`];
   if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
   if (c.errors > 0) parts.push(`${c.errors} errors`);
+  if (c.deviceNotes > 0) parts.push(`${c.deviceNotes} device note${c.deviceNotes === 1 ? '' : 's'}`);
   if (c.written > 0) parts.push(`${c.written} files written or deleted`);
   return `check: ${parts.join(', ')}`;
 }
@@ -116,7 +147,9 @@ export function junitXml(report: CheckReport): string {
     let body = '';
     if (r.action === 'none') {
       if (x.kind === 'mismatch')
-        body = `\n      <failure message="${xml(x.first ? `first difference at #${x.first.index} (rule ${x.first.ruleNow})` : 'golden differs')}" type="mismatch">${xml(x.diff)}</failure>\n    `;
+        body = `\n      <failure message="${xml(x.first ? `first difference at #${x.first.index} (rule ${x.first.ruleNow})` : 'golden differs')}" type="${differenceKind(x.first?.now ?? null)}">${xml(x.diff)}</failure>\n    `;
+      else if (x.kind === 'match' && x.notes !== undefined)
+        body = `\n      <properties><property name="device-notes" value="${x.notes.count}"/></properties>\n      <system-out>${xml(noteText(x.notes))}</system-out>\n    `;
       else if (x.kind === 'missing') body = `\n      <failure message="missing golden ${xml(r.job.golden)}" type="missing"/>\n    `;
       else if (x.kind === 'error') body = `\n      <error message="${xml(x.message)}" type="bad-input"/>\n    `;
       else if (x.kind === 'unexpressible') body = `\n      <skipped message="${xml(x.message)}"/>\n    `;
@@ -159,7 +192,11 @@ export function githubAnnotations(report: CheckReport): string {
     if (x.kind === 'mismatch') {
       const line = x.first?.line ?? 1;
       const what = x.first ? describeFirstDifference(x.first) : 'golden differs';
-      err(r.job.golden, line, 'vfio-replay golden mismatch', `${what}\n${fixHint(r.job.golden, true)}`);
+      const kind = differenceKind(x.first?.now ?? null);
+      const title = kind === 'model-divergence' ? 'vfio-replay model divergence' : kind === 'device-note' ? 'vfio-replay device note (strict)' : 'vfio-replay golden mismatch';
+      err(r.job.golden, line, title, `${what}\n${fixHint(r.job.golden, true)}`);
+    } else if (x.kind === 'match' && x.notes !== undefined) {
+      out.push(`::notice file=${ghProp(r.job.golden)},line=${x.notes.firstLine},title=${ghProp('vfio-replay device note')}::${ghData(noteText(x.notes))}`);
     } else if (x.kind === 'missing') {
       err(r.job.listing, 1, 'vfio-replay missing golden', `${r.job.golden} does not exist\n${fixHint(r.job.trace, true)}`);
     } else if (x.kind === 'error') {

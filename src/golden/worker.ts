@@ -11,6 +11,7 @@ import { evaluateJob, type JobOutcome } from './evaluate.js';
 export interface WorkRequest {
   jobs: { id: number; job: CheckJob }[];
   context: number;
+  strictDevice: boolean;
 }
 
 export interface WorkResponse {
@@ -22,7 +23,7 @@ async function runBatch(req: WorkRequest): Promise<WorkResponse> {
   for (const { id, job } of req.jobs) {
     let outcome: JobOutcome;
     try {
-      outcome = await evaluateJob(job, req.context);
+      outcome = await evaluateJob(job, req.context, req.strictDevice);
     } catch (err) {
       outcome = { kind: 'error', message: `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` };
     }

@@ -1,7 +1,7 @@
 // The seams between the layers. The kernel model and the VMM models are built separately and meet
 // here; the replay engine only knows these interfaces.
 
-import type { DeviceSnapshot, EventMeta, GuestEvent, HostEvent, Accelerator } from '../trace/types.js';
+import type { DeviceSnapshot, EventMeta, GuestEvent, HostEvent, Accelerator, Observed, TraceEvent } from '../trace/types.js';
 import type { PowerState, Step } from './outcome.js';
 
 /** Read-only view of the modeled kernel's state, for the VMM model and for effects/diagnostics. */
@@ -23,6 +23,13 @@ export interface KernelModel {
   readonly versionId: string;
   readonly view: KernelView;
   host(ev: HostEvent, meta: EventMeta): Step;
+  /**
+   * After `s` (the step `ev` took, host or guest): what `observed` shows of hardware-owned state
+   * (config bits the function passes through, its power state, the kernel's "Refused to change
+   * power state") that differs from the model's is adopted and returned as a device note; null
+   * when it agrees. Kernel-owned state is not touched (see kernel/learn.ts).
+   */
+  observe(ev: TraceEvent, observed: Observed, s: Step): string | null;
 }
 
 export type KernelModelFactory = (device: DeviceSnapshot, versionId: string) => KernelModel;

@@ -54,6 +54,8 @@ export type Effect =
   | { kind: 'revoke'; dmabuf: number }
   | { kind: 'unrevoke'; dmabuf: number }
   | { kind: 'power'; from: PowerState; to: PowerState }
+  /** The function ignored a PMCSR write to `to` and stays in `from` (kernel: "Refused to change power state"). */
+  | { kind: 'power-refused'; from: PowerState; to: PowerState }
   | { kind: 'reset'; method: string }
   /** BAR registers written back after the kernel saw the device lose them (back-door reset). */
   | { kind: 'restore-bars' }
@@ -151,6 +153,8 @@ export function renderEffect(e: Effect): string {
       return `unrevoke(dmabuf${e.dmabuf})`;
     case 'power':
       return `power(${e.from}->${e.to})`;
+    case 'power-refused':
+      return `power-refused(${e.from}->${e.to})`;
     case 'reset':
       return `reset(${e.method})`;
     case 'restore-bars':

@@ -12,6 +12,9 @@
 //   vmm exit       -> the prediction must be a vmm-exit of the same mechanism (and status when the
 //                     observation is an exit status)
 //   blocked        -> the prediction must be `blocked`
+//   power          -> the kernel model's power state after the event must be the sampled one
+//                     (when the caller passes it; a shallower sample is first learned as a device
+//                     refusal, src/model/kernel/learn.ts)
 //   data           -> bytes came back, so the access completed: like `ret`, the prediction must be a
 //                     returning outcome (a VMM the model kills there, a SIGBUS, an errno disagree);
 //                     and where the prediction has data, every bit the model owns (`own`, see
@@ -24,7 +27,7 @@
 // emulated or forgiving platform completes normally; the hazard itself is visible in the log.
 // An `unsupported` prediction is never a divergence: it is counted apart (exit 125).
 
-import type { Outcome } from '../model/outcome.js';
+import type { Outcome, PowerState } from '../model/outcome.js';
 import type { EventBody, Observed, VmmExit } from '../trace/types.js';
 
 /** Calls whose return value is a new file descriptor: only their success is comparable. */
@@ -36,8 +39,12 @@ export function returnsHandle(ev: EventBody): boolean {
  * `null` when the prediction agrees with every compared field, else the observation as printed
  * after `!= observed: `. Pass the event so fd-returning calls are compared on success only.
  */
-export function compareObserved(predicted: Outcome, observed: Observed | undefined, ev: EventBody): string | null {
+export function compareObserved(predicted: Outcome, observed: Observed | undefined, ev: EventBody, power?: PowerState): string | null {
   if (observed === undefined || predicted.kind === 'unsupported') return null;
+  // The sampled power state, after the kernel model learned what the device showed (learn.ts): a
+  // difference left is the kernel's (it suspended, resumed or not when the model says otherwise).
+  if (power !== undefined && observed.powerState !== undefined && observed.powerState !== '' && observed.powerState !== power)
+    return `power=${observed.powerState} (model ${power})`;
   const { errno, ret, signal, vmmExit, blocked, data } = observed;
   if (errno !== undefined && errno !== '') {
     if (predicted.kind !== 'errno' || predicted.errno !== errno) return `-${errno}`;

@@ -9,6 +9,7 @@ import { createKernelModel } from '../model/kernel/index.js';
 import { createVmmModel } from '../model/vmm/index.js';
 import type { KernelModel, VmmModel } from '../model/interfaces.js';
 import { step, type Step } from '../model/outcome.js';
+import { compareObserved } from './compare.js';
 import { GUEST_KINDS, type GuestEvent, type HostEvent, type TraceEvent, type TraceHeader } from '../trace/types.js';
 import { OpaqueTracker } from './opaque.js';
 
@@ -44,5 +45,25 @@ export class Replayer {
     }
     const host = ev as TraceEvent & HostEvent;
     return this.vmm === null ? this.kernel.host(host, ev) : this.vmm.host(host, ev);
+  }
+
+  /** The device note of the last `judge`, or null. */
+  note: string | null = null;
+
+  /**
+   * After `s = apply(ev)`: the kernel model first learns what the observation shows of the
+   * hardware (a device note, kept in `note`; the model adopts it), then the observation is
+   * compared with what the kernel and VMM models own: the divergence, or null. `strictDevice`
+   * turns a device note into a divergence (`--strict-device`).
+   */
+  judge(ev: TraceEvent, s: Step, strictDevice = false): string | null {
+    this.note = null;
+    const obs = ev.observed;
+    if (obs === undefined) return null;
+    const note = this.kernel.observe(ev, obs, s);
+    const d = compareObserved(s.outcome, obs, ev, this.kernel.view.powerState);
+    if (note !== null && strictDevice) return d ?? `device: ${note}`;
+    this.note = note;
+    return d;
   }
 }

@@ -7,7 +7,11 @@
 // Columns: event index (0-based, position in the trace), side, the event as the text twin writes it
 // (without seq/t/tid/observed; `race=N` kept because the race rules depend on it), `=>`, the
 // predicted outcome, the effects in the order the model reported them, the rule that decided, and
-// the divergence mark when the observation disagrees (see src/replay/compare.ts).
+// the divergence mark when the observation disagrees (see src/replay/compare.ts), then the device
+// note when the observation showed the hardware otherwise and the model adopted it
+// (src/model/kernel/learn.ts):
+//
+//   #0007 host  cfg-read 0xcc len=2                          => ok ret=2 data=0000 [config.read]  device: device refuses D3hot, stays in D0 (PMCSR reads D0)
 
 import { renderEffect, renderOutcome, type Step } from '../model/outcome.js';
 
@@ -27,7 +31,7 @@ export function indexLabel(index: number): string {
  * `desc` is the text-twin form of the event (describeEvent). Guest events are labeled by side, so
  * their `guest-` prefix is dropped.
  */
-export function renderLine(index: number, guest: boolean, desc: string, overlap: number, s: Step, divergence: string | null): string {
+export function renderLine(index: number, guest: boolean, desc: string, overlap: number, s: Step, divergence: string | null, note: string | null = null): string {
   let ev = guest && desc.startsWith('guest-') ? desc.slice(6) : desc;
   if (overlap !== 0) ev += ' race=' + overlap;
   if (ev.length < EVENT_COLUMN) ev += SPACES.slice(ev.length);
@@ -36,6 +40,7 @@ export function renderLine(index: number, guest: boolean, desc: string, overlap:
   for (let i = 0; i < effects.length; i++) line += ' ' + renderEffect(effects[i]);
   line += ' [' + s.rule + ']';
   if (divergence !== null) line += '  != observed: ' + divergence;
+  if (note !== null) line += '  device: ' + note;
   return line;
 }
 
@@ -48,7 +53,8 @@ export function lineIndex(line: string): number {
 
 /** The rule a log line names (`[rule]` after `=>`), or '' when none. */
 export function lineRule(line: string): string {
-  const mark = line.indexOf('  != observed: ');
+  let mark = line.indexOf('  != observed: ');
+  if (mark < 0) mark = line.indexOf('  device: ');
   const body = mark < 0 ? line : line.slice(0, mark);
   if (body.indexOf(' => ') < 0 || !body.endsWith(']')) return '';
   const open = body.lastIndexOf(' [');

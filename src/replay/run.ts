@@ -6,7 +6,6 @@ import type { Step } from '../model/outcome.js';
 import { renderLine } from './log-line.js';
 import type { TraceEvent, TraceHeader } from '../trace/types.js';
 import { UserError } from '../errors.js';
-import { compareObserved } from './compare.js';
 import { Replayer, type ModelSelection } from './engine.js';
 import { selectVersions, type VersionRequest } from './select-versions.js';
 import { tracePacketsSync } from './trace-source.js';
@@ -15,6 +14,8 @@ import { describeEvent } from '../trace/text-print.js';
 export interface ReplayOptions extends VersionRequest {
   /** Lines of context kept before the first divergence (default 5). */
   context?: number;
+  /** Device notes count as divergences (`--strict-device`). */
+  strictDevice?: boolean;
 }
 
 export interface ReplayStart {
@@ -27,8 +28,8 @@ export interface ReplayStart {
 
 export interface ReplayObserver {
   start?(s: ReplayStart): void;
-  /** Called once per event, in order. Keep it cheap: it is the hot path. */
-  event(line: string, index: number, ev: TraceEvent, s: Step, divergence: string | null): void;
+  /** Called once per event, in order. Keep it cheap: it is the hot path. `note` = the device note. */
+  event(line: string, index: number, ev: TraceEvent, s: Step, divergence: string | null, note: string | null): void;
   /** Called every few thousand events and at the end, so an observer can wait for a slow stdout. */
   flush?(): Promise<void> | void;
   /** Checked after each flush: true ends the replay early (the reader of the output went away). */
@@ -54,7 +55,10 @@ export interface ReplaySummary {
   guest: number;
   divergences: number;
   unsupported: number;
+  /** Observations that showed the hardware otherwise than the model (adopted; not divergences). */
+  deviceNotes: number;
   first: Divergence | null;
+  firstDeviceNote: { index: number; line: string; note: string } | null;
   firstUnsupported: { index: number; line: string; rule: string } | null;
   /** Outcomes unsupported because an earlier ioctl's arguments were not captured (opaque.ts). */
   afterOpaque: number;
@@ -83,11 +87,14 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     guest: 0,
     divergences: 0,
     unsupported: 0,
+    deviceNotes: 0,
     first: null,
+    firstDeviceNote: null,
     firstUnsupported: null,
     afterOpaque: 0,
     firstOpaque: null,
   };
+  const strict = opts.strictDevice === true;
   let sinceFlush = 0;
 
   // A synchronous loop over the packets (awaiting only at flushes): see tracePacketsSync.
@@ -113,8 +120,13 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     const guest = ev.kind.charCodeAt(0) === 103 /* 'g' */;
     if (guest) sum.guest++;
     else sum.host++;
-    const divergence = ev.observed === undefined ? null : compareObserved(s.outcome, ev.observed, ev);
-    const line = renderLine(p.index, guest, describeEvent(ev), ev.overlap, s, divergence);
+    const divergence = ev.observed === undefined ? null : replayer.judge(ev, s, strict);
+    const note = ev.observed === undefined ? null : replayer.note;
+    const line = renderLine(p.index, guest, describeEvent(ev), ev.overlap, s, divergence, note);
+    if (note !== null) {
+      if (sum.deviceNotes === 0) sum.firstDeviceNote = { index: p.index, line, note };
+      sum.deviceNotes++;
+    }
     if (divergence !== null) {
       if (sum.divergences === 0) {
         const context: string[] = [];
@@ -136,7 +148,7 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
       if (s.effects.length > 0) lastChange = line;
     }
     sum.events++;
-    observer.event(line, p.index, ev, s, divergence);
+    observer.event(line, p.index, ev, s, divergence, note);
     if (++sinceFlush === FLUSH_EVERY) {
       sinceFlush = 0;
       await observer.flush?.();

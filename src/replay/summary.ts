@@ -7,12 +7,15 @@ export interface ReplayCounts {
   events: number;
   divergences: number;
   unsupported: number;
+  /** Device notes (hardware state the trace showed otherwise, adopted): shown only when there are some. */
+  deviceNotes?: number;
 }
 
-/** `summary: 9 events, 1 divergence, 0 unsupported`: the line a replay ends with, and a golden too. */
+/** `summary: 9 events, 1 divergence, 0 unsupported[, 1 device note]`: the line a replay ends with, and a golden too. */
 export function countsLine(c: ReplayCounts): string {
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return `summary: ${plural(c.events, 'event')}, ${plural(c.divergences, 'divergence')}, ${c.unsupported} unsupported`;
+  const notes = c.deviceNotes !== undefined && c.deviceNotes > 0 ? `, ${plural(c.deviceNotes, 'device note')}` : '';
+  return `summary: ${plural(c.events, 'event')}, ${plural(c.divergences, 'divergence')}, ${c.unsupported} unsupported${notes}`;
 }
 
 export function formatSummary(s: ReplaySummary): string[] {
@@ -24,6 +27,11 @@ export function formatSummary(s: ReplaySummary): string[] {
     for (const c of f.context) out.push(`    ${c}`);
     out.push(`  > ${f.line}`);
     if (f.lastChange !== null && !f.context.includes(f.lastChange)) out.push(`  last state change before it:\n    ${f.lastChange}`);
+  }
+  if (s.firstDeviceNote !== null) {
+    const n = s.deviceNotes;
+    out.push(`${n} device note${n === 1 ? '' : 's'}: the trace showed the device's hardware state otherwise than the model; adopted, not counted as divergences (--strict-device counts them). First at #${String(s.firstDeviceNote.index).padStart(4, '0')}:`);
+    out.push(`  > ${s.firstDeviceNote.line}`);
   }
   if (s.firstUnsupported !== null) {
     out.push(`first unsupported event (cannot be expressed in ${s.selection.kernel}${s.selection.vmm ? '+' + s.selection.vmm : ''}):`);

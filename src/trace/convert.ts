@@ -4,7 +4,7 @@
 // Ioctl oneof member names the op. Only the header's format check and Observed's "empty means
 // absent" rules are written out by hand.
 import { UserError } from '../errors.js';
-import type { EventBody, Observed, TraceEvent, TraceHeader } from './types.js';
+import { traitsEmpty, type EventBody, type Observed, type TraceEvent, type TraceHeader } from './types.js';
 import { FORMAT_VERSION, camel, kebab, schema, type FieldInfo, type MessageInfo } from './schema.js';
 import { assignWithDefaults, withDefaults, type DecodeContext, type Msg, type Value } from './wire.js';
 
@@ -82,6 +82,8 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
     const where = { file: ctx.file, event: ctx.event, offset: at };
     for (const k of META) if (m[k] !== undefined) throw new UserError(`header packet carries event field ${k}`, where);
     const h = withDefaults(t.header, m.header as Msg) as unknown as TraceHeader;
+    // Traits are optional in memory: all-default ones (or none on the wire) mean "the snapshot's".
+    if (h.device.traits !== undefined && traitsEmpty(h.device.traits)) delete h.device.traits;
     if (h.formatVersion !== FORMAT_VERSION) {
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
       throw new UserError(why, { file: ctx.file, offset: at });
@@ -148,6 +150,7 @@ function observedFromWire(m: Msg): Observed {
   }
   if (m.powerState !== undefined && m.powerState !== '') o.powerState = m.powerState as string;
   if (m.blocked === true) o.blocked = true;
+  if (m.kernelLog !== undefined && m.kernelLog !== '') o.kernelLog = m.kernelLog as string;
   return o;
 }
 
@@ -169,7 +172,10 @@ function pick(info: MessageInfo, src: Record<string, unknown>): Msg {
 
 export function headerToWire(h: TraceHeader): Msg {
   const { packet } = schema();
-  return { header: pick(packet.byName.get('header')!.msg!, h as unknown as Record<string, unknown>) };
+  const header = pick(packet.byName.get('header')!.msg!, h as unknown as Record<string, unknown>);
+  const t = h.device.traits;
+  if (t !== undefined && traitsEmpty(t)) delete (header.device as Msg).traits; // canonical: absent = defaults
+  return { header };
 }
 
 export function eventToWire(e: TraceEvent): Msg {
@@ -204,6 +210,7 @@ function observedToWire(o: Observed): Msg {
   if (o.vmmExit !== undefined) m.vmmExit = { ...o.vmmExit };
   if (o.powerState !== undefined) m.powerState = o.powerState;
   if (o.blocked === true) m.blocked = true;
+  if (o.kernelLog !== undefined && o.kernelLog !== '') m.kernelLog = o.kernelLog;
   return m;
 }
 

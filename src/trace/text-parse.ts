@@ -5,6 +5,7 @@ import type {
   Accelerator,
   BarInfo,
   CaptureSource,
+  DeviceTraits,
   DmabufImporterOp,
   EventBody,
   Observed,
@@ -14,7 +15,7 @@ import type {
   TraceHeader,
   VmmExit,
 } from './types.js';
-import { emptyDeviceSnapshot } from './types.js';
+import { emptyDeviceSnapshot, emptyTraits } from './types.js';
 import { FORMAT_VERSION } from './schema.js';
 import {
   leBytes,
@@ -36,7 +37,7 @@ const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
 const DMABUF_OPS: DmabufImporterOp[] = ['attach', 'map', 'unmap', 'detach', 'mmap', 'close'];
 const POWER: PowerRequest[] = ['entry', 'entry-with-wakeup', 'exit'];
 const EXIT_HOW: VmmExit['how'][] = ['exited', 'signaled', 'kvm-run-error'];
-const HEADER_WORDS = new Set(['source', 'kernel', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
+const HEADER_WORDS = new Set(['source', 'kernel', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'device-traits', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
 
 interface KV {
   raw: string;
@@ -142,6 +143,37 @@ class Args {
 function oneOf<T extends string>(t: Token, allowed: readonly T[], ctx: LineCtx, what: string): T {
   if ((allowed as readonly string[]).includes(t.text)) return t.text as T;
   throw textError(ctx, t.col, `unknown ${what} ${JSON.stringify(t.text)} (expected ${allowed.join(', ')})`);
+}
+
+const D_STATES = ['D0', 'D1', 'D2', 'D3hot', 'D3cold'] as const;
+const TRI = ['yes', 'no'] as const;
+
+/** `device-traits d-states=D0,D3hot pm-refuses=D1,D2 reset-clears=no no-soft-reset=yes config-size=256 flr=no bus-reset=yes source=lab-probe`. */
+function parseTraits(a: Args, ctx: LineCtx): DeviceTraits {
+  const t = emptyTraits();
+  const states = (key: string): string[] => {
+    const kv = a.opt(key);
+    return kv === undefined ? [] : listOf(kv, (raw, col) => oneOf({ text: raw, col }, D_STATES, ctx, 'D-state'));
+  };
+  const tri = (key: string): string => {
+    const kv = a.opt(key);
+    return kv === undefined ? '' : oneOf({ text: kv.raw, col: kv.col }, TRI, ctx, key);
+  };
+  t.dStates = states('d-states');
+  t.pmRefuses = states('pm-refuses');
+  t.resetClears = tri('reset-clears');
+  t.noSoftReset = tri('no-soft-reset');
+  const size = a.opt('config-size');
+  if (size !== undefined) {
+    t.configSize = parseU32(size.raw, size.col, ctx, 'config-size');
+    if (t.configSize !== 256 && t.configSize !== 4096) throw textError(ctx, size.col, `config-size: expected 256 or 4096, got ${size.raw}`);
+  }
+  t.flr = tri('flr');
+  t.busReset = tri('bus-reset');
+  const src = a.opt('source');
+  if (src !== undefined) t.source = parseStr(src.raw, src.col, ctx, 'source');
+  a.done();
+  return t;
 }
 
 function listOf<T>(kv: KV, item: (raw: string, col: number) => T): T[] {
@@ -342,6 +374,8 @@ function parseObserved(tokens: Token[], ctx: LineCtx, eol: number): Observed {
   }
   if (a.has('power')) o.powerState = a.str('power');
   if (a.flag('blocked')) o.blocked = true;
+  const klog = a.opt('klog');
+  if (klog !== undefined) o.kernelLog = parseStr(klog.raw, klog.col, ctx, 'klog');
   a.done();
   return o;
 }
@@ -495,6 +529,11 @@ export class TextParser {
           if (!a.more()) break;
         }
         d.resetMethods = methods;
+        break;
+      }
+      case 'device-traits': {
+        this.once(word, ctx);
+        d.traits = parseTraits(a, ctx);
         break;
       }
       case 'quirks': {

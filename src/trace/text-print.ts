@@ -1,6 +1,6 @@
 // The text twin printer: the canonical text of a trace (docs/text-format.md). Streaming-friendly:
 // TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
-import type { IoctlOp, Observed, Trace, TraceEvent, TraceHeader } from './types.js';
+import { traitsEmpty, type DeviceTraits, type IoctlOp, type Observed, type Trace, type TraceEvent, type TraceHeader } from './types.js';
 import type { TracePacket } from './reader.js';
 import { fmtBytes, fmtOption, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
 
@@ -131,6 +131,7 @@ export function describeObserved(o: Observed): string {
   }
   if (o.powerState !== undefined) t.push(`power=${fmtStr(o.powerState)}`);
   if (o.blocked === true) t.push('blocked');
+  if (o.kernelLog !== undefined && o.kernelLog !== '') t.push(`klog=${fmtStr(o.kernelLog)}`);
   return t.join(' ');
 }
 
@@ -146,6 +147,20 @@ export function printEventLine(e: TraceEvent): string {
     s += o === '' ? ' =>' : ` => ${o}`;
   }
   return s;
+}
+
+/** `device-traits d-states=D0,D3hot pm-refuses=D3hot reset-clears=no ...`: only the traits that are set. */
+export function printTraitsLine(t: DeviceTraits): string {
+  const w: string[] = ['device-traits'];
+  if (t.dStates.length > 0) w.push(`d-states=${t.dStates.join(',')}`);
+  if (t.pmRefuses.length > 0) w.push(`pm-refuses=${t.pmRefuses.join(',')}`);
+  if (t.resetClears !== '') w.push(`reset-clears=${t.resetClears}`);
+  if (t.noSoftReset !== '') w.push(`no-soft-reset=${t.noSoftReset}`);
+  if (t.configSize !== 0) w.push(`config-size=${t.configSize}`);
+  if (t.flr !== '') w.push(`flr=${t.flr}`);
+  if (t.busReset !== '') w.push(`bus-reset=${t.busReset}`);
+  if (t.source !== '') w.push(`source=${fmtStr(t.source)}`);
+  return w.join(' ');
 }
 
 /** The header block's lines. */
@@ -170,6 +185,7 @@ export function printHeaderLines(h: TraceHeader): string[] {
   if (q.resourceBusyBars.length > 0) quirks.push(`resource-busy=${q.resourceBusyBars.join(',')}`);
   if (q.iomapFailBars.length > 0) quirks.push(`iomap-fail=${q.iomapFailBars.join(',')}`);
   if (quirks.length > 0) lines.push(`quirks ${quirks.join(' ')}`);
+  if (d.traits !== undefined && !traitsEmpty(d.traits)) lines.push(printTraitsLine(d.traits));
   for (const b of d.bars) {
     lines.push(`bar ${b.index} ${b.kind} size=${hex(b.size)}${b.is64 ? ' 64' : ''}${b.prefetchable ? ' prefetch' : ''}`);
   }

@@ -50,6 +50,44 @@ export interface DeviceSnapshot {
   vga: boolean;
   /** IOMMU group number from sysfs, -1 unknown. */
   iommuGroup: number;
+  /** Hardware traits a probe or a log showed (src/model/devices/traits.ts); absent = snapshot + spec defaults. */
+  traits?: DeviceTraits;
+}
+
+/**
+ * What the function does that the config snapshot alone does not say (proto DeviceTraits). Tri-state
+ * strings: "yes", "no", "" = the default (snapshot, PCI spec). Resolved by src/model/devices/traits.ts.
+ */
+export interface DeviceTraits {
+  /** D-states a PMCSR write can reach ("D0", "D3hot", ...); [] = D0, D3hot and what PMC advertises. */
+  dStates: string[];
+  /** D-states whose PMCSR write the function ignores (it stays where it was). */
+  pmRefuses: string[];
+  /** A function reset clears the registers ("" = yes). */
+  resetClears: string;
+  /** PMCSR NoSoftRst ("" = the snapshot's bit). */
+  noSoftReset: string;
+  /** Config space size in bytes; 0 = the snapshot's. */
+  configSize: number;
+  /** Function-level reset ("" = DEVCAP/AF). */
+  flr: string;
+  /** A secondary bus reset reaches the function ("" = "bus" in resetMethods). */
+  busReset: string;
+  /** Where the traits come from ("lab-probe", "dmesg", ...). */
+  source: string;
+}
+
+/** Traits with every field at its default (nothing known beyond the snapshot). */
+export function emptyTraits(): DeviceTraits {
+  return { dStates: [], pmRefuses: [], resetClears: '', noSoftReset: '', configSize: 0, flr: '', busReset: '', source: '' };
+}
+
+/** True when no trait is set: such traits are left out of a header (absent = defaults). */
+export function traitsEmpty(t: DeviceTraits): boolean {
+  return (
+    t.dStates.length === 0 && t.pmRefuses.length === 0 && t.resetClears === '' && t.noSoftReset === '' &&
+    t.configSize === 0 && t.flr === '' && t.busReset === '' && t.source === ''
+  );
 }
 
 export interface VmmInfo {
@@ -110,6 +148,8 @@ export interface Observed {
   powerState?: string;
   /** The call did not return before the trace ended or it was still waiting (a blocked fault). */
   blocked?: boolean;
+  /** Kernel log lines the event produced (dmesg), newline-separated ("Refused to change power state ..."). */
+  kernelLog?: string;
 }
 
 // ----- events ----------------------------------------------------------------------------------

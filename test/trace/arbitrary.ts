@@ -85,6 +85,7 @@ export const observed: fc.Arbitrary<Observed> = fc.record(
     }),
     powerState: nonEmpty,
     blocked: fc.constant(true as const),
+    kernelLog: nonEmpty,
   },
   { requiredKeys: [] },
 );
@@ -132,7 +133,23 @@ export const header: fc.Arbitrary<TraceHeader> = fc.record({
     pageSize: u32,
     vga: fc.boolean(),
     iommuGroup: i32,
-  }),
+    // Absent, or with at least one trait set (all-default traits are canonically absent).
+    traits: fc.option(
+      fc
+        .record({
+          dStates: fc.subarray(['D0', 'D1', 'D2', 'D3hot']),
+          pmRefuses: fc.subarray(['D1', 'D2', 'D3hot']),
+          resetClears: fc.constantFrom('', 'yes', 'no'),
+          noSoftReset: fc.constantFrom('', 'yes', 'no'),
+          configSize: fc.constantFrom(0, 256, 4096),
+          flr: fc.constantFrom('', 'yes', 'no'),
+          busReset: fc.constantFrom('', 'yes', 'no'),
+          source: fc.constant('lab-probe'),
+        })
+        .map((t) => t),
+      { nil: undefined },
+    ),
+  }, { requiredKeys: ['bdf', 'vendorId', 'deviceId', 'config', 'bars', 'romSize', 'quirks', 'resetMethods', 'pageSize', 'vga', 'iommuGroup'] }),
 });
 
 export const trace: fc.Arbitrary<Trace> = fc

@@ -8,6 +8,7 @@ import { findCap, walkCapabilities, type CapWalk } from '../pci/caps.js';
 import * as R from '../pci/regs.js';
 import type { KernelSwitches } from '../versions/kernel.js';
 import type { HwFunction, VfioState } from './state.js';
+import type { HwTraits } from '../devices/traits.js';
 
 export interface BarGeom {
   index: number;
@@ -50,8 +51,8 @@ export interface Kctx {
   meta: EventMeta;
 }
 
-export function geometry(dev: DeviceSnapshot): Geometry {
-  const cfgSize = dev.config.length >= 4096 ? 4096 : 256;
+export function geometry(dev: DeviceSnapshot, traits: HwTraits): Geometry {
+  const cfgSize = traits.cfgSize;
   const img = new ConfigImage(cfgSize);
   img.bytes.set(dev.config.subarray(0, cfgSize));
   const walk = walkCapabilities(img);
@@ -95,10 +96,11 @@ export function geometry(dev: DeviceSnapshot): Geometry {
     msixBar,
     msixOffset,
     msixSize,
-    // needs_pm_restore = !(PMCSR & NO_SOFT_RESET), sampled at registration [S]
-    needsPmRestore: pm !== 0 && !(img.u16(pm + R.PCI_PM_CTRL) & R.PCI_PM_CTRL_NO_SOFT_RESET),
-    expFlr: exp !== 0 && (img.u32(exp + R.PCI_EXP_DEVCAP) & R.PCI_EXP_DEVCAP_FLR) !== 0,
-    afFlr: af !== 0 && (img.u8(af + R.PCI_AF_CAP) & (R.PCI_AF_CAP_FLR | R.PCI_AF_CAP_TP)) === (R.PCI_AF_CAP_FLR | R.PCI_AF_CAP_TP),
+    // needs_pm_restore = !(PMCSR & NO_SOFT_RESET), sampled at registration [S]; the trait wins
+    // when a probe found the bit lies (devices/traits.ts).
+    needsPmRestore: pm !== 0 && !traits.noSoftReset,
+    expFlr: traits.flr !== false && exp !== 0 && (img.u32(exp + R.PCI_EXP_DEVCAP) & R.PCI_EXP_DEVCAP_FLR) !== 0,
+    afFlr: traits.flr !== false && af !== 0 && (img.u8(af + R.PCI_AF_CAP) & (R.PCI_AF_CAP_FLR | R.PCI_AF_CAP_TP)) === (R.PCI_AF_CAP_FLR | R.PCI_AF_CAP_TP),
     pageSize: BigInt(dev.pageSize > 0 ? dev.pageSize : 4096),
   };
 }

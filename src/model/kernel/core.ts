@@ -302,7 +302,7 @@ function deviceReset(k: Kctx): Step {
 
 function hotResetInfo(k: Kctx, argsz: number): Step {
   if (argsz < 12) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset-info.argsz-einval');
-  if (!k.dev.resetMethods.includes('bus')) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset-info.no-bus-reset');
+  if (!k.hw.traits.busReset) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset-info.no-bus-reset');
   if (argsz < 12 + 8) return step({ kind: 'errno', errno: 'ENOSPC' }, 'core.hot-reset-info.enospc');
   return step({ kind: 'ok', ret: 0n, ...hotResetInfoData(k, argsz) }, 'core.hot-reset-info.ok');
 }
@@ -336,7 +336,7 @@ function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   // Group path: count must be > 0. 6.5+ checks it before probing for a slot/bus reset [L reset-reopen #45].
   const countBad = groupFds.length === 0;
   if (countBad && k.v.hotResetCountCheckFirst) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
-  if (!k.dev.resetMethods.includes('bus')) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
+  if (!k.hw.traits.busReset) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
   if (countBad) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
   // More group fds than devices in the affected slot/bus set is -EINVAL; then each fd is fget():
   // a closed or negative fd is -EBADF [S vfio_pci_ioctl_pci_hot_reset_groups; L hot-reset #17, #18].

@@ -2,7 +2,7 @@
 // event to the file that mirrors the kernel file handling it, wrapping device accesses in the
 // runtime-PM resume/idle the kernel performs (6.1+).
 
-import type { DeviceSnapshot, EventMeta, HostEvent } from '../../trace/types.js';
+import type { DeviceSnapshot, EventMeta, HostEvent, Observed, TraceEvent } from '../../trace/types.js';
 import { UserError } from '../../errors.js';
 import type { KernelModel, KernelView } from '../interfaces.js';
 import { step, type Effect, type PowerState, type Step } from '../outcome.js';
@@ -14,6 +14,8 @@ import { importerOp } from './dmabuf.js';
 import { regionRw } from './rdwr.js';
 import { mapDma, unmapDma } from './type1.js';
 import { initialHw, initialVfioState } from './state.js';
+import { resolveTraits } from '../devices/traits.js';
+import { observeHardware } from './learn.js';
 
 export class VfioPciKernelModel implements KernelModel {
   readonly versionId: string;
@@ -33,8 +35,8 @@ export class VfioPciKernelModel implements KernelModel {
     this.k = {
       dev: device,
       v: v.switches,
-      g: geometry(device),
       hw: initialHw(device),
+      g: geometry(device, resolveTraits(device)),
       st: initialVfioState(),
       meta: { seq: 0n, tsNs: 0n, tid: 0, overlap: 0 },
     };
@@ -109,6 +111,10 @@ export class VfioPciKernelModel implements KernelModel {
       case 'ioctl':
         return this.resumed(() => ioctl(k, ev, meta));
     }
+  }
+
+  observe(ev: TraceEvent, observed: Observed, s: Step): string | null {
+    return observeHardware(this.k, ev, observed, s);
   }
 
   private resumed(fn: () => Step): Step {

@@ -9,10 +9,23 @@ import type { Kctx } from './context.js';
 const CODE: Record<PowerState, number> = { D0: 0, D1: 1, D2: 2, D3hot: 3, D3cold: 3 };
 const ORDER: Record<PowerState, number> = { D0: 0, D1: 1, D2: 2, D3hot: 3, D3cold: 4 };
 
-/** Set the HW power state and the PMCSR state bits the device reports. */
+/**
+ * The function takes a PMCSR write to `to`: D0 always; a low-power state only when it accepts it
+ * (devices/traits.ts). D3cold is the platform's, not a PMCSR write.
+ */
+export function deviceAccepts(k: Kctx, to: PowerState): boolean {
+  return to === 'D0' || to === 'D3cold' || k.hw.traits.accepts.has(to);
+}
+
+/**
+ * Set the HW power state and the PMCSR state bits the device reports. A function that refuses the
+ * state stays where it was: pci_set_low_power_state reads PMCSR back, current_state keeps the old
+ * state, the kernel logs "Refused to change power state" and returns 0 [S drivers/pci/pci.c].
+ */
 export function setHwPower(k: Kctx, to: PowerState): Effect[] {
   const from = k.hw.power;
   if (from === to) return [];
+  if (!deviceAccepts(k, to)) return [{ kind: 'power-refused', from, to }];
   k.hw.power = to;
   if (k.g.pm !== 0) {
     const at = k.g.pm + R.PCI_PM_CTRL;
@@ -37,7 +50,8 @@ export function vfioSetPowerState(k: Kctx, to: PowerState): Effect[] {
   if ((to === 'D1' && !(pmc & 0x200)) || (to === 'D2' && !(pmc & 0x400))) return [];
   // pci_raw_set_power_state: from a low-power state only deeper states or D0 are reachable [S pci core].
   if (to !== 'D0' && ORDER[to] < ORDER[from]) return [];
-  if (k.g.needsPmRestore && to === 'D3hot' && from !== 'D3hot' && from !== 'D3cold') {
+  // The state is saved only when the function really went to D3hot (current_state >= D3hot) [S].
+  if (k.g.needsPmRestore && to === 'D3hot' && from !== 'D3hot' && from !== 'D3cold' && deviceAccepts(k, to)) {
     pmSave.set(k.st, k.hw.config.clone());
     k.st.pmSaved = true;
   }

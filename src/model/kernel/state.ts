@@ -1,8 +1,13 @@
-// Device state, split the way a reset splits it:
-// - `HwFunction` is the PCI function's hardware registers and power state: what a function reset,
-//   a D3hot->D0 soft reset (NoSoftRst-) or a PCI-core restore rewrites;
-// - `VfioState` is vfio-pci's own per-open state (vconfig, mappings, dmabufs, barmap, eventfds,
-//   runtime-PM bookkeeping): it survives every reset and is only rebuilt by close + open.
+// Device state, split by owner (DESIGN "State has owners"; issue 21):
+// - `HwFunction` is what the hardware holds: its config registers, its real power state (as it
+//   would read back), and its traits (which D-states it accepts, what a reset clears, NoSoftRst,
+//   config size, FLR, bus reset; devices/traits.ts). A function reset, a D3hot->D0 soft reset
+//   (NoSoftRst-) or a PCI-core restore rewrites it. An observation that shows it differently is a
+//   device note, and the model adopts it (learn.ts); register contents only the device knows
+//   (BAR registers) are not modeled here: a device model has them (src/model/devices/).
+// - `VfioState` is what vfio-pci holds (vconfig, memory_enabled's inputs, low power, mappings,
+//   dmabufs, barmap, eventfds, runtime-PM bookkeeping): predicted from the hardware state; it
+//   survives every reset and is only rebuilt by close + open. A disagreement here is a divergence.
 
 import type { DeviceSnapshot } from '../../trace/types.js';
 import type { PowerState } from '../outcome.js';
@@ -11,6 +16,7 @@ import type { PermMap } from './perms.js';
 import type { Type1Dma } from './type1.js';
 import { findCap, walkCapabilities } from '../pci/caps.js';
 import { hwWriteMask } from '../pci/hw-wmask.js';
+import { resolveTraits, type HwTraits } from '../devices/traits.js';
 import { PCI_CAP_ID_PM, PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK } from '../pci/regs.js';
 
 /** Volatile: the hardware registers of the function. */
@@ -19,6 +25,8 @@ export interface HwFunction {
   power: PowerState;
   /** Bits of config space the function implements as writable (hw-wmask.ts). */
   wmask: Uint8Array;
+  /** What the function does that the spec leaves open: from the header, then learned. */
+  traits: HwTraits;
 }
 
 /** A user mapping of a BAR through the device fd. */
@@ -110,7 +118,7 @@ export function initialHw(dev: DeviceSnapshot): HwFunction {
   const walk = walkCapabilities(config);
   const pm = findCap(walk, 'std', PCI_CAP_ID_PM);
   const power = pm !== undefined ? (STATE_NAMES[config.u16(pm.offset + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK] ?? 'D0') : 'D0';
-  return { config, power, wmask: hwWriteMask(config, walk) };
+  return { config, power, wmask: hwWriteMask(config, walk), traits: resolveTraits(dev) };
 }
 
 export function initialVfioState(): VfioState {

@@ -1,0 +1,111 @@
+// Learning from observations (issue 21): where an observed outcome shows hardware-owned state
+// differently from the model (a PMCSR read-back, a config register the function passes through, a
+// `power=` sample, the kernel's "Refused to change power state" line), the model adopts what the
+// hardware showed and reports it once as a device note, not a divergence: the device is not the
+// kernel under test. Everything after is predicted from the corrected hardware state, as the real
+// kernel would (it reads the power state back: current_state is what the device says).
+// Kernel- and VMM-owned state is never adopted: a disagreement there stays a divergence
+// (replay/compare.ts).
+
+import type { Observed, TraceEvent } from '../../trace/types.js';
+import type { PowerState, Step } from '../outcome.js';
+import * as R from '../pci/regs.js';
+import type { Kctx } from './context.js';
+import { dropPmSave } from './power.js';
+
+const STATE_OF: PowerState[] = ['D0', 'D1', 'D2', 'D3hot'];
+const CODE: Record<PowerState, number> = { D0: 0, D1: 1, D2: 2, D3hot: 3, D3cold: 3 };
+const DEPTH: Record<PowerState, number> = { D0: 0, D1: 1, D2: 2, D3hot: 3, D3cold: 4 };
+const REFUSED = /Refused to change power state from (D0|D1|D2|D3hot|D3cold) to (D0|D1|D2|D3hot|D3cold)/i;
+
+/**
+ * Compares what `obs` shows of the hardware with the model's hardware state after `s`; adopts the
+ * difference and returns the device note, or null when the hardware agrees (or nothing shows it).
+ */
+export function observeHardware(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): string | null {
+  let note: string | null = null;
+  const add = (n: string | null): void => {
+    if (n !== null) note = note === null ? n : `${note}; ${n}`;
+  };
+  if (obs.kernelLog !== undefined) add(fromKernelLog(k, obs.kernelLog));
+  const o = s.outcome;
+  if (obs.data !== undefined && o.kind === 'ok' && o.data !== undefined && o.own !== undefined) {
+    const off = ev.kind === 'cfg-read' ? ev.offset : ev.kind === 'region-read' && ev.region === 7 ? Number(ev.offset) : -1;
+    if (off >= 0) add(fromConfigRead(k, off, o.data, o.own, obs.data));
+  }
+  if (obs.powerState !== undefined && obs.powerState !== '') add(fromPowerSample(k, obs.powerState));
+  return note;
+}
+
+/** The function did not go to `to` and stays in `stayed`: it refuses `to` from now on. */
+function adoptRefusal(k: Kctx, to: PowerState, stayed: PowerState, evidence: string): string | null {
+  const known = !k.hw.traits.accepts.has(to) && k.hw.power === stayed;
+  k.hw.traits.accepts.delete(to);
+  if (k.hw.power !== stayed) {
+    setPowerBits(k, stayed);
+    // vfio saves NoSoftRst- state only when current_state >= D3hot after the call [S]: nothing to restore.
+    if (DEPTH[stayed] < DEPTH.D3hot) dropPmSave(k);
+  }
+  return known ? null : `device refuses ${to}, stays in ${stayed} (${evidence})`;
+}
+
+function setPowerBits(k: Kctx, p: PowerState): void {
+  k.hw.power = p;
+  if (k.g.pm === 0) return;
+  const at = k.g.pm + R.PCI_PM_CTRL;
+  k.hw.config.setU16(at, (k.hw.config.u16(at) & ~R.PCI_PM_CTRL_STATE_MASK) | CODE[p]);
+}
+
+function fromKernelLog(k: Kctx, log: string): string | null {
+  const m = REFUSED.exec(log);
+  if (m === null) return null;
+  // The message names the state read back (current_state) first, then the one asked for.
+  const stayed = normState(m[1]!);
+  const to = normState(m[2]!);
+  return adoptRefusal(k, to, stayed, 'kernel log');
+}
+
+function normState(s: string): PowerState {
+  const l = s.toLowerCase();
+  return l === 'd3hot' ? 'D3hot' : l === 'd3cold' ? 'D3cold' : (s.toUpperCase() as PowerState);
+}
+
+/** Config bits the function passes through (not owned by vfio): the function's registers. */
+function fromConfigRead(k: Kctx, off: number, model: Uint8Array, own: Uint8Array, seen: Uint8Array): string | null {
+  const n = Math.min(model.length, seen.length);
+  let first = -1;
+  let count = 0;
+  let note: string | null = null;
+  const pmcsr = k.g.pm !== 0 ? k.g.pm + R.PCI_PM_CTRL : -1;
+  for (let i = 0; i < n; i++) {
+    const dev = ~own[i]! & 0xff;
+    if (((model[i]! ^ seen[i]!) & dev) === 0) continue;
+    const at = off + i;
+    if (at === pmcsr && ((model[i]! ^ seen[i]!) & R.PCI_PM_CTRL_STATE_MASK) !== 0) {
+      const shown = STATE_OF[seen[i]! & R.PCI_PM_CTRL_STATE_MASK]!;
+      if (DEPTH[shown] < DEPTH[k.hw.power]) note = adoptRefusal(k, k.hw.power, shown, `PMCSR reads ${shown}`);
+      else {
+        note = `device is in ${shown}, model had ${k.hw.power} (PMCSR)`;
+        setPowerBits(k, shown);
+      }
+    }
+    // Adopt the function's bits of this byte (the virtualized ones stay vfio's).
+    k.hw.config.setU8(at, (k.hw.config.u8(at) & ~dev) | (seen[i]! & dev));
+    if (first < 0) first = i;
+    count++;
+  }
+  if (first < 0) return null;
+  if (note !== null && count === 1) return note;
+  const h = (b: number): string => b.toString(16).padStart(2, '0');
+  const reg = `config 0x${(off + first).toString(16)} reads ${h(seen[first]!)} where the model had ${h(model[first]!)}${count > 1 ? ` (+${count - 1} bytes)` : ''}, adopted`;
+  return note === null ? reg : `${note}; ${reg}`;
+}
+
+function fromPowerSample(k: Kctx, sample: string): string | null {
+  const shown = STATE_OF.find((s) => s === sample) ?? (sample === 'D3cold' ? 'D3cold' : undefined);
+  if (shown === undefined || shown === k.hw.power) return null;
+  // The device can stay shallower than asked (a refusal); it cannot go deeper by itself: a deeper
+  // sample is the kernel's doing and stays a divergence (compare.ts).
+  if (DEPTH[shown] < DEPTH[k.hw.power]) return adoptRefusal(k, k.hw.power, shown, `power=${shown} sampled`);
+  return null;
+}
