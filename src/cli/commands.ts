@@ -10,6 +10,7 @@ import { register as versions } from './versions.js';
 import { register as importCmd } from './import.js';
 import { register as minimize } from './minimize.js';
 import { register as matrix } from './matrix.js';
+import { register as promote } from './promote.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -24,4 +25,5 @@ export const commands: CommandRegistrar[] = [
   importCmd,
   minimize,
   matrix,
+  promote,
 ];

@@ -46,7 +46,7 @@ export function allKernels(): string[] {
 }
 
 /** Default VMM columns: every VMM when the trace has guest events, else none and the header's VMM family. */
-function defaultVmms(trace: Trace): (string | null)[] {
+export function defaultVmms(trace: Trace): (string | null)[] {
   if (trace.events.some(isGuestEvent)) return VMM_VERSIONS.map((v) => v.id);
   const family = trace.header.vmm.name.trim().toLowerCase();
   return [null, ...VMM_VERSIONS.filter((v) => v.family === family).map((v) => v.id)];

@@ -80,6 +80,6 @@ export function minimizeTrace(
     if (sameCandidate(before, c)) break;
   }
   const events = c.events.map((e, i) => ({ ...e, seq: BigInt(i) }));
-  const header = { ...c.header, title: `minimized: ${trace.header.title}`.trim() };
+  const header = { ...c.header, title: trace.header.title === '' ? 'minimized' : `minimized: ${trace.header.title}` };
   return { trace: { header, events }, origin: c.origin, kept: s.target.map((t) => t.sig), before: trace.events.length, replays: s.replays };
 }
