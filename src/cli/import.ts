@@ -31,9 +31,9 @@ interface ImportFlags {
   quiet?: boolean;
 }
 
-const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
+export const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
 
-function packageVersion(): string {
+export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

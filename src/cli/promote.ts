@@ -2,13 +2,13 @@
 // regression test (trace, text twin, listing, goldens, README stub). Exit 0, 2 on bad input.
 
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { selectionToken } from '../golden/naming.js';
 import type { Goal } from '../minimize/index.js';
 import type { Accelerator } from '../trace/types.js';
 import { promote } from '../promote/index.js';
 import { parseEvent } from './bisect.js';
+import { ACCELS, packageVersion } from './import.js';
 
 interface PromoteFlags {
   to: string;
@@ -22,13 +22,6 @@ interface PromoteFlags {
   vmmVersion?: string;
   accel?: string;
   title?: string;
-}
-
-const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 function goal(flags: PromoteFlags): Goal | undefined {
