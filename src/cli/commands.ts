@@ -11,6 +11,7 @@ import { register as importCmd } from './import.js';
 import { register as minimize } from './minimize.js';
 import { register as matrix } from './matrix.js';
 import { register as promote } from './promote.js';
+import { register as report } from './report.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -26,4 +27,5 @@ export const commands: CommandRegistrar[] = [
   minimize,
   matrix,
   promote,
+  report,
 ];
