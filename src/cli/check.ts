@@ -9,10 +9,12 @@ import { writeFileAtomic } from '../golden/atomic.js';
 import { inCI, parseShard, runCheck, type Shard } from '../golden/check.js';
 import { useColor } from '../golden/diff.js';
 import { formatText, githubAnnotations, junitXml } from '../golden/report.js';
+import { writeFailingReports } from '../report/check-html.js';
 
 interface CheckFlags {
   update?: boolean;
   junit?: string;
+  html?: string;
   shard?: string;
   jobs?: string;
   context: string;
@@ -27,6 +29,7 @@ export function register(program: Command): void {
     .argument('[paths...]', 'folders, traces, .versions listings or .golden files (default: traces)')
     .option('-u, --update', 'rewrite changed goldens, create missing ones, delete obsolete ones (refused when CI is set)')
     .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--html <dir>', 'also write an HTML report (vfio-replay report) of each failing golden into this folder')
     .option('--shard <i/n>', 'check only the i-th of n shards (1-based), e.g. 2/4')
     .option('--jobs <n>', `threads checking goldens: this one plus n-1 workers (default: cores = ${cpus().length}, used when the traces total 24 MiB+ or 4096+ goldens)`)
     .option('--context <k>', 'log lines shown before the first difference', '5')
@@ -96,6 +99,16 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
     } catch (err) {
       throw new UserError(`cannot write JUnit report: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: flags.junit });
     }
+  }
+  if (flags.html !== undefined) {
+    let pages: string[];
+    try {
+      pages = await writeFailingReports(report, flags.html);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`cannot write HTML reports: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: flags.html });
+    }
+    process.stdout.write(`html: ${pages.length} report${pages.length === 1 ? '' : 's'} of failing goldens in ${flags.html}\n`);
   }
   return report.exitCode;
 }

@@ -18,13 +18,14 @@ describe('promote (built CLI)', { timeout: 120_000 }, () => {
     const folder = join(root, 'traces/reports');
     const r = run(
       ['promote', capture, '--vmm', 'qemu', '--vmm-version', '7.2.22', '--accel', 'tcg', '--title', 'QEMU 7.2 SIGBUS in D3hot',
-        '--to', folder, '--name', 'q72-d3hot', '--minimize', '--outcome', 'SIGBUS'],
+        '--to', folder, '--name', 'q72-d3hot', '--minimize', '--outcome', 'vmm-exit|SIGBUS'],
       { cwd: root },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^promote .*d3hot-read: imported 164 events, minimized to [23]\n/);
+    expect(r.stdout).toMatch(/^promote .*d3hot-read: imported 164 events, minimized to [2-5]\n/);
     const t = await loadTrace(join(folder, 'q72-d3hot.pb'));
-    expect(t.events.length).toBeLessThanOrEqual(3);
+    // The importer may show the fatal access as the guest's MMIO read or the VMM's own load.
+    expect(t.events.length).toBeLessThanOrEqual(5);
     expect(t.header.title).toBe('minimized: QEMU 7.2 SIGBUS in D3hot');
     expect((await loadTrace(join(folder, 'q72-d3hot.txt'))).events).toHaveLength(t.events.length);
     const listing = readFileSync(join(folder, 'q72-d3hot.versions'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
