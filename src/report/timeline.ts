@@ -4,7 +4,7 @@
 // kernel model's read-only view and from the effects every step reports; nothing is re-derived
 // from version ids.
 
-import { renderLine } from '../golden/render.js';
+import { renderLine } from '../replay/log-line.js';
 import { renderEffect, renderOutcome, type Effect } from '../model/outcome.js';
 import { compareObserved } from '../replay/compare.js';
 import { Replayer, type ModelSelection } from '../replay/engine.js';
