@@ -40,6 +40,6 @@ export function register(program: Command): void {
       } catch (err) {
         throw new UserError(`cannot write the report: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: flags.output });
       }
-      process.stdout.write(`wrote ${flags.output} (${trace.events.length} events, ${(html.length / 1024).toFixed(0)} KiB)\n`);
+      process.stdout.write(`wrote ${flags.output} (${trace.events.length} events)\n`);
     });
 }
