@@ -14,6 +14,11 @@
  *
  * Container and group setup happen once per process and are not trace events: the trace's
  * `open` is VFIO_GROUP_GET_DEVICE_FD, its `close` is close(device fd).
+ *
+ * Processes: `fork N` forks a child that the trace calls N; a line "IDX @N OP ARGS" runs OP in
+ * that child (it inherited the fds and BAR mappings), and "IDX @N exit" ends it. The parent hands
+ * each such line over a pipe and waits for the child's acknowledgement, so results stay in trace
+ * order (both flush stdout around the hand-over).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +32,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
@@ -284,6 +290,90 @@ static void do_ioctl_buf(long idx, unsigned long req, void *buf, size_t outlen)
 static uint8_t xfer[MAX_XFER];
 static uint8_t argbuf[MAX_XFER];
 
+/* The user buffer of a pread/pwrite: `xfer`, or, when the op line ends in "BAR OFFSET", the
+ * address of that BAR offset in this process's mapping (the copy then goes through the BAR). */
+static uint8_t *user_buf(long idx, char **rest, uint64_t len, int *bad)
+{
+	long long bar, off;
+	char *save = *rest;
+	if (num(rest, &bar)) { *rest = save; return xfer; }
+	if (num(rest, &off)) { *bad = 1; return NULL; }
+	struct mapping *m = find_map_for((int)bar, (uint64_t)off, len ? len : 1);
+	if (!m) { result_err(idx, "no live mapping covers the user buffer"); *bad = 2; return NULL; }
+	return m->addr + ((uint64_t)off - m->offset);
+}
+
+/* ---- forked children ---------------------------------------------------------------------- */
+
+#define MAX_KIDS 8
+struct kid { long trace_pid; pid_t pid; int to, ack; };
+static struct kid kids[MAX_KIDS];
+static int n_kids;
+
+static void run_op(long idx, char *op, char *rest);
+
+/* The child's life: run the lines the parent hands over until `exit` (or the pipe closes). */
+static void child_loop(int in, int ack)
+{
+	FILE *f = fdopen(in, "r");
+	static char cline[MAX_LINE];
+	while (f && fgets(cline, sizeof cline, f)) {
+		char *rest = cline;
+		char *t = next_tok(&rest);
+		if (!t) continue;
+		long idx = strtol(t, NULL, 10);
+		char *op = next_tok(&rest);
+		if (op && !strcmp(op, "exit")) {
+			printf("@@R %ld ok\n", idx);
+			fflush(stdout);
+			_exit(0); /* the kernel unmaps the child's VMAs and closes its fds */
+		}
+		if (op) run_op(idx, op, rest);
+		else result_err(idx, "missing op");
+		fflush(stdout);
+		if (write(ack, "k", 1) != 1) _exit(1);
+	}
+	fflush(stdout);
+	_exit(0);
+}
+
+static void do_fork(long idx, long trace_pid)
+{
+	int down[2], up[2];
+	if (n_kids >= MAX_KIDS || pipe(down) || pipe(up)) { result_err(idx, "cannot fork another child"); return; }
+	fflush(stdout);
+	pid_t p = fork();
+	if (p < 0) { result_ret(idx, -1, errno, NULL, 0); return; }
+	if (p == 0) {
+		close(down[1]);
+		close(up[0]);
+		n_kids = 0;
+		child_loop(down[0], up[1]);
+	}
+	close(down[0]);
+	close(up[1]);
+	kids[n_kids++] = (struct kid){ trace_pid, p, down[1], up[0] };
+	printf("@@R %ld ok\n", idx);
+}
+
+static void to_kid(long idx, long trace_pid, char *op, char *rest)
+{
+	struct kid *k = NULL;
+	for (int i = 0; i < n_kids; i++) if (kids[i].trace_pid == trace_pid && kids[i].pid > 0) k = &kids[i];
+	if (!k) { result_err(idx, "no such child process"); return; }
+	fflush(stdout);
+	dprintf(k->to, "%ld %s %s%s", idx, op, rest, strchr(rest, '\n') ? "" : "\n");
+	if (!strcmp(op, "exit")) {
+		waitpid(k->pid, NULL, 0);
+		close(k->to);
+		close(k->ack);
+		k->pid = 0;
+		return;
+	}
+	char c;
+	if (read(k->ack, &c, 1) != 1) result_err(idx, "child died");
+}
+
 static void run_op(long idx, char *op, char *rest)
 {
 	long long a, b, c, d, e;
@@ -303,20 +393,27 @@ static void run_op(long idx, char *op, char *rest)
 		device_fd = n_open > 0 ? open_fds[n_open - 1] : -1;
 		result_ret(idx, r, errno, NULL, 0);
 	} else if (!strcmp(op, "cfg-read") || !strcmp(op, "region-read")) {
-		int cfg = op[0] == 'c';
+		int cfg = op[0] == 'c', ub = 0;
 		long long region = 7;
 		if (!cfg && num(&rest, &region)) goto bad;
 		if (num(&rest, &a) || num(&rest, &b) || b < 0 || b > MAX_XFER) goto bad;
+		uint8_t *buf = user_buf(idx, &rest, (uint64_t)b, &ub);
+		if (ub == 1) goto bad;
+		if (ub) return;
 		errno = 0;
-		ssize_t got = pread(device_fd, xfer, (size_t)b, (off_t)region_offset((int)region, (uint64_t)a));
-		result_ret(idx, got, errno, xfer, got > 0 ? (size_t)got : 0);
+		ssize_t got = pread(device_fd, buf, (size_t)b, (off_t)region_offset((int)region, (uint64_t)a));
+		/* Bytes that landed in a BAR are not read back: that would be another device access. */
+		result_ret(idx, got, errno, buf == xfer ? xfer : NULL, got > 0 && buf == xfer ? (size_t)got : 0);
 	} else if (!strcmp(op, "cfg-write") || !strcmp(op, "region-write")) {
-		int cfg = op[0] == 'c';
+		int cfg = op[0] == 'c', ub = 0;
 		long long region = 7;
 		if (!cfg && num(&rest, &region)) goto bad;
 		if (num(&rest, &a) || (n = hexbytes(&rest, xfer, MAX_XFER)) < 0) goto bad;
+		uint8_t *buf = user_buf(idx, &rest, (uint64_t)n, &ub);
+		if (ub == 1) goto bad;
+		if (ub) return;
 		errno = 0;
-		ssize_t put = pwrite(device_fd, xfer, (size_t)n, (off_t)region_offset((int)region, (uint64_t)a));
+		ssize_t put = pwrite(device_fd, buf, (size_t)n, (off_t)region_offset((int)region, (uint64_t)a));
 		result_ret(idx, put, errno, NULL, 0);
 	} else if (!strcmp(op, "mmap")) {
 		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || num(&rest, &d) || num(&rest, &e)) goto bad;
@@ -509,6 +606,9 @@ static void run_op(long idx, char *op, char *rest)
 		errno = 0;
 		r = ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &u);
 		result_ret(idx, r, errno, (const uint8_t *)&u.size, sizeof u.size);
+	} else if (!strcmp(op, "fork")) {
+		if (num(&rest, &a) || a <= 0) goto bad;
+		do_fork(idx, (long)a);
 	} else if (!strcmp(op, "dmabuf-close")) {
 		if (num(&rest, &a)) goto bad;
 		if (a < 0 || a >= n_dmabufs) { result_err(idx, "no such dmabuf"); return; }
@@ -555,8 +655,21 @@ int main(int argc, char **argv)
 		long idx = strtol(t, NULL, 10);
 		char *op = next_tok(&rest);
 		if (!op) { result_err(idx, "missing op"); continue; }
+		if (op[0] == '@') {
+			char *kop = next_tok(&rest);
+			if (!kop) { result_err(idx, "missing op"); continue; }
+			to_kid(idx, strtol(op + 1, NULL, 10), kop, rest);
+			continue;
+		}
 		run_op(idx, op, rest);
 		lp_settle();
+	}
+	/* Children still alive end first: they hold the device files too. */
+	fflush(stdout);
+	for (int i = 0; i < n_kids; i++) {
+		if (kids[i].pid <= 0) continue;
+		close(kids[i].to);
+		waitpid(kids[i].pid, NULL, 0);
 	}
 	/* Leave the device closed so the next scenario starts from a fresh open. */
 	for (int i = 0; i < MAX_MAPS; i++) if (maps[i].live) munmap(maps[i].addr, maps[i].length);

@@ -18,7 +18,7 @@ export function replayAt(trace: Trace, point: VersionPoint): VersionRun {
     const guest = isGuestEvent(ev);
     const desc = describeEvent(ev);
     const divergence = replayer.judge(ev, s);
-    const line = renderLine(i, guest, desc, ev.overlap, s, divergence, replayer.note);
+    const line = renderLine(i, guest, desc, ev.overlap, s, divergence, replayer.note, ev.pid ?? 0);
     events.push({
       index: i,
       line,

@@ -3,7 +3,7 @@
 // runner's results map straight back onto events. Guest events and host events the runner cannot
 // perform (KVM memslots and runs, DMABUF importer ops other than close) are listed as skipped;
 // they keep whatever observation they had.
-import type { Trace, TraceEvent } from '../trace/types.js';
+import type { Trace, TraceEvent, UserBuf } from '../trace/types.js';
 
 export interface OpScript {
   /** The script text the runner reads. */
@@ -20,21 +20,35 @@ function bytesHex(b: Uint8Array): string {
   return b.length === 0 ? '-' : Buffer.from(b).toString('hex');
 }
 
-/** The op line for one event, or a reason it cannot run. */
+/** ` BAR OFFSET` when the pread/pwrite's user buffer lies in a BAR mapping, else nothing. */
+function userBuf(e: UserBuf): string {
+  return e.bufBar === undefined ? '' : ` ${e.bufBar} ${hex(e.bufOffset ?? 0n)}`;
+}
+
+/**
+ * The op line for one event, or a reason it cannot run. An event of a forked process is prefixed
+ * `@PID` (the runner hands it to that child); `fork PID` forks, `exit` ends the line's process.
+ */
 export function opLine(e: TraceEvent): { line: string } | { skip: string } {
+  const r = bareOpLine(e);
+  if ('line' in r && e.pid !== undefined && e.pid !== 0) return { line: `@${e.pid} ${r.line}` };
+  return r;
+}
+
+function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
   switch (e.kind) {
     case 'open':
       return { line: 'open' };
     case 'close':
       return { line: 'close' };
     case 'cfg-read':
-      return { line: `cfg-read ${hex(e.offset)} ${e.len}` };
+      return { line: `cfg-read ${hex(e.offset)} ${e.len}${userBuf(e)}` };
     case 'cfg-write':
-      return { line: `cfg-write ${hex(e.offset)} ${bytesHex(e.data)}` };
+      return { line: `cfg-write ${hex(e.offset)} ${bytesHex(e.data)}${userBuf(e)}` };
     case 'region-read':
-      return { line: `region-read ${e.region} ${hex(e.offset)} ${e.len}` };
+      return { line: `region-read ${e.region} ${hex(e.offset)} ${e.len}${userBuf(e)}` };
     case 'region-write':
-      return { line: `region-write ${e.region} ${hex(e.offset)} ${bytesHex(e.data)}` };
+      return { line: `region-write ${e.region} ${hex(e.offset)} ${bytesHex(e.data)}${userBuf(e)}` };
     case 'mmap':
       return { line: `mmap ${e.region} ${hex(e.offset)} ${hex(e.length)} ${hex(e.prot)} ${hex(e.addr)}` };
     case 'munmap':
@@ -87,6 +101,10 @@ export function opLine(e: TraceEvent): { line: string } | { skip: string } {
     case 'memslot':
     case 'kvm-run':
       return { skip: `${e.kind}: no KVM in the lab (TCG guest)` };
+    case 'fork':
+      return { line: `fork ${e.child}` };
+    case 'process-exit':
+      return { line: 'exit' };
     case 'guest-cfg-read':
     case 'guest-cfg-write':
     case 'guest-mmio-read':

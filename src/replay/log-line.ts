@@ -5,7 +5,8 @@
 //   #0013 host  mem-read bar0+0x8 len=4                  => SIGBUS BUS_ADRERR [fault.memory-disabled]  != observed: ok
 //
 // Columns: event index (0-based, position in the trace), side, the event as the text twin writes it
-// (without seq/t/tid/observed; `race=N` kept because the race rules depend on it), `=>`, the
+// (without seq/t/tid/observed; `pid=N` and `race=N` kept because the process and race rules depend
+// on them), `=>`, the
 // predicted outcome, the effects in the order the model reported them, the rule that decided, and
 // the divergence mark when the observation disagrees (see src/replay/compare.ts), then the device
 // note when the observation showed the hardware otherwise and the model adopted it
@@ -31,8 +32,10 @@ export function indexLabel(index: number): string {
  * `desc` is the text-twin form of the event (describeEvent). Guest events are labeled by side, so
  * their `guest-` prefix is dropped.
  */
-export function renderLine(index: number, guest: boolean, desc: string, overlap: number, s: Step, divergence: string | null, note: string | null = null): string {
+export function renderLine(index: number, guest: boolean, desc: string, overlap: number, s: Step, divergence: string | null, note: string | null = null, pid = 0): string {
   let ev = guest && desc.startsWith('guest-') ? desc.slice(6) : desc;
+  // The process matters as much as the race mark: a forked child has its own VMAs and fds.
+  if (pid !== 0) ev += ' pid=' + pid;
   if (overlap !== 0) ev += ' race=' + overlap;
   if (ev.length < EVENT_COLUMN) ev += SPACES.slice(ev.length);
   let line = indexLabel(index) + (guest ? ' guest ' : ' host  ') + ev + ' => ' + renderOutcome(s.outcome);

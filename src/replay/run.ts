@@ -122,7 +122,7 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     else sum.host++;
     const divergence = ev.observed === undefined ? null : replayer.judge(ev, s, strict);
     const note = ev.observed === undefined ? null : replayer.note;
-    const line = renderLine(p.index, guest, describeEvent(ev), ev.overlap, s, divergence, note);
+    const line = renderLine(p.index, guest, describeEvent(ev), ev.overlap, s, divergence, note, ev.pid ?? 0);
     if (note !== null) {
       if (sum.deviceNotes === 0) sum.firstDeviceNote = { index: p.index, line, note };
       sum.deviceNotes++;

@@ -14,7 +14,7 @@ export type DecodedPacket =
   /** An event of a kind this reader's schema does not know (already counted as unknown). */
   | { type: 'unknown-event' };
 
-const META = ['seq', 'tsNs', 'tid', 'overlap', 'observed'];
+const META = ['seq', 'tsNs', 'tid', 'overlap', 'pid', 'observed'];
 
 /** Per-schema lookups for the hot path, built once: the `body` oneof members by name, the kinds. */
 interface BodyTables {
@@ -108,6 +108,8 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
     tid: (m.tid as number | undefined) ?? 0,
     overlap: (m.overlap as number | undefined) ?? 0,
   };
+  // Absent rather than 0, so events of the traced process keep their shape.
+  if (m.pid !== undefined && m.pid !== 0) ev.pid = m.pid;
   if (m.observed !== undefined) ev.observed = observedFromWire(m.observed as Msg) as unknown as Msg;
   const kind = t.kinds.get(member)!;
   ev.kind = kind;
@@ -181,6 +183,7 @@ export function headerToWire(h: TraceHeader): Msg {
 export function eventToWire(e: TraceEvent): Msg {
   const { packet } = schema();
   const m: Msg = { seq: e.seq, tsNs: e.tsNs, tid: e.tid, overlap: e.overlap };
+  if (e.pid !== undefined && e.pid !== 0) m.pid = e.pid;
   if (e.observed !== undefined) m.observed = observedToWire(e.observed);
   const member = camel(e.kind);
   const f = packet.byName.get(member);

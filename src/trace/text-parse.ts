@@ -13,6 +13,7 @@ import type {
   Trace,
   TraceEvent,
   TraceHeader,
+  UserBuf,
   VmmExit,
 } from './types.js';
 import { emptyDeviceSnapshot, emptyTraits } from './types.js';
@@ -218,6 +219,15 @@ function place(a: Args, ctx: LineCtx): { region: number; offset: bigint } {
   return parsePlace(t.text, t.col, ctx);
 }
 
+/** `buf=bar0+0x100`: the pread/pwrite's user buffer lies in a BAR mapping (absent = ordinary). */
+function userBuf(a: Args, ctx: LineCtx): UserBuf {
+  const v = a.opt('buf');
+  if (v === undefined) return {};
+  const p = parsePlace(v.raw, v.col, ctx);
+  if (p.region > 5) throw textError(ctx, v.col, `buf= must name a BAR (bar0..bar5), got ${JSON.stringify(v.raw)}`);
+  return { bufBar: p.region, bufOffset: p.offset };
+}
+
 function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
   const kind = kindTok.text;
   switch (kind) {
@@ -226,19 +236,19 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
       return { kind };
     case 'cfg-read': {
       const offset = cfgOffset(a, ctx);
-      return { kind, offset, len: a.u32('len') };
+      return { kind, offset, len: a.u32('len'), ...userBuf(a, ctx) };
     }
     case 'cfg-write': {
       const offset = cfgOffset(a, ctx);
-      return { kind, offset, data: writeData(a, ctx) };
+      return { kind, offset, data: writeData(a, ctx), ...userBuf(a, ctx) };
     }
     case 'region-read': {
       const p = place(a, ctx);
-      return { kind, region: p.region, offset: p.offset, len: a.u32('len') };
+      return { kind, region: p.region, offset: p.offset, len: a.u32('len'), ...userBuf(a, ctx) };
     }
     case 'region-write': {
       const p = place(a, ctx);
-      return { kind, region: p.region, offset: p.offset, data: writeData(a, ctx) };
+      return { kind, region: p.region, offset: p.offset, data: writeData(a, ctx), ...userBuf(a, ctx) };
     }
     case 'mmap': {
       const p = place(a, ctx);
@@ -269,6 +279,14 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
       return { kind, slot: a.u32('slot'), flags: a.u32('flags', 0), gpa: a.u64('gpa'), size: a.u64('size'), uaddr: a.u64('uaddr') };
     case 'kvm-run':
       return { kind, vcpu: a.u32('vcpu', 0) };
+    case 'fork': {
+      const child = a.req('child');
+      const n = parseU32(child.raw, child.col, ctx, 'child');
+      if (n === 0) throw textError(ctx, child.col, 'child=0 is the traced process itself; a forked child needs a non-zero pid');
+      return { kind, child: n };
+    }
+    case 'process-exit':
+      return { kind };
     case 'guest-cfg-read': {
       const offset = cfgOffset(a, ctx);
       return { kind, offset, len: a.u32('len') };
@@ -605,10 +623,12 @@ export class TextParser {
     let tsNs = 0n;
     let tid = 0;
     let overlap = 0;
+    let pid = 0;
     for (; i < tokens.length; i++) {
       const t = tokens[i];
       if (t.text.startsWith('t=')) tsNs = parseUnsigned(t.text.slice(2), 64, t.col + 2, ctx, 't');
       else if (t.text.startsWith('tid=')) tid = parseU32(t.text.slice(4), t.col + 4, ctx, 'tid');
+      else if (t.text.startsWith('pid=')) pid = parseU32(t.text.slice(4), t.col + 4, ctx, 'pid');
       else if (t.text.startsWith('race=')) overlap = parseU32(t.text.slice(5), t.col + 5, ctx, 'race');
       else break;
     }
@@ -619,7 +639,7 @@ export class TextParser {
     const a = new Args(tokens.slice(i + 1, arrow), ctx, arrow < tokens.length ? tokens[arrow].col : eol);
     const body = parseBody(kindTok, a, ctx);
     a.done();
-    const event = { seq, tsNs, tid, overlap, ...body } as TraceEvent;
+    const event = { seq, tsNs, tid, overlap, ...(pid !== 0 ? { pid } : {}), ...body } as TraceEvent;
     if (arrow < tokens.length) event.observed = parseObserved(tokens.slice(arrow + 1), ctx, eol);
     this.nextSeq = seq + 1n;
     return event;

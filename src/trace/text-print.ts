@@ -1,6 +1,6 @@
 // The text twin printer: the canonical text of a trace (docs/text-format.md). Streaming-friendly:
 // TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
-import { traitsEmpty, type DeviceTraits, type IoctlOp, type Observed, type Trace, type TraceEvent, type TraceHeader } from './types.js';
+import { traitsEmpty, type DeviceTraits, type IoctlOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
 import type { TracePacket } from './reader.js';
 import { fmtBytes, fmtOption, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
 
@@ -60,6 +60,11 @@ function ioctlArgs(e: IoctlOp): string {
   }
 }
 
+/** ` buf=bar0+0x100` when the user buffer lies in a BAR mapping, else nothing. */
+function userBuf(e: UserBuf): string {
+  return e.bufBar === undefined ? '' : ` buf=${fmtPlace(e.bufBar, e.bufOffset ?? 0n)}`;
+}
+
 function join(kind: string, args: string): string {
   return args === '' ? kind : `${kind} ${args}`;
 }
@@ -74,13 +79,13 @@ export function describeEvent(e: TraceEvent): string {
     case 'close':
       return e.kind;
     case 'cfg-read':
-      return `cfg-read ${cfgOffset(e.offset)} len=${e.len}`;
+      return `cfg-read ${cfgOffset(e.offset)} len=${e.len}${userBuf(e)}`;
     case 'cfg-write':
-      return `cfg-write ${cfgOffset(e.offset)} ${dataArgs(e.data)}`;
+      return `cfg-write ${cfgOffset(e.offset)} ${dataArgs(e.data)}${userBuf(e)}`;
     case 'region-read':
-      return `region-read ${fmtPlace(e.region, e.offset)} len=${e.len}`;
+      return `region-read ${fmtPlace(e.region, e.offset)} len=${e.len}${userBuf(e)}`;
     case 'region-write':
-      return `region-write ${fmtPlace(e.region, e.offset)} ${dataArgs(e.data)}`;
+      return `region-write ${fmtPlace(e.region, e.offset)} ${dataArgs(e.data)}${userBuf(e)}`;
     case 'mmap':
       return `mmap ${fmtPlace(e.region, e.offset)} len=${hex(e.length)} prot=${hex(e.prot)} addr=${hex(e.addr)}`;
     case 'munmap':
@@ -101,6 +106,10 @@ export function describeEvent(e: TraceEvent): string {
       return `memslot slot=${e.slot} flags=${hex(e.flags)} gpa=${hex(e.gpa)} size=${hex(e.size)} uaddr=${hex(e.uaddr)}`;
     case 'kvm-run':
       return `kvm-run vcpu=${e.vcpu}`;
+    case 'fork':
+      return `fork child=${e.child}`;
+    case 'process-exit':
+      return 'process-exit';
     case 'guest-cfg-read':
       return `guest-cfg-read ${cfgOffset(e.offset)} len=${e.len}`;
     case 'guest-cfg-write':
@@ -140,6 +149,7 @@ export function printEventLine(e: TraceEvent): string {
   let s = `${e.seq}`;
   if (e.tsNs !== 0n) s += ` t=${e.tsNs}`;
   if (e.tid !== 0) s += ` tid=${e.tid}`;
+  if (e.pid !== undefined && e.pid !== 0) s += ` pid=${e.pid}`;
   if (e.overlap !== 0) s += ` race=${e.overlap}`;
   s += ' ' + describeEvent(e);
   if (e.observed !== undefined) {

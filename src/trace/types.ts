@@ -164,7 +164,22 @@ export interface EventMeta {
    * in flight at the same time). The model resolves them with the rule the version has for races.
    */
   overlap: number;
+  /**
+   * Process (thread-group id) whose address space and fd table the event uses. Absent (or 0) =
+   * the traced VMM process; a process made by a `fork` event has its child number here.
+   */
+  pid?: number;
   observed?: Observed;
+}
+
+/**
+ * The user buffer of a pread/pwrite lies in a BAR mapping of the same device (in the event's
+ * process): the copy to or from it is itself an access through that mapping. Both fields are
+ * set or both absent.
+ */
+export interface UserBuf {
+  bufBar?: number;
+  bufOffset?: bigint;
 }
 
 /** Fixed region indices (VFIO_PCI_*_REGION_INDEX). */
@@ -204,11 +219,11 @@ export type DmabufImporterOp = 'attach' | 'map' | 'unmap' | 'detach' | 'mmap' | 
 export type HostEvent =
   | { kind: 'open' } // VFIO_GROUP_GET_DEVICE_FD / open of the cdev: first open enables the device
   | { kind: 'close' } // last close of the device fd
-  | { kind: 'cfg-read'; offset: number; len: number }
-  | { kind: 'cfg-write'; offset: number; data: Uint8Array }
+  | ({ kind: 'cfg-read'; offset: number; len: number } & UserBuf)
+  | ({ kind: 'cfg-write'; offset: number; data: Uint8Array } & UserBuf)
   /** pread of a non-config region: BAR 0-5, ROM 6, VGA 8, device-specific >= 9. */
-  | { kind: 'region-read'; region: number; offset: bigint; len: number }
-  | { kind: 'region-write'; region: number; offset: bigint; data: Uint8Array }
+  | ({ kind: 'region-read'; region: number; offset: bigint; len: number } & UserBuf)
+  | ({ kind: 'region-write'; region: number; offset: bigint; data: Uint8Array } & UserBuf)
   /** mmap of the device fd. `addr` is the returned host virtual address (0 if unknown). */
   | { kind: 'mmap'; region: number; offset: bigint; length: bigint; prot: number; addr: bigint }
   | { kind: 'munmap'; addr: bigint; length: bigint }
@@ -224,7 +239,11 @@ export type HostEvent =
   /** KVM_SET_USER_MEMORY_REGION; size 0 deletes the slot. */
   | { kind: 'memslot'; slot: number; flags: number; gpa: bigint; size: bigint; uaddr: bigint }
   /** A KVM_RUN return; its observed outcome carries the result. */
-  | { kind: 'kvm-run'; vcpu: number };
+  | { kind: 'kvm-run'; vcpu: number }
+  /** fork() by the event's process: `child` (non-zero) inherits its fds and BAR mappings. */
+  | { kind: 'fork'; child: number }
+  /** The event's process exited: its BAR mappings are unmapped and its fds closed. */
+  | { kind: 'process-exit' };
 
 /** Guest side: what the guest asked the VMM. */
 export type GuestEvent =

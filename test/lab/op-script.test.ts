@@ -137,3 +137,14 @@ close
     );
   });
 });
+
+describe('processes and user buffers', () => {
+  test('fork, child events (@PID), process exit and buf= become runner lines', () => {
+    const s = script(
+      ['open', 'fork child=3', 'pid=3 mem-read bar0+0x8 len=4', 'cfg-read 0x0 len=4 buf=bar0+0x2800', 'region-write bar0+0x2800 len=4 val=0x1 buf=bar0+0x8', 'pid=3 process-exit'].join('\n'),
+    );
+    expect(s.text).toBe(
+      ['0 open', '1 fork 3', '2 @3 mem-read 0 0x8 4', '3 cfg-read 0x0 4 0 0x2800', '4 region-write 0 0x2800 01000000 0 0x8', '5 @3 exit', ''].join('\n'),
+    );
+  });
+});

@@ -65,6 +65,13 @@ export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('unmap-dma' as const), iova: u64, size: u64, flags: u32 }),
   fc.record({ kind: fc.constant('memslot' as const), slot: u32, flags: u32, gpa: u64, size: u64, uaddr: u64 }),
   fc.record({ kind: fc.constant('kvm-run' as const), vcpu: u32 }),
+  fc.record({ kind: fc.constant('fork' as const), child: fc.integer({ min: 1, max: 0xffffffff }) }),
+  fc.constant({ kind: 'process-exit' as const }),
+  // preads/pwrites whose user buffer lies in a BAR mapping
+  fc.record({ kind: fc.constant('cfg-read' as const), offset: u32, len: u32, bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
+  fc.record({ kind: fc.constant('cfg-write' as const), offset: u32, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
+  fc.record({ kind: fc.constant('region-read' as const), region, offset: u64, len: u32, bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
+  fc.record({ kind: fc.constant('region-write' as const), region, offset: u64, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('guest-cfg-read' as const), offset: u32, len: u32 }),
   fc.record({ kind: fc.constant('guest-cfg-write' as const), offset: u32, len: fc.oneof(smallLen, u32), value: u64 }),
   fc.record({ kind: fc.constant('guest-mmio-read' as const), gpa: u64, len: u32 }),
@@ -96,11 +103,13 @@ export const event: fc.Arbitrary<TraceEvent> = fc
     tsNs: u64,
     tid: u32,
     overlap: u32,
+    pid: fc.option(fc.integer({ min: 1, max: 0xffffffff }), { nil: undefined, freq: 4 }),
     observed: fc.option(observed, { nil: undefined }),
     body,
   })
-  .map(({ body: b, observed: o, ...meta }) => {
+  .map(({ body: b, observed: o, pid, ...meta }) => {
     const e = { ...meta, ...b } as TraceEvent;
+    if (pid !== undefined) e.pid = pid;
     if (o !== undefined) e.observed = o;
     return e;
   });

@@ -7,7 +7,7 @@ import { ConfigImage } from '../pci/config-image.js';
 import { findCap, walkCapabilities, type CapWalk } from '../pci/caps.js';
 import * as R from '../pci/regs.js';
 import type { KernelSwitches } from '../versions/kernel.js';
-import type { HwFunction, VfioState } from './state.js';
+import type { HwFunction, Mapping, VfioState } from './state.js';
 import type { HwTraits } from '../devices/traits.js';
 
 export interface BarGeom {
@@ -144,6 +144,17 @@ export function takeWriter(k: Kctx): void {
   k.st.writerTid = k.meta.tid;
 }
 
+/** The process an event runs in: its `pid`, 0 = the traced process. */
+export function eventPid(k: Kctx): number {
+  return k.meta.pid ?? 0;
+}
+
+/** The BAR VMAs of the event's process (a forked child has its own copies at the same addresses). */
+export function ownMappings(k: Kctx): Mapping[] {
+  const pid = eventPid(k);
+  return k.st.mappings.filter((m) => m.pid === pid);
+}
+
 /** vfio_pci_zap_bars(): drop every user PTE of BAR mmaps (mappings stay; next access refaults). */
 export function zapBars(k: Kctx): Effect[] {
   if (k.v.faultPopulate === 'at-mmap') return [];
@@ -151,6 +162,7 @@ export function zapBars(k: Kctx): Effect[] {
   // Only present PTEs are torn down (vma_list held faulted VMAs; unmap_mapping_range finds no PTEs
   // elsewhere), so a zap with nothing populated is a no-op and reports nothing.
   for (const m of k.st.mappings) {
+    if (m.untracked) continue; // not on vma_list: the zap never sees it
     if (m.populated.size > 0) bars.add(m.bar);
     m.populated.clear();
   }

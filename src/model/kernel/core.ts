@@ -7,7 +7,7 @@ import { ownAllBut } from '../data-owner.js';
 import { step, type Effect, type Step } from '../outcome.js';
 import { ConfigImage, leBytes } from '../pci/config-image.js';
 import * as R from '../pci/regs.js';
-import { hazardReason, memoryEnabled, takeWriter, zapBars, type Kctx } from './context.js';
+import { eventPid, hazardReason, memoryEnabled, ownMappings, takeWriter, zapBars, type Kctx } from './context.js';
 import { initVconfig } from './config.js';
 import { cleanupOnClose, exportDmabuf, revokeAll, unrevokeIfEnabled } from './dmabuf.js';
 import { getIrqInfo, setIrqs } from './intrs.js';
@@ -109,7 +109,8 @@ function restoreExceptPower(k: Kctx, saved: ConfigImage): void {
 
 // ----- mmap / fault ----------------------------------------------------------------------------
 
-export function mmapRegion(k: Kctx, region: number, offset: bigint, length: bigint, prot: number, addr: bigint): Step {
+/** mmap through device file `file` in the event's process. */
+export function mmapRegion(k: Kctx, region: number, offset: bigint, length: bigint, prot: number, addr: bigint, file: number): Step {
   if (region >= NUM_REGIONS) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.invalid-index');
   if (region >= 6) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.not-a-bar');
   if (!k.st.barMmapSupported[region])
@@ -121,7 +122,7 @@ export function mmapRegion(k: Kctx, region: number, offset: bigint, length: bigi
   if (offset + len > pageAlignedLen) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.past-bar-end');
   const bm = setupBarmap(k, region);
   if (!bm.ok) return step({ kind: 'errno', errno: bm.errno }, bm.rule.replace(/^rdwr\./, 'mmap.'));
-  const m: Mapping = { addr, length: len, bar: region, barOffset: offset, prot, populated: new Set<number>() };
+  const m: Mapping = { addr, length: len, bar: region, barOffset: offset, prot, populated: new Set<number>(), pid: eventPid(k), file, untracked: false };
   const eff: Effect[] = [];
   let rule = 'mmap.ok-lazy';
   if (k.v.faultPopulate === 'at-mmap') {
@@ -136,7 +137,7 @@ export function mmapRegion(k: Kctx, region: number, offset: bigint, length: bigi
 
 export function munmap(k: Kctx, addr: bigint, length: bigint): Step {
   const end = addr + length;
-  const hit = k.st.mappings.filter((m) => m.addr < end && addr < m.addr + m.length);
+  const hit = ownMappings(k).filter((m) => m.addr < end && addr < m.addr + m.length);
   if (hit.length === 0) return step({ kind: 'ok', ret: 0n }, 'mmap.munmap-nothing');
   for (const m of hit) {
     if (m.addr < addr || m.addr + m.length > end)
@@ -146,8 +147,10 @@ export function munmap(k: Kctx, addr: bigint, length: bigint): Step {
   return step({ kind: 'ok', ret: 0n }, 'mmap.munmap');
 }
 
-function findMapping(k: Kctx, bar: number, offset: bigint): Mapping | undefined {
-  return k.st.mappings.find((m) => m.bar === bar && offset >= m.barOffset && offset < m.barOffset + m.length);
+/** The event's process's mapping of this BAR offset (a child's VMAs are its own copies). */
+export function findMapping(k: Kctx, bar: number, offset: bigint): Mapping | undefined {
+  const pid = eventPid(k);
+  return k.st.mappings.find((m) => m.pid === pid && m.bar === bar && offset >= m.barOffset && offset < m.barOffset + m.length);
 }
 
 /** Why the fault handler would return VM_FAULT_SIGBUS, or undefined. */
@@ -164,6 +167,7 @@ export function contended(k: Kctx): boolean {
 }
 
 export function populate(k: Kctx, m: Mapping, page: number): Effect[] {
+  m.untracked = false; // the fault handler puts the VMA on vma_list (5.8-6.9)
   if (k.v.faultPopulate === 'whole-vma') {
     // 5.8-6.9: io_remap_pfn_range of the entire VMA on its first fault [S @0886196c].
     for (let i = 0; BigInt(i) * k.g.pageSize < m.length; i++) m.populated.add(i);

@@ -16,16 +16,16 @@ import { mapDma, unmapDma } from './type1.js';
 import { initialHw, initialVfioState } from './state.js';
 import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
+import { forkMappings, ProcessTable, unknownProcess } from './processes.js';
+import { withUserBuf } from './user-buf.js';
 
 export class VfioPciKernelModel implements KernelModel {
   readonly versionId: string;
   readonly view: KernelView;
   /** Exposed for tests and diagnostics: the modeled state. */
   readonly k: Kctx;
-  /** Open device files (vfio open_count), including closed fds still held by BAR mappings. */
-  private readonly openCount = { n: 0 };
-  /** Files the user closed that BAR VMAs keep alive until their last munmap. */
-  private heldByMappings = 0;
+  /** Processes and the device files they hold (fds, BAR VMAs): decides when the device is released. */
+  private readonly procs = new ProcessTable();
 
   constructor(device: DeviceSnapshot, versionId: string) {
     const v = findKernelVersion(versionId);
@@ -58,11 +58,24 @@ export class VfioPciKernelModel implements KernelModel {
   host(ev: HostEvent, meta: EventMeta): Step {
     this.k.meta = meta;
     const k = this.k;
+    const pid = meta.pid ?? 0;
+    if (!this.procs.exists(pid)) return unknownProcess(pid);
     switch (ev.kind) {
-      case 'open':
-        return openDevice(k, this.openCount);
+      case 'open': {
+        const s = openDevice(k, { n: this.procs.liveFiles() });
+        if (s.outcome.kind === 'ok') this.procs.open(pid);
+        return s;
+      }
       case 'close':
-        return this.close();
+        return this.close(pid);
+      case 'fork': {
+        if (this.procs.exists(ev.child)) return step({ kind: 'unsupported', reason: `fork: pid ${ev.child} is already a process of the trace` }, 'proc.fork.pid-in-use');
+        this.procs.fork(pid, ev.child);
+        const r = forkMappings(k, pid, ev.child);
+        return step({ kind: 'ok' }, r.rule, r.effects);
+      }
+      case 'process-exit':
+        return this.exit(pid);
       case 'dmabuf':
         return importerOp(k, ev.dmabuf, ev.op);
       case 'mem-read':
@@ -79,14 +92,11 @@ export class VfioPciKernelModel implements KernelModel {
         return step({ kind: 'unsupported', reason: 'KVM_RUN results are decided by the VMM model' }, 'kvm.run.not-kernel-vfio');
       case 'munmap': {
         const s = munmap(k, ev.addr, ev.length);
-        if (this.heldByMappings > 0 && k.st.mappings.length === 0 && s.outcome.kind === 'ok') {
-          // The last BAR VMA held the closed file(s): they are released now, and close_device runs
-          // if no other fd keeps the device open [S: VMAs hold a file reference].
-          this.openCount.n -= this.heldByMappings;
-          this.heldByMappings = 0;
-          if (this.openCount.n === 0)
-            return { ...s, rule: 'core.close.disable-after-last-munmap', effects: [...s.effects, ...disableDevice(k)] };
-        }
+        if (s.outcome.kind !== 'ok') return s;
+        const released = this.release();
+        // The last BAR VMA held a closed file: it is released now, and close_device runs if no
+        // other file keeps the device open [S: VMAs hold a file reference].
+        if (released !== null) return { ...s, rule: 'core.close.disable-after-last-munmap', effects: [...s.effects, ...released] };
         return s;
       }
       default:
@@ -94,20 +104,21 @@ export class VfioPciKernelModel implements KernelModel {
     }
     // Container and group ioctls do not go through the device fd.
     if (ev.kind === 'ioctl' && ev.op === 'raw' && ev.fdKind !== 'device') return ioctl(k, ev, meta);
-    if (!this.fdOpen()) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
+    const file = this.procs.newestFile(pid);
+    if (!k.st.open || file === undefined) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
     switch (ev.kind) {
       case 'mmap':
-        return mmapRegion(k, ev.region, ev.offset, ev.length, ev.prot, ev.addr);
+        return mmapRegion(k, ev.region, ev.offset, ev.length, ev.prot, ev.addr, file);
       case 'cfg-read':
-        return this.resumed(() => cfgRead(k, ev.offset, ev.len));
+        return this.resumed(() => withUserBuf(k, ev, ev.len, () => cfgRead(k, ev.offset, ev.len)));
       case 'cfg-write':
-        return this.resumed(() => cfgWrite(k, ev.offset, ev.data));
+        return this.resumed(() => withUserBuf(k, ev, ev.data.length, () => cfgWrite(k, ev.offset, ev.data)));
       case 'region-read':
-        if (ev.region === 7) return this.resumed(() => cfgRead(k, Number(ev.offset), ev.len));
-        return this.resumed(() => regionRw(k, ev.region, ev.offset, ev.len, false));
+        if (ev.region === 7) return this.resumed(() => withUserBuf(k, ev, ev.len, () => cfgRead(k, Number(ev.offset), ev.len)));
+        return this.resumed(() => withUserBuf(k, ev, ev.len, () => regionRw(k, ev.region, ev.offset, ev.len, false)));
       case 'region-write':
-        if (ev.region === 7) return this.resumed(() => cfgWrite(k, Number(ev.offset), ev.data));
-        return this.resumed(() => regionRw(k, ev.region, ev.offset, ev.data.length, true));
+        if (ev.region === 7) return this.resumed(() => withUserBuf(k, ev, ev.data.length, () => cfgWrite(k, Number(ev.offset), ev.data)));
+        return this.resumed(() => withUserBuf(k, ev, ev.data.length, () => regionRw(k, ev.region, ev.offset, ev.data.length, true)));
       case 'ioctl':
         return this.resumed(() => ioctl(k, ev, meta));
     }
@@ -125,24 +136,35 @@ export class VfioPciKernelModel implements KernelModel {
     return { ...s, effects: [...pre, ...s.effects, ...post] };
   }
 
-  /** A user-visible device fd is open (not only files kept alive by mappings). */
-  private fdOpen(): boolean {
-    return this.k.st.open && this.openCount.n - this.heldByMappings > 0;
+  /** Release files nothing references; the device's effects when that was the last one, else null. */
+  private release(): Effect[] | null {
+    const n = this.procs.releaseUnreferenced(this.k);
+    if (n === 0 || this.procs.liveFiles() > 0 || !this.k.st.open) return null;
+    return disableDevice(this.k);
   }
 
-  private close(): Step {
+  private close(pid: number): Step {
     const k = this.k;
-    if (!this.fdOpen()) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
-    if (k.st.mappings.length > 0) {
-      this.heldByMappings++;
-      return step({ kind: 'ok', ret: 0n }, 'core.close.deferred-by-mappings');
-    }
-    if (this.openCount.n > 1) {
-      this.openCount.n--;
-      return step({ kind: 'ok', ret: 0n }, 'core.close.not-last');
-    }
-    this.openCount.n = 0;
-    return step({ kind: 'ok', ret: 0n }, 'core.close.disable', disableDevice(k));
+    const file = this.procs.closeNewest(pid);
+    if (file === undefined || !k.st.open) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
+    const ref = this.procs.referenced(k, file);
+    if (ref.byVma) return step({ kind: 'ok', ret: 0n }, 'core.close.deferred-by-mappings');
+    // A forked child still has the fd: the file (and the device) stays open [S: fput].
+    if (ref.byFd) return step({ kind: 'ok', ret: 0n }, 'proc.close.file-held-by-other-process');
+    const released = this.release();
+    if (released === null) return step({ kind: 'ok', ret: 0n }, 'core.close.not-last');
+    return step({ kind: 'ok', ret: 0n }, 'core.close.disable', released);
+  }
+
+  /** exit_mmap then exit_files: every VMA of the process goes, then its fds. */
+  private exit(pid: number): Step {
+    const k = this.k;
+    const had = k.st.mappings.some((m) => m.pid === pid);
+    k.st.mappings = k.st.mappings.filter((m) => m.pid !== pid);
+    this.procs.exit(pid);
+    const released = this.release();
+    if (released !== null) return step({ kind: 'ok' }, 'proc.exit.releases-device', released);
+    return step({ kind: 'ok' }, had ? 'proc.exit.unmaps' : 'proc.exit');
   }
 }
 

@@ -39,6 +39,16 @@ export interface Mapping {
   prot: number;
   /** Page indexes (within the mapping) whose PTEs are present. */
   populated: Set<number>;
+  /** The process whose address space holds the VMA (0 = the traced process; a fork's child number). */
+  pid: number;
+  /** The device file the VMA holds a reference to (the fd it was mmapped through; processes.ts). */
+  file: number;
+  /**
+   * Present PTEs vfio-pci does not know about: a fork child's copies on a vma_list kernel whose
+   * dup_mmap ran vm_ops->open before copy_page_range. vfio_pci_zap_bars walks vma_list only, so
+   * they survive every zap until the VMA faults (and joins the list) or goes away.
+   */
+  untracked: boolean;
 }
 
 export type Barmap =

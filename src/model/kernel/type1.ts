@@ -6,7 +6,7 @@
 
 import { step, type Effect, type Step } from '../outcome.js';
 import { leBytes } from '../pci/config-image.js';
-import type { Kctx } from './context.js';
+import { ownMappings, type Kctx } from './context.js';
 import { contended, faultRefusal, populate } from './core.js';
 import type { Mapping } from './state.js';
 
@@ -34,7 +34,7 @@ function findDma(k: Kctx, start: bigint, size: bigint): Type1Dma | undefined {
 
 /** The BAR mapping holding this user address, if any. */
 function mappingAt(k: Kctx, vaddr: bigint): Mapping | undefined {
-  return k.st.mappings.find((x) => vaddr >= x.addr && vaddr < x.addr + x.length);
+  return ownMappings(k).find((x) => vaddr >= x.addr && vaddr < x.addr + x.length);
 }
 
 export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags: number): Step {
@@ -59,7 +59,7 @@ export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags
   // up as a divergence). A range that starts in ordinary memory and runs into a BAR mapping is
   // not modeled.
   if (mappingAt(k, vaddr) === undefined) {
-    if (k.st.mappings.some((m) => m.addr < vaddr + size && vaddr < m.addr + m.length))
+    if (ownMappings(k).some((m) => m.addr < vaddr + size && vaddr < m.addr + m.length))
       return step({ kind: 'unsupported', reason: 'MAP_DMA of ordinary memory that runs into a BAR mapping is not modeled' }, 'type1.map-dma.memory-into-bar-unsupported');
     k.st.dmas.push({ iova, size });
     return step({ kind: 'ok', ret: 0n }, 'type1.map-dma.ordinary-memory');

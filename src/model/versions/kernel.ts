@@ -56,6 +56,13 @@ export interface KernelSwitches {
   deviceInfoCapOffset: boolean;
   /** MSI-X can grow after enable (vdev->has_dyn_msix): GET_IRQ_INFO of MSI-X drops VFIO_IRQ_INFO_NORESIZE. */
   dynamicMsix: boolean;
+  /**
+   * What a fork() child's copies of the BAR VMAs start with: copied = copy_page_range copied the
+   * parent's present PTEs (VM_PFNMAP); zapped-by-vm-open = vfio-pci's vm_ops->open zapped them
+   * (the child faults on first access); copied-untracked = copied after vm_ops->open ran (fork.c
+   * 35e351780fa9 order on a vma_list kernel): vfio-pci's zaps never reach them.
+   */
+  forkChildPtes: 'copied' | 'zapped-by-vm-open' | 'copied-untracked';
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -94,6 +101,7 @@ const LINUX_5_7: KernelSwitches = {
   type1UnmapAllVaddr: false,
   deviceInfoCapOffset: false,
   dynamicMsix: false,
+  forkChildPtes: 'copied',
 };
 
 const CVE_2020_12888: SwitchSource = {
@@ -121,6 +129,10 @@ const DRAFTS: Draft[] = [
     sources: {
       faultPopulate: { ref: 'vfio_pci_mmap (pre-5.8): remap_pfn_range at mmap time', evidence: 'S', note: 'config.c @cc10385b' },
       iomapFailReleasesRegion: { ref: 'vfio_pci_setup_barmap: pci_release_selected_regions when pci_iomap fails', evidence: 'M' },
+      forkChildPtes: {
+        ref: 'mm/memory.c copy_page_range: PTEs of VM_PFNMAP vmas are copied at fork; vfio_pci_mmap sets VM_IO|VM_PFNMAP (no VM_DONTCOPY) and has no vm_ops->open',
+        evidence: 'S',
+      },
     },
   },
   {
@@ -128,7 +140,7 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 5.8 (Aug 2020): block access to disabled device MMIO',
     from: 'linux-5.7',
-    set: { blockDisabledMmio: true, faultContention: 'wait', faultPopulate: 'whole-vma', deviceInfoCapOffset: true },
+    set: { blockDisabledMmio: true, faultContention: 'wait', faultPopulate: 'whole-vma', deviceInfoCapOffset: true, forkChildPtes: 'zapped-by-vm-open' },
     sources: {
       deviceInfoCapOffset: {
         ref: 'zPCI device-info capabilities (Matthew Rosato, 5.8): vfio_pci_ioctl_get_info copies offsetofend(cap_offset) bytes when argsz allows, cap_offset = 0 without caps',
@@ -138,6 +150,11 @@ const DRAFTS: Draft[] = [
       blockDisabledMmio: CVE_2020_12888,
       faultContention: { ref: 'block-disabled-mmio v2/v3 locking as merged in 5.8 (fault takes memory_lock read, sleeps on a writer)', evidence: 'P' },
       faultPopulate: { ref: '11c4cd07ba11 "vfio-pci: Fault mmaps to enable vma tracking", 5.8', evidence: 'S', note: 'core.c @0886196c' },
+      forkChildPtes: {
+        ref: '11c4cd07ba11 (5.8): vfio_pci_mmap_open() zaps the new vma "so that vma_list only tracks mappings accessed since last zap"; dup_mmap calls vm_ops->open after copy_page_range (kernel/fork.c up to 6.9)',
+        evidence: 'S',
+        note: '[L] fork on 6.1: the child faults its mapping in (same outcomes as a copied PTE while the device decodes)',
+      },
     },
   },
   {
@@ -169,8 +186,13 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.1 (Dec 2022): low-power device features',
     from: 'linux-5.19',
-    set: { lowPowerFeatures: true },
+    set: { lowPowerFeatures: true, forkChildPtes: 'copied-untracked' },
     sources: {
+      forkChildPtes: {
+        ref: '35e351780fa9 "fork: defer linking file vma until vma is fully initialized" (stable 6.1.y) runs vm_ops->open before copy_page_range: the child keeps PTEs vma_list does not track (A. Rasmussen, kvm list, Jul 2024: "a bug for VFIO"; fixed upstream by aac6db75a9fc, 6.10)',
+        evidence: 'L',
+        note: 'lab fork-userbuf#7 on 6.1.0-57 (6.1.192): after the parent clears MSE the child\'s load through the copied PTE returns (QEMU: 0 from the non-decoding BAR), the parent\'s SIGBUSes (#8); a 6.1 without the backport zaps at fork [S]',
+      },
       lowPowerFeatures: {
         ref: 'vfio pull for v6.1: "vfio/pci: Implement VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY/EXIT"',
         evidence: 'P',
@@ -183,7 +205,7 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.12 (Nov 2024): unmap_mapping_range zap, huge_fault',
     from: 'linux-6.1',
-    set: { faultPopulate: 'page', hotResetCountCheckFirst: true, dynamicMsix: true },
+    set: { faultPopulate: 'page', hotResetCountCheckFirst: true, dynamicMsix: true, forkChildPtes: 'copied' },
     sources: {
       dynamicMsix: {
         ref: '"vfio/pci: Probe and store ability to support dynamic MSI-X" (Reinette Chatre, 6.5): NORESIZE only when !has_dyn_msix',
@@ -191,6 +213,10 @@ const DRAFTS: Draft[] = [
         note: 'info-edges #26, msix-pba #28: MSI-X irq-info flags 0x1 on 6.12/7.2, 0x9 on 6.1 (first release after 6.5 modeled: 6.12)',
       },
       faultPopulate: { ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) + huge_fault (6.12)', evidence: 'M' },
+      forkChildPtes: {
+        ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) removed vfio_pci_mmap_open/close: the child keeps the copied PTEs; unmap_mapping_range on the device inode still reaches the child\'s VMA on every zap',
+        evidence: 'S',
+      },
       hotResetCountCheckFirst: {
         ref: 'cdev hot-reset rework (Yi Liu, 6.5): count check before the slot/bus probe',
         evidence: 'L',
@@ -258,8 +284,9 @@ const DRAFTS: Draft[] = [
     base: 'linux-5.7',
     title: 'v1 (Apr 2020): track MSE, zap, SIGBUS/-EIO; fault may SIGBUS on memory_lock contention',
     from: 'linux-5.7',
-    set: { blockDisabledMmio: true, faultContention: 'sigbus', faultPopulate: 'whole-vma' },
+    set: { blockDisabledMmio: true, faultContention: 'sigbus', faultPopulate: 'whole-vma', forkChildPtes: 'zapped-by-vm-open' },
     sources: {
+      forkChildPtes: { ref: 'block-disabled-mmio v1/v2 3/3: vfio_pci_mmap_open zaps on open (review thread with Peter Xu, May 2020)', evidence: 'P' },
       blockDisabledMmio: { ref: 'block-disabled-mmio v1 cover letter (kvm list, Apr 2020)', evidence: 'P' },
       faultContention: {
         ref: 'v2 cover letter (kvm/msg215016): "a caller who does not allow retry will no longer receive a SIGBUS on contention"',

@@ -1,0 +1,61 @@
+// A pread/pwrite whose user buffer is itself a BAR mapping of the same device. The kernel's
+// copy_to_user / copy_from_user then touches that mapping from kernel mode: a present PTE reaches
+// the device directly; a missing one runs vfio-pci's fault handler, and a fault it refuses
+// (VM_FAULT_SIGBUS: memory disabled, D3hot, low power) ends the copy with -EFAULT and no signal,
+// because a kernel-mode fault is fixed up instead of signaled [S: arch/x86/mm/fault.c do_sigbus ->
+// kernelmode_fixup_or_oops]. Order [S: vfio_pci_config_rw / vfio_pci_core_do_io_rw]: a write copies
+// from the buffer before touching the device, a read touches the device and then copies out, so a
+// read's own -EIO comes first and a write's -EFAULT comes first.
+
+import type { UserBuf } from '../../trace/types.js';
+import { step, type Effect, type Step } from '../outcome.js';
+import { hazardReason, type Kctx } from './context.js';
+import { contended, faultRefusal, findMapping, populate } from './core.js';
+
+/** The copy to (store) or from (load) the BAR-mapped buffer: effects, or the failing step. */
+function copy(k: Kctx, bar: number, offset: bigint, len: number, store: boolean): { effects: Effect[] } | { fail: Step } {
+  const m = findMapping(k, bar, offset);
+  if (m === undefined) return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.unmapped-efault') };
+  const last = offset + BigInt(Math.max(len, 1)) - 1n;
+  if (last >= m.barOffset + m.length)
+    return { fail: step({ kind: 'unsupported', reason: 'a user buffer running past the end of its BAR mapping is not modeled' }, 'rdwr.user-buf.crosses-mapping-end') };
+  // Storing into a read-only VMA: the fault is refused before vfio-pci sees it.
+  if (store && !(m.prot & 0x2)) return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.readonly-mapping-efault') };
+  const effects: Effect[] = [];
+  const first = Number((offset - m.barOffset) / k.g.pageSize);
+  const end = Number((last - m.barOffset) / k.g.pageSize);
+  for (let page = first; page <= end; page++) {
+    if (!m.populated.has(page)) {
+      if (contended(k)) {
+        // A uaccess fault cannot be retried: v1's contended fault SIGBUSes, i.e. -EFAULT here.
+        if (k.v.faultContention === 'sigbus') return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-contended-efault', effects) };
+        return { fail: step({ kind: 'blocked' }, 'rdwr.user-buf.fault-waits-for-writer', effects) };
+      }
+      if (faultRefusal(k) !== undefined) return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-refused-efault', effects) };
+      effects.push(...populate(k, m, page));
+    }
+  }
+  effects.push({ kind: 'device-access', what: `bar${bar}+0x${offset.toString(16)}` });
+  const hz = hazardReason(k);
+  if (hz !== undefined) effects.push({ kind: 'platform-hazard', reason: `user buffer copy: ${hz}` });
+  return { effects };
+}
+
+/** Runs the device access `access` with the copy through a BAR-mapped user buffer around it. */
+export function withUserBuf(k: Kctx, ev: UserBuf & { kind: string }, len: number, access: () => Step): Step {
+  if (ev.bufBar === undefined) return access();
+  const bar = ev.bufBar;
+  const offset = ev.bufOffset ?? 0n;
+  const write = ev.kind === 'cfg-write' || ev.kind === 'region-write';
+  if (write) {
+    const c = copy(k, bar, offset, len, false);
+    if ('fail' in c) return c.fail;
+    const s = access();
+    return { ...s, effects: [...c.effects, ...s.effects] };
+  }
+  const s = access();
+  if (s.outcome.kind !== 'ok' && s.outcome.kind !== 'hazard') return s;
+  const c = copy(k, bar, offset, len, true);
+  if ('fail' in c) return { ...c.fail, effects: [...s.effects, ...c.fail.effects] };
+  return { ...s, effects: [...s.effects, ...c.effects] };
+}
