@@ -207,12 +207,18 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
   const stracePath = stracePaths.length === 1 ? stracePaths[0]! : stracePaths.length > 1 ? `${commonPrefix(stracePaths)}* (${stracePaths.length} files)` : undefined;
   if (stracePaths.length > 0) {
     const anchor = snap?.info.startEpochNs != null ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec } : null;
-    const logs = stracePaths.map((p) =>
-      readStraceLog(fileLines(p, 'strace log'), p, { anchor, keep: STRACE_CALLS_USED, defaultPid: stracePaths.length > 1 ? pidFromName(p) : 0 }),
-    );
-    straceLog = logs.length === 1 ? logs[0]! : mergeStraceLogs(logs, stracePaths);
     converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null }, matcher);
-    straceEvents = converter.convert(straceLog);
+    const conv = converter;
+    if (stracePaths.length === 1) {
+      // One log: each call is converted as it is read, none kept (bounded memory on big logs).
+      straceLog = readStraceLog(fileLines(stracePaths[0]!, 'strace log'), stracePaths[0]!, { anchor, keep: STRACE_CALLS_USED, onItem: (it, leader) => conv.item(it, leader) });
+      straceEvents = conv.finish();
+    } else {
+      // -ff: the per-task files are put in one time order first.
+      const logs = stracePaths.map((p) => readStraceLog(fileLines(p, 'strace log'), p, { anchor, keep: STRACE_CALLS_USED, defaultPid: pidFromName(p) }));
+      straceLog = mergeStraceLogs(logs, stracePaths);
+      straceEvents = conv.convert(straceLog);
+    }
   }
   if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
   const merged = mergeEvents(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);

@@ -177,6 +177,11 @@ export class StraceConverter {
 
   convert(log: StraceLog): ImportedEvent[] {
     for (const item of log.items) this.item(item, log.leaderPid);
+    return this.finish();
+  }
+
+  /** After the last item (streamed through `item`): the vCPUs' last KVM_RUN results. */
+  finish(): ImportedEvent[] {
     for (const ev of this.lastRunByVcpu.values()) {
       const errno = ev.observed?.errno;
       if (errno !== undefined && errno !== 'EINTR' && errno !== 'EAGAIN') {
@@ -186,7 +191,7 @@ export class StraceConverter {
     return this.events;
   }
 
-  private item(item: StraceItem, leader: number): void {
+  item(item: StraceItem, leader: number): void {
     if (item.type === 'signal') {
       try {
         return this.signal(item);

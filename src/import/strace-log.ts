@@ -38,6 +38,11 @@ export interface StraceReadOptions {
   keep?: ReadonlySet<string>;
   /** The pid of lines without a pid prefix (`strace -ff -o F` writes one file per task: F.PID). */
   defaultPid?: number;
+  /**
+   * Hand each item over as it is read instead of keeping it in `items` (bounded memory: a log of
+   * millions of calls is converted as it streams by). `leaderPid` is the first pid seen so far.
+   */
+  onItem?: (item: StraceItem, leaderPid: number) => void;
 }
 
 const DAY_NS = 86_400_000_000_000n;
@@ -97,6 +102,7 @@ export function readStraceLog(input: string | LineSource, file: string, options:
   const clock = new ClockResolver(opts.anchor ?? null);
   const keep = opts.keep;
   const defaultPid = opts.defaultPid ?? 0;
+  const onItem = opts.onItem;
   const pending = new Map<number, Pending>();
   const out: StraceLog = {
     items: [],
@@ -108,6 +114,10 @@ export function readStraceLog(input: string | LineSource, file: string, options:
     unfinishedAtEnd: 0,
     leaderPid: 0,
     skippedCalls: 0,
+  };
+  const emit = (it: StraceItem): void => {
+    if (onItem) onItem(it, out.leaderPid);
+    else out.items.push(it);
   };
   // A line that does not parse is an error unless it is the last one of a log that does not end
   // with a newline (strace was killed while writing it): known only once the next line comes.
@@ -140,7 +150,7 @@ export function readStraceLog(input: string | LineSource, file: string, options:
     try {
       switch (record.type) {
         case 'call':
-          out.items.push({
+          emit({
             type: 'call',
             name: record.name,
             args: record.args,
@@ -174,7 +184,7 @@ export function readStraceLog(input: string | LineSource, file: string, options:
           const close = findCallClose(joined, 0, 1);
           if (close < 0) throw new SyntaxProblem(`unterminated argument list of ${p.name}`, record.restColumn + rest.length);
           const retColumn = record.restColumn + Math.max(0, close - p.args.length + 1);
-          out.items.push({
+          emit({
             type: 'call',
             name: p.name,
             args: joined.slice(0, close),
@@ -189,16 +199,17 @@ export function readStraceLog(input: string | LineSource, file: string, options:
           break;
         }
         case 'signal':
-          out.items.push({ type: 'signal', pid, line: lineNo, ns, signal: record.signal, info: record.info });
+          emit({ type: 'signal', pid, line: lineNo, ns, signal: record.signal, info: record.info });
           break;
         case 'exit':
-          out.items.push({ type: 'exit', pid, line: lineNo, ns, how: record.how, status: record.status, signal: record.signal, core: record.core });
+          emit({ type: 'exit', pid, line: lineNo, ns, how: record.how, status: record.status, signal: record.signal, core: record.core });
           break;
         case 'other':
           out.otherLines++;
           break;
       }
     } catch (e) {
+      if (!(e instanceof SyntaxProblem)) throw e; // the consumer's own error (onItem): not this line's syntax
       failed = { error: located(e, file, lineNo), line: lineNo };
     }
   }
@@ -212,7 +223,7 @@ export function readStraceLog(input: string | LineSource, file: string, options:
   // kept, marked blocked, with whatever arguments strace printed before the call blocked.
   const lastLine = lineNo;
   for (const [pid, p] of pending) {
-    out.items.push({
+    emit({
       type: 'call',
       name: p.name,
       args: p.args,
