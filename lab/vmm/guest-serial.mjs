@@ -97,7 +97,11 @@ export function mergeSerialIntoTwin(twin, serialText) {
     for (let k = start + 1; k < events.length; k++) {
       const e = events[k];
       if (e.kind.startsWith('guest-cfg')) break;
-      if (e.kind === s.kind && !consumed.has(e) && e.rest.split(' ')[0] === s.args.split(' ')[0]) {
+      if (!e.kind.startsWith('guest-mmio') || consumed.has(e) || e.rest.split(' ')[0] !== s.args.split(' ')[0]) continue;
+      // The importer also infers guest accesses from a fault in a guest-placed BAR mapping (a 1-byte
+      // read: strace sees neither width nor direction) and from a failed trapped pread/pwrite (no
+      // value): those match by address whatever their kind.
+      if (e.kind === s.kind || inferredAccess(e)) {
         found = e;
         break;
       }
@@ -106,6 +110,17 @@ export function mergeSerialIntoTwin(twin, serialText) {
       consumed.add(found);
       cursor = found;
       present++;
+      const [args, obs] = found.rest.split(' => ');
+      if (found.kind !== s.kind || args.trim() !== s.args.trim() || (obs === undefined && s.observed)) {
+        // The guest's own line is exact: it replaces the inferred access, keeping the VMM's death.
+        dropped.add(found.index);
+        const observed = vmmExitPart(obs ?? '') ?? s.observed;
+        const line = `${found.meta.replace(/ race=\d+/, '').trim()} ${s.kind} ${s.args}${observed === null ? '' : observed === '' ? ' =>' : ` => ${observed}`}`.trim();
+        const list = insertAfter.get(found.index) ?? [];
+        list.push(line);
+        insertAfter.set(found.index, list);
+        folded++;
+      }
       continue;
     }
     const meta = cursor.meta.replace(/ race=\d+/, '');
@@ -145,6 +160,12 @@ export function mergeSerialIntoTwin(twin, serialText) {
 function vmmExitPart(obs) {
   const m = /vmm-exit=\S+(?: status=-?\d+)?(?: exit-(?:signal|errno)=\S+)?/.exec(obs);
   return m ? m[0] : null;
+}
+
+/** A guest access the importer inferred (fault: `len=1 => vmm-exit=...`; failed trapped call: no `=>`). */
+function inferredAccess(e) {
+  const [args, obs] = e.rest.split(' => ');
+  return obs === undefined || (/ len=1$/.test(args.trim()) && /vmm-exit=/.test(obs));
 }
 
 /** BAR sizes from the header (`bar 0 mem size=0x20000`): index -> size. */

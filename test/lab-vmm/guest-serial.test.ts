@@ -79,6 +79,13 @@ describe('lab/vmm guest-serial', () => {
     ]);
   });
 
+  it("replaces the importer's inferred guest access (a fault: 1-byte read) with the guest's exact one, keeping the death", () => {
+    const twin = TWIN.replace(/^4 t=500 .*$/m, '4 t=500 tid=7 guest-mmio-read 0xc0002800 len=1 => vmm-exit=signaled status=135 exit-signal=SIGBUS');
+    const r = mergeSerialIntoTwin(twin, 'guest-cfg-read 0xcc len=2 => data=0300\nguest-mmio-write 0xc0002800 len=4 val=0x22222220\n');
+    expect(r.problems).toEqual([]);
+    const events = r.text.split('\n').filter((l: string) => /guest-mmio/.test(l));
+    expect(events).toEqual(['t=500 tid=7 guest-mmio-write 0xc0002800 len=4 val=0x22222220 => vmm-exit=signaled status=135 exit-signal=SIGBUS']);
+  });
   it('refuses to merge when the config accesses disagree', () => {
     const r = mergeSerialIntoTwin(TWIN, 'guest-cfg-write 0x04 len=2 val=0x101 =>\nguest-cfg-write 0xcc len=2 val=0x3 =>\nguest-cfg-read 0xcc len=2 => data=0300\n');
     expect(r.problems[0]).toMatch(/config access 0/);
