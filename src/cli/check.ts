@@ -10,11 +10,14 @@ import { inCI, parseShard, runCheck, type Shard } from '../golden/check.js';
 import { useColor } from '../golden/diff.js';
 import { formatText, githubAnnotations, junitXml } from '../golden/report.js';
 import { writeFailingReports } from '../report/check-html.js';
+import { corpusCoverage, coverageText } from '../coverage/index.js';
+import { changesByRule } from '../coverage/group.js';
 
 interface CheckFlags {
   update?: boolean;
   junit?: string;
   html?: string;
+  coverage?: boolean;
   shard?: string;
   jobs?: string;
   context: string;
@@ -29,6 +32,7 @@ export function register(program: Command): void {
     .argument('[paths...]', 'folders, traces, .versions listings or .golden files (default: traces)')
     .option('-u, --update', 'rewrite changed goldens, create missing ones, delete obsolete ones (refused when CI is set)')
     .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--coverage', 'also list the model rules and switches each golden exercises, and those none does')
     .option('--html <dir>', 'also write an HTML report (vfio-replay report) of each failing golden into this folder')
     .option('--shard <i/n>', 'check only the i-th of n shards (1-based), e.g. 2/4')
     .option('--jobs <n>', `threads checking goldens: this one plus n-1 workers (default: cores = ${cpus().length}, used when the traces total 24 MiB+ or 4096+ goldens)`)
@@ -92,6 +96,7 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   if (drawn) process.stderr.write('\r\x1b[K');
 
   process.stdout.write(formatText(report, { color: useColor(process.stdout), ci, verbose: flags.verbose === true }));
+  for (const l of changesByRule(report)) process.stdout.write(l + '\n');
   if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(githubAnnotations(report));
   if (flags.junit !== undefined) {
     try {
@@ -110,5 +115,6 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
     }
     process.stdout.write(`html: ${pages.length} report${pages.length === 1 ? '' : 's'} of failing goldens in ${flags.html}\n`);
   }
+  if (flags.coverage === true) process.stdout.write(coverageText(await corpusCoverage(report.results.map((r) => r.job))));
   return report.exitCode;
 }
