@@ -9,7 +9,7 @@
 //      guest's uptime from kernel start to the end of every scenario run. It leaves out QEMU
 //      start-up, so it is a LOWER bound of the lab's wall time;
 //   4. nothing: the reason is returned instead.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type LabWall = { ms: number; source: string } | { ms: null; reason: string };
@@ -44,4 +44,53 @@ export function labWallTime(root: string, kernel: string): LabWall {
     return { ms: null, reason: `lab/work/${kernel}/console.log has no complete run with printk timestamps` };
   }
   return { ms: null, reason: `no timing.json guestWallMs, no kernel.json wallMs, no lab/work/${kernel}/console.log` };
+}
+
+/**
+ * One row per kernel for the random differential campaign (`npm run lab -- --random`), from its
+ * merged summaries traces/lab/random/<k>/<device>.json: sequences, events, disagreements found,
+ * and how many distinct findings are fixed, explained as emulation artefacts, or left.
+ */
+export function randomCampaignRows(root: string): { what: string; value: string; target: string; verdict: string }[] {
+  const dir = join(root, 'traces', 'lab', 'random');
+  if (!existsSync(dir)) return [];
+  const rows: { what: string; value: string; target: string; verdict: string }[] = [];
+  for (const k of readdirSync(dir).sort()) {
+    const kdir = join(dir, k);
+    if (!statSync(kdir).isDirectory()) continue;
+    let sequences = 0;
+    let events = 0;
+    let bad = 0;
+    let findings = 0;
+    let fixed = 0;
+    let emu = 0;
+    let wall = 0;
+    const devices: string[] = [];
+    for (const f of readdirSync(kdir).filter((x) => x.endsWith('.json')).sort()) {
+      const s = JSON.parse(readFileSync(join(kdir, f), 'utf8')) as {
+        device: string;
+        sequences: number;
+        events: number;
+        disagreeingEvents: number;
+        guestWallMs: number;
+        findings: { status?: string }[];
+      };
+      devices.push(s.device);
+      sequences += s.sequences;
+      events += s.events;
+      bad += s.disagreeingEvents;
+      wall += s.guestWallMs;
+      findings += s.findings.length;
+      fixed += s.findings.filter((x) => x.status === 'fixed').length;
+      emu += s.findings.filter((x) => x.status === 'emu').length;
+    }
+    const left = findings - fixed - emu;
+    rows.push({
+      what: `lab random ${k} (${devices.join(', ')})`,
+      value: `${sequences} sequences, ${events} events in ${(wall / 60000).toFixed(1)} min of guest time; ${bad} disagreeing events, ${findings} distinct: ${fixed} fixed, ${emu} emulation artefacts, ${left} left`,
+      target: '>= 2000 sequences, 0 left',
+      verdict: sequences >= 2000 && left === 0 ? 'ok' : 'MISS',
+    });
+  }
+  return rows;
 }

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { generate, parseSize } from './generate.js';
 import { interleavedMedians, median, median3Seconds, type Measured } from './measure.js';
 import { bareDecode, checkPass, infoPass, replayPass } from './throughput.js';
-import { labWallTime } from './lab-wall.js';
+import { labWallTime, randomCampaignRows } from './lab-wall.js';
 import { loadTrace } from '../src/trace/index.js';
 import { bisectReplayCounts } from '../src/bisect/cost.js';
 import { replayFile } from '../src/replay/run.js';
@@ -267,7 +267,8 @@ async function main(): Promise<void> {
     if (existsSync(labRoot)) {
       for (const k of readdirSync(labRoot).sort()) {
         const dir = join(labRoot, k);
-        if (!statSync(dir).isDirectory()) continue;
+        // Release folders only (traces/lab/found and traces/lab/random are the random campaign's).
+        if (!statSync(dir).isDirectory() || !/^\d/.test(k)) continue;
         const traces = readdirSync(dir)
           .filter((f) => f.endsWith('.pb'))
           .map((f) => join(dir, f));
@@ -295,6 +296,7 @@ async function main(): Promise<void> {
         });
         notes.push(`lab ${k} wall time: ${lab.source}`);
       }
+      for (const r of randomCampaignRows(root)) rows.push(r);
     }
   } finally {
     if (values.keep !== true) rmSync(work, { recursive: true, force: true });

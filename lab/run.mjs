@@ -6,15 +6,15 @@
 //
 // Without traces it runs the scenario set lab/scenarios/*.txt and writes traces/lab/<kernel>/.
 // See docs/lab.md.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ensureHostDeps } from './lib/host-deps.mjs';
 import { fetchKernel, userKernel, SERIES } from './lib/kernels.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
-import { bootGuest, TOPOLOGIES } from './lib/qemu.mjs';
-import { log, run } from './lib/sh.mjs';
+import { bootGuest, topologyArgs, TOPOLOGIES } from './lib/qemu.mjs';
+import { loadTs, buildRunner } from './lib/build.mjs';
+import { log } from './lib/sh.mjs';
 
 const LAB = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(LAB, '..');
@@ -29,11 +29,14 @@ const USAGE = `usage: npm run lab -- --kernel 6.1|6.12|7.2|all [options] [trace.
                     lab/work/out/<kernel> for traces given on the command line)
   --timeout SEC     QEMU time limit per kernel (default 900)
   --no-strace       skip the second run under the tracer (strace + ioctl argument capture)
+  --device NAME     the emulated device (default e1000e; src/lab/devices.ts lists them): any other
+                    runs its generated scenario set into traces/lab/<kernel>/<device>/ with traits.txt
   --tracer-probe P  the tracer's --ioctl-args-probe for the second run: auto (default), eprobe, kprobe
-  --vmm V           instead: real QEMU sessions, qemu-7.2|qemu-10|all (lab/vmm/README.md)`;
+  --vmm V           instead: real QEMU sessions, qemu-7.2|qemu-10|all (lab/vmm/README.md)
+  --random N        instead: N random op sequences, differential against the model (docs/lab.md)`;
 
 function parseArgs(argv) {
-  const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true, tracerProbe: 'auto' };
+  const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true, tracerProbe: 'auto', device: 'e1000e' };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     const next = () => {
@@ -46,6 +49,7 @@ function parseArgs(argv) {
     else if (v === '--out') a.out = resolve(next());
     else if (v === '--timeout') a.timeout = Number(next());
     else if (v === '--no-strace') a.strace = false;
+    else if (v === '--device') a.device = next();
     else if (v === '--tracer-probe') {
       a.tracerProbe = next();
       if (!['auto', 'eprobe', 'kprobe'].includes(a.tracerProbe)) fail(`--tracer-probe must be auto, eprobe or kprobe, not ${a.tracerProbe}`);
@@ -72,28 +76,6 @@ function fail(msg) {
   process.exit(2);
 }
 
-/** Compiles the TypeScript side (the codec and src/lab) and returns its modules. */
-async function loadTs() {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], {
-    encoding: 'utf8',
-  });
-  const need = ['dist/src/lab/index.js', 'dist/src/trace/index.js'].map((p) => join(ROOT, p));
-  if (r.status !== 0) {
-    if (!need.every((p) => existsSync(p))) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
-    log('tsc reported errors outside the lab; using the emitted JavaScript');
-  }
-  const lab = await import(pathToFileURL(need[0]).href);
-  const trace = await import(pathToFileURL(need[1]).href);
-  return { lab, trace };
-}
-
-function buildRunner() {
-  const out = join(CACHE, 'runner');
-  mkdirSync(CACHE, { recursive: true });
-  run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-o', out, join(LAB, 'runner/runner.c')]);
-  return out;
-}
-
 function defaultTraces() {
   const dir = join(LAB, 'scenarios');
   return readdirSync(dir)
@@ -107,15 +89,27 @@ const scenarioName = (p) => basename(p).replace(/\.(pb|txt)$/, '');
 async function main() {
   // `--vmm` runs real QEMU sessions as the VMM instead (lab/vmm/run.mjs, docs/lab.md "A real QEMU session").
   if (process.argv.includes('--vmm')) return (await import('./vmm/run.mjs')).vmmMain(process.argv.slice(2));
+  // `--random N` runs the random differential campaign instead (lab/random.mjs, docs/lab.md).
+  if (process.argv.includes('--random') || process.argv.includes('--merge')) return (await import('./random.mjs')).randomMain(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   ensureHostDeps();
-  const { lab, trace: codec } = await loadTs();
-  const runner = buildRunner();
+  const { lab, trace: codec } = await loadTs(ROOT);
+  const runner = buildRunner(LAB, CACHE);
   const { version: pkgVersion } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const scenarioSet = args.traces.length === 0;
-  const paths = scenarioSet ? defaultTraces() : args.traces;
+  const labDevice = lab.findLabDevice(args.device);
+  if (!labDevice) fail(`unknown device ${args.device} (known: ${lab.LAB_DEVICES.map((d) => d.name).join(', ')})`);
+  // Another device than the e1000e gets the scenario set generated for its registers.
+  const generated = scenarioSet && labDevice.name !== 'e1000e';
+  const paths = generated ? [] : scenarioSet ? defaultTraces() : args.traces;
   const inputs = [];
+  if (generated) {
+    const devFile = join(ROOT, 'traces/devices', `${labDevice.name}.txt`);
+    const head = `vfio-trace 1\nsource hand-written\nkernel -\nvmm - - unknown\ntracer -\ntitle "device"\n`;
+    const snap = codec.parseText(head + readFileSync(devFile, 'utf8'), devFile).header.device;
+    for (const s of lab.deviceScenarios(snap, labDevice.name)) inputs.push({ name: s.name, path: devFile, trace: s.trace, script: lab.toOpScript(s.trace), topology: 'root' });
+  }
   for (const p of paths) {
     const t = await codec.loadTrace(p);
     const name = scenarioName(p);
@@ -140,7 +134,10 @@ async function main() {
     const kernelBuild = k.packages.length
       ? k.packages.map((p) => `${p.name} ${p.version}`).join(', ')
       : `user kernel ${basename(args.bzimage)}`;
-    const outDir = args.out ? join(args.out, label) : scenarioSet ? join(ROOT, 'traces/lab', label) : join(WORK, 'out', label);
+    const outDir = join(
+      args.out ? join(args.out, label) : scenarioSet ? join(ROOT, 'traces/lab', label) : join(WORK, 'out', label),
+      labDevice.name === 'e1000e' ? '' : labDevice.name,
+    );
     mkdirSync(outDir, { recursive: true });
     let problems = 0;
     let bootMs = 0;
@@ -157,6 +154,7 @@ async function main() {
         files: [
           { dest: '/lab/runner', src: runner, mode: 0o755 },
           { dest: '/lab/vfio-trace', src: join(ROOT, 'tracer/vfio-trace'), mode: 0o755 },
+          { dest: '/lab/device', text: `0x${labDevice.vendor.toString(16).padStart(4, '0')} 0x${labDevice.device.toString(16).padStart(4, '0')}\n` },
           ...group.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
         ],
       });
@@ -165,7 +163,7 @@ async function main() {
       // IO-APIC timer check) is booted again; a run that started is never repeated.
       let boot;
       for (let attempt = 1; ; attempt++) {
-        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: TOPOLOGIES[topo] });
+        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: topologyArgs(topo, labDevice) });
         if (boot.serial.includes('@@LAB begin') || attempt === 3) break;
         writeFileSync(join(work, `console${tag}.failed-${attempt}.log`), boot.serial);
         log(`${label}: the guest did not reach /init (attempt ${attempt}); booting again`);
@@ -203,6 +201,12 @@ async function main() {
         const ia = con.ioctlArgs.get(x.name);
         if (ia !== undefined) writeFileSync(join(outDir, `${x.name}.ioctl-args`), ia);
         for (const t of con.tracer.get(x.name) ?? []) log(`${label}/${x.name}: tracer: ${t}`);
+        if (generated && x.name === 'traits') {
+          const traits = lab.traitsLine(lab.deviceTraits(applied.trace.header.device, applied.trace, con.dmesg));
+          const refused = con.dmesg.split('\n').filter((l) => /Refused to change power state/.test(l));
+          writeFileSync(join(outDir, 'traits.txt'), `# ${labDevice.name} on Linux ${k.release}, probed by the lab (docs/lab.md "Devices").\n${traits}\n${refused.map((l) => `# dmesg: ${l.trim()}\n`).join('')}`);
+          log(`${label}/${labDevice.name}: ${traits}`);
+        }
       }
     }
     writeFileSync(

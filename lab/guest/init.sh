@@ -1,7 +1,9 @@
 #!/bin/sh
-# /init of the lab guest. Loads the vfio modules, snapshots the e1000e from sysfs, binds it to
-# vfio-pci, runs every op script under /lab/scen twice (plain, then under tracer/vfio-trace) and prints
-# everything between @@ marker lines on the serial console; lab/lib/serial.mjs parses them.
+# /init of the lab guest. Loads the vfio modules, snapshots the lab device (/lab/device names its
+# vendor and device ids; the e1000e without it) from sysfs, binds it to vfio-pci, runs every op
+# script under /lab/scen twice (plain, then under tracer/vfio-trace; once only when /lab/single
+# exists, as the random campaign wants) and prints everything between @@ marker lines on the
+# serial console; src/lab/serial.ts parses them.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -13,12 +15,16 @@ for m in $(cat /mods/order); do
   insmod /mods/$m || echo "@@FAIL insmod $m"
 done
 
+VEN=0x8086; DEV=0x10d3
+[ -e /lab/device ] && read VEN DEV < /lab/device
 BDF=""
 for d in /sys/bus/pci/devices/*; do
-  if [ "$(cat $d/vendor)" = "0x8086" ] && [ "$(cat $d/device)" = "0x10d3" ]; then BDF=$(basename $d); fi
+  if [ "$(cat $d/vendor)" = "$VEN" ] && [ "$(cat $d/device)" = "$DEV" ]; then BDF=$(basename $d); fi
 done
-[ -n "$BDF" ] || { echo "@@FAIL no e1000e"; poweroff -f; }
+[ -n "$BDF" ] || { echo "@@FAIL no device $VEN:$DEV"; poweroff -f; }
 D=/sys/bus/pci/devices/$BDF
+# A built-in driver may have claimed it at boot (the guest loads no other modules).
+[ -e $D/driver ] && echo $BDF > $D/driver/unbind
 
 # The device as the host sees it before vfio-pci takes it (no driver bound: D0, firmware's BARs).
 echo "@@SNAP begin"
@@ -43,12 +49,20 @@ echo "@@BOUND driver=$(basename $(readlink $D/driver)) group=$GROUP"
 for s in /lab/scen/*.ops; do
   name=$(basename $s .ops)
   # The device as this scenario's open will find it (earlier scenarios leave it closed by vfio-pci).
-  echo "@@SCFG begin $name"
-  od -An -v -tx1 $D/config | sed 's/^/config/'
-  echo "@@SCFG end $name"
+  # Printed only when it changed since the last scenario (the random campaign runs thousands).
+  od -An -v -tx1 $D/config > /tmp/cfg.new
+  if cmp -s /tmp/cfg.new /tmp/cfg.old; then
+    echo "@@SCFG same $name"
+  else
+    echo "@@SCFG begin $name"
+    sed 's/^/config/' /tmp/cfg.new
+    echo "@@SCFG end $name"
+    mv /tmp/cfg.new /tmp/cfg.old
+  fi
   echo "@@RUN begin $name"
   /lab/runner $BDF $GROUP $s
   echo "@@RUN end $name rc=$?"
+  [ -e /lab/single ] && continue
   # The second run goes through the project's tracer, as a bug reporter would run it: strace plus
   # the ioctl argument capture (tracefs). Pids in the capture are fixed: the tracer's forks start
   # at 10000 and happen in the same order every run.

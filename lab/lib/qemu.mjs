@@ -11,18 +11,32 @@ import { spawnSync } from 'node:child_process';
 export const LAB_DEVICE = { bdf: '0000:00:03.0', vendor: 0x8086, device: 0x10d3 };
 
 /**
- * Where the e1000e sits. `root`: on the root bus (reset_method `pm`, no slot/bus reset).
- * `root-port`: behind a PCIe root port (reset_method `pm bus`, so hot reset works); the port must
- * be forced to a gen1 x1 link or the bus reset waits for a link that never trains.
+ * Where the device sits. `root`: on the root bus (for the e1000e: reset_method `pm`, no slot/bus
+ * reset). `root-port`: behind a PCIe root port (reset_method `pm bus`, so hot reset works); the
+ * port must be forced to a gen1 x1 link or the bus reset waits for a link that never trains.
+ * `device` is a QEMU -device driver with its extra properties (src/lab/devices.ts); the e1000e
+ * when not given.
  */
-export const TOPOLOGIES = {
-  root: ['-device', 'intel-iommu', '-device', 'e1000e,bus=pcie.0,addr=0x3'],
-  'root-port': [
-    '-device', 'intel-iommu',
-    '-device', 'pcie-root-port,id=rp1,bus=pcie.0,addr=0x4,chassis=1,x-speed=2_5,x-width=1',
-    '-device', 'e1000e,bus=rp1,addr=0x0',
-  ],
-};
+export function topologyArgs(topology, device = { name: 'e1000e', props: [] }) {
+  const dev = (bus) => ['-device', [device.name, bus, ...device.props].join(',')];
+  // virtio-net wants a backend; a hub port with nothing else on it keeps it quiet and offline.
+  const backend = device.props.some((p) => p.startsWith('netdev=')) ? ['-netdev', 'hubport,id=n0,hubid=0'] : [];
+  switch (topology) {
+    case 'root':
+      return ['-device', 'intel-iommu', ...backend, ...dev('bus=pcie.0,addr=0x3')];
+    case 'root-port':
+      return [
+        '-device', 'intel-iommu', ...backend,
+        '-device', 'pcie-root-port,id=rp1,bus=pcie.0,addr=0x4,chassis=1,x-speed=2_5,x-width=1',
+        ...dev('bus=rp1,addr=0x0'),
+      ];
+    default:
+      return undefined;
+  }
+}
+
+/** The e1000e topologies by name (kept for callers that want the default device). */
+export const TOPOLOGIES = { root: topologyArgs('root'), 'root-port': topologyArgs('root-port') };
 
 export const BASE_APPEND = 'console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 no_timer_check norandmaps tsc=reliable clocksource=tsc rdinit=/init';
 

@@ -5,3 +5,11 @@ export { parseConsole, parseResultLine, type LabConsole, type RunResult, type Sc
 export { snapshotFromConsole, type LabSnapshot } from './snapshot.js';
 export { applyResults, observedFrom, labHeader, type Applied, type LabHeaderInfo } from './apply.js';
 export { normalizeStrace } from './strace-normalize.js';
+export { LAB_DEVICES, findLabDevice, labDeviceById, type LabDevice, type DeviceRegister } from './devices.js';
+export { generateSequence, generateEvents, asTraceEvents, sequenceName, type SequenceSpec } from './random/generate.js';
+export { profileOf, type RandomProfile } from './random/profile.js';
+export { disagreements, signature, type Disagreement } from './random/differential.js';
+export { ddmin, type BatchTest, type DdminResult } from './random/ddmin.js';
+export { parseShard, shardIndices, mergeResults, type ShardResult, type SequenceResult, type CampaignSummary } from './random/campaign.js';
+export { deviceScenarios, DEVICE_SCENARIOS } from './device-scenarios.js';
+export { deviceTraits, traitsLine, type DeviceTraits } from './traits.js';

@@ -110,6 +110,7 @@ export function parseConsole(text: string): LabConsole {
     complete: false,
   };
   let i = 0;
+  let lastConfig: string[] = [];
   // Collects lines up to the closing marker (exclusive); returns them and the closing line.
   const until = (prefix: string): { body: string[]; end: string } => {
     const body: string[] = [];
@@ -133,8 +134,11 @@ export function parseConsole(text: string): LabConsole {
     } else if (l.startsWith('@@BOUND ')) {
       out.bound = l.slice(8);
     } else if ((m = /^@@SCFG begin (\S+)$/.exec(l))) {
-      const rows = until(`@@SCFG end ${m[1]}`).body.filter((s) => s.startsWith('config')).map((s) => s.slice(6));
-      out.scenarioConfig.set(m[1], rows);
+      lastConfig = until(`@@SCFG end ${m[1]}`).body.filter((s) => s.startsWith('config')).map((s) => s.slice(6));
+      out.scenarioConfig.set(m[1], lastConfig);
+    } else if ((m = /^@@SCFG same (\S+)$/.exec(l))) {
+      // The guest prints the config only when it changed since the previous scenario.
+      out.scenarioConfig.set(m[1], lastConfig);
     } else if ((m = /^@@RUN begin (\S+)$/.exec(l))) {
       const { body, end } = until(`@@RUN end ${m[1]} `);
       out.runs.set(m[1], parseRun(body, end));

@@ -1,0 +1,30 @@
+// Builds what every lab mode needs on the host: the TypeScript side (codec + src/lab, compiled
+// with the project's tsc) and the static runner the guest executes.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { log, run } from './sh.mjs';
+
+/** Compiles the TypeScript side (the codec and src/lab) and returns its modules. */
+export async function loadTs(root) {
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
+    encoding: 'utf8',
+  });
+  const need = ['dist/src/lab/index.js', 'dist/src/trace/index.js'].map((p) => join(root, p));
+  if (r.status !== 0) {
+    if (!need.every((p) => existsSync(p))) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
+    log('tsc reported errors outside the lab; using the emitted JavaScript');
+  }
+  const lab = await import(pathToFileURL(need[0]).href);
+  const trace = await import(pathToFileURL(need[1]).href);
+  return { lab, trace };
+}
+
+/** gcc -static of lab/runner/runner.c into the cache; returns its path. */
+export function buildRunner(labDir, cacheDir) {
+  const out = join(cacheDir, 'runner');
+  mkdirSync(cacheDir, { recursive: true });
+  run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-o', out, join(labDir, 'runner/runner.c')]);
+  return out;
+}

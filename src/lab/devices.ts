@@ -1,0 +1,96 @@
+// The emulated PCI devices the lab can bind to vfio-pci, as data: how QEMU creates each one and
+// which of its registers are safe for the lab to touch. "Safe" is a property of QEMU's device
+// model, read from its source and confirmed in the lab: a stable register reads without side
+// effects (no clear-on-read, no doorbell), a scratch register stores what is written and starts
+// nothing (no DMA, no reset, no command). Everything else in a BAR is left alone: the lab tests
+// vfio-pci, not the device.
+
+export interface DeviceRegister {
+  bar: number;
+  offset: number;
+  len: 1 | 2 | 4 | 8;
+  /** Bits the register stores (scratch registers): random values are masked with it. */
+  mask?: number;
+}
+
+export interface LabDevice {
+  /** The QEMU `-device` driver name, also the name `--device` takes and the traces' folder name. */
+  name: string;
+  vendor: number;
+  device: number;
+  /** What it is and which traits made it worth a place in the lab (docs/lab.md has the probe). */
+  about: string;
+  /** Extra `-device` properties (after `driver,bus=...,addr=...`). */
+  props: string[];
+  /** Registers that read without side effects. */
+  stable: DeviceRegister[];
+  /** Registers that store what is written and trigger nothing. */
+  scratch: DeviceRegister[];
+}
+
+export const LAB_DEVICES: readonly LabDevice[] = [
+  {
+    name: 'e1000e',
+    vendor: 0x8086,
+    device: 0x10d3,
+    about: 'Intel 82574L: PCIe endpoint, PM (NoSoftRst-, D0/D3hot), MSI, MSI-X in BAR3, I/O BAR, ROM; reset_method pm',
+    props: [],
+    stable: [{ bar: 0, offset: 0x8, len: 4 }], // STATUS
+    scratch: [{ bar: 0, offset: 0x2800, len: 4, mask: 0xfffffff0 }], // RDBAL0
+  },
+  {
+    name: 'rtl8139',
+    vendor: 0x10ec,
+    device: 0x8139,
+    about: 'Realtek 8139: conventional PCI, 256-byte config space, no capabilities at all (no PM, no MSI/MSI-X), no reset method, 256-byte BARs (sub-page), ROM',
+    props: [],
+    stable: [{ bar: 1, offset: 0x0, len: 4 }], // IDR0-3 (MAC address)
+    scratch: [{ bar: 1, offset: 0x8, len: 4 }], // MAR0-3 (multicast filter)
+  },
+  {
+    name: 'nvme',
+    vendor: 0x1b36,
+    device: 0x0010,
+    about: 'QEMU NVMe: PCIe endpoint with FLR (reset_method flr), PM capability with NoSoftRst+, MSI-X in BAR0 next to the registers, one 64-bit BAR, no ROM',
+    props: ['serial=lab0'],
+    stable: [{ bar: 0, offset: 0x8, len: 4 }], // VS
+    scratch: [{ bar: 0, offset: 0x24, len: 4, mask: 0x0fff0fff }], // AQA
+  },
+  {
+    name: 'virtio-net-pci',
+    vendor: 0x1af4,
+    device: 0x1041,
+    about: 'virtio-net, modern layout only (1af4:1041): 256-byte config space on the root bus, no PM and no PCIe capability, no reset method, MSI-X in BAR1, vendor capabilities pointing into 64-bit BAR4',
+    props: ['disable-legacy=on'],
+    stable: [{ bar: 4, offset: 0x14, len: 1 }], // common cfg: device_status
+    scratch: [{ bar: 4, offset: 0x0, len: 4, mask: 0x1 }], // common cfg: device_feature_select
+  },
+  {
+    name: 'i82559er',
+    vendor: 0x8086,
+    device: 0x1209,
+    about: 'Intel 82559ER (eepro100): conventional PCI, 256-byte config space, PM capability claiming D1/D2 (PMC 0x7e21), no MSI/MSI-X; reset_method pm',
+    props: [],
+    stable: [{ bar: 0, offset: 0x4, len: 4 }], // SCB general pointer
+    scratch: [{ bar: 0, offset: 0x4, len: 4 }], // SCB general pointer: stored, used only by a later command
+
+  },
+  {
+    name: 'ich9-intel-hda',
+    vendor: 0x8086,
+    device: 0x293e,
+    about: 'ICH9 HD Audio: PCIe root-complex integrated endpoint, MSI only, one 16K BAR',
+    props: [],
+    stable: [{ bar: 0, offset: 0x0, len: 2 }], // GCAP
+    scratch: [{ bar: 0, offset: 0x40, len: 4, mask: 0xffffff80 }], // CORBLBASE
+  },
+];
+
+export function findLabDevice(name: string): LabDevice | undefined {
+  return LAB_DEVICES.find((d) => d.name === name);
+}
+
+/** The lab device whose vendor:device ids these are, if any. */
+export function labDeviceById(vendor: number, device: number): LabDevice | undefined {
+  return LAB_DEVICES.find((d) => d.vendor === vendor && d.device === device);
+}

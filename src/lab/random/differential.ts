@@ -1,0 +1,70 @@
+// The lab as the judge of the kernel model: replays a trace whose events carry the real kernel's
+// outcomes and lists every event where the model disagrees, in outcome (compareObserved, the
+// replay's own comparison) or in bytes the model owns: a config-space read returns vconfig, an
+// UNMAP_DMA writes back the size it unmapped, both knowable without the device.
+import { createKernelModel } from '../../model/kernel/index.js';
+import { compareObserved } from '../../replay/compare.js';
+import { selectVersions } from '../../replay/select-versions.js';
+import { isGuestEvent, type HostEvent, type Trace } from '../../trace/types.js';
+import { describeEvent } from '../../trace/text-print.js';
+
+export interface Disagreement {
+  index: number;
+  /** The event as the text format prints it (without its observation). */
+  event: string;
+  rule: string;
+  predicted: string;
+  observed: string;
+  /** What kind of disagreement, for grouping: `outcome`, `data` or `unsupported`. */
+  what: 'outcome' | 'data' | 'unsupported';
+}
+
+const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x));
+
+/** Whether this event's returned bytes are the model's to know (not device data). */
+function modelOwnedData(e: HostEvent): boolean {
+  return e.kind === 'cfg-read' || (e.kind === 'region-read' && e.region === 7) || e.kind === 'unmap-dma';
+}
+
+/**
+ * Every disagreement between the kernel model and the real outcomes in `trace`. The model version
+ * comes from `kernel` or else from the header's kernel release, as `replay` picks it.
+ */
+export function disagreements(trace: Trace, kernel?: string): Disagreement[] {
+  const id = kernel ?? selectVersions(trace.header, { vmm: null }).selection.kernel;
+  const model = createKernelModel(trace.header.device, id);
+  const out: Disagreement[] = [];
+  trace.events.forEach((e, index) => {
+    if (isGuestEvent(e)) return;
+    const s = model.host(e as HostEvent, e);
+    const event = describeEvent(e);
+    if (s.outcome.kind === 'unsupported') {
+      out.push({ index, event, rule: s.rule, predicted: json(s.outcome), observed: '', what: 'unsupported' });
+      return;
+    }
+    const bad = compareObserved(s.outcome, e.observed, e);
+    if (bad !== null) {
+      out.push({ index, event, rule: s.rule, predicted: json(s.outcome), observed: bad, what: 'outcome' });
+      return;
+    }
+    if (modelOwnedData(e as HostEvent) && e.observed?.data !== undefined && s.outcome.kind === 'ok' && s.outcome.data !== undefined) {
+      const want = Buffer.from(e.observed.data).toString('hex');
+      const got = Buffer.from(s.outcome.data).toString('hex');
+      if (want !== got) out.push({ index, event, rule: s.rule, predicted: `data=${got}`, observed: `data=${want}`, what: 'data' });
+    }
+  });
+  return out;
+}
+
+/**
+ * What makes two disagreements "the same finding" for deduplication and shrinking: the rule that
+ * answered, the event kind, and what was observed against what was predicted (outcome kinds, not
+ * addresses or values that vary with the sequence).
+ */
+export function signature(d: Disagreement): string {
+  const kind = d.event.split(/\s+/)[0];
+  const pred = /"kind":"([^"]+)"(?:.*?"errno":"([^"]+)")?/.exec(d.predicted);
+  const predicted = pred ? pred[1] + (pred[2] ? ` ${pred[2]}` : '') : d.predicted.replace(/[0-9a-f]{2,}/g, '#');
+  const observed = d.observed.replace(/=.*$/, '=');
+  return `${d.what} ${d.rule} ${kind}: ${predicted} vs ${observed}`;
+}

@@ -1,0 +1,95 @@
+// Reads a lab device's traits from what the real kernel showed: the config snapshot (capabilities,
+// config space size, NoSoftRst, FLR, reset methods), the `traits` probe scenario's outcomes
+// (PMCSR read back after each D-state request, a scratch register read back after a reset) and
+// dmesg ("Refused to change power state"). The line it prints follows the issue's
+// `device-traits key=value ...` form, so it can move into the trace header as is.
+import { findCap, walkCapabilities } from '../model/pci/caps.js';
+import { ConfigImage } from '../model/pci/config-image.js';
+import type { DeviceSnapshot, Trace } from '../trace/types.js';
+
+const STATE = ['D0', 'D1', 'D2', 'D3hot'];
+
+export interface DeviceTraits {
+  configSize: number;
+  pm: boolean;
+  /** D-states the PMC advertises (D0 and D3hot always, D1/D2 by their support bits). */
+  dStates: string[];
+  /** D-states requested through PMCSR that did not read back (the device stayed where it was). */
+  pmRefuses: string[];
+  /** dmesg lines "Refused to change power state" while the lab ran. */
+  refusedMessages: number;
+  noSoftReset: boolean | null;
+  flr: boolean;
+  resetMethods: string[];
+  /** Whether VFIO_DEVICE_RESET cleared the scratch register: null when the device has none. */
+  resetClears: boolean | null;
+  msi: boolean;
+  msixVectors: number;
+  pcie: boolean;
+}
+
+export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, dmesg: string): DeviceTraits {
+  const img = new ConfigImage(device.config);
+  const walk = walkCapabilities(img);
+  const pm = findCap(walk, 'std', 0x01);
+  const pcie = findCap(walk, 'std', 0x10);
+  const msix = findCap(walk, 'std', 0x11);
+  const pmc = pm ? img.u16(pm.offset + 2) : 0;
+  const dStates = pm ? ['D0', ...(pmc & 0x200 ? ['D1'] : []), ...(pmc & 0x400 ? ['D2'] : []), 'D3hot'] : ['D0'];
+  const refuses = new Set<string>();
+  let resetClears: boolean | null = null;
+  if (probe) {
+    const ev = probe.events;
+    let written: string | null = null;
+    let sawReset = false;
+    for (let i = 0; i < ev.length; i++) {
+      const e = ev[i];
+      if (pm && e.kind === 'cfg-write' && e.offset === pm.offset + 4 && e.data.length >= 1) {
+        const want = e.data[0] & 3;
+        const back = ev.slice(i + 1).find((x) => x.kind === 'cfg-read' && x.offset === pm.offset + 4);
+        const got = back?.observed?.data;
+        if (got && got.length >= 1 && (got[0] & 3) !== want) refuses.add(STATE[want]);
+      }
+      if (e.kind === 'region-write' && written === null) written = Buffer.from(e.data).toString('hex');
+      if (e.kind === 'ioctl' && e.op === 'reset' && e.observed?.ret === 0n) sawReset = true;
+      if (sawReset && resetClears === null && written !== null && e.kind === 'region-read' && e.observed?.data) {
+        resetClears = Buffer.from(e.observed.data).toString('hex') !== written;
+      }
+    }
+  }
+  return {
+    configSize: device.config.length > 256 ? 4096 : 256,
+    pm: pm !== undefined,
+    dStates,
+    pmRefuses: STATE.filter((s) => refuses.has(s)),
+    refusedMessages: (dmesg.match(/Refused to change power state/g) ?? []).length,
+    noSoftReset: pm ? (img.u16(pm.offset + 4) & 0x8) !== 0 : null,
+    flr: pcie !== undefined && (img.u32(pcie.offset + 4) & (1 << 28)) !== 0,
+    resetMethods: device.resetMethods,
+    resetClears,
+    msi: findCap(walk, 'std', 0x05) !== undefined,
+    msixVectors: msix ? (img.u16(msix.offset + 2) & 0x7ff) + 1 : 0,
+    pcie: pcie !== undefined,
+  };
+}
+
+const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no');
+
+/** `device-traits key=value ...`: one line, every key always present. */
+export function traitsLine(t: DeviceTraits): string {
+  return [
+    'device-traits',
+    `config-size=${t.configSize}`,
+    `pcie=${yn(t.pcie)}`,
+    `pm=${yn(t.pm)}`,
+    `d-states=${t.dStates.join(',')}`,
+    `pm-refuses=${t.pmRefuses.length ? t.pmRefuses.join(',') : '-'}`,
+    `refused-msgs=${t.refusedMessages}`,
+    `no-soft-reset=${yn(t.noSoftReset)}`,
+    `flr=${yn(t.flr)}`,
+    `reset-methods=${t.resetMethods.length ? t.resetMethods.join(',') : '-'}`,
+    `reset-clears=${yn(t.resetClears)}`,
+    `msi=${yn(t.msi)}`,
+    `msix=${t.msixVectors}`,
+  ].join(' ');
+}
