@@ -26,6 +26,8 @@ const USAGE = `usage: npm run lab -- --random N --kernel 6.1|6.12|7.2|all [optio
   --no-shrink       report disagreements without shrinking them
   --max-rounds R    ddmin rounds (= boots) per disagreement (default 14)
   --merge           only merge the shard results under lab/work/random into traces/lab/random
+  --shrink PATTERN  only merge, then shrink the findings whose signature contains PATTERN
+  --name NAME       file name (without extension) for the shrunk trace under traces/lab/found
   --timeout SEC     QEMU time limit per boot (default 1800)`;
 
 function fail(msg) {
@@ -34,7 +36,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv, lab) {
-  const a = { total: NaN, seed: 1, shard: '1/1', kernels: [], device: 'e1000e', perBoot: 250, shrink: true, maxRounds: 14, merge: false, timeout: 1800 };
+  const a = { total: NaN, seed: 1, shard: '1/1', kernels: [], device: 'e1000e', perBoot: 250, shrink: true, maxRounds: 14, merge: false, timeout: 1800, shrinkOnly: null, name: undefined };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     const next = () => {
@@ -54,6 +56,10 @@ function parseArgs(argv, lab) {
     else if (v === '--no-shrink') a.shrink = false;
     else if (v === '--max-rounds') a.maxRounds = int(next(), '--max-rounds');
     else if (v === '--merge') a.merge = true;
+    else if (v === '--shrink') {
+      a.shrinkOnly = next();
+      a.merge = true;
+    } else if (v === '--name') a.name = next();
     else if (v === '--timeout') a.timeout = int(next(), '--timeout');
     else if (v === '-h' || v === '--help') {
       console.log(USAGE);
@@ -178,6 +184,21 @@ function merge(ctx) {
   const files = existsSync(ctx.resultsDir) ? readdirSync(ctx.resultsDir).filter((f) => /^seed-\d+\.shard-\d+-of-\d+\.json$/.test(f)).sort() : [];
   if (files.length === 0) return null;
   const summary = lab.mergeResults(files.map((f) => JSON.parse(readFileSync(join(ctx.resultsDir, f), 'utf8'))));
+  // Each finding's status: `fixed` when the current model agrees at that event of the saved
+  // sequence; otherwise what traces/lab/random/findings.json says about its rule (emu or open,
+  // with the reason), else open.
+  const notesFile = join(ROOT, 'traces/lab/random/findings.json');
+  const notes = existsSync(notesFile) ? JSON.parse(readFileSync(notesFile, 'utf8')) : {};
+  for (const f of summary.findings) {
+    const [seed, index] = f.first.split('/').map(Number);
+    const saved = join(ctx.resultsDir, 'traces', `${lab.sequenceName({ seed, index })}.txt`);
+    const rule = f.signature.split(' ')[1];
+    const note = notes[`${ctx.label} ${rule}`] ?? notes[rule];
+    const still = existsSync(saved) ? lab.disagreements(ctx.codec.parseText(readFileSync(saved, 'utf8'), saved)).some((d) => d.index === f.index) : true;
+    if (!still) f.status = 'fixed';
+    else if (note) Object.assign(f, note);
+    else f.status = 'open';
+  }
   const out = join(ROOT, 'traces/lab/random', ctx.label);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `${ctx.device.name}.json`), JSON.stringify(summary, null, 2) + '\n');
@@ -186,40 +207,55 @@ function merge(ctx) {
 
 const slug = (s) => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
 
-/** ddmin over one disagreeing sequence, in the lab; writes the minimized trace to traces/lab/found. */
-async function shrink(ctx, a, seedIndex, signature) {
+/**
+ * ddmin over one disagreeing sequence, in the lab. The disagreeing event is pinned as the last
+ * one; ddmin drops events before it while the real kernel still answers it as it did in the
+ * campaign (the same observed outcome). That predicate does not depend on the model, so a
+ * finding shrinks the same before and after its fix. Writes the shortest sequence, with its real
+ * outcomes, to traces/lab/found/<kernel>/.
+ */
+async function shrink(ctx, a, finding) {
   const { lab, codec } = ctx;
-  const [seed, index] = seedIndex.split('/').map(Number);
-  const full = lab.generateSequence(ctx.snapshot, { seed, index });
-  const [open, ...rest] = full.events;
+  const [seed, index] = finding.first.split('/').map(Number);
+  const saved = join(ctx.resultsDir, 'traces', `${lab.sequenceName({ seed, index })}.txt`);
+  if (!existsSync(saved)) return { ...finding, reproduced: false, why: `no saved trace ${saved}` };
+  const orig = codec.parseText(readFileSync(saved, 'utf8'), saved);
+  const bad = lab.disagreements(orig).find((d) => lab.signature(d) === finding.signature);
+  // After a fix the model agrees: find the event by the campaign's record instead.
+  const target = bad?.index ?? finding.index;
+  if (target === undefined) return { ...finding, reproduced: false, why: 'the finding names no event' };
+  if (orig.events[target]?.observed === undefined) return { ...finding, reproduced: false, why: `event ${target} has no observation` };
+  const want = codec.describeObserved(orig.events[target].observed);
+  const [open, ...before] = orig.events.slice(0, target).map(stripObserved);
+  const last = stripObserved(orig.events[target]);
+  const make = (events) => ({ header: { ...orig.header, title: `lab random ${finding.first}` }, events: lab.asTraceEvents([open, ...events, last]) });
+  const same = (applied) => {
+    const o = applied.events[applied.events.length - 1].observed;
+    return o !== undefined && codec.describeObserved(o) === want;
+  };
   let round = 0;
-  const make = (events) => ({ ...full, events: lab.asTraceEvents([stripObserved(open), ...events.map(stripObserved)]) });
-  const still = (applied) => lab.disagreements(applied).some((d) => lab.signature(d) === signature);
-  // Round 0: does the whole sequence still disagree on its own (not after other sequences)?
-  const first = runTraces(ctx, `shrink-${seed}-${index}-0`, [{ name: `s${index}-0-0`, trace: make(rest) }]).out.get(`s${index}-0-0`);
-  if (!first || !still(first.trace)) return { signature, from: seedIndex, reproduced: false };
-  const res = await lab.ddmin(rest, async (cands) => {
+  const tag = `s${seed}-${index}`;
+  const res = await lab.ddmin(before, async (cands) => {
     round++;
-    const named = cands.map((c, j) => ({ name: `s${index}-${round}-${j}`, trace: make(c) }));
-    const { out } = runTraces(ctx, `shrink-${seed}-${index}-${round}`, named);
+    const named = cands.map((c, j) => ({ name: `${tag}-${round}-${j}`, trace: make(c) }));
+    const { out } = runTraces(ctx, `shrink-${tag}-${round}`, named);
     return named.map((n) => {
       const got = out.get(n.name);
-      return got !== undefined && still(got.trace);
+      return got !== undefined && same(got.trace);
     });
   }, { maxRounds: a.maxRounds });
   // The minimized sequence once more, alone, for the committed trace with its real outcomes.
-  const fin = runTraces(ctx, `shrink-${seed}-${index}-final`, [{ name: `s${index}-f`, trace: make(res.items) }]).out.get(`s${index}-f`);
+  const fin = runTraces(ctx, `shrink-${tag}-final`, [{ name: `${tag}-f`, trace: make(res.items) }]).out.get(`${tag}-f`);
+  if (!fin || !same(fin.trace)) return { ...finding, reproduced: false, why: 'the shrunk sequence did not reproduce alone' };
   const dir = join(ROOT, 'traces/lab/found', ctx.label);
   mkdirSync(dir, { recursive: true });
-  const name = slug(signature.replace(/^\S+ /, ''));
-  if (fin) {
-    const t = { ...fin.trace, header: { ...fin.trace.header, title: `lab random ${seedIndex} shrunk (${res.rounds} ddmin rounds): ${signature}` } };
-    writeFileSync(join(dir, `${name}.txt`), codec.printText(t));
-    writeFileSync(join(dir, `${name}.pb`), codec.encodeTrace(t));
-    const listing = join(dir, `${name}.versions`);
-    if (!existsSync(listing)) writeFileSync(listing, `# Found by the random lab campaign on a real Linux ${ctx.label} kernel, shrunk with ddmin.\nlinux-${ctx.label}\n`);
-  }
-  return { signature, from: seedIndex, reproduced: true, events: res.items.length + 1, rounds: res.rounds + 2, stillDisagrees: fin ? still(fin.trace) : null, file: fin ? `traces/lab/found/${ctx.label}/${name}.txt` : null };
+  const name = a.name ?? slug(finding.signature.split(' ')[1]);
+  const t = { ...fin.trace, header: { ...fin.trace.header, title: `lab random ${finding.first} shrunk by ddmin (${res.rounds} lab boots): ${finding.signature}` } };
+  writeFileSync(join(dir, `${name}.txt`), codec.printText(t));
+  writeFileSync(join(dir, `${name}.pb`), codec.encodeTrace(t));
+  const listing = join(dir, `${name}.versions`);
+  if (!existsSync(listing)) writeFileSync(listing, `# Found by the random lab campaign on a real Linux ${ctx.label} kernel, shrunk with ddmin.\nlinux-${ctx.label}\n`);
+  return { ...finding, reproduced: true, from: orig.events.length, events: t.events.length, boots: res.rounds + 1, file: `traces/lab/found/${ctx.label}/${name}.txt`, disagreesNow: lab.disagreements(t).length };
 }
 
 export async function randomMain(argv) {
@@ -257,13 +293,14 @@ export async function randomMain(argv) {
     }
     log(`${series}/${a.device}: ${summary.sequences} sequences, ${summary.events} events (${summary.executed} executed), ${summary.disagreeingEvents} disagreeing events in ${summary.disagreeingSequences} sequences, ${summary.findings.length} distinct`);
     for (const f of summary.findings) log(`  ${f.events}x ${f.signature} (first ${f.first})`);
-    if (!a.merge && a.shrink && summary.findings.length) {
+    const toShrink = summary.findings.filter((f) => (a.shrinkOnly !== null ? f.signature.includes(a.shrinkOnly) : !a.merge && a.shrink));
+    if (toShrink.length) {
       ctx.snapshot ??= await deviceSnapshot(codec, series, a.device);
       const shrunk = [];
-      for (const f of summary.findings) {
-        const s = await shrink(ctx, a, f.first, f.signature);
+      for (const f of toShrink) {
+        const s = await shrink(ctx, a, f);
         shrunk.push(s);
-        log(`  shrunk ${f.signature}: ${s.reproduced ? `${s.events} events, ${s.rounds} boots -> ${s.file}` : 'did not reproduce alone'}`);
+        log(`  shrunk ${f.signature}: ${s.reproduced ? `${s.from} -> ${s.events} events in ${s.boots} boots -> ${s.file} (${s.disagreesNow} disagreements now)` : s.why}`);
       }
       writeFileSync(join(ctx.resultsDir, 'shrunk.json'), JSON.stringify(shrunk, null, 2) + '\n');
     }

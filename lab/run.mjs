@@ -90,7 +90,7 @@ async function main() {
   // `--vmm` runs real QEMU sessions as the VMM instead (lab/vmm/run.mjs, docs/lab.md "A real QEMU session").
   if (process.argv.includes('--vmm')) return (await import('./vmm/run.mjs')).vmmMain(process.argv.slice(2));
   // `--random N` runs the random differential campaign instead (lab/random.mjs, docs/lab.md).
-  if (process.argv.includes('--random') || process.argv.includes('--merge')) return (await import('./random.mjs')).randomMain(process.argv.slice(2));
+  if (['--random', '--merge', '--shrink'].some((f) => process.argv.includes(f))) return (await import('./random.mjs')).randomMain(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   ensureHostDeps();
@@ -197,14 +197,14 @@ async function main() {
         if (!existsSync(listing))
           writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${label}\n`);
         const st = con.straces.get(x.name);
-        if (st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
+        if (st !== undefined && st !== '') writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
         const ia = con.ioctlArgs.get(x.name);
-        if (ia !== undefined) writeFileSync(join(outDir, `${x.name}.ioctl-args`), ia);
+        if (ia !== undefined && ia !== '') writeFileSync(join(outDir, `${x.name}.ioctl-args`), ia);
         for (const t of con.tracer.get(x.name) ?? []) log(`${label}/${x.name}: tracer: ${t}`);
-        if (generated && x.name === 'traits') {
+        if (generated && x.name === 'probe') {
           const traits = lab.traitsLine(lab.deviceTraits(applied.trace.header.device, applied.trace, con.dmesg));
           const refused = con.dmesg.split('\n').filter((l) => /Refused to change power state/.test(l));
-          writeFileSync(join(outDir, 'traits.txt'), `# ${labDevice.name} on Linux ${k.release}, probed by the lab (docs/lab.md "Devices").\n${traits}\n${refused.map((l) => `# dmesg: ${l.trim()}\n`).join('')}`);
+          writeFileSync(join(outDir, 'device-traits.txt'), `# ${labDevice.name} on Linux ${k.release}, probed by the lab (docs/lab.md "Devices").\n${traits}\n${refused.map((l) => `# dmesg: ${l.trim()}\n`).join('')}`);
           log(`${label}/${labDevice.name}: ${traits}`);
         }
       }

@@ -56,6 +56,7 @@ struct mapping {
 	uint64_t length;
 	uint64_t trace_addr; /* the address the trace recorded (key for munmap) */
 	uint8_t *addr;       /* the real address */
+	unsigned long created; /* mmap order: the oldest covering mapping serves an access */
 };
 
 static const char *bdf;
@@ -66,6 +67,7 @@ static int n_open;
 static struct mapping maps[MAX_MAPS];
 static int dmabufs[MAX_DMABUFS];
 static int n_dmabufs;
+static unsigned long n_mmaps;
 
 /*
  * Low-power settling. After LOW_POWER_ENTRY the kernel drops its runtime-PM reference and the
@@ -232,13 +234,18 @@ static int setup_container(const char *group)
 
 static struct mapping *find_map_for(int bar, uint64_t off, uint64_t len)
 {
-	/* Latest live mapping that covers the access: the trace locates CPU accesses by BAR offset. */
-	for (int i = MAX_MAPS - 1; i >= 0; i--) {
+	/* The trace locates CPU accesses by BAR offset only. With two live mappings of one BAR the
+	 * oldest one that covers the access is used, as the model does (its mapping list is in
+	 * creation order). The runner once took the newest: with a read-only and a read-write
+	 * mapping of BAR0 the random campaign saw SIGSEGV where the model used the other one. */
+	struct mapping *best = NULL;
+	for (int i = 0; i < MAX_MAPS; i++) {
 		struct mapping *m = &maps[i];
-		if (m->live && m->region == bar && off >= m->offset && off + len <= m->offset + m->length)
-			return m;
+		if (m->live && m->region == bar && off >= m->offset && off + len <= m->offset + m->length &&
+		    (!best || m->created < best->created))
+			best = m;
 	}
-	return NULL;
+	return best;
 }
 
 static void cpu_access(long idx, int bar, uint64_t off, int len, int write, uint64_t value)
@@ -427,7 +434,7 @@ static void run_op(long idx, char *op, char *rest)
 		void *p = mmap((void *)(uintptr_t)e, (size_t)c, (int)d, flags, device_fd,
 			       (off_t)region_offset((int)a, (uint64_t)b));
 		if (p == MAP_FAILED) { result_ret(idx, -1, errno, NULL, 0); return; }
-		maps[slot] = (struct mapping){ 1, (int)a, (uint64_t)b, (uint64_t)c, e ? (uint64_t)e : (uint64_t)(uintptr_t)p, p };
+		maps[slot] = (struct mapping){ 1, (int)a, (uint64_t)b, (uint64_t)c, e ? (uint64_t)e : (uint64_t)(uintptr_t)p, p, ++n_mmaps };
 		printf("@@R %ld ret=%llu\n", idx, (unsigned long long)(uintptr_t)p);
 	} else if (!strcmp(op, "munmap")) {
 		if (num(&rest, &a) || num(&rest, &b)) goto bad;

@@ -2,7 +2,7 @@
 // (lab/scenarios/*.txt) were written for: the same questions (D-states, MSE and mappings, resets,
 // reopen, edges of every region, info ioctls, MSI-X), asked at the registers this device has,
 // built from its snapshot and the lab's table of its safe registers (src/lab/devices.ts).
-// The first scenario, `traits`, is the probe whose outcomes say which traits the device has
+// The first scenario, `probe`, is the trait probe whose outcomes say which traits the device has
 // (src/lab/traits.ts reads them back).
 import type { DeviceSnapshot, EventBody, Trace } from '../trace/types.js';
 import { asTraceEvents } from './random/generate.js';
@@ -160,13 +160,13 @@ function edges(p: RandomProfile): EventBody[] {
   return ev;
 }
 
-export const DEVICE_SCENARIOS = ['traits', 'pm-mse', 'reset-reopen', 'edges'] as const;
+export const DEVICE_SCENARIOS = ['probe', 'pm-mse', 'reset-reopen', 'edges'] as const;
 
 /** The device scenario set as traces whose header carries `device` (the lab replaces it). */
 export function deviceScenarios(device: DeviceSnapshot, name: string): { name: string; trace: Trace }[] {
   const p = profileOf(device);
   const build: Record<(typeof DEVICE_SCENARIOS)[number], () => EventBody[]> = {
-    traits: () => traits(p),
+    probe: () => traits(p),
     'pm-mse': () => pmMse(p),
     'reset-reopen': () => resetReopen(p),
     edges: () => edges(p),

@@ -1,5 +1,5 @@
 // Reads a lab device's traits from what the real kernel showed: the config snapshot (capabilities,
-// config space size, NoSoftRst, FLR, reset methods), the `traits` probe scenario's outcomes
+// config space size, NoSoftRst, FLR, reset methods), the `probe` scenario's outcomes
 // (PMCSR read back after each D-state request, a scratch register read back after a reset) and
 // dmesg ("Refused to change power state"). The line it prints follows the issue's
 // `device-traits key=value ...` form, so it can move into the trace header as is.

@@ -140,8 +140,8 @@ describe('shards', () => {
     ]);
     expect([s.sequences, s.events, s.executed, s.disagreeingEvents, s.disagreeingSequences, s.boots, s.seeds]).toEqual([5, 50, 45, 4, 3, 4, [1, 2]]);
     expect(s.findings).toEqual([
-      { signature: 'A', events: 2, first: '1/1' },
-      { signature: 'B', events: 2, first: '1/1' },
+      { signature: 'A', events: 2, first: '1/1', index: 0 },
+      { signature: 'B', events: 2, first: '1/1', index: 1 },
     ]);
     expect(() => mergeResults([shard(1, '1/1', []), { ...shard(1, '1/1', []), kernel: '7.2' }])).toThrow(/cannot merge/);
   });

@@ -61,8 +61,16 @@ export interface FindingSummary {
   signature: string;
   /** Events that showed it, over all sequences. */
   events: number;
-  /** The first sequence that showed it: `seed/index`. */
+  /** The first sequence that showed it: `seed/index`, and the event's index in it. */
   first: string;
+  index: number;
+  /**
+   * Set by hand after the finding was examined (docs/lab.md): `fixed` (the model rule changed; the
+   * found/ trace and a rule test show it), `emu` (an artefact of QEMU's device, with evidence in
+   * lab/FINDINGS.md), or left with `reason`.
+   */
+  status?: 'fixed' | 'emu' | 'open';
+  reason?: string;
 }
 
 export interface CampaignSummary {
@@ -117,7 +125,7 @@ export function mergeResults(results: readonly ShardResult[]): CampaignSummary {
     for (const d of r.disagreements) {
       const f = findings.get(d.signature);
       if (f) f.events++;
-      else findings.set(d.signature, { signature: d.signature, events: 1, first: key });
+      else findings.set(d.signature, { signature: d.signature, events: 1, first: key, index: d.index });
     }
   }
   return {

@@ -379,7 +379,12 @@ export function runtimeResume(k: Kctx): Effect[] {
 export function runtimeIdle(k: Kctx): Effect[] {
   if (!k.v.lowPowerFeatures || !k.st.pmRuntimeEngaged || k.st.runtimeSuspended) return [];
   k.st.runtimeSuspended = true;
-  return setHwPower(k, 'D3hot');
+  // vfio_pci_core_runtime_suspend() first moves a device the user left in D3hot back to D0
+  // through vfio_pci_set_power_state(), so a NoSoftRst- function gets its config saved at the
+  // user's D3hot entry written back (COMMAND included) before the PCI core suspends it [S; L random
+  // campaign, traces/lab/found/*/low-power-restores-user-d3hot].
+  const eff = k.hw.power !== 'D0' ? vfioSetPowerState(k, 'D0') : [];
+  return [...eff, ...setHwPower(k, 'D3hot')];
 }
 
 function lowPower(k: Kctx, request: 'entry' | 'entry-with-wakeup' | 'exit', flags: number, wakeupFd: number): Step {

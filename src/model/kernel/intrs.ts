@@ -76,6 +76,10 @@ export function setIrqs(k: Kctx, flags: number, index: number, start: number, co
     if (dataType === DATA_EVENTFD) {
       const eff: Effect[] = [];
       if (k.st.irqType !== type) {
+        // pci_msi_supported() refuses a function that is not in D0 (a user PMCSR write put it in
+        // D3hot): pci_alloc_irq_vectors fails and vfio returns its -EINVAL with nothing enabled
+        // [S drivers/pci/msi; L random campaign, traces/lab/found/*/msi-enable-not-d0].
+        if (k.hw.power !== 'D0') return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.msi-enable-not-d0');
         // Enable brackets vector setup with memory_lock write + HW MSE forced on, then restored [S].
         takeWriter(k);
         k.st.irqType = type;

@@ -75,6 +75,18 @@ describe('SET_IRQS', () => {
     const m = opened();
     expectStep(run(m, set(TRIGGER | EVENTFD, MSIX, 0, 2)), { kind: 'ok', ret: 0n }, 'intrs.set-irqs.msi-enable-forces-mse', [{ kind: 'device-access', what: 'msix-enable' }]);
   });
+  it('intrs.set-irqs.msi-enable-not-d0', () => {
+    // Found by the random lab campaign (traces/lab/found/*/msi-enable-not-d0): in D3hot by a user
+    // PMCSR write, MSI and MSI-X enable fail -EINVAL and nothing is enabled; back in D0 they work.
+    for (const index of [MSI, MSIX]) {
+      const m = opened();
+      run(m, { kind: 'cfg-write', offset: 0xcc, data: Uint8Array.from([3, 0]) });
+      expectStep(run(m, set(TRIGGER | EVENTFD, index, 0, 1)), err('EINVAL'), 'intrs.set-irqs.msi-enable-not-d0');
+      expectStep(run(m, set(TRIGGER | NONE, index, 0, 0)), err('EINVAL'), 'intrs.set-irqs.trigger-inactive');
+      run(m, { kind: 'cfg-write', offset: 0xcc, data: Uint8Array.from([0, 0]) });
+      expectStep(run(m, set(TRIGGER | EVENTFD, index, 0, 1)), { kind: 'ok', ret: 0n }, 'intrs.set-irqs.msi-enable-forces-mse', [{ kind: 'device-access', what: `${index === MSI ? 'msi' : 'msix'}-enable` }]);
+    }
+  });
   it('intrs.set-irqs.msi-set-eventfds', () => {
     const m = opened();
     run(m, set(TRIGGER | EVENTFD, MSIX, 0, 2));

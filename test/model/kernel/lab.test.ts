@@ -26,7 +26,7 @@ const found = join(LAB, 'found');
 if (existsSync(found)) for (const rel of readdirSync(found).filter(isRelease)) dirs.push([`found/${rel}`, join(found, rel), rel]);
 
 describe.each(dirs)('lab traces in %s', (_label, dir, rel) => {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.txt') && f !== 'traits.txt');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.txt') && f !== 'device-traits.txt');
   it.each(files)('%s matches the real kernel', (file) => {
     const trace = parseText(readFileSync(join(dir, file), 'utf8'), file);
     const problems = disagreements(trace, `linux-${rel}`).map(
