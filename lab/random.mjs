@@ -292,7 +292,7 @@ export async function randomMain(argv) {
       continue;
     }
     log(`${series}/${a.device}: ${summary.sequences} sequences, ${summary.events} events (${summary.executed} executed), ${summary.disagreeingEvents} disagreeing events in ${summary.disagreeingSequences} sequences, ${summary.findings.length} distinct`);
-    for (const f of summary.findings) log(`  ${f.events}x ${f.signature} (first ${f.first})`);
+    for (const f of summary.findings) log(`  ${f.events}x ${f.signature} (first ${f.first}): ${f.status ?? "?"}${f.reason ? ` (${f.reason.slice(0, 60)}...)` : ""}`);
     const toShrink = summary.findings.filter((f) => (a.shrinkOnly !== null ? f.signature.includes(a.shrinkOnly) : !a.merge && a.shrink));
     if (toShrink.length) {
       ctx.snapshot ??= await deviceSnapshot(codec, series, a.device);

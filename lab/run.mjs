@@ -197,9 +197,9 @@ async function main() {
         if (!existsSync(listing))
           writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${label}\n`);
         const st = con.straces.get(x.name);
-        if (st !== undefined && st !== '') writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
+        if (args.strace && st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
         const ia = con.ioctlArgs.get(x.name);
-        if (ia !== undefined && ia !== '') writeFileSync(join(outDir, `${x.name}.ioctl-args`), ia);
+        if (args.strace && ia !== undefined) writeFileSync(join(outDir, `${x.name}.ioctl-args`), ia);
         for (const t of con.tracer.get(x.name) ?? []) log(`${label}/${x.name}: tracer: ${t}`);
         if (generated && x.name === 'probe') {
           const traits = lab.traitsLine(lab.deviceTraits(applied.trace.header.device, applied.trace, con.dmesg));

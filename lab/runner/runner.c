@@ -232,6 +232,12 @@ static int setup_container(const char *group)
 	return 0;
 }
 
+static int live_maps(void)
+{
+	for (int i = 0; i < MAX_MAPS; i++) if (maps[i].live) return 1;
+	return 0;
+}
+
 static struct mapping *find_map_for(int bar, uint64_t off, uint64_t len)
 {
 	/* The trace locates CPU accesses by BAR offset only. With two live mappings of one BAR the
@@ -396,7 +402,9 @@ static void run_op(long idx, char *op, char *rest)
 		errno = 0;
 		r = close(device_fd);
 		if (n_open > 0) n_open--;
-		if (n_open == 0) lp_engaged = 0;
+		/* A live mapping holds the device file: its release (which ends low power) waits for the
+		 * last munmap, and until then the device keeps suspending (random campaign, 6.12). */
+		if (n_open == 0 && !live_maps()) lp_engaged = 0;
 		device_fd = n_open > 0 ? open_fds[n_open - 1] : -1;
 		result_ret(idx, r, errno, NULL, 0);
 	} else if (!strcmp(op, "cfg-read") || !strcmp(op, "region-read")) {
@@ -448,6 +456,7 @@ static void run_op(long idx, char *op, char *rest)
 		}
 		errno = 0;
 		r = munmap(real, (size_t)b);
+		if (n_open == 0 && !live_maps()) lp_engaged = 0;
 		result_ret(idx, r, errno, NULL, 0);
 	} else if (!strcmp(op, "mem-read") || !strcmp(op, "mem-write")) {
 		int w = op[4] == 'w';

@@ -14,7 +14,7 @@ export interface DeviceTraits {
   pm: boolean;
   /** D-states the PMC advertises (D0 and D3hot always, D1/D2 by their support bits). */
   dStates: string[];
-  /** D-states requested through PMCSR that did not read back (the device stayed where it was). */
+  /** Advertised D-states requested through PMCSR that did not read back (the device stayed put). */
   pmRefuses: string[];
   /** dmesg lines "Refused to change power state" while the lab ran. */
   refusedMessages: number;
@@ -48,7 +48,8 @@ export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, d
         const want = e.data[0] & 3;
         const back = ev.slice(i + 1).find((x) => x.kind === 'cfg-read' && x.offset === pm.offset + 4);
         const got = back?.observed?.data;
-        if (got && got.length >= 1 && (got[0] & 3) !== want) refuses.add(STATE[want]);
+        // Only states the PMC advertises: the PCI core does not even try the others.
+        if (got && got.length >= 1 && (got[0] & 3) !== want && dStates.includes(STATE[want])) refuses.add(STATE[want]);
       }
       if (e.kind === 'region-write' && written === null) written = Buffer.from(e.data).toString('hex');
       if (e.kind === 'ioctl' && e.op === 'reset' && e.observed?.ret === 0n) sawReset = true;

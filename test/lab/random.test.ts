@@ -189,3 +189,20 @@ describe('ddmin', () => {
     expect(r.items.length).toBe(16);
   });
 });
+
+describe('device traits from the lab probe', () => {
+  const probe = (dev: string) => {
+    const p = join(ROOT, 'traces/lab/6.1', dev, 'probe.txt');
+    return parseText(readFileSync(p, 'utf8'), p);
+  };
+  test('i82559er: PMC claims D1/D2/D3hot, every PMCSR request reads back D0 (refused); nvme: FLR, NoSoftRst+, nothing refused', async () => {
+    const { deviceTraits, traitsLine } = await import('../../src/lab/traits.js');
+    const e = probe('i82559er');
+    const t = deviceTraits(e.header.device, e, 'x Refused to change power state from D0 to D3hot\n');
+    expect([t.dStates, t.pmRefuses, t.refusedMessages, t.noSoftReset, t.configSize]).toEqual([['D0', 'D1', 'D2', 'D3hot'], ['D1', 'D2', 'D3hot'], 1, false, 256]);
+    const n = probe('nvme');
+    expect(traitsLine(deviceTraits(n.header.device, n, ''))).toBe(
+      'device-traits config-size=4096 pcie=yes pm=yes d-states=D0,D3hot pm-refuses=- refused-msgs=0 no-soft-reset=yes flr=yes reset-methods=flr reset-clears=no msi=no msix=65',
+    );
+  });
+});

@@ -114,6 +114,18 @@ export function buildPerms(vconfig: ConfigImage, walk: CapWalk, opt: PermOptions
     setMask(virt, cap.offset, 4, 0xffffffff);
     if (k === ByteKind.ExtPwr) write[cap.offset + 4] = 0xff; // DATA_SELECT
   }
+  // A PCIe function with extended config space but no extended capability: vfio_ecap_init
+  // anchors the (empty) list at 0x100 as a hidden capability and zeroes it in vconfig, so the
+  // dword reads 0 and writes are dropped (not raw) [S; L QEMU nvme, traces/lab/<k>/nvme/edges].
+  const pcie = walk.caps.some((c) => c.space === 'std' && c.id === R.PCI_CAP_ID_EXP);
+  if (ext.length === 0 && pcie && n > R.PCI_CFG_SPACE_SIZE) {
+    for (let i = 0; i < 4; i++) {
+      kind[R.PCI_CFG_SPACE_SIZE + i] = ByteKind.ExtDirect;
+      capStart[R.PCI_CFG_SPACE_SIZE + i] = R.PCI_CFG_SPACE_SIZE;
+    }
+    setMask(virt, R.PCI_CFG_SPACE_SIZE, 4, 0xffffffff);
+    vconfig.setU32(R.PCI_CFG_SPACE_SIZE, 0);
+  }
   return p;
 }
 

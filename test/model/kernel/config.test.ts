@@ -127,6 +127,17 @@ describe('config rules', () => {
     expect(bytes(run(m, cfgr(0x144, 4)))).toBe('78563412');
   });
 
+  it('config.cap.write-dropped: a PCIe function without extended capabilities has a virtual zero at 0x100', () => {
+    // QEMU's nvme in the lab (traces/lab/<k>/nvme/edges): 0x100 reads 0 and a write there is dropped.
+    const m = model('linux-6.1', withConfig((c) => c.setU32(0x100, 0)));
+    run(m, { kind: 'open' });
+    expectStep(run(m, cfgw(0x100, 0xffffffff, 4)), { kind: 'ok', ret: 4n }, 'config.cap.write-dropped');
+    expect(bytes(run(m, cfgr(0x100, 4)))).toBe('00000000');
+    // Past the anchor dword the bytes stay unassigned (raw).
+    run(m, cfgw(0x104, 0x5a5a5a5a, 4));
+    expect(bytes(run(m, cfgr(0x104, 4)))).toBe('5a5a5a5a');
+  });
+
   it('config.msix.write-dropped', () => {
     const m = opened();
     expectStep(run(m, cfgw(0xa2, 0xc004)), { kind: 'ok', ret: 2n }, 'config.msix.write-dropped');
