@@ -178,6 +178,17 @@ async function main() {
       }
       writeFileSync(join(work, `dmesg${tag}.txt`), con.dmesg + '\n');
       devices[topo] = lab.snapshotFromConsole(con).device.bdf;
+      // A generated device set: the probe's outcomes give the device's traits, which go into every
+      // trace header (DeviceSnapshot.traits) so replay predicts from them from the first event.
+      let traits;
+      const probe = generated ? group.find((x) => x.name === 'probe') : undefined;
+      if (probe && con.runs.get('probe')) {
+        const pa = lab.applyResults(probe.trace, probe.script, con.runs.get('probe'), lab.snapshotFromConsole(con, 'probe'), { kernelBuild, tracerVersion: `vfio-lab ${pkgVersion}` });
+        traits = lab.deviceTraits(pa.trace.header.device, pa.trace, con.dmesg);
+        const refused = con.dmesg.split('\n').filter((l) => /Refused to change power state/.test(l));
+        writeFileSync(join(outDir, 'device-traits.txt'), `# ${labDevice.name} on Linux ${k.release}, probed by the lab (docs/lab.md "Devices").\n${lab.traitsLine(traits)}\n${refused.map((l) => `# dmesg: ${l.trim()}\n`).join('')}`);
+        log(`${label}/${labDevice.name}: ${lab.traitsLine(traits)}`);
+      }
       for (const x of group) {
         const r1 = con.runs.get(x.name);
         if (!r1) {
@@ -189,6 +200,7 @@ async function main() {
         for (const p of applied.problems) log(`${label}/${x.name}: ${p}`);
         if (applied.unstable.length) log(`${label}/${x.name}: outcome differed under strace at events ${applied.unstable.join(', ')}`);
         problems += applied.problems.length;
+        if (traits) applied.trace = lab.withTraits(applied.trace, traits);
         writeFileSync(join(outDir, `${x.name}.pb`), codec.encodeTrace(applied.trace));
         writeFileSync(join(outDir, `${x.name}.txt`), codec.printText(applied.trace));
         // A new scenario is listed for checking against the matching modeled release; its golden
@@ -201,12 +213,6 @@ async function main() {
         const ia = con.ioctlArgs.get(x.name);
         if (args.strace && ia !== undefined) writeFileSync(join(outDir, `${x.name}.ioctl-args`), ia);
         for (const t of con.tracer.get(x.name) ?? []) log(`${label}/${x.name}: tracer: ${t}`);
-        if (generated && x.name === 'probe') {
-          const traits = lab.traitsLine(lab.deviceTraits(applied.trace.header.device, applied.trace, con.dmesg));
-          const refused = con.dmesg.split('\n').filter((l) => /Refused to change power state/.test(l));
-          writeFileSync(join(outDir, 'device-traits.txt'), `# ${labDevice.name} on Linux ${k.release}, probed by the lab (docs/lab.md "Devices").\n${traits}\n${refused.map((l) => `# dmesg: ${l.trim()}\n`).join('')}`);
-          log(`${label}/${labDevice.name}: ${traits}`);
-        }
       }
     }
     writeFileSync(

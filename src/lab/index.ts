@@ -12,4 +12,4 @@ export { disagreements, signature, type Disagreement } from './random/differenti
 export { ddmin, type BatchTest, type DdminResult } from './random/ddmin.js';
 export { parseShard, shardIndices, mergeResults, type ShardResult, type SequenceResult, type CampaignSummary } from './random/campaign.js';
 export { deviceScenarios, DEVICE_SCENARIOS } from './device-scenarios.js';
-export { deviceTraits, traitsLine, type DeviceTraits } from './traits.js';
+export { deviceTraits, traitsLine, headerTraits, withTraits, type LabDeviceTraits } from './traits.js';

@@ -5,11 +5,11 @@
 // `device-traits key=value ...` form, so it can move into the trace header as is.
 import { findCap, walkCapabilities } from '../model/pci/caps.js';
 import { ConfigImage } from '../model/pci/config-image.js';
-import type { DeviceSnapshot, Trace } from '../trace/types.js';
+import type { DeviceSnapshot, DeviceTraits as HeaderTraits, Trace } from '../trace/types.js';
 
 const STATE = ['D0', 'D1', 'D2', 'D3hot'];
 
-export interface DeviceTraits {
+export interface LabDeviceTraits {
   configSize: number;
   pm: boolean;
   /** D-states the PMC advertises (D0 and D3hot always, D1/D2 by their support bits). */
@@ -28,7 +28,7 @@ export interface DeviceTraits {
   pcie: boolean;
 }
 
-export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, dmesg: string): DeviceTraits {
+export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, dmesg: string): LabDeviceTraits {
   const img = new ConfigImage(device.config);
   const walk = walkCapabilities(img);
   const pm = findCap(walk, 'std', 0x01);
@@ -77,7 +77,7 @@ export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, d
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no');
 
 /** `device-traits key=value ...`: one line, every key always present. */
-export function traitsLine(t: DeviceTraits): string {
+export function traitsLine(t: LabDeviceTraits): string {
   return [
     'device-traits',
     `config-size=${t.configSize}`,
@@ -93,4 +93,26 @@ export function traitsLine(t: DeviceTraits): string {
     `msi=${yn(t.msi)}`,
     `msix=${t.msixVectors}`,
   ].join(' ');
+}
+
+/** The traits as the trace header carries them (`device-traits ...`, DeviceSnapshot.traits). */
+export function headerTraits(t: LabDeviceTraits): HeaderTraits {
+  const yesNo = (b: boolean | null): string => (b === null ? '' : b ? 'yes' : 'no');
+  return {
+    dStates: t.dStates.filter((s) => !t.pmRefuses.includes(s)),
+    pmRefuses: t.pmRefuses,
+    resetClears: yesNo(t.resetClears),
+    noSoftReset: yesNo(t.noSoftReset),
+    configSize: t.configSize,
+    flr: yesNo(t.flr),
+    busReset: t.resetMethods.includes('bus') ? 'yes' : 'no',
+    source: 'lab-probe',
+  };
+}
+
+/** `trace` with the probed traits in its header(s). */
+export function withTraits(trace: Trace, t: LabDeviceTraits): Trace {
+  const traits = headerTraits(t);
+  const h = (x: Trace['header']): Trace['header'] => ({ ...x, device: { ...x.device, traits } });
+  return { ...trace, header: h(trace.header), ...(trace.moreHeaders ? { moreHeaders: trace.moreHeaders.map((m) => ({ ...m, header: h(m.header) })) } : {}) };
 }

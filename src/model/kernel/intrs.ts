@@ -42,7 +42,9 @@ export function getIrqInfo(k: Kctx, index: number, argsz: number): Step {
   if (index === ERR && k.g.exp === 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.irq-info.err-not-pcie');
   let flags = EVENTFD;
   if (index === INTX) flags |= MASKABLE | AUTOMASKED;
-  else if (index !== MSIX || !k.v.dynamicMsix) flags |= NORESIZE; // [S 6.5; L info-edges #26]
+  // has_dyn_msix is pci_msix_can_alloc_dyn(): false for a function without MSI-X, whose MSI-X
+  // info keeps NORESIZE on 6.5+ too [S 6.5; L info-edges #26; L i82559er/edges#14 on 7.2].
+  else if (index !== MSIX || !k.v.dynamicMsix || k.g.msix === 0) flags |= NORESIZE;
   const data = new Uint8Array(16);
   data.set(leBytes(BigInt(argsz), 4), 0);
   data.set(leBytes(BigInt(flags), 4), 4);

@@ -284,6 +284,17 @@ describe('low power', () => {
     expectStep(run(m, cfgr(0, 4)), { kind: 'ok' }, 'config.read', [{ kind: 'power', from: 'D3hot', to: 'D0' }, { kind: 'power', from: 'D0', to: 'D3hot' }]);
     expectStep(run(m, memr()), sigbus, 'fault.low-power-sigbus');
   });
+  it('core.low-power.entry: a user-D3hot NoSoftRst- device goes to D0 first, its saved config written back', () => {
+    // Random lab campaign (6.1 seed 1 #650): D3hot, MEM written off while in D3hot, low power:
+    // the runtime suspend restores the config saved at D3hot entry (MEM on in hardware), so the
+    // ROM read that wakes it passes pci_map_rom and fails the memory_enabled test: EIO, not ENOMEM.
+    const m = opened('linux-6.1');
+    run(m, cfgw(0xcc, 0x0003));
+    run(m, cfgw(0x04, 0x0000, 4));
+    expect(run(m, lp('entry-with-wakeup', 0x20000, 7)).effects).toContainEqual({ kind: 'power', from: 'D3hot', to: 'D0' });
+    expect(m.k.hw.config.u16(0x04) & 0x2).toBe(0x2);
+    expectStep(run(m, { kind: 'region-read', region: 6, offset: 0n, len: 4 }), err('EIO'), 'rdwr.rom.memory-disabled-eio');
+  });
   it('core.low-power.entry-with-wakeup', () => {
     const m = openMapped(V);
     expectStep(run(m, lp('entry-with-wakeup', 0x20000, 7)), { kind: 'ok' }, 'core.low-power.entry-with-wakeup');

@@ -48,6 +48,10 @@ describe('GET_IRQ_INFO', () => {
     };
     expect([msixFlags('linux-6.1'), msixFlags('linux-6.12')]).toEqual([0x9, 0x1]);
   });
+  it('intrs.irq-info.ok: a function without MSI-X keeps NORESIZE on MSI-X info under dynamic MSI-X (7.2)', () => {
+    const m = opened(withConfig((c) => c.setU8(0xe1, 0x00))); // PCIe cap's next: MSI-X off the chain
+    expect(count(run(m, info(MSIX)))).toEqual([0x9, 0]);
+  });
   it('intrs.irq-info.einval', () => {
     expectStep(run(opened(), info(5)), err('EINVAL'), 'intrs.irq-info.einval');
     expectStep(run(opened(), info(0, 8)), err('EINVAL'), 'intrs.irq-info.einval');
