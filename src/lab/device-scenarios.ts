@@ -5,7 +5,7 @@
 // The first scenario, `probe`, is the trait probe whose outcomes say which traits the device has
 // (src/lab/traits.ts reads them back).
 import type { DeviceSnapshot, EventBody, Trace } from '../trace/types.js';
-import { asTraceEvents } from './random/generate.js';
+import { asTraceEvents, syntheticHeader } from './random/generate.js';
 import { profileOf, type RandomProfile } from './random/profile.js';
 
 const MAP = 0x7f0000000000n;
@@ -171,19 +171,5 @@ export function deviceScenarios(device: DeviceSnapshot, name: string): { name: s
     'reset-reopen': () => resetReopen(p),
     edges: () => edges(p),
   };
-  return DEVICE_SCENARIOS.map((s) => ({
-    name: s,
-    trace: {
-      header: {
-        formatVersion: 1,
-        source: 'synthetic',
-        kernelRelease: '',
-        vmm: { name: '', version: '', accel: 'unknown', options: [] },
-        tracerVersion: '',
-        device,
-        title: `lab ${name} ${s}`,
-      },
-      events: asTraceEvents(build[s]()),
-    },
-  }));
+  return DEVICE_SCENARIOS.map((s) => ({ name: s, trace: { header: syntheticHeader(device, `lab ${name} ${s}`), events: asTraceEvents(build[s]()) } }));
 }

@@ -8,7 +8,7 @@
 //
 // Writes only ever reach the device through vfio-pci's config handling or the profile's scratch
 // registers (src/lab/devices.ts): the campaign tests the kernel, not QEMU's device model.
-import type { DeviceSnapshot, EventBody, Trace, TraceEvent } from '../../trace/types.js';
+import type { DeviceSnapshot, EventBody, Trace, TraceEvent, TraceHeader } from '../../trace/types.js';
 import { profileOf, type RandomProfile } from './profile.js';
 import { mixSeed, Rng } from './rng.js';
 
@@ -433,18 +433,20 @@ export function asTraceEvents(bodies: readonly EventBody[]): TraceEvent[] {
   return bodies.map((b, i) => ({ ...b, seq: BigInt(i), tsNs: 0n, tid: 0, overlap: 0 }) as TraceEvent);
 }
 
+/** The header of a generated trace: the lab replaces it with the real kernel's and snapshot. */
+export function syntheticHeader(device: DeviceSnapshot, title: string): TraceHeader {
+  return {
+    formatVersion: 1,
+    source: 'synthetic',
+    kernelRelease: '',
+    vmm: { name: '', version: '', accel: 'unknown', options: [] },
+    tracerVersion: '',
+    device,
+    title,
+  };
+}
+
 /** Sequence (seed, index) as a trace whose header carries the device the grammar was drawn for. */
 export function generateSequence(device: DeviceSnapshot, spec: SequenceSpec, opts: GenerateOptions = {}): Trace {
-  return {
-    header: {
-      formatVersion: 1,
-      source: 'synthetic',
-      kernelRelease: '',
-      vmm: { name: '', version: '', accel: 'unknown', options: [] },
-      tracerVersion: '',
-      device,
-      title: `lab random ${sequenceName(spec)}`,
-    },
-    events: asTraceEvents(generateEvents(device, spec, opts)),
-  };
+  return { header: syntheticHeader(device, `lab random ${sequenceName(spec)}`), events: asTraceEvents(generateEvents(device, spec, opts)) };
 }
