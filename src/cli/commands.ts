@@ -12,6 +12,7 @@ import { register as minimize } from './minimize.js';
 import { register as matrix } from './matrix.js';
 import { register as promote } from './promote.js';
 import { register as report } from './report.js';
+import { register as junitMerge } from './junit-merge.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -28,4 +29,5 @@ export const commands: CommandRegistrar[] = [
   matrix,
   promote,
   report,
+  junitMerge,
 ];

@@ -6,6 +6,7 @@ import type { CheckReport, JobResult, ObsoleteResult } from './check.js';
 import type { DeviceNotes } from './evaluate.js';
 import { colorizeDiff, describeFirstDifference } from './diff.js';
 import { selectionToken } from './naming.js';
+import { xmlEscape } from '../junit/xml.js';
 
 export const FIX = 'npx vfio-replay check --update';
 
@@ -126,38 +127,28 @@ export function summaryLine(report: CheckReport): string {
 
 // ----- JUnit ------------------------------------------------------------------------------------
 
-function xml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
-}
-
 export function junitXml(report: CheckReport): string {
   const c = counts(report);
   const cases: string[] = [];
   const tc = (classname: string, name: string, body: string): string =>
-    `    <testcase classname="${xml(classname)}" name="${xml(name)}" time="0">${body}</testcase>`;
+    `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(name)}" time="0">${body}</testcase>`;
   for (const r of report.results) {
     const name = selectionToken(r.job.selection);
     const x = r.outcome;
     let body = '';
     if (r.action === 'none') {
       if (x.kind === 'mismatch')
-        body = `\n      <failure message="${xml(x.first ? `first difference at #${x.first.index} (rule ${x.first.ruleNow})` : 'golden differs')}" type="${differenceKind(x.first?.now ?? null)}">${xml(x.diff)}</failure>\n    `;
+        body = `\n      <failure message="${xmlEscape(x.first ? `first difference at #${x.first.index} (rule ${x.first.ruleNow})` : 'golden differs')}" type="${differenceKind(x.first?.now ?? null)}">${xmlEscape(x.diff)}</failure>\n    `;
       else if (x.kind === 'match' && x.notes !== undefined)
-        body = `\n      <properties><property name="device-notes" value="${x.notes.count}"/></properties>\n      <system-out>${xml(noteText(x.notes))}</system-out>\n    `;
-      else if (x.kind === 'missing') body = `\n      <failure message="missing golden ${xml(r.job.golden)}" type="missing"/>\n    `;
-      else if (x.kind === 'error') body = `\n      <error message="${xml(x.message)}" type="bad-input"/>\n    `;
-      else if (x.kind === 'unexpressible') body = `\n      <skipped message="${xml(x.message)}"/>\n    `;
+        body = `\n      <properties><property name="device-notes" value="${x.notes.count}"/></properties>\n      <system-out>${xmlEscape(noteText(x.notes))}</system-out>\n    `;
+      else if (x.kind === 'missing') body = `\n      <failure message="missing golden ${xmlEscape(r.job.golden)}" type="missing"/>\n    `;
+      else if (x.kind === 'error') body = `\n      <error message="${xmlEscape(x.message)}" type="bad-input"/>\n    `;
+      else if (x.kind === 'unexpressible') body = `\n      <skipped message="${xmlEscape(x.message)}"/>\n    `;
     }
     cases.push(tc(r.job.trace, name, body));
   }
   for (const o of report.obsolete) {
-    const body = o.action === 'none' ? `\n      <failure message="obsolete: ${xml(o.reason)}" type="obsolete"/>\n    ` : '';
+    const body = o.action === 'none' ? `\n      <failure message="obsolete: ${xmlEscape(o.reason)}" type="obsolete"/>\n    ` : '';
     cases.push(tc(o.path, 'obsolete', body));
   }
   const tests = report.results.length + report.obsolete.length;
