@@ -6,7 +6,7 @@
 //     run, ~0.3 s of node start-up would dominate a 10 MB trace. The CLI's end-to-end times and
 //     its start-up are printed too, measured apart;
 //   - peak RSS of replaying a small and a big trace with the CLI (child processes), and the ratio;
-//   - `check` (CLI) over a corpus of small traces with one worker and with every core;
+//   - `check` (CLI) over a corpus of small traces with --jobs 1 and with one process per core;
 //   - replays `bisect` spends over 8, 16 and 64 versions; replays `minimize` spends on one capture;
 //   - the lab scenario set: model replay time next to the lab's recorded wall time (lab-wall.ts).
 // Generated traces are cached (deterministic per size and seed) in --cache, so a second run does

@@ -2,14 +2,14 @@
 // corpus is big, then (only with --update, never under CI) write changed and missing goldens and
 // delete obsolete ones. Returns everything the reporters need; prints nothing itself.
 
+import { fork } from 'node:child_process';
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from './atomic.js';
 import { discoverCorpus, type CheckJob, type ObsoleteGolden } from './corpus.js';
 import { evaluateJob, type JobOutcome } from './evaluate.js';
-import type { WorkRequest, WorkResponse } from './worker.js';
+import type { ShardRequest, ShardResponse } from './shard-process.js';
 
 export interface Shard {
   index: number; // 1-based
@@ -53,28 +53,30 @@ export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * A worker thread costs far more than its start-up (~0.1 s of module loading): it runs cold, and
- * V8 optimizes the same code again for its isolate, on the same cores (~0.5-0.7 s of CPU on the
- * compiler threads). So by default workers are used only for corpora big enough to pay that back.
- * Measured on the 2-core VM (node 20, `check --jobs 1` vs `--jobs 2`): 1000 traces of 4 KiB
- * (4 MiB) 1.1 s vs 1.3 s; 40 x 256 KiB (10 MiB) 1.5 s vs 1.7 s; 3000 x 4 KiB (12 MiB) 2.7 s both;
- * 16 x 2 MiB (32 MiB) 4.7 s vs 3.9 s. An explicit --jobs is obeyed whatever the size.
+ * Parallel evaluators cost more than their start-up: each child process loads the modules
+ * (~0.1-0.2 s) and runs cold while V8 optimizes the same code again, on the same cores. So by
+ * default they are used only for corpora big enough to pay that back. These thresholds were
+ * measured for the former worker threads (2-core VM, node 20, `--jobs 1` vs `--jobs 2`: 1000 x
+ * 4 KiB 1.1 s vs 1.3 s; 16 x 2 MiB 4.7 s vs 3.9 s); child processes cost less CPU (2000 x 4 KiB:
+ * +17% CPU for --jobs 2 against +27% with threads, docs/performance.md) but have not been re-timed
+ * on an idle machine, so the thresholds stay. An explicit --jobs is obeyed whatever the size.
  */
 const PARALLEL_BYTES = 24 << 20;
 const PARALLEL_JOBS = 4096;
 
-function worthParallel(jobs: CheckJob[]): boolean {
-  if (jobs.length >= PARALLEL_JOBS) return true;
-  let bytes = 0;
-  for (const j of jobs) {
+/** Each job's trace size in bytes (0 when missing: its job reports that). */
+function traceSizes(jobs: CheckJob[]): number[] {
+  return jobs.map((j) => {
     try {
-      bytes += statSync(j.trace).size;
+      return statSync(j.trace).size;
     } catch {
-      // a missing trace is reported by its job
+      return 0;
     }
-    if (bytes >= PARALLEL_BYTES) return true;
-  }
-  return false;
+  });
+}
+
+function worthParallel(count: number, sizes: number[]): boolean {
+  return count >= PARALLEL_JOBS || sizes.reduce((a, b) => a + b, 0) >= PARALLEL_BYTES;
 }
 
 export function parseShard(text: string): Shard | null {
@@ -90,108 +92,91 @@ function inShard(i: number, shard: Shard | undefined): boolean {
   return shard === undefined || i % shard.count === shard.index - 1;
 }
 
-function workerFile(): string | null {
-  // Only the compiled build has worker.js next to this file; under vitest (TS sources) we run inline.
-  const url = new URL('./worker.js', import.meta.url);
+function shardProcessFile(): string | null {
+  // Only the compiled build has shard-process.js next to this file; under vitest (TS sources) we run inline.
+  const url = new URL('./shard-process.js', import.meta.url);
   if (url.protocol !== 'file:') return null;
   const path = fileURLToPath(url);
   return existsSync(path) ? path : null;
 }
 
+/**
+ * Cuts the job list into `n` contiguous pieces of about equal trace bytes (the replay's cost is
+ * about proportional to its size). Returns the n+1 boundaries.
+ */
+export function splitBySize(sizes: number[], n: number): number[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const bounds = [0];
+  let acc = 0;
+  for (let i = 0; i < sizes.length && bounds.length < n; i++) {
+    acc += sizes[i];
+    if (acc >= (total * bounds.length) / n) bounds.push(i + 1);
+  }
+  while (bounds.length < n) bounds.push(sizes.length);
+  bounds.push(sizes.length);
+  return bounds;
+}
+
+/** One child process evaluating jobs [from, to): one message out, one back (shard-process.ts). */
+function runShardProcess(file: string, req: ShardRequest): Promise<JobOutcome[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(file, ['--check-shard'], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let answer: JobOutcome[] | null = null;
+    child.once('message', (res: ShardResponse) => {
+      answer = res.outcomes;
+    });
+    child.once('error', reject);
+    // A child that dies without answering (out of memory, killed) must not hang check. 'close', not
+    // 'exit': it comes after the IPC channel is drained, so the answer has arrived by then.
+    child.once('close', (code, signal) => {
+      if (answer !== null && answer.length === req.jobs.length) resolve(answer);
+      else reject(new Error(`check shard process exited (${signal ?? code}) before reporting its ${req.jobs.length} jobs`));
+    });
+    child.send(req);
+  });
+}
+
 async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOutcome[]> {
   const context = opts.context ?? 5;
-  const strict = opts.strictDevice === true;
-  const outcomes = new Array<JobOutcome>(jobs.length);
+  const strictDevice = opts.strictDevice === true;
   const threads = Math.max(1, Math.min(opts.jobs ?? cpus().length, jobs.length));
-  const file = workerFile();
-  const parallel = file !== null && threads > 1 && (opts.jobs !== undefined || worthParallel(jobs));
+  const file = shardProcessFile();
+  const sizes = file !== null && threads > 1 ? traceSizes(jobs) : null;
+  const parallel = sizes !== null && (opts.jobs !== undefined || worthParallel(jobs.length, sizes));
   let done = 0;
   const progress = (i: number): void => {
     done++;
     opts.onProgress?.(done, jobs.length, jobs[i].golden);
   };
   if (!parallel) {
+    const outcomes = new Array<JobOutcome>(jobs.length);
     for (let i = 0; i < jobs.length; i++) {
-      outcomes[i] = await evaluateJob(jobs[i], context, strict);
+      outcomes[i] = await evaluateJob(jobs[i], context, strictDevice);
       progress(i);
     }
     return outcomes;
   }
-  // `threads` evaluators: this thread plus threads-1 workers, all taking batches of jobs from one
-  // queue. This thread has its modules loaded and its JIT warm already, so it works from the
-  // first millisecond while the workers start (~0.25 s each on a loaded machine) and warm up;
-  // with one worker per core instead it sat idle and the run paid one more start-up. Each worker
-  // keeps two batches in flight, so it never waits for a round trip through this thread (which
-  // answers only between its own batches). Batches are small enough (at most 1/8 of a share)
-  // that the last ones still balance the load.
-  const batchSize = Math.max(1, Math.min(32, Math.ceil(jobs.length / (threads * 8))));
-  let next = 0;
-  const take = (): number[] => {
-    const ids: number[] = [];
-    while (ids.length < batchSize && next < jobs.length) ids.push(next++);
-    return ids;
-  };
-  let resolveAll!: () => void;
-  let rejectAll!: (err: Error) => void;
-  const workersDone = new Promise<void>((resolve, reject) => {
-    resolveAll = resolve;
-    rejectAll = reject;
-  });
-  workersDone.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
-  const workers: Worker[] = [];
-  const retired = new Set<Worker>();
-  const inFlight = new Map<Worker, number>();
-  let live = threads - 1;
-  let failure: Error | null = null;
-  const fail = (err: Error): void => {
-    failure ??= err;
-    workers.forEach((x) => void x.terminate());
-    rejectAll(err);
-  };
-  const send = (w: Worker): void => {
-    const ids = take();
-    if (ids.length === 0) return;
-    w.postMessage({ jobs: ids.map((id) => ({ id, job: jobs[id] })), context, strictDevice: strict } satisfies WorkRequest);
-    inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
-  };
-  const retireIfDone = (w: Worker): void => {
-    if (next < jobs.length || (inFlight.get(w) ?? 0) > 0 || retired.has(w)) return;
-    retired.add(w);
-    void w.terminate();
-    if (--live === 0) resolveAll();
-  };
-  for (let t = 0; t < threads - 1; t++) {
-    const w = new Worker(file);
-    workers.push(w);
-    w.on('message', (res: WorkResponse) => {
-      inFlight.set(w, (inFlight.get(w) ?? 1) - 1);
-      for (const r of res.results) {
-        outcomes[r.id] = r.outcome;
-        progress(r.id);
-      }
-      send(w);
-      retireIfDone(w);
-    });
-    w.on('error', fail);
-    // A worker that dies without an error event (out of memory, process.exit) must not hang check.
-    w.on('exit', (code) => {
-      if (!retired.has(w)) fail(new Error(`check worker exited with code ${code} before finishing its jobs`));
-    });
-    send(w);
-    send(w);
+  // `threads` evaluators, each with a static contiguous piece of the list: this process takes
+  // the first piece, threads-1 child processes the others. No per-job messages, no shared heap:
+  // it runs like `threads` independent `check --shard` runs, which is what scales. Progress counts
+  // this process's jobs as they finish and each child's when it reports.
+  const bounds = splitBySize(sizes, threads);
+  const children: Promise<JobOutcome[]>[] = [];
+  for (let t = 1; t < threads; t++) children.push(runShardProcess(file!, { jobs: jobs.slice(bounds[t], bounds[t + 1]), context, strictDevice }));
+  // Failures surface when awaited below; until then they must not count as unhandled.
+  for (const c of children) c.catch(() => undefined);
+  const outcomes: JobOutcome[] = [];
+  for (let i = bounds[0]; i < bounds[1]; i++) {
+    outcomes.push(await evaluateJob(jobs[i], context, strictDevice));
+    progress(i);
   }
-  for (let ids = take(); ids.length > 0 && failure === null; ids = take()) {
-    for (const id of ids) {
-      outcomes[id] = await evaluateJob(jobs[id], context, strict);
-      progress(id);
+  for (let t = 1; t < threads; t++) {
+    const part = await children[t - 1];
+    for (let k = 0; k < part.length; k++) {
+      outcomes.push(part[k]);
+      progress(bounds[t] + k);
     }
-    // Let the workers' results in (and hand them their next batches) between our batches.
-    await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  // The queue is empty: workers with nothing in flight end now, the others with their last result.
-  for (const w of workers) retireIfDone(w);
-  if (live === 0) resolveAll();
-  await workersDone;
   return outcomes;
 }
 

@@ -134,7 +134,7 @@ describe('vfio-replay check (built CLI)', { timeout: 60_000 }, () => {
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 
-  test('--shard splits the goldens; --jobs runs worker threads with the same results', () => {
+  test('--shard splits the goldens; --jobs runs child processes with the same results', () => {
     const dir = scratchCorpus(['004-mse-live-mappings']);
     const oks = (args: string[]): string[] =>
       run(['check', '--verbose', ...args], { cwd: dir })
@@ -149,6 +149,17 @@ describe('vfio-replay check (built CLI)', { timeout: 60_000 }, () => {
     expect(s2.length).toBeGreaterThan(0);
     expect([...s1, ...s2].sort()).toEqual(all);
     expect(oks(['--jobs', '2'])).toEqual(all);
+  });
+
+  test('--jobs 3 (this process + 2 children): the same report, mismatch and JUnit as --jobs 1', () => {
+    const dir = scratchCorpus(['004-mse-live-mappings']);
+    breakGolden(dir);
+    const one = run(['check', '--verbose', '--jobs', '1', '--junit', 'one.xml'], { cwd: dir });
+    const three = run(['check', '--verbose', '--jobs', '3', '--junit', 'three.xml'], { cwd: dir });
+    expect(one.code).toBe(1);
+    expect(three.code).toBe(1);
+    expect(three.stdout).toBe(one.stdout);
+    expect(readFileSync(join(dir, 'three.xml'), 'utf8')).toBe(readFileSync(join(dir, 'one.xml'), 'utf8'));
   });
 
   test('--junit writes a report; GITHUB_ACTIONS adds ::error annotations at the golden line', () => {
