@@ -55,7 +55,7 @@ export function bisectTrace(trace: Trace, file: string, req: BisectRequest): Bis
   const { selection, warnings } = selectVersions(trace.header, {
     kernel: choice.axis === 'vmm' ? req.kernel : choice.ids[0],
     vmm: choice.axis === 'kernel' ? vmmFlag : choice.ids[0],
-  });
+  }, file);
   const points: VersionPoint[] = choice.ids.map((id) =>
     choice.axis === 'kernel' ? { id, kernel: id, vmm: selection.vmm } : { id, kernel: selection.kernel, vmm: id },
   );

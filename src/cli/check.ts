@@ -4,11 +4,13 @@
 
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
+import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
+import { leftoverNote, removeLeftovers } from '../temp-file.js';
 import { writeFileAtomic } from '../golden/atomic.js';
 import { inCI, parseShard, runCheck, type Shard } from '../golden/check.js';
 import { useColor } from '../golden/diff.js';
-import { formatText, githubAnnotations, junitXml } from '../golden/report.js';
+import { formatErrors, formatText, githubAnnotations, junitXml } from '../golden/report.js';
 import { writeFailingReports } from '../report/check-html.js';
 import { corpusCoverage, coverageText } from '../coverage/index.js';
 import { changesByRule } from '../coverage/group.js';
@@ -95,6 +97,13 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   const report = await runCheck(paths, { update: flags.update === true, jobs, shard, context, strictDevice, onProgress });
   if (drawn) process.stderr.write('\r\x1b[K');
 
+  // Temp files of a write killed mid-way (`check --update`, `encode -o`) sit next to the goldens
+  // and traces checked here: remove those whose writer is gone, and say so.
+  const dirs = new Set<string>();
+  for (const r of report.results) for (const p of [r.job.golden, r.job.trace]) dirs.add(dirname(p));
+  for (const o of report.obsolete) dirs.add(dirname(o.path));
+  for (const d of dirs) for (const l of removeLeftovers(d)) process.stderr.write(`vfio-replay: ${leftoverNote(l)}\n`);
+  process.stderr.write(formatErrors(report));
   process.stdout.write(formatText(report, { color: useColor(process.stdout), ci, verbose: flags.verbose === true }));
   for (const l of changesByRule(report)) process.stdout.write(l + '\n');
   if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(githubAnnotations(report));

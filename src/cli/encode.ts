@@ -1,9 +1,8 @@
 // `vfio-replay encode t.txt -o t.pb`: the binary trace of a text twin. The output appears only when
 // the whole input parsed (written to a temporary file and renamed); on any error nothing is left.
 import type { Command } from 'commander';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { UserError } from '../errors.js';
+import { readLines } from '../trace/lines.js';
 import { TextParser, type TextPacket } from '../trace/text-parse.js';
 import { TraceWriter } from '../trace/writer.js';
 
@@ -24,12 +23,14 @@ export function register(program: Command): void {
 }
 
 async function runEncode(input: string, output: string): Promise<void> {
-  // Open the input first: a missing input must not create (or clobber) the output.
-  const stream = createReadStream(input, { encoding: 'utf8' });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(new UserError(`cannot read text trace: ${err.code ?? String(err)}`, { file: input })));
-  });
+  // Read the first line before opening the output: a missing input must not create (or clobber) it.
+  const lines = readLines(input);
+  let next: IteratorResult<string>;
+  try {
+    next = await lines.next();
+  } catch (err) {
+    throw new UserError(`cannot read text trace: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: input });
+  }
   const writer = await TraceWriter.create(output);
   try {
     const parser = new TextParser(input);
@@ -40,13 +41,11 @@ async function runEncode(input: string, output: string): Promise<void> {
       }
     };
     let lineNo = 0;
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-      await emit(parser.line(line, ++lineNo));
-    }
+    for (; next.done !== true; next = await lines.next()) await emit(parser.line(next.value, ++lineNo));
     await emit(parser.finish());
     await writer.close();
   } catch (err) {
-    stream.destroy();
+    await lines.return(undefined);
     await writer.abort();
     throw err;
   }

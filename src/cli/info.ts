@@ -27,16 +27,23 @@ function countKey(e: TraceEvent): string {
   return e.kind === 'ioctl' ? `ioctl ${e.op}` : e.kind;
 }
 
+/**
+ * Header blocks described in full; the rest are only counted. A trace may hold any number of
+ * header packets (each a few bytes): keeping them all ran `info` out of memory at 10 million.
+ */
+export const SHOWN_HEADERS = 16;
+
 async function runInfo(path: string, flags: InfoFlags): Promise<void> {
   const src = await openTrace(path);
   const headers: TraceHeader[] = [];
+  let headerCount = 0;
   const counts = new Map<string, number>();
   let firstSeq: bigint | undefined;
   let lastSeq: bigint | undefined;
   let observed = 0;
   for await (const p of src.packets) {
     if (p.type === 'header') {
-      headers.push(p.header);
+      if (++headerCount <= SHOWN_HEADERS) headers.push(p.header);
       continue;
     }
     const k = countKey(p.event);
@@ -54,6 +61,7 @@ async function runInfo(path: string, flags: InfoFlags): Promise<void> {
       bytes: s.bytes,
       packets: s.packets,
       headers: headers.map((h) => ({ ...h, device: { ...h.device, config: undefined, configSize: h.device.config.length } })),
+      headerCount,
       events: s.events,
       observed,
       seq: firstSeq === undefined ? null : { first: firstSeq, last: lastSeq },
@@ -68,7 +76,7 @@ async function runInfo(path: string, flags: InfoFlags): Promise<void> {
   lines.push(`file      ${path} (${src.text ? 'text' : 'binary'}, ${s.bytes} bytes, ${s.packets} packets)`);
   headers.forEach((h, i) => {
     const d = h.device;
-    const tag = headers.length > 1 ? ` #${i + 1}` : '';
+    const tag = headerCount > 1 ? ` #${i + 1}` : '';
     lines.push(`${('header' + tag).padEnd(9)} format ${h.formatVersion}, source ${h.source}, title ${JSON.stringify(h.title)}`);
     lines.push(`  kernel  ${h.kernelRelease || '-'}; vmm ${h.vmm.name || '-'} ${h.vmm.version || '-'} (${h.vmm.accel}${(h.vmm.options ?? []).map((o) => ' ' + o).join('')}); tracer ${h.tracerVersion || '-'}`);
     const bars = d.bars.map((b) => `bar${b.index} ${b.kind} 0x${b.size.toString(16)}`).join(', ');
@@ -76,6 +84,7 @@ async function runInfo(path: string, flags: InfoFlags): Promise<void> {
     lines.push(`  reset   ${d.resetMethods.join(' ') || '-'}; page size ${d.pageSize}; iommu group ${d.iommuGroup}`);
   });
   if (headers.length === 0) lines.push('header    none');
+  if (headerCount > headers.length) lines.push(`header    ... ${headerCount - headers.length} more header blocks (the first ${SHOWN_HEADERS} are shown)`);
   const seq = firstSeq === undefined ? '' : `, seq ${firstSeq}..${lastSeq}`;
   lines.push(`events    ${s.events} (${observed} with observed outcomes${seq})`);
   const w = Math.max(0, ...sorted.map(([k]) => k.length));

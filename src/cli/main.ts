@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { commands } from './commands.js';
+import { quietOnClosedOutput } from './pipe.js';
 import { UserError } from '../errors.js';
 
 function packageVersion(): string {
@@ -12,6 +13,7 @@ function packageVersion(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedOutput();
   const program = new Command();
   program
     .name('vfio-replay')
@@ -25,6 +27,11 @@ export async function main(argv: string[]): Promise<number> {
       outputError: (str, write) => write(`vfio-replay: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
     });
   for (const register of commands) register(program);
+  const unknown = unknownCommand(program, argv.slice(2));
+  if (unknown !== null) {
+    process.stderr.write(`vfio-replay: unknown command '${unknown}' (see --help)\n`);
+    return 2;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -39,6 +46,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/**
+ * The command word of `args` when it names no command (also in `help X` and before --help, where
+ * commander would print the main help and exit 0): a typo must not look like success.
+ */
+function unknownCommand(program: Command, args: string[]): string | null {
+  const names = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  const word = args.find((a) => !a.startsWith('-'));
+  if (word === undefined) return null;
+  if (word === 'help') {
+    const topic = args[args.indexOf(word) + 1];
+    return topic !== undefined && !topic.startsWith('-') && !names.has(topic) ? topic : null;
+  }
+  return names.has(word) ? null : word;
 }
 
 main(process.argv).then(

@@ -71,7 +71,7 @@ async function runMinimize(file: string, flags: MinimizeFlags): Promise<number> 
   const goal = goalOf(flags);
   const out = outputPaths(file, flags.output);
   const trace = await loadTrace(file);
-  const selections = selectionsFor(trace.header, flags, (w) => process.stderr.write(`vfio-replay: warning: ${w}\n`));
+  const selections = selectionsFor(trace.header, flags, (w) => process.stderr.write(`vfio-replay: warning: ${w}\n`), file);
   const progress = new ProgressLine();
   const result = minimizeTrace(trace, file, goal, selections, (p) =>
     progress.show(`minimize: ${p.pass}, ${p.events} events left, ${p.replays} replays`),

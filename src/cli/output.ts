@@ -1,13 +1,14 @@
 // Buffered stdout for commands that print a lot (dump of a large trace): batches lines, waits for
-// the pipe to drain, and stops quietly when the reader went away (`dump t.pb | head`).
+// the pipe to drain, and stops quietly when the reader went away (`dump t.pb | head`; the
+// process-wide policy for a closed stdout is in pipe.ts).
 export class Out {
   private buf = '';
   closed = false;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
+    // Other errors are the output policy's (pipe.ts): this only stops the batching.
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.closed = true;
-      else throw err;
     });
   }
 

@@ -13,7 +13,7 @@ export interface SelectionFlags {
   versions?: string;
 }
 
-export function selectionsFor(header: TraceHeader, flags: SelectionFlags, warn: (w: string) => void): ModelSelection[] {
+export function selectionsFor(header: TraceHeader, flags: SelectionFlags, warn: (w: string) => void, file?: string): ModelSelection[] {
   if (flags.versions !== undefined) {
     if (flags.kernel !== undefined || flags.vmm !== undefined) throw new UserError('--versions names both models: leave out --kernel/--vmm');
     const out: ModelSelection[] = [];
@@ -27,7 +27,7 @@ export function selectionsFor(header: TraceHeader, flags: SelectionFlags, warn: 
     return out;
   }
   const vmm = flags.vmm === undefined ? undefined : flags.vmm === 'none' ? null : flags.vmm;
-  const { selection, warnings } = selectVersions(header, { kernel: flags.kernel, vmm });
+  const { selection, warnings } = selectVersions(header, { kernel: flags.kernel, vmm }, file);
   warnings.forEach(warn);
   return [selection];
 }

@@ -1,11 +1,13 @@
 // Goldens are replaced, never half-written: write a temp file in the same folder, then rename it
-// over the target (atomic on POSIX file systems). A crash leaves the old golden or the new one.
+// over the target (atomic on POSIX file systems). A crash leaves the old golden or the new one,
+// and a temp file the next write (or `check`) removes: see temp-file.ts.
 
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { sweepBeforeWriting, tempPathFor } from '../temp-file.js';
 
 export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  sweepBeforeWriting(path);
+  const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, text);
     renameSync(tmp, path);

@@ -1,4 +1,5 @@
-// How `check` tells people (and CI systems) what happened: a human report on stdout, JUnit XML for
+// How `check` tells people (and CI systems) what happened: a human report on stdout (bad-input
+// errors on stderr), JUnit XML for
 // test dashboards, and GitHub Actions workflow commands for inline annotations. Every failure names
 // the exact command that fixes it.
 
@@ -44,7 +45,7 @@ function formatResult(r: JobResult, o: TextOptions, paint: (c: string, s: string
     case 'unexpressible':
       return [`${paint('33', 'SKIP')} ${g}: ${x.message} (cannot be expressed in this model: exit 125)`];
     case 'error':
-      return [`${paint('31', 'ERROR')} ${x.message}`];
+      return []; // bad input goes to stderr: formatErrors
     case 'missing':
       if (r.action === 'created') return [`${paint('32', 'created')} ${g}`];
       return [
@@ -88,6 +89,16 @@ const KIND_TEXT = {
   'device-note': 'the new line is a device note: the trace showed the hardware state of the device otherwise (not the model under test)',
   mismatch: '',
 } as const;
+
+/**
+ * The bad-input errors (a corrupt trace, an unreadable golden), one located line each, as every
+ * command reports bad input: for stderr, apart from the report on stdout.
+ */
+export function formatErrors(report: CheckReport): string {
+  let out = '';
+  for (const r of report.results) if (r.outcome.kind === 'error') out += `vfio-replay: ${r.outcome.message}\n`;
+  return out;
+}
 
 function indent(s: string): string {
   return s

@@ -102,7 +102,7 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     if (p.type === 'header') {
       headers++;
       if (selection === null) {
-        const chosen = selectVersions(p.header, opts);
+        const chosen = selectVersions(p.header, opts, path);
         selection = chosen.selection;
         warnings = chosen.warnings;
       }
@@ -112,6 +112,13 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
       }
       replayer = new Replayer(p.header, selection);
       observer.start?.({ header: p.header, headerNumber: headers, selection, warnings });
+      // A header prints lines too: count it toward the flush, or a trace of millions of header
+      // packets would hold all their output until the end (issue 19: 522 MB).
+      if (++sinceFlush >= FLUSH_EVERY) {
+        sinceFlush = 0;
+        await observer.flush?.();
+        if (observer.stopped?.() === true) break;
+      }
       continue;
     }
     if (replayer === null) throw new UserError('event before the trace header', { file: path, event: p.index, offset: p.offset });
@@ -149,7 +156,7 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     }
     sum.events++;
     observer.event(line, p.index, ev, s, divergence, note);
-    if (++sinceFlush === FLUSH_EVERY) {
+    if (++sinceFlush >= FLUSH_EVERY) {
       sinceFlush = 0;
       await observer.flush?.();
       if (observer.stopped?.() === true) break;

@@ -3,7 +3,7 @@
 // the nearest modeled version of that VMM. Every approximation is a warning (printed on stderr),
 // never silent; a VMM without a version is refused when its models differ (vmm.version.required).
 
-import { UserError } from '../errors.js';
+import { UserError, type Location } from '../errors.js';
 import { findKernelVersion, KERNEL_RELEASES, KERNEL_VERSIONS, resolveKernelRelease } from '../model/versions/kernel.js';
 import { findVmmVersion, VMM_VERSIONS } from '../model/versions/vmm.js';
 import type { TraceHeader } from '../trace/types.js';
@@ -31,7 +31,9 @@ export function unknownVersion(sel: ModelSelection): string | null {
   return null;
 }
 
-export function selectVersions(header: TraceHeader, req: VersionRequest): { selection: ModelSelection; warnings: string[] } {
+/** `file` is the trace the header came from: an error about what the header says names it. */
+export function selectVersions(header: TraceHeader, req: VersionRequest, file?: string): { selection: ModelSelection; warnings: string[] } {
+  const at = file === undefined ? {} : { file };
   const warnings: string[] = [];
   let kernel: string;
   if (req.kernel !== undefined) {
@@ -39,7 +41,7 @@ export function selectVersions(header: TraceHeader, req: VersionRequest): { sele
       throw new UserError(`unknown kernel version "${req.kernel}" (known: ${kernelIds().join(', ')})`);
     kernel = req.kernel;
   } else {
-    kernel = kernelFromRelease(header.kernelRelease, warnings);
+    kernel = kernelFromRelease(header.kernelRelease, warnings, at);
   }
   let vmm: string | null;
   if (req.vmm !== undefined) {
@@ -47,14 +49,14 @@ export function selectVersions(header: TraceHeader, req: VersionRequest): { sele
       throw new UserError(`unknown VMM version "${req.vmm}" (known: ${vmmIds().join(', ')}, or none)`);
     vmm = req.vmm;
   } else {
-    vmm = vmmFromHeader(header.vmm.name, header.vmm.version, warnings);
+    vmm = vmmFromHeader(header.vmm.name, header.vmm.version, warnings, at);
   }
   return { selection: { kernel, vmm }, warnings };
 }
 
-function kernelFromRelease(release: string, warnings: string[]): string {
+function kernelFromRelease(release: string, warnings: string[], at: Location): string {
   if (release.trim() === '')
-    throw new UserError(`the trace header names no kernel release: pass --kernel (one of ${kernelIds().join(', ')})`);
+    throw new UserError(`the trace header names no kernel release: pass --kernel (one of ${kernelIds().join(', ')})`, at);
   const r = resolveKernelRelease(release);
   if (r !== undefined) {
     if (r.warning !== undefined) warnings.push(r.warning);
@@ -65,7 +67,7 @@ function kernelFromRelease(release: string, warnings: string[]): string {
     warnings.push(`kernel ${release} is older than every modeled release; using ${oldest}, the nearest`);
     return oldest;
   }
-  throw new UserError(`the trace header's kernel release "${release}" is not a Linux release: pass --kernel`);
+  throw new UserError(`the trace header's kernel release "${release}" is not a Linux release: pass --kernel`, at);
 }
 
 /** Numeric key of a version string: "10.0.3" -> [10,0,3]; "#3609" / "3609" -> [3609]. */
@@ -82,7 +84,7 @@ function cmpKey(a: number[], b: number[]): number {
   return 0;
 }
 
-function vmmFromHeader(name: string, version: string, warnings: string[]): string | null {
+function vmmFromHeader(name: string, version: string, warnings: string[], at: Location): string | null {
   const family = name.trim().toLowerCase();
   if (family === '' || family === '-') return null;
   const candidates = VMM_VERSIONS.filter((v) => v.family === family);
@@ -108,6 +110,7 @@ function vmmFromHeader(name: string, version: string, warnings: string[]): strin
     const what = version.trim() === '' || version.trim() === '-' ? 'names no version' : `names version "${version}", which is not a number`;
     throw new UserError(
       `the trace header ${what} for ${name}, and the ${family} models differ (${ids}): pass --vmm ID, or re-import with --vmm-version`,
+      at,
     );
   }
   let best = keyed[0];

@@ -6,6 +6,7 @@
 import { UserError } from '../errors.js';
 import { traitsEmpty, type EventBody, type Observed, type TraceEvent, type TraceHeader } from './types.js';
 import { FORMAT_VERSION, camel, kebab, schema, type FieldInfo, type MessageInfo } from './schema.js';
+import { ACCESS_KINDS, accessLenProblem, configSizeProblem } from './limits.js';
 import { assignWithDefaults, withDefaults, type DecodeContext, type Msg, type Value } from './wire.js';
 
 export type DecodedPacket =
@@ -79,7 +80,8 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
   const t = bodyTables(packet);
   const member = bodyMember(t, m);
   if (member === 'header') {
-    const where = { file: ctx.file, event: ctx.event, offset: at };
+    // A header is no event: its errors are located by byte offset only.
+    const where = { file: ctx.file, offset: at };
     for (const k of META) if (m[k] !== undefined) throw new UserError(`header packet carries event field ${k}`, where);
     const h = withDefaults(t.header, m.header as Msg) as unknown as TraceHeader;
     // Traits are optional in memory: all-default ones (or none on the wire) mean "the snapshot's".
@@ -88,6 +90,8 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
       throw new UserError(why, { file: ctx.file, offset: at });
     }
+    const tooBig = configSizeProblem(h.device.config.length);
+    if (tooBig !== null) throw new UserError(`header: device ${tooBig}`, { file: ctx.file, offset: at });
     return h;
   }
   if (member === undefined) {
@@ -128,6 +132,10 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
     assignWithDefaults(op.field.msg!, ioctl[op.field.name] as Msg, ev);
   } else {
     assignWithDefaults(bodyField.msg!, m[member] as Msg, ev);
+    if (ACCESS_KINDS.has(kind)) {
+      const bad = accessLenProblem(kind, ev.len as number);
+      if (bad !== null) throw new UserError(bad, { file: ctx.file, event: ctx.event, offset: at });
+    }
   }
   return ev as unknown as TraceEvent;
 }

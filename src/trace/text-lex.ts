@@ -69,6 +69,9 @@ export function parseStr(raw: string, col: number, ctx: LineCtx, what: string): 
       throw textError(ctx, col, `${what}: bad quoted string ${raw}`);
     }
     if (typeof v !== 'string') throw textError(ctx, col, `${what}: bad quoted string ${raw}`);
+    // JSON allows "\ud800"; UTF-8 (and so the binary trace) cannot hold a lone surrogate.
+    const lone = /[\uD800-\uDFFF]/u.exec(v);
+    if (lone !== null) throw textError(ctx, col, `${what}: lone surrogate \\u${lone[0].charCodeAt(0).toString(16)} in a string (not valid Unicode text)`);
     return v;
   }
   if (!BARE.test(raw)) throw textError(ctx, col, `${what}: ${raw} must be quoted ("...")`);

@@ -18,6 +18,7 @@ import type {
 } from './types.js';
 import { emptyDeviceSnapshot, emptyTraits } from './types.js';
 import { FORMAT_VERSION } from './schema.js';
+import { accessLenProblem, configSizeProblem } from './limits.js';
 import {
   leBytes,
   parseBytes,
@@ -33,6 +34,7 @@ import {
   type Token,
 } from './text-lex.js';
 
+const U64_MAX = (1n << 64n) - 1n;
 const SOURCES: CaptureSource[] = ['unknown', 'strace', 'qemu-log', 'lab', 'hand-written', 'synthetic'];
 const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
 const DMABUF_OPS: DmabufImporterOp[] = ['attach', 'map', 'unmap', 'detach', 'mmap', 'close'];
@@ -425,6 +427,11 @@ export class TextParser {
   /** Feeds line `lineNo` (1-based, without its newline); returns the packets it completes. */
   line(text: string, lineNo: number): TextPacket[] {
     const ctx: LineCtx = { file: this.file, line: lineNo };
+    // Lines end at LF (lines.ts); the CR of a CRLF ending is dropped, any other CR is refused
+    // rather than read as a break by some readers and as a space by others.
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    const cr = text.indexOf('\r');
+    if (cr >= 0) throw textError(ctx, cr + 1, 'carriage return (CR) inside a line: lines end with LF or CRLF');
     const tokens = tokenize(text, ctx);
     if (tokens.length === 0) return [];
     const eol = text.replace(/\s+$/, '').length + 1;
@@ -592,7 +599,8 @@ export class TextParser {
         if (size !== undefined) {
           if (this.configSize >= 0) throw textError(ctx, size.keyCol, 'config size= given twice in this header block');
           const n = parseU32(size.raw, size.col, ctx, 'config size');
-          if (n > 4096) throw textError(ctx, size.col, `config size ${n} is larger than 4096`);
+          const tooBig = configSizeProblem(n);
+          if (tooBig !== null) throw textError(ctx, size.col, tooBig);
           this.configSize = n;
           d.config = new Uint8Array(n);
           break;
@@ -619,6 +627,9 @@ export class TextParser {
     if (/^[0-9]/.test(tokens[0].text)) {
       seq = parseUnsigned(tokens[0].text, 64, tokens[0].col, ctx, 'sequence number');
       i++;
+    } else if (seq > U64_MAX) {
+      // The implicit number is the previous one plus one, checked like an explicit one.
+      throw textError(ctx, tokens[0].col, `sequence number ${seq} does not fit in 64 bits (the previous event has the largest one)`);
     }
     let tsNs = 0n;
     let tid = 0;
@@ -639,6 +650,10 @@ export class TextParser {
     const a = new Args(tokens.slice(i + 1, arrow), ctx, arrow < tokens.length ? tokens[arrow].col : eol);
     const body = parseBody(kindTok, a, ctx);
     a.done();
+    if ('len' in body) {
+      const bad = accessLenProblem(body.kind, body.len);
+      if (bad !== null) throw textError(ctx, a.opt('len')?.col ?? kindTok.col, bad);
+    }
     const event = { seq, tsNs, tid, overlap, ...(pid !== 0 ? { pid } : {}), ...body } as TraceEvent;
     if (arrow < tokens.length) event.observed = parseObserved(tokens.slice(arrow + 1), ctx, eol);
     this.nextSeq = seq + 1n;

@@ -230,7 +230,14 @@ export function decodeGeneric(info: MessageInfo, buf: Uint8Array, pos: number, e
         out[f.name] = list;
         continue;
       }
-      if (f.kind === 'msg') value = pure ? decodeGeneric(f.msg!, buf, pos, stop, ctx, true) : decodeMessage(f.msg!, buf, pos, stop, ctx);
+      if (f.kind === 'msg') {
+        // Inside a header packet there is no event to name in an error (the reader numbered the
+        // packet as if it were one, before knowing).
+        const event = ctx.event;
+        if (f.msg!.name === 'Header') ctx.event = undefined;
+        value = pure ? decodeGeneric(f.msg!, buf, pos, stop, ctx, true) : decodeMessage(f.msg!, buf, pos, stop, ctx);
+        ctx.event = event;
+      }
       // Always a fresh plain Uint8Array: a Buffer's slice() would alias the (reused) read buffer.
       else if (f.kind === 'bytes') value = bytes(buf, pos, stop);
       else value = decodeUtf8(buf, pos, stop, ctx, at, info, f);
@@ -374,7 +381,7 @@ function writeScalar(w: protobuf.Writer, f: FieldInfo, v: Value, where: string):
       return;
     }
     case 'string':
-      w.string(v as string);
+      w.string(wellFormed(v as string));
       return;
     case 'bytes':
       w.bytes(v as Uint8Array);
@@ -382,6 +389,20 @@ function writeScalar(w: protobuf.Writer, f: FieldInfo, v: Value, where: string):
     case 'msg':
       throw new Error('writeScalar: message');
   }
+}
+
+// In a `u` regex a surrogate pair is one code point, so this matches only LONE surrogates.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const LONE_SURROGATES = /[\uD800-\uDFFF]/gu;
+
+/**
+ * The string with every lone surrogate replaced by U+FFFD, as a UTF-8 encoder must (protobufjs'
+ * would write it as 3 bytes no UTF-8 decoder accepts, a file our own reader then refuses). The
+ * readers never produce one (the text parser refuses them, binary strings are decoded strictly);
+ * this keeps a Trace built in memory from writing invalid UTF-8.
+ */
+export function wellFormed(s: string): string {
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, '\uFFFD') : s;
 }
 
 function checkInt(v: number, lo: number, hi: number, where: string): void {

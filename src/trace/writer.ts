@@ -2,10 +2,11 @@
 // and renamed over it on close(), so a reader never sees half a trace and a failed run (bad input
 // found half-way, a crash) leaves no output file behind: call abort() on the error path.
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { sweepBeforeWriting, tempPathFor } from '../temp-file.js';
 import { UserError } from '../errors.js';
 import type { TraceEvent, TraceHeader } from './types.js';
 import { encodeEventPacket, encodeHeaderPacket } from './codec.js';
+import { accessLenProblem, configSizeProblem } from './limits.js';
 
 const FLUSH_AT = 1024 * 1024;
 
@@ -24,9 +25,13 @@ export class TraceWriter {
     private readonly fh: FileHandle,
   ) {}
 
-  /** Opens `<dir>/.<name>.<pid>.tmp`; an unwritable location is a UserError naming `path`. */
+  /**
+   * Opens `<dir>/.<name>.<pid>.tmp` (temp-file.ts), first removing such files of `path` left by
+   * dead processes; an unwritable location is a UserError naming `path`.
+   */
   static async create(path: string): Promise<TraceWriter> {
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    sweepBeforeWriting(path);
+    const tmp = tempPathFor(path);
     try {
       const fh = await open(tmp, 'w');
       return new TraceWriter(path, tmp, fh);
@@ -36,10 +41,18 @@ export class TraceWriter {
   }
 
   async header(h: TraceHeader): Promise<void> {
+    // Nothing this writer writes may be refused by the reader (limits.ts): bad input that got
+    // this far (an importer's) is a located error here rather than a trace no one can read.
+    const tooBig = configSizeProblem(h.device.config.length);
+    if (tooBig !== null) throw new UserError(`cannot write header: device ${tooBig}`, { file: this.path });
     await this.push(encodeHeaderPacket(h));
   }
 
   async event(e: TraceEvent): Promise<void> {
+    if ('len' in e) {
+      const bad = accessLenProblem(e.kind, e.len);
+      if (bad !== null) throw new UserError(`cannot write ${bad}`, { file: this.path, event: this.events });
+    }
     await this.push(encodeEventPacket(e));
     this.events++;
   }

@@ -1,6 +1,7 @@
 // fast-check generators for whole traces: every event kind and ioctl op, u64 values over the full
 // 0..2^64-1 range, every optional observed field. Shared by the round-trip and mutation tests.
 import fc from 'fast-check';
+import { MAX_ACCESS_LEN } from '../../src/trace/limits.js';
 import type { EventBody, Observed, Trace, TraceEvent, TraceHeader } from '../../src/trace/types.js';
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -8,7 +9,8 @@ export const u64 = fc.oneof(fc.bigInt({ min: 0n, max: 0xffffn }), fc.bigInt({ mi
 const s64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
 const u32 = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffffffff }));
 const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
-const smallLen = fc.integer({ min: 0, max: 8 });
+// One CPU access: 1..MAX_ACCESS_LEN bytes (src/trace/limits.ts); both readers refuse other lengths.
+const accessLen = fc.integer({ min: 1, max: MAX_ACCESS_LEN });
 const bytes = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });
 // Strings go through UTF-8 and the text twin's quoting: mix plain words, spaces, quotes, unicode.
 const str = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom('-', '"', '#x', 'a b', ''));
@@ -53,8 +55,8 @@ export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('region-write' as const), region, offset: u64, data: bytes(20) }),
   fc.record({ kind: fc.constant('mmap' as const), region, offset: u64, length: u64, prot: u32, addr: u64 }),
   fc.record({ kind: fc.constant('munmap' as const), addr: u64, length: u64 }),
-  fc.record({ kind: fc.constant('mem-read' as const), bar: region, offset: u64, len: u32 }),
-  fc.record({ kind: fc.constant('mem-write' as const), bar: region, offset: u64, len: fc.oneof(smallLen, u32), value: u64 }),
+  fc.record({ kind: fc.constant('mem-read' as const), bar: region, offset: u64, len: accessLen }),
+  fc.record({ kind: fc.constant('mem-write' as const), bar: region, offset: u64, len: accessLen, value: u64 }),
   ioctl,
   fc.record({
     kind: fc.constant('dmabuf' as const),
@@ -72,10 +74,10 @@ export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('cfg-write' as const), offset: u32, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('region-read' as const), region, offset: u64, len: u32, bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('region-write' as const), region, offset: u64, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
-  fc.record({ kind: fc.constant('guest-cfg-read' as const), offset: u32, len: u32 }),
-  fc.record({ kind: fc.constant('guest-cfg-write' as const), offset: u32, len: fc.oneof(smallLen, u32), value: u64 }),
-  fc.record({ kind: fc.constant('guest-mmio-read' as const), gpa: u64, len: u32 }),
-  fc.record({ kind: fc.constant('guest-mmio-write' as const), gpa: u64, len: fc.oneof(smallLen, u32), value: u64 }),
+  fc.record({ kind: fc.constant('guest-cfg-read' as const), offset: u32, len: accessLen }),
+  fc.record({ kind: fc.constant('guest-cfg-write' as const), offset: u32, len: accessLen, value: u64 }),
+  fc.record({ kind: fc.constant('guest-mmio-read' as const), gpa: u64, len: accessLen }),
+  fc.record({ kind: fc.constant('guest-mmio-write' as const), gpa: u64, len: accessLen, value: u64 }),
 );
 
 export const observed: fc.Arbitrary<Observed> = fc.record(
