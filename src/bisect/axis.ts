@@ -14,6 +14,9 @@
 //   --versions a,b,c           exactly these, in this order (`@vN` alone continues the previous
 //                              id's series: `linux-7.0,barmap-at-enable@v1,@v2,@v5`)
 //
+// Stable branches (`linux-6.12.y`: the point releases the bug catalog names, off linux-6.12) are
+// branches like a series: `--kernel-range linux-5.8..linux-5.10.50` walks 5.8 .. 5.10, then the
+// 5.10.y points up to .50; `--series linux-5.10.y` walks 5.10 and its points.
 // A range may enter a series but not leave one (S@v2..linux-7.2): a series version is not an
 // ancestor of the next release, so that order would be invented; use --versions to say it.
 // The VMM axis is one ordered list per family: --vmm-range A..B (same family), --vmm-family F.
@@ -53,11 +56,9 @@ export interface AxisChoice {
 
 const SERIES_SEP = '@';
 
+/** The series or stable branch (`linux-6.12.y`) a version belongs to; undefined for a mainline release. */
 function seriesOf(cat: VersionCatalog, id: string): SeriesInfo | undefined {
-  const at = id.indexOf(SERIES_SEP);
-  if (at < 0) return undefined;
-  const s = cat.series.find((x) => x.name === id.slice(0, at));
-  return s !== undefined && s.versions.includes(id) ? s : undefined;
+  return cat.series.find((x) => x.versions.includes(id));
 }
 
 function findSeries(cat: VersionCatalog, name: string): SeriesInfo {
@@ -77,7 +78,7 @@ export function vmmFamilyOf(cat: VersionCatalog, id: string): string | undefined
 }
 
 function knownKernel(cat: VersionCatalog): string {
-  return [...cat.releases, ...cat.series.map((s) => `${s.name}@v1..`)].join(', ');
+  return [...cat.releases, ...cat.series.map((s) => (s.name.endsWith('.y') ? s.versions.join(', ') : `${s.name}@v1..`))].join(', ');
 }
 
 function requireKernel(cat: VersionCatalog, id: string, flag: string): void {

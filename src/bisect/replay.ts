@@ -5,6 +5,7 @@
 import { renderEffect, renderOutcome } from '../model/outcome.js';
 import { renderLine } from '../replay/log-line.js';
 import { Replayer } from '../replay/engine.js';
+import { RaceStepper, type Stepped } from '../replay/race/stepper.js';
 import { describeEvent } from '../trace/index.js';
 import { isGuestEvent, type Trace } from '../trace/types.js';
 import type { EventResult, ReplayFn, VersionPoint, VersionRun } from './types.js';
@@ -12,9 +13,10 @@ import type { EventResult, ReplayFn, VersionPoint, VersionRun } from './types.js
 export function replayAt(trace: Trace, point: VersionPoint): VersionRun {
   const replayer = new Replayer(trace.header, { kernel: point.kernel, vmm: point.vmm });
   const events: EventResult[] = [];
-  for (let i = 0; i < trace.events.length; i++) {
-    const ev = trace.events[i];
-    const s = replayer.apply(ev);
+  // Race groups are explored as `replay` explores them (their events get the set of outcomes);
+  // each event is judged right after its step, as in run.ts (judging lets the model learn).
+  const races = new RaceStepper(replayer, null, '');
+  const judge = ({ index: i, ev, step: s }: Stepped): void => {
     const guest = isGuestEvent(ev);
     const desc = describeEvent(ev);
     const divergence = replayer.judge(ev, s);
@@ -29,7 +31,12 @@ export function replayAt(trace: Trace, point: VersionPoint): VersionRun {
       rule: s.rule,
       versionUnknown: s.outcome.kind === 'unsupported' && s.outcome.versionUnknown === true,
     });
-  }
+  };
+  trace.events.forEach((ev, i) => {
+    if (ev.overlap === 0 && !races.holding) judge({ index: i, ev, step: replayer.apply(ev) });
+    else races.push(i, ev).forEach(judge);
+  });
+  races.end().forEach(judge);
   return { point, events };
 }
 

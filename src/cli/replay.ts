@@ -15,6 +15,7 @@ interface ReplayFlags {
   vmm?: string;
   json?: boolean;
   context: string;
+  interleaving?: string;
   summaryOnly?: boolean;
   lab?: string;
   strictDevice?: boolean;
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .option('--vmm <version>', 'VMM model version or "none" (default: from the trace header), e.g. openvmm-3609')
     .option('--json', 'one JSON object per line: start, one per event, summary')
     .option('--context <k>', 'events shown before the first divergence', '5')
+    .option('--interleaving <k>', 'replay interleaving K (0 = trace order) of every race group (events sharing race=N) instead of the set of all')
     .option('--summary-only', 'print only the summary')
     .option('--strict-device', 'device notes (the trace showed the hardware state of the device otherwise than the model: adopted, not blamed on the model) count as divergences')
     .option('--lab <kernel>', 'first run the trace on the real kernel in the lab (6.1, 6.12, 7.2; minutes, root), then replay that: model vs real')
@@ -44,6 +46,9 @@ export function register(program: Command): void {
 async function runReplay(trace: string, flags: ReplayFlags): Promise<number> {
   const context = Number(flags.context);
   if (!Number.isInteger(context) || context < 0) throw new UserError(`--context wants a whole number, got "${flags.context}"`);
+  const interleaving = flags.interleaving === undefined ? undefined : Number(flags.interleaving);
+  if (interleaving !== undefined && (!/^\d+$/.test(flags.interleaving ?? '') || !Number.isSafeInteger(interleaving)))
+    throw new UserError(`--interleaving wants a whole number, got "${flags.interleaving}"`);
   const vmm = flags.vmm === undefined ? undefined : flags.vmm === 'none' ? null : flags.vmm;
   const out = new LineWriter(process.stdout);
   const json = flags.json === true;
@@ -81,7 +86,11 @@ async function runReplay(trace: string, flags: ReplayFlags): Promise<number> {
     flush: () => out.flush(),
     stopped: () => out.isClosed,
   };
-  const summary = await replayFile(trace, { kernel: flags.kernel, vmm, context, strictDevice: flags.strictDevice === true }, observer);
+  const summary = await replayFile(
+    trace,
+    { kernel: flags.kernel, vmm, context, strictDevice: flags.strictDevice === true, ...(interleaving !== undefined ? { interleaving } : {}) },
+    observer,
+  );
   if (json) {
     out.line(
       JSON.stringify({
@@ -97,6 +106,7 @@ async function runReplay(trace: string, flags: ReplayFlags): Promise<number> {
         first: summary.first,
         firstUnsupported: summary.firstUnsupported,
         firstDeviceNote: summary.firstDeviceNote,
+        races: summary.races,
       }),
     );
   } else {

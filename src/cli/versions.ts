@@ -1,7 +1,8 @@
 // `vfio-replay versions [--json]`: every modeled kernel version (releases, then each patch series
-// on its base) and every VMM version, with the behavior switches and where each comes from.
+// on its base, stable branches on theirs), the kernel-bug catalog and every VMM version, with the behavior switches and where each comes from.
 import type { Command } from 'commander';
 import { Out } from './output.js';
+import { KERNEL_BUGS } from '../model/versions/kernel-bugs.js';
 import {
   KERNEL_SERIES,
   KERNEL_VERSIONS,
@@ -53,6 +54,7 @@ export function versionsJson(): Record<string, unknown> {
       releases: KERNEL_VERSIONS.filter((v) => v.axis === 'release').map((v) => v.id),
       series: KERNEL_SERIES,
       versions: KERNEL_VERSIONS.map(kernelEntry),
+      bugs: KERNEL_BUGS,
     },
     vmm: VMM_VERSIONS.map((v) => ({ id: v.id, family: v.family, title: v.title, source: v.source, switches: v.switches, notes: v.notes })),
   };
@@ -77,6 +79,17 @@ export function versionsText(): string {
     }
     const unknown = unknownSwitches(v);
     if (unknown.length > 0) out.push(`  unknown in this version: ${unknown.join(', ')} (events hinging on them replay as unsupported)`);
+  }
+  out.push('');
+  out.push('Kernel-bug catalog (switch = true while the bug is in the kernel; evidence S/P/M):');
+  for (const b of KERNEL_BUGS) {
+    out.push(`${b.switch} (${b.slug}): ${b.title}`);
+    out.push(`  introduced by ${b.introducedBy.commit} "${b.introducedBy.subject}" [${b.introducedBy.evidence}]`);
+    out.push(`  fixed by ${b.fixedBy.commit} "${b.fixedBy.subject}" [${b.fixedBy.evidence}]${b.fixedBy.note ? ` (${b.fixedBy.note})` : ''}`);
+    out.push(`  in: ${b.introducedIn.map((p) => `${p.version} [${p.evidence}]`).join(', ')}; fixed in: ${b.fixedIn.map((p) => `${p.version} [${p.evidence}]${p.note ? ` (${p.note})` : ''}`).join(', ')}`);
+    out.push(`  trigger: ${b.trigger}`);
+    out.push(`  outcome: ${b.outcome}`);
+    out.push(`  report: ${b.report}`);
   }
   out.push('');
   out.push('VMM versions:');

@@ -105,6 +105,8 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
       return { line: `fork ${e.child}` };
     case 'process-exit':
       return { line: 'exit' };
+    case 'eventfd-signal':
+      return { skip: 'eventfd-signal: the runner registers no ioeventfd writer' };
     case 'guest-cfg-read':
     case 'guest-cfg-write':
     case 'guest-mmio-read':

@@ -2,10 +2,15 @@
 // SIGBUS, an -EIO, a dead VMM, an access that reached a device that was not decoding are all
 // values here, so the replay can print, compare and diff them.
 
+import type { FailureConsequence, KernelFailureKind } from '../trace/types.js';
+
+export type { FailureConsequence, KernelFailureKind };
+
 /** Rule ids are dotted names, `area.subject.what`, e.g. `config.command.mse-clear-zaps`. */
 export type RuleId = string;
 
 export type PowerState = 'D0' | 'D1' | 'D2' | 'D3hot' | 'D3cold';
+
 
 export type Outcome =
   /**
@@ -34,6 +39,13 @@ export type Outcome =
   | { kind: 'unassigned'; value: bigint }
   /** The thread waits (a fault that cannot take memory_lock sleeps until the writer finishes). */
   | { kind: 'blocked' }
+  /** The host kernel failed (a catalog bug): `where` names the function or the lock report. */
+  | { kind: 'kernel-failure'; failure: KernelFailureKind; where: string; consequence: FailureConsequence }
+  /**
+   * A racing event: every outcome the interleavings the kernel allows can give it (deduplicated by
+   * rendering, in rendering order). Only the interleaving explorer produces it.
+   */
+  | { kind: 'may'; outcomes: Outcome[] }
   /** The event cannot be expressed in this model version (exit 125 under `git bisect run`). */
   | {
       kind: 'unsupported';
@@ -136,9 +148,35 @@ export function renderOutcome(o: Outcome): string {
       return `unassigned val=${hex(o.value)}`;
     case 'blocked':
       return 'blocked';
+    case 'kernel-failure':
+      return renderKernelFailure(o.failure, o.where, o.consequence);
+    case 'may':
+      return 'may: ' + o.outcomes.map(renderOutcome).join(' | ');
     case 'unsupported':
       return `unsupported ${o.reason}`;
   }
+}
+
+const CONSEQUENCE_TEXT: Record<FailureConsequence, string> = {
+  'thread-killed': ' -> thread killed',
+  'vmm-hung': ' -> vmm hung',
+  'host-down': ' -> host down',
+  continues: '',
+};
+
+/** `kernel BUG at remap_pfn_range -> thread killed`, `lockdep: recursive memory_lock`, `deadlock memory_lock -> vmm hung`. */
+export function renderKernelFailure(failure: KernelFailureKind, where: string, consequence: FailureConsequence): string {
+  const head =
+    failure === 'bug'
+      ? `kernel BUG at ${where}`
+      : failure === 'warn'
+        ? `WARN at ${where}`
+        : failure === 'lockdep'
+          ? `lockdep: ${where}`
+          : where === ''
+            ? failure
+            : `${failure} ${where}`;
+  return head + CONSEQUENCE_TEXT[consequence];
 }
 
 export function renderEffect(e: Effect): string {

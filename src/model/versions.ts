@@ -2,3 +2,4 @@
 // and VMM versions (versions/vmm.ts). Import from here.
 export * from './versions/kernel.js';
 export * from './versions/vmm.js';
+export * from './versions/kernel-bugs.js';

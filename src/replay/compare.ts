@@ -15,6 +15,9 @@
 //   power          -> the kernel model's power state after the event must be the sampled one
 //                     (when the caller passes it; a shallower sample is first learned as a device
 //                     refusal, src/model/kernel/learn.ts)
+//   kernel failure -> the prediction must be a kernel failure of that kind; `where` (when given) a
+//                     part of the predicted one, the consequence (when given) equal
+//   (a `may` prediction, a racing event, agrees when any of its outcomes agrees)
 //   data           -> bytes came back, so the access completed: like `ret`, the prediction must be a
 //                     returning outcome (a VMM the model kills there, a SIGBUS, an errno disagree);
 //                     and where the prediction has data, every bit the model owns (`own`, see
@@ -45,7 +48,27 @@ export function compareObserved(predicted: Outcome, observed: Observed | undefin
   // difference left is the kernel's (it suspended, resumed or not when the model says otherwise).
   if (power !== undefined && observed.powerState !== undefined && observed.powerState !== '' && observed.powerState !== power)
     return `power=${observed.powerState} (model ${power})`;
-  const { errno, ret, signal, vmmExit, blocked, data } = observed;
+  if (predicted.kind === 'may') {
+    // A racing event agrees when any outcome its interleavings can give agrees.
+    let first: string | null = null;
+    for (const o of predicted.outcomes) {
+      const d = compareObserved(o, observed, ev);
+      if (d === null) return null;
+      first ??= d;
+    }
+    return first;
+  }
+  const { errno, ret, signal, vmmExit, blocked, data, kernelFailure } = observed;
+  if (kernelFailure !== undefined) {
+    const f = kernelFailure;
+    if (
+      predicted.kind !== 'kernel-failure' ||
+      (f.kind !== '' && predicted.failure !== f.kind) ||
+      (f.where !== '' && !predicted.where.includes(f.where)) ||
+      (f.consequence !== '' && predicted.consequence !== f.consequence)
+    )
+      return `kernel-failure ${[f.kind, f.where, f.consequence].filter((x) => x !== '').join(' ')}`;
+  }
   if (errno !== undefined && errno !== '') {
     if (predicted.kind !== 'errno' || predicted.errno !== errno) return `-${errno}`;
   }
@@ -105,6 +128,9 @@ function returns(o: Outcome): boolean {
     case 'dropped':
     case 'unassigned':
       return true;
+    case 'kernel-failure':
+      // A WARN or lockdep splat leaves the call to complete.
+      return o.consequence === 'continues';
     default:
       return false;
   }

@@ -10,12 +10,15 @@ import { Replayer, type ModelSelection } from './engine.js';
 import { selectVersions, type VersionRequest } from './select-versions.js';
 import { tracePacketsSync } from './trace-source.js';
 import { describeEvent } from '../trace/text-print.js';
+import { RaceStepper, type RaceStats, type Stepped } from './race/stepper.js';
 
 export interface ReplayOptions extends VersionRequest {
   /** Lines of context kept before the first divergence (default 5). */
   context?: number;
   /** Device notes count as divergences (`--strict-device`). */
   strictDevice?: boolean;
+  /** Replay interleaving K of every race group instead of all of them (src/replay/race/). */
+  interleaving?: number;
 }
 
 export interface ReplayStart {
@@ -63,6 +66,8 @@ export interface ReplaySummary {
   /** Outcomes unsupported because an earlier ioctl's arguments were not captured (opaque.ts). */
   afterOpaque: number;
   firstOpaque: { seq: bigint; name: string } | null;
+  /** Race groups explored and the interleavings run (src/replay/race/). */
+  races: RaceStats;
 }
 
 const FLUSH_EVERY = 4096;
@@ -93,57 +98,36 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
     firstUnsupported: null,
     afterOpaque: 0,
     firstOpaque: null,
+    races: { groups: 0, explored: 0, interleaving: opts.interleaving ?? null },
   };
   const strict = opts.strictDevice === true;
   let sinceFlush = 0;
+  let races: RaceStepper | null = null;
+  let stop = false;
 
-  // A synchronous loop over the packets (awaiting only at flushes): see tracePacketsSync.
-  for (const p of await tracePacketsSync(path)) {
-    if (p.type === 'header') {
-      headers++;
-      if (selection === null) {
-        const chosen = selectVersions(p.header, opts, path);
-        selection = chosen.selection;
-        warnings = chosen.warnings;
-      }
-      if (replayer !== null) {
-        sum.afterOpaque += replayer.opaque.count;
-        sum.firstOpaque ??= replayer.opaque.first;
-      }
-      replayer = new Replayer(p.header, selection);
-      observer.start?.({ header: p.header, headerNumber: headers, selection, warnings });
-      // A header prints lines too: count it toward the flush, or a trace of millions of header
-      // packets would hold all their output until the end (issue 19: 522 MB).
-      if (++sinceFlush >= FLUSH_EVERY) {
-        sinceFlush = 0;
-        await observer.flush?.();
-        if (observer.stopped?.() === true) break;
-      }
-      continue;
-    }
-    if (replayer === null) throw new UserError('event before the trace header', { file: path, event: p.index, offset: p.offset });
-    const ev = p.event;
-    const s = replayer.apply(ev);
-    const guest = ev.kind.charCodeAt(0) === 103 /* 'g' */;
+  // Everything a stepped event feeds: counts, divergence, device note, context ring, the observer.
+  // Synchronous (the loop awaits only at flushes): true when it is time to flush.
+  const report = (r: Replayer, index: number, ev: TraceEvent, s: Step): boolean => {
+    const guest = ev.kind.charCodeAt(0) === 103; /* 'g' */
     if (guest) sum.guest++;
     else sum.host++;
-    const divergence = ev.observed === undefined ? null : replayer.judge(ev, s, strict);
-    const note = ev.observed === undefined ? null : replayer.note;
-    const line = renderLine(p.index, guest, describeEvent(ev), ev.overlap, s, divergence, note, ev.pid ?? 0);
+    const divergence = ev.observed === undefined ? null : r.judge(ev, s, strict);
+    const note = ev.observed === undefined ? null : r.note;
+    const line = renderLine(index, guest, describeEvent(ev), ev.overlap, s, divergence, note, ev.pid ?? 0);
     if (note !== null) {
-      if (sum.deviceNotes === 0) sum.firstDeviceNote = { index: p.index, line, note };
+      if (sum.deviceNotes === 0) sum.firstDeviceNote = { index, line, note };
       sum.deviceNotes++;
     }
     if (divergence !== null) {
       if (sum.divergences === 0) {
         const context: string[] = [];
         for (let i = 0; i < ringLen; i++) context.push(ring[(ringPos - ringLen + i + k) % k]);
-        sum.first = { index: p.index, line, rule: s.rule, context, lastChange };
+        sum.first = { index, line, rule: s.rule, context, lastChange };
       }
       sum.divergences++;
     }
     if (s.outcome.kind === 'unsupported') {
-      if (sum.unsupported === 0) sum.firstUnsupported = { index: p.index, line, rule: s.rule };
+      if (sum.unsupported === 0) sum.firstUnsupported = { index, line, rule: s.rule };
       sum.unsupported++;
     }
     if (sum.divergences === 0) {
@@ -155,13 +139,57 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
       if (s.effects.length > 0) lastChange = line;
     }
     sum.events++;
-    observer.event(line, p.index, ev, s, divergence, note);
-    if (++sinceFlush >= FLUSH_EVERY) {
-      sinceFlush = 0;
-      await observer.flush?.();
-      if (observer.stopped?.() === true) break;
+    observer.event(line, index, ev, s, divergence, note);
+    if (++sinceFlush < FLUSH_EVERY) return false;
+    sinceFlush = 0;
+    return true;
+  };
+  const flush = async (): Promise<void> => {
+    await observer.flush?.();
+    if (observer.stopped?.() === true) stop = true;
+  };
+  const drain = async (r: Replayer, xs: Stepped[]): Promise<void> => {
+    for (const x of xs) if (!stop && report(r, x.index, x.ev, x.step)) await flush();
+  };
+
+  // A synchronous loop over the packets (awaiting only at flushes): see tracePacketsSync.
+  for (const p of await tracePacketsSync(path)) {
+    if (p.type === 'header') {
+      headers++;
+      if (selection === null) {
+        const chosen = selectVersions(p.header, opts, path);
+        selection = chosen.selection;
+        warnings = chosen.warnings;
+      }
+      if (races !== null && replayer !== null) await drain(replayer, races.end());
+      races = null;
+      if (replayer !== null) {
+        sum.afterOpaque += replayer.opaque.count;
+        sum.firstOpaque ??= replayer.opaque.first;
+      }
+      replayer = new Replayer(p.header, selection);
+      observer.start?.({ header: p.header, headerNumber: headers, selection, warnings });
+      // A header prints lines too: count it toward the flush, or a trace of millions of header
+      // packets would hold all their output until the end (issue 19: 522 MB).
+      if (++sinceFlush >= FLUSH_EVERY) {
+        sinceFlush = 0;
+        await flush();
+        if (stop) break;
+      }
+      continue;
     }
+    if (replayer === null) throw new UserError('event before the trace header', { file: path, event: p.index, offset: p.offset });
+    const ev = p.event;
+    // Events without a race id take the direct path (the common case, kept as it was).
+    if (ev.overlap === 0 && (races === null || !races.holding)) {
+      if (report(replayer, p.index, ev, replayer.apply(ev))) await flush();
+    } else {
+      races ??= new RaceStepper(replayer, opts.interleaving ?? null, path, sum.races);
+      await drain(replayer, races.push(p.index, ev));
+    }
+    if (stop) break;
   }
+  if (races !== null && replayer !== null && !stop) await drain(replayer, races.end());
   if (selection === null) throw new UserError('trace has no header', { file: path });
   if (replayer !== null) {
     sum.afterOpaque += replayer.opaque.count;

@@ -9,13 +9,22 @@ export interface ReplayCounts {
   unsupported: number;
   /** Device notes (hardware state the trace showed otherwise, adopted): shown only when there are some. */
   deviceNotes?: number;
+  /** Race groups explored (printed only when there were some: src/replay/race/). */
+  races?: { groups: number; explored: number; interleaving: number | null };
 }
 
 /** `summary: 9 events, 1 divergence, 0 unsupported[, 1 device note]`: the line a replay ends with, and a golden too. */
 export function countsLine(c: ReplayCounts): string {
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   const notes = c.deviceNotes !== undefined && c.deviceNotes > 0 ? `, ${plural(c.deviceNotes, 'device note')}` : '';
-  return `summary: ${plural(c.events, 'event')}, ${plural(c.divergences, 'divergence')}, ${c.unsupported} unsupported${notes}`;
+  const r = c.races;
+  const races =
+    r === undefined || r.groups === 0
+      ? ''
+      : r.interleaving === null
+        ? `; races: ${plural(r.groups, 'group')}, ${plural(r.explored, 'interleaving')} explored`
+        : `; races: ${plural(r.groups, 'group')}, interleaving ${r.interleaving} of each`;
+  return `summary: ${plural(c.events, 'event')}, ${plural(c.divergences, 'divergence')}, ${c.unsupported} unsupported${notes}${races}`;
 }
 
 export function formatSummary(s: ReplaySummary): string[] {

@@ -161,6 +161,10 @@ function observedFromWire(m: Msg): Observed {
   if (m.powerState !== undefined && m.powerState !== '') o.powerState = m.powerState as string;
   if (m.blocked === true) o.blocked = true;
   if (m.kernelLog !== undefined && m.kernelLog !== '') o.kernelLog = m.kernelLog as string;
+  if (m.kernelFailure !== undefined) {
+    const f = m.kernelFailure as Msg;
+    o.kernelFailure = { kind: (f.kind as string) ?? '', where: (f.where as string) ?? '', consequence: (f.consequence as string) ?? '' };
+  }
   return o;
 }
 
@@ -222,6 +226,7 @@ function observedToWire(o: Observed): Msg {
   if (o.powerState !== undefined) m.powerState = o.powerState;
   if (o.blocked === true) m.blocked = true;
   if (o.kernelLog !== undefined && o.kernelLog !== '') m.kernelLog = o.kernelLog;
+  if (o.kernelFailure !== undefined) m.kernelFailure = { ...o.kernelFailure };
   return m;
 }
 

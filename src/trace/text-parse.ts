@@ -16,7 +16,7 @@ import type {
   UserBuf,
   VmmExit,
 } from './types.js';
-import { emptyDeviceSnapshot, emptyTraits } from './types.js';
+import { FAILURE_CONSEQUENCES, KERNEL_FAILURE_KINDS, emptyDeviceSnapshot, emptyTraits } from './types.js';
 import { FORMAT_VERSION } from './schema.js';
 import { accessLenProblem, configSizeProblem } from './limits.js';
 import {
@@ -289,6 +289,8 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
     }
     case 'process-exit':
       return { kind };
+    case 'eventfd-signal':
+      return { kind, fd: a.i32('fd') };
     case 'guest-cfg-read': {
       const offset = cfgOffset(a, ctx);
       return { kind, offset, len: a.u32('len') };
@@ -396,6 +398,14 @@ function parseObserved(tokens: Token[], ctx: LineCtx, eol: number): Observed {
   if (a.flag('blocked')) o.blocked = true;
   const klog = a.opt('klog');
   if (klog !== undefined) o.kernelLog = parseStr(klog.raw, klog.col, ctx, 'klog');
+  const failure = a.opt('kernel-failure');
+  if (failure !== undefined) {
+    const kind = failure.raw === '' ? '' : oneOf({ text: failure.raw, col: failure.col }, KERNEL_FAILURE_KINDS, ctx, 'kernel-failure');
+    const consequence = a.str('consequence', '');
+    if (consequence !== '' && !(FAILURE_CONSEQUENCES as readonly string[]).includes(consequence))
+      throw textError(ctx, failure.col, `consequence must be one of ${FAILURE_CONSEQUENCES.join(', ')}`);
+    o.kernelFailure = { kind, where: a.str('where', ''), consequence };
+  }
   a.done();
   return o;
 }

@@ -110,6 +110,8 @@ export function describeEvent(e: TraceEvent): string {
       return `fork child=${e.child}`;
     case 'process-exit':
       return 'process-exit';
+    case 'eventfd-signal':
+      return `eventfd-signal fd=${e.fd}`;
     case 'guest-cfg-read':
       return `guest-cfg-read ${cfgOffset(e.offset)} len=${e.len}`;
     case 'guest-cfg-write':
@@ -141,6 +143,12 @@ export function describeObserved(o: Observed): string {
   if (o.powerState !== undefined) t.push(`power=${fmtStr(o.powerState)}`);
   if (o.blocked === true) t.push('blocked');
   if (o.kernelLog !== undefined && o.kernelLog !== '') t.push(`klog=${fmtStr(o.kernelLog)}`);
+  if (o.kernelFailure !== undefined) {
+    const f = o.kernelFailure;
+    t.push(`kernel-failure=${fmtStr(f.kind)}`);
+    if (f.where !== '') t.push(`where=${fmtStr(f.where)}`);
+    if (f.consequence !== '') t.push(`consequence=${fmtStr(f.consequence)}`);
+  }
   return t.join(' ');
 }
 

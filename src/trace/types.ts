@@ -150,6 +150,31 @@ export interface Observed {
   blocked?: boolean;
   /** Kernel log lines the event produced (dmesg), newline-separated ("Refused to change power state ..."). */
   kernelLog?: string;
+  /** The host kernel failed here (from dmesg or the bug report). */
+  kernelFailure?: ObservedKernelFailure;
+}
+
+/**
+ * A failure of the host kernel itself (a catalog bug firing): `bug` = BUG()/oops, `warn` = WARN()
+ * or a might_sleep splat, `lockdep` = a lockdep report, `deadlock` = threads waiting on each other
+ * for ever, `hang` = a thread that never returns for another reason.
+ */
+export type KernelFailureKind = 'bug' | 'warn' | 'lockdep' | 'deadlock' | 'hang';
+export const KERNEL_FAILURE_KINDS: readonly KernelFailureKind[] = ['bug', 'warn', 'lockdep', 'deadlock', 'hang'];
+
+/**
+ * What the user sees after a kernel failure: the calling thread killed (an oops in process
+ * context), the VMM hung (a thread stuck in the kernel), the host gone (panic), or nothing beyond
+ * the splat in the kernel log (the call completes).
+ */
+export type FailureConsequence = 'thread-killed' | 'vmm-hung' | 'host-down' | 'continues';
+export const FAILURE_CONSEQUENCES: readonly FailureConsequence[] = ['thread-killed', 'vmm-hung', 'host-down', 'continues'];
+
+/** A kernel failure as observed: kind `bug`/`warn`/`lockdep`/`deadlock`/`hang`; '' = not known. */
+export interface ObservedKernelFailure {
+  kind: string;
+  where: string;
+  consequence: string;
 }
 
 // ----- events ----------------------------------------------------------------------------------
@@ -243,7 +268,9 @@ export type HostEvent =
   /** fork() by the event's process: `child` (non-zero) inherits its fds and BAR mappings. */
   | { kind: 'fork'; child: number }
   /** The event's process exited: its BAR mappings are unmapped and its fds closed. */
-  | { kind: 'process-exit' };
+  | { kind: 'process-exit' }
+  /** The eventfd `fd` was signaled (a registered VFIO ioeventfd fires: the kernel writes its data). */
+  | { kind: 'eventfd-signal'; fd: number };
 
 /** Guest side: what the guest asked the VMM. */
 export type GuestEvent =

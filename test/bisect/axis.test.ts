@@ -7,6 +7,13 @@ const cat = modelCatalog();
 const ids = (sel: Parameters<typeof chooseAxis>[1]) => chooseAxis(cat, sel).ids;
 
 describe('chooseAxis over the model version tables', () => {
+  it('--kernel-range enters a stable branch like a series, and cannot leave it', () => {
+    expect(ids({ kernelRange: 'linux-5.8..linux-5.10.50' })).toEqual(['linux-5.8', 'linux-5.9', 'linux-5.10', 'linux-5.10.49', 'linux-5.10.50']);
+    expect(ids({ kernelRange: 'linux-5.9.8..linux-5.9.9' })).toEqual(['linux-5.9.8', 'linux-5.9.9']);
+    expect(ids({ series: 'linux-5.8.y' })).toEqual(['linux-5.8', 'linux-5.8.2', 'linux-5.8.3']);
+    expect(() => ids({ kernelRange: 'linux-5.10.50..linux-5.14' })).toThrow(/cannot leave/);
+  });
+
   it('--series: the base release, then every version', () => {
     expect(chooseAxis(cat, { series: 'barmap-at-enable' })).toEqual({
       axis: 'kernel',
@@ -20,6 +27,9 @@ describe('chooseAxis over the model version tables', () => {
     expect(ids({ kernelRange: 'linux-5.7..linux-7.2' })).toEqual([
       'linux-5.7',
       'linux-5.8',
+      'linux-5.9',
+      'linux-5.10',
+      'linux-5.14',
       'linux-5.19',
       'linux-6.1',
       'linux-6.12',

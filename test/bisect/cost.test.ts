@@ -18,7 +18,9 @@ describe('bisect replay budget', () => {
       expect(c.max).toBeLessThanOrEqual(c.budget);
       expect(c.lists).toBe(c.versions);
     }
-  });
+    // Hundreds of replays, each exploring the seed's race group: more than vitest's default 5 s on a
+    // loaded machine (a limit on the test's run, not a speed assertion).
+  }, 120_000);
 
   it('refuses two selections the trace cannot tell apart', async () => {
     const trace = await loadTrace('traces/seeds/004-mse-live-mappings/mse-live-mappings.txt');

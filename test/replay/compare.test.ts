@@ -99,3 +99,26 @@ describe('compareObserved: model-owned data', () => {
     expect(compareObserved(ok, { ret: 4n, data: bytes('12345678') }, read)).toBeNull();
   });
 });
+
+describe('compareObserved: kernel failures and racing events', () => {
+  const oops: Outcome = { kind: 'kernel-failure', failure: 'bug', where: 'remap_pfn_range', consequence: 'thread-killed' };
+  const splat: Outcome = { kind: 'kernel-failure', failure: 'lockdep', where: 'recursive memory_lock', consequence: 'continues' };
+  const fault = { kind: 'mem-read', bar: 0, offset: 0n, len: 4 } as const;
+  test('an observed failure needs a predicted failure of that kind, where and consequence when given', () => {
+    expect(compareObserved(oops, { kernelFailure: { kind: 'bug', where: 'remap_pfn_range', consequence: '' } }, fault)).toBeNull();
+    expect(compareObserved(oops, { kernelFailure: { kind: 'bug', where: '', consequence: 'thread-killed' } }, fault)).toBeNull();
+    expect(compareObserved(ok, { kernelFailure: { kind: 'bug', where: '', consequence: '' } }, fault)).toBe('kernel-failure bug');
+    expect(compareObserved(oops, { kernelFailure: { kind: 'warn', where: '', consequence: '' } }, fault)).toBe('kernel-failure warn');
+    expect(compareObserved(oops, { kernelFailure: { kind: 'bug', where: 'zap_pte_range', consequence: '' } }, fault)).toBe('kernel-failure bug zap_pte_range');
+  });
+  test('a failure the call survives still returns; one that kills the thread does not', () => {
+    expect(compareObserved(splat, { ret: 4n }, read)).toBeNull();
+    expect(compareObserved(oops, { ret: 4n }, read)).toBe('ret=4');
+  });
+  test('a racing event agrees when any outcome it may have agrees', () => {
+    const may: Outcome = { kind: 'may', outcomes: [sigbus, ok] };
+    expect(compareObserved(may, { ret: 4n }, read)).toBeNull();
+    expect(compareObserved(may, { signal: { signal: 'SIGBUS', code: 'BUS_ADRERR', addr: null } }, read)).toBeNull();
+    expect(compareObserved(may, { errno: 'EIO' }, read)).toBe('-EIO');
+  });
+});

@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { MAX_ACCESS_LEN } from '../../src/trace/limits.js';
 import type { EventBody, Observed, Trace, TraceEvent, TraceHeader } from '../../src/trace/types.js';
+import { FAILURE_CONSEQUENCES, KERNEL_FAILURE_KINDS } from '../../src/trace/types.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 export const u64 = fc.oneof(fc.bigInt({ min: 0n, max: 0xffffn }), fc.bigInt({ min: 0n, max: U64_MAX }), fc.constant(U64_MAX));
@@ -74,6 +75,7 @@ export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('cfg-write' as const), offset: u32, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('region-read' as const), region, offset: u64, len: u32, bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('region-write' as const), region, offset: u64, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
+  fc.record({ kind: fc.constant('eventfd-signal' as const), fd: i32 }),
   fc.record({ kind: fc.constant('guest-cfg-read' as const), offset: u32, len: accessLen }),
   fc.record({ kind: fc.constant('guest-cfg-write' as const), offset: u32, len: accessLen, value: u64 }),
   fc.record({ kind: fc.constant('guest-mmio-read' as const), gpa: u64, len: accessLen }),
@@ -95,6 +97,11 @@ export const observed: fc.Arbitrary<Observed> = fc.record(
     powerState: nonEmpty,
     blocked: fc.constant(true as const),
     kernelLog: nonEmpty,
+    kernelFailure: fc.record({
+      kind: fc.constantFrom(...KERNEL_FAILURE_KINDS),
+      where: str,
+      consequence: fc.constantFrom('', ...FAILURE_CONSEQUENCES),
+    }),
   },
   { requiredKeys: [] },
 );

@@ -5,7 +5,7 @@
 import { step, type Effect, type Step, type PowerState } from '../outcome.js';
 import { ConfigImage, leBytes, leValue } from '../pci/config-image.js';
 import * as R from '../pci/regs.js';
-import { memoryEnabled, takeWriter, zapBars, type Kctx } from './context.js';
+import { exemptFromMse, memoryEnabled, takeWriter, zapBars, type Kctx } from './context.js';
 import { revokeAll, unrevokeIfEnabled } from './dmabuf.js';
 import { buildPerms, ByteKind } from './perms.js';
 import { vfioSetPowerState } from './power.js';
@@ -20,7 +20,7 @@ export function initVconfig(k: Kctx): void {
     vc.setU16(k.g.pm + R.PCI_PM_PMC, vc.u16(k.g.pm + R.PCI_PM_PMC) & ~R.PCI_PM_CAP_PME_MASK);
     vc.setU16(k.g.pm + R.PCI_PM_CTRL, vc.u16(k.g.pm + R.PCI_PM_CTRL) & ~(R.PCI_PM_CTRL_PME_ENABLE | R.PCI_PM_CTRL_PME_STATUS));
   }
-  if (k.dev.quirks.noCommandMemory || k.dev.quirks.isVirtfn) vc.setU16(R.PCI_COMMAND, vc.u16(R.PCI_COMMAND) | R.PCI_COMMAND_MEMORY);
+  if (exemptFromMse(k)) vc.setU16(R.PCI_COMMAND, vc.u16(R.PCI_COMMAND) | R.PCI_COMMAND_MEMORY);
   k.st.vconfig = vc;
   k.st.bardirty = true;
   k.st.rbar = [];

@@ -49,6 +49,19 @@ export interface Kctx {
   hw: HwFunction;
   st: VfioState;
   meta: EventMeta;
+  /**
+   * Set only by the interleaving explorer (src/replay/race/): the lock state other threads hold at
+   * this step. Absent on the sequential path, where contention is judged from the race marks.
+   */
+  race?: RaceView;
+  /** Set only by the explorer's dry run: the locks the step took for write (`memory_lock`). */
+  lockLog?: string[];
+}
+
+/** What the explorer tells a step about the locks other threads of the race hold. */
+export interface RaceView {
+  /** Another thread holds memory_lock for write (or waits for it, blocking new readers). */
+  memoryLockWriter: boolean;
 }
 
 export function geometry(dev: DeviceSnapshot, traits: HwTraits): Geometry {
@@ -111,6 +124,15 @@ export function powerBelow(p: PowerState, q: PowerState): boolean {
   return POWER_ORDER[p] < POWER_ORDER[q];
 }
 
+/**
+ * vfio-pci treats the function as always memory-enabled: no_command_memory, or a VF. The block-
+ * disabled-mmio code as first merged (catalog bug vf-mmio-blocking, fixed by ebfa440ce38b) did not
+ * exempt VFs: their vconfig MEM started clear and accesses failed until the user set it.
+ */
+export function exemptFromMse(k: Kctx): boolean {
+  return k.dev.quirks.noCommandMemory || (k.dev.quirks.isVirtfn && !k.v.bugVfMmioBlocking);
+}
+
 function noCommandMemory(k: Kctx): boolean {
   // 5.8 tested pdev->is_virtfn; later pdev->no_command_memory, which the PCI core sets for VFs [S/M].
   return k.dev.quirks.noCommandMemory || k.dev.quirks.isVirtfn;
@@ -120,7 +142,7 @@ function noCommandMemory(k: Kctx): boolean {
 export function memoryEnabled(k: Kctx): boolean {
   if (!k.v.blockDisabledMmio) return hwDecodesMemory(k); // no predicate exists; report what the device does
   const cmd = k.st.vconfig.size > 0 ? k.st.vconfig.u16(R.PCI_COMMAND) : 0;
-  const mse = noCommandMemory(k) || (cmd & R.PCI_COMMAND_MEMORY) !== 0;
+  const mse = exemptFromMse(k) || (cmd & R.PCI_COMMAND_MEMORY) !== 0;
   if (!k.v.d3hotBlocksAccess) return mse;
   return powerBelow(k.hw.power, 'D3hot') && mse;
 }
@@ -140,6 +162,7 @@ export function hazardReason(k: Kctx): string | undefined {
 
 /** A memory_lock writer runs: remember its race mark for faults that overlap it. */
 export function takeWriter(k: Kctx): void {
+  k.lockLog?.push('memory_lock');
   k.st.writerOverlap = k.meta.overlap;
   k.st.writerTid = k.meta.tid;
 }

@@ -34,7 +34,8 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
   let cmd = k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_MASTER;
   for (const b of k.g.bars) {
     if (b.kind === 'io' && b.size > 0n) cmd |= R.PCI_COMMAND_IO;
-    if (b.kind === 'mem' && b.size > 0n) cmd |= R.PCI_COMMAND_MEMORY;
+    // A VF's COMMAND.MEM is hardwired to 0 (PCIe SR-IOV): the enable does not stick [P: ebfa440ce38b].
+    if (b.kind === 'mem' && b.size > 0n && !k.dev.quirks.isVirtfn) cmd |= R.PCI_COMMAND_MEMORY;
   }
   k.hw.config.setU16(R.PCI_COMMAND, cmd);
   const method = resetMethod(k);
@@ -163,6 +164,7 @@ export function faultRefusal(k: Kctx): string | undefined {
 
 /** A memory_lock writer with the same race mark is in flight: the fault contends with it. */
 export function contended(k: Kctx): boolean {
+  if (k.race !== undefined) return k.race.memoryLockWriter;
   return k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid;
 }
 
@@ -175,10 +177,14 @@ export function populate(k: Kctx, m: Mapping, page: number): Effect[] {
   return [{ kind: 'populate', bar: m.bar }];
 }
 
-export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean): Step {
+/** Where a CPU access lands: a finished step (no mapping, read-only, PTE present) or the fault to take. */
+export type Walk = { done: Step } | { m: Mapping; page: number; what: string };
+
+/** The MMU's part of a CPU access: no kernel entry when the PTE is present. */
+export function cpuWalk(k: Kctx, bar: number, offset: bigint, write: boolean): Walk {
   const m = findMapping(k, bar, offset);
-  if (m === undefined) return step({ kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' }, 'fault.no-mapping');
-  if (write && !(m.prot & 0x2)) return step({ kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' }, 'fault.write-to-readonly-mapping');
+  if (m === undefined) return { done: step({ kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' }, 'fault.no-mapping') };
+  if (write && !(m.prot & 0x2)) return { done: step({ kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' }, 'fault.write-to-readonly-mapping') };
   const page = Number((offset - m.barOffset) / k.g.pageSize);
   const what = `bar${bar}+0x${offset.toString(16)}`;
   if (m.populated.has(page)) {
@@ -186,14 +192,14 @@ export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean):
     const hz = hazardReason(k);
     const eff: Effect[] = [{ kind: 'device-access', what }];
     if (hz !== undefined)
-      return step({ kind: 'hazard', reason: hz }, k.v.faultPopulate === 'at-mmap' ? 'mem.premapped-reaches-disabled-device' : 'mem.pte-present-reaches-disabled-device', eff);
-    return step({ kind: 'ok' }, 'mem.pte-present', eff);
+      return { done: step({ kind: 'hazard', reason: hz }, k.v.faultPopulate === 'at-mmap' ? 'mem.premapped-reaches-disabled-device' : 'mem.pte-present-reaches-disabled-device', eff) };
+    return { done: step({ kind: 'ok' }, 'mem.pte-present', eff) };
   }
-  if (contended(k)) {
-    if (k.v.faultContention === 'sigbus')
-      return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, 'fault.contended-writer-sigbus');
-    return step({ kind: 'blocked' }, 'fault.contended-writer-waits');
-  }
+  return { m, page, what };
+}
+
+/** The fault handler once it holds memory_lock: refuse (SIGBUS) or populate and let the access through. */
+export function faultIn(k: Kctx, m: Mapping, page: number, what: string): Step {
   const refusal = faultRefusal(k);
   if (refusal !== undefined) return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, refusal);
   const eff = populate(k, m, page);
@@ -201,6 +207,17 @@ export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean):
   const hz = hazardReason(k);
   if (hz !== undefined) return step({ kind: 'hazard', reason: hz }, 'fault.populated-device-not-decoding', eff);
   return step({ kind: 'ok' }, 'fault.populate', eff);
+}
+
+export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean): Step {
+  const w = cpuWalk(k, bar, offset, write);
+  if ('done' in w) return w.done;
+  if (contended(k)) {
+    if (k.v.faultContention === 'sigbus')
+      return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, 'fault.contended-writer-sigbus');
+    return step({ kind: 'blocked' }, 'fault.contended-writer-waits');
+  }
+  return faultIn(k, w.m, w.page, w.what);
 }
 
 // ----- ioctls ----------------------------------------------------------------------------------
@@ -347,7 +364,7 @@ function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   // The snapshot describes one function, so the modeled set is the device alone.
   if (groupFds.length > AFFECTED_SET_SIZE) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.count-exceeds-set-einval');
   if (groupFds.some((fd) => fd < 0)) return step({ kind: 'errno', errno: 'EBADF' }, 'core.hot-reset.bad-fd-ebadf');
-  if (k.v.blockDisabledMmio && k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid)
+  if (k.v.blockDisabledMmio && contended(k))
     return step({ kind: 'errno', errno: 'EBUSY' }, 'core.hot-reset.memory-lock-trylock-ebusy');
   const eff: Effect[] = [];
   if (k.v.blockDisabledMmio) {

@@ -11,13 +11,22 @@ import { cfgRead, cfgWrite, peekConfig } from './config.js';
 import { geometry, memoryEnabled, type Kctx } from './context.js';
 import { cpuAccess, disableDevice, ioctl, mmapRegion, munmap, openDevice, runtimeIdle, runtimeResume } from './core.js';
 import { importerOp } from './dmabuf.js';
-import { regionRw } from './rdwr.js';
+import { ioeventfdSignal, regionRw } from './rdwr.js';
 import { mapDma, unmapDma } from './type1.js';
-import { initialHw, initialVfioState } from './state.js';
+import { initialHw, initialVfioState, type HwFunction, type VfioState } from './state.js';
 import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
 import { forkMappings, ProcessTable, unknownProcess } from './processes.js';
 import { withUserBuf } from './user-buf.js';
+import { deepClone, fingerprint } from '../clone.js';
+
+export interface KernelState {
+  hw: HwFunction;
+  st: VfioState;
+  meta: EventMeta;
+  /** Processes, their fds and the device files (power's per-process state). */
+  procs: ProcessTable;
+}
 
 export class VfioPciKernelModel implements KernelModel {
   readonly versionId: string;
@@ -25,7 +34,7 @@ export class VfioPciKernelModel implements KernelModel {
   /** Exposed for tests and diagnostics: the modeled state. */
   readonly k: Kctx;
   /** Processes and the device files they hold (fds, BAR VMAs): decides when the device is released. */
-  private readonly procs = new ProcessTable();
+  private procs = new ProcessTable();
 
   constructor(device: DeviceSnapshot, versionId: string) {
     const v = findKernelVersion(versionId);
@@ -53,6 +62,25 @@ export class VfioPciKernelModel implements KernelModel {
       },
       peekConfig: (offset: number, len: number): bigint => peekConfig(k, offset, len),
     };
+  }
+
+  /** A deep copy of the mutable state (the interleaving explorer's snapshot). */
+  saveState(): KernelState {
+    return deepClone({ hw: this.k.hw, st: this.k.st, meta: this.k.meta, procs: this.procs });
+  }
+
+  /** Puts a saved state back (copied again, so the saved one can be loaded many times). */
+  loadState(s: KernelState): void {
+    const c = deepClone(s);
+    this.k.hw = c.hw;
+    this.k.st = c.st;
+    this.k.meta = c.meta;
+    this.procs = c.procs;
+  }
+
+  /** What tells two states apart (the explorer merges interleavings that reach the same one). */
+  stateKey(): string {
+    return fingerprint([this.k.hw, this.k.st, this.procs]);
   }
 
   host(ev: HostEvent, meta: EventMeta): Step {
@@ -88,6 +116,8 @@ export class VfioPciKernelModel implements KernelModel {
         return unmapDma(k, ev.iova, ev.size, ev.flags);
       case 'memslot':
         return step({ kind: 'ok', ret: 0n }, 'kvm.memslot.not-vfio');
+      case 'eventfd-signal':
+        return ioeventfdSignal(k, ev.fd);
       case 'kvm-run':
         return step({ kind: 'unsupported', reason: 'KVM_RUN results are decided by the VMM model' }, 'kvm.run.not-kernel-vfio');
       case 'munmap': {
@@ -110,15 +140,15 @@ export class VfioPciKernelModel implements KernelModel {
       case 'mmap':
         return mmapRegion(k, ev.region, ev.offset, ev.length, ev.prot, ev.addr, file);
       case 'cfg-read':
-        return this.resumed(() => withUserBuf(k, ev, ev.len, () => cfgRead(k, ev.offset, ev.len)));
+        return this.resumed(() => withUserBuf(k, ev, ev.len, 7, () => cfgRead(k, ev.offset, ev.len)));
       case 'cfg-write':
-        return this.resumed(() => withUserBuf(k, ev, ev.data.length, () => cfgWrite(k, ev.offset, ev.data)));
+        return this.resumed(() => withUserBuf(k, ev, ev.data.length, 7, () => cfgWrite(k, ev.offset, ev.data)));
       case 'region-read':
-        if (ev.region === 7) return this.resumed(() => withUserBuf(k, ev, ev.len, () => cfgRead(k, Number(ev.offset), ev.len)));
-        return this.resumed(() => withUserBuf(k, ev, ev.len, () => regionRw(k, ev.region, ev.offset, ev.len, false)));
+        if (ev.region === 7) return this.resumed(() => withUserBuf(k, ev, ev.len, 7, () => cfgRead(k, Number(ev.offset), ev.len)));
+        return this.resumed(() => withUserBuf(k, ev, ev.len, ev.region, () => regionRw(k, ev.region, ev.offset, ev.len, false)));
       case 'region-write':
-        if (ev.region === 7) return this.resumed(() => withUserBuf(k, ev, ev.data.length, () => cfgWrite(k, Number(ev.offset), ev.data)));
-        return this.resumed(() => withUserBuf(k, ev, ev.data.length, () => regionRw(k, ev.region, ev.offset, ev.data.length, true)));
+        if (ev.region === 7) return this.resumed(() => withUserBuf(k, ev, ev.data.length, 7, () => cfgWrite(k, Number(ev.offset), ev.data)));
+        return this.resumed(() => withUserBuf(k, ev, ev.data.length, ev.region, () => regionRw(k, ev.region, ev.offset, ev.data.length, true)));
       case 'ioctl':
         return this.resumed(() => ioctl(k, ev, meta));
     }

@@ -177,3 +177,30 @@ export function ioeventfd(k: Kctx, flags: number, offset: bigint, data: bigint, 
   k.st.ioeventfds.push({ bar, offset: pos, data, size, fd });
   return step({ kind: 'ok', ret: 0n }, 'ioeventfd.added');
 }
+
+/**
+ * An eventfd the user registered with VFIO_DEVICE_IOEVENTFD fires: vfio_pci_ioeventfd_handler
+ * writes the registered data to the BAR. From 5.9 (bc93b9ae0151) the write is dropped while memory
+ * is disabled; before, it reaches the device whatever its decode state [P: commit message].
+ * Under memory_lock contention (a writer holds it: only the interleaving explorer knows) the
+ * handler, which runs with interrupts off, slept in down_read between bc93b9ae0151 and
+ * 38565c93c8a1 (catalog bug ioeventfd-sleep-in-atomic); since, it defers to a thread.
+ */
+export function ioeventfdSignal(k: Kctx, fd: number): Step {
+  const ev = k.st.ioeventfds.find((e) => e.fd === fd);
+  if (ev === undefined) return step({ kind: 'ok' }, 'ioeventfd.signal-unregistered');
+  const what = `bar${ev.bar}+0x${ev.offset.toString(16)}`;
+  const eff: Effect[] = [{ kind: 'device-access', what }];
+  if (k.race?.memoryLockWriter === true) {
+    if (k.v.bugIoeventfdSleepInAtomic)
+      return step(
+        { kind: 'kernel-failure', failure: 'warn', where: 'vfio_pci_ioeventfd_handler (sleeping function called from invalid context)', consequence: 'continues' },
+        'ioeventfd.signal-contended-sleeps-in-atomic',
+      );
+  }
+  const tested = k.v.blockDisabledMmio && !k.v.bugRecursiveMemoryLock;
+  if (tested && !memoryEnabled(k)) return step({ kind: 'ok' }, 'ioeventfd.signal-memory-disabled-dropped');
+  const hz = hazardReason(k);
+  if (hz !== undefined) return step({ kind: 'hazard', reason: hz }, 'ioeventfd.signal-reaches-disabled-device', eff);
+  return step({ kind: 'ok' }, 'ioeventfd.signal-write', eff);
+}

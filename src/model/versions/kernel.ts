@@ -7,6 +7,10 @@
 // L = observed on the real kernel in the lab (6.1, 6.12, 7.2 on QEMU's emulated e1000e; the trace
 // and event are named). The lab corrects M entries: record what it found here.
 
+import { BUG_SWITCHES, KERNEL_BUGS, type BugSwitches } from './kernel-bugs.js';
+import { isAncestorOrSelf, parseKernelNumber } from './lineage.js';
+import { parseUname, type Distro } from './uname.js';
+
 export type Evidence = 'S' | 'P' | 'M' | 'L';
 
 export interface SwitchSource {
@@ -19,7 +23,10 @@ export interface SwitchSource {
 /** 'unknown' = the behavior of this version is not known; events that hinge on it are `unsupported`. */
 export type Unknown = 'unknown';
 
-export interface KernelSwitches {
+/** Every behavior switch: the ones below plus one `bug<Name>` per catalog bug (kernel-bugs.ts). */
+export type KernelSwitches = CoreSwitches & BugSwitches;
+
+export interface CoreSwitches {
   /** vconfig tracks COMMAND.MEM; clearing it zaps mmaps; faults SIGBUS and MEM BAR rw -EIO while disabled. */
   blockDisabledMmio: boolean;
   /** A mmap fault that finds a memory_lock writer in flight: none = no lock exists; sigbus = v1 (no retry); wait = sleeps. */
@@ -102,6 +109,7 @@ const LINUX_5_7: KernelSwitches = {
   deviceInfoCapOffset: false,
   dynamicMsix: false,
   forkChildPtes: 'copied',
+  ...(Object.fromEntries(BUG_SWITCHES.map((b) => [b, false])) as BugSwitches),
 };
 
 const CVE_2020_12888: SwitchSource = {
@@ -158,17 +166,42 @@ const DRAFTS: Draft[] = [
     },
   },
   {
-    id: 'linux-5.19',
+    id: 'linux-5.9',
     axis: 'release',
-    title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
+    title: 'Linux 5.9 (Oct 2020): recursive memory_lock fixed (catalog), ioeventfd writes test memory enable',
     from: 'linux-5.8',
-    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true, type1UnmapAllVaddr: true },
+    set: {},
+    sources: {},
+  },
+  {
+    id: 'linux-5.10',
+    axis: 'release',
+    title: 'Linux 5.10 (Dec 2020, LTS): ioeventfd thread handler (catalog)',
+    from: 'linux-5.9',
+    set: {},
+    sources: {},
+  },
+  {
+    id: 'linux-5.14',
+    axis: 'release',
+    title: 'Linux 5.14 (Aug 2021): concurrent vma faults handled (catalog); type1 unmap-all/vaddr (5.12)',
+    from: 'linux-5.10',
+    set: { type1UnmapAllVaddr: true },
     sources: {
       type1UnmapAllVaddr: {
-        ref: 'Steve Sistare "vfio/type1: implement unmap all" + "define and implement VFIO_DMA_MAP_FLAG_VADDR", 5.12 (first modeled release after it: 5.19)',
+        ref: 'Steve Sistare "vfio/type1: implement unmap all" + "define and implement VFIO_DMA_MAP_FLAG_VADDR", 5.12 (first modeled release after it: 5.14)',
         evidence: 'P',
         note: '[L] map-dma#38 on 6.1/6.12/7.2: UNMAP_DMA flags=ALL -> 0, size = every mapping',
       },
+    },
+  },
+  {
+    id: 'linux-5.19',
+    axis: 'release',
+    title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
+    from: 'linux-5.14',
+    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true },
+    sources: {
       d3hotBlocksAccess: {
         ref: '"vfio/pci: Invalidate mmaps and block the access in D3hot power state" (Abhishek Sahu, 5.19)',
         evidence: 'P',
@@ -410,19 +443,83 @@ const DRAFTS: Draft[] = [
   },
 ];
 
+/**
+ * Stable point releases where a catalog fix (or the backport of a bug's cause) landed, and the
+ * point before each ("last affected"), on branch `linux-X.Y.y` off the modeled release linux-X.Y.
+ * Their switches derive from the previous point of the branch (or the base); only the bug switches
+ * differ, computed below.
+ */
+function stableDrafts(mainline: ReadonlySet<string>, existing: ReadonlySet<string>): Draft[] {
+  const points = new Map<string, number[]>();
+  for (const b of KERNEL_BUGS) {
+    for (const p of [...b.introducedIn, ...b.fixedIn]) {
+      const n = parseKernelNumber(p.version);
+      if (n === undefined || n.length !== 3 || existing.has(p.version)) continue;
+      if (!mainline.has(`linux-${n[0]}.${n[1]}`)) throw new Error(`kernel bug catalog: ${b.slug} names ${p.version}, whose base linux-${n[0]}.${n[1]} is not modeled`);
+      points.set(p.version, n);
+      if (n[2] > 1) points.set(`linux-${n[0]}.${n[1]}.${n[2] - 1}`, [n[0], n[1], n[2] - 1]);
+    }
+  }
+  const sorted = [...points.entries()].sort(([, a], [, b]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+  const drafts: Draft[] = [];
+  let prev: Draft | undefined;
+  for (const [id, n] of sorted) {
+    const base = `linux-${n[0]}.${n[1]}`;
+    const from = prev !== undefined && prev.base === base ? prev.id : base;
+    const d: Draft = { id, axis: `${base}.y`, base, title: `Linux ${n.join('.')} (stable)`, from, set: {}, sources: {} };
+    drafts.push(d);
+    prev = d;
+  }
+  return drafts;
+}
+
+/** Sets every version's bug switches from the catalog and sources the ones that change. */
+function applyBugs(out: KernelVersion[], byId: ReadonlyMap<string, KernelVersion>): void {
+  const baseOf = (id: string): string | undefined => byId.get(id)?.base;
+  for (const v of out) {
+    for (const b of KERNEL_BUGS) {
+      const has =
+        b.introducedIn.some((p) => isAncestorOrSelf(p.version, v.id, baseOf)) && !b.fixedIn.some((p) => isAncestorOrSelf(p.version, v.id, baseOf));
+      v.switches[b.switch] = has;
+      const parent = v.derivesFrom !== undefined ? byId.get(v.derivesFrom) : undefined;
+      if (parent !== undefined && parent.switches[b.switch] === has) continue;
+      if (parent === undefined && !has) continue;
+      const c = has ? b.introducedBy : b.fixedBy;
+      const point = (has ? b.introducedIn : b.fixedIn).find((p) => p.version === v.id);
+      v.sources[b.switch] = {
+        ref: `${c.commit === '' ? '(commit unknown)' : c.commit} "${c.subject}" (catalog: ${b.slug})`,
+        evidence: point?.evidence ?? c.evidence,
+        note: [point?.note, c.note].filter((x) => x !== undefined).join('; '),
+      };
+      if (point === undefined) v.sources[b.switch]!.note = `inherited: not in this version's ancestry before; ${v.sources[b.switch]!.note}`;
+    }
+  }
+  // Titles of the stable points say what they carry.
+  for (const v of out) {
+    if (v.axis === 'release' || v.base === undefined || !v.axis.endsWith('.y')) continue;
+    const parent = v.derivesFrom !== undefined ? byId.get(v.derivesFrom) : undefined;
+    const changed = KERNEL_BUGS.filter((b) => parent !== undefined && parent.switches[b.switch] !== v.switches[b.switch]);
+    if (changed.length === 0) v.title += ': last point before a catalog backport';
+    else v.title += ': ' + changed.map((b) => `${v.switches[b.switch] ? 'gets' : 'fixes'} ${b.slug} (${(v.switches[b.switch] ? b.introducedBy : b.fixedBy).commit})`).join(', ');
+  }
+}
+
 function build(): KernelVersion[] {
   const out: KernelVersion[] = [];
   const byId = new Map<string, KernelVersion>();
-  for (const d of DRAFTS) {
+  const mainline = new Set(DRAFTS.filter((d) => d.axis === 'release').map((d) => d.id));
+  const all = [...DRAFTS, ...stableDrafts(mainline, new Set(DRAFTS.map((d) => d.id)))];
+  for (const d of all) {
     const parent = d.from !== undefined ? byId.get(d.from) : undefined;
     if (d.from !== undefined && parent === undefined) throw new Error(`kernel version table: ${d.id} derives from unknown ${d.from}`);
     const switches: KernelSwitches = { ...(parent?.switches ?? LINUX_5_7), ...d.set };
-    const v: KernelVersion = { id: d.id, axis: d.axis, title: d.title, switches, sources: d.sources };
+    const v: KernelVersion = { id: d.id, axis: d.axis, title: d.title, switches, sources: { ...d.sources } };
     if (d.base !== undefined) v.base = d.base;
     if (d.from !== undefined) v.derivesFrom = d.from;
     out.push(v);
     byId.set(v.id, v);
   }
+  applyBugs(out, byId);
   return out;
 }
 
@@ -462,34 +559,41 @@ export function unknownSwitches(v: KernelVersion): SwitchName[] {
   return (Object.keys(v.switches) as SwitchName[]).filter((k) => v.switches[k] === 'unknown');
 }
 
-function parseRelease(s: string): number[] | undefined {
-  const m = /^(?:linux-)?(\d+)\.(\d+)(?:\.(\d+))?/.exec(s.trim());
-  if (m === null) return undefined;
-  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
-}
-
-function cmp(a: number[], b: number[]): number {
-  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
-  return 0;
+export interface KernelResolution {
+  id: string;
+  /** Set when the mapping is not exact: says which distribution numbering was read and what is not known. */
+  warning?: string;
+  /** The numbering the string was read with. */
+  distro: Distro;
 }
 
 /**
- * Map any `uname -r` ("6.12.107+deb13-amd64", "7.1.0-rc3") to the nearest modeled release not newer
- * than it. A warning says when the mapping is not exact; undefined id when the string is no release
- * or older than every modeled release.
+ * Map a `uname -r` (upstream, Debian, Fedora, Ubuntu, RHEL numbering: uname.ts) to the nearest
+ * modeled version it descends from: a stable point of its branch when the string names the
+ * upstream point, else the newest mainline release not newer than its base. Undefined when the
+ * string is no release or older than every modeled release.
  */
-export function resolveKernelRelease(uname: string): { id: string; warning?: string } | undefined {
-  const want = parseRelease(uname);
-  if (want === undefined) return undefined;
-  let best: { id: string; ver: number[] } | undefined;
-  for (const id of KERNEL_RELEASES) {
-    const ver = parseRelease(id);
-    if (ver === undefined || cmp(ver, want) > 0) continue;
-    if (best === undefined || cmp(ver, best.ver) > 0) best = { id, ver };
+export function resolveKernelRelease(uname: string): KernelResolution | undefined {
+  const info = parseUname(uname);
+  if (info === undefined) return undefined;
+  const want = `linux-${info.upstream.join('.')}`;
+  const baseOf = (id: string): string | undefined => findKernelVersion(id)?.base;
+  let best: { id: string; key: number[] } | undefined;
+  for (const v of KERNEL_VERSIONS) {
+    if (v.id.includes('@') || !isAncestorOrSelf(v.id, want, baseOf)) continue;
+    const n = parseKernelNumber(v.id);
+    if (n === undefined) continue;
+    const key = [n[0], n[1], n[2] ?? 0];
+    if (best === undefined || key[0] - best.key[0] > 0 || (key[0] === best.key[0] && (key[1] - best.key[1] > 0 || (key[1] === best.key[1] && key[2] > best.key[2]))))
+      best = { id: v.id, key };
   }
   if (best === undefined) return undefined;
   const bare = uname.trim().replace(/^linux-/, '');
-  const exact = `linux-${bare}` === best.id;
-  if (exact) return { id: best.id };
-  return { id: best.id, warning: `kernel ${bare} is not modeled exactly; using ${best.id}, the nearest modeled release not newer than it` };
+  if (best.id === want && info.distro === 'upstream') return { id: best.id, distro: info.distro };
+  const why = info.note !== '' ? `${info.note}; ` : '';
+  return {
+    id: best.id,
+    distro: info.distro,
+    warning: `kernel ${bare}: ${why}using ${best.id}, the nearest modeled version it descends from`,
+  };
 }

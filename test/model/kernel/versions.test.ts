@@ -13,7 +13,7 @@ import { versionsJson, versionsText } from '../../../src/cli/versions.js';
 describe('kernel versions table', () => {
   it('has the exact release ids in order', () => {
     expect(KERNEL_RELEASES).toEqual([
-      'linux-5.7', 'linux-5.8', 'linux-5.19', 'linux-6.1', 'linux-6.12',
+      'linux-5.7', 'linux-5.8', 'linux-5.9', 'linux-5.10', 'linux-5.14', 'linux-5.19', 'linux-6.1', 'linux-6.12',
       'linux-6.19', 'linux-7.0', 'linux-7.0.11', 'linux-7.1', 'linux-7.2',
     ]);
   });
@@ -53,18 +53,41 @@ describe('kernel versions table', () => {
 });
 
 describe('resolveKernelRelease', () => {
-  it('maps a distro uname to the nearest release not newer, with a warning', () => {
-    expect(resolveKernelRelease('6.12.107+deb13-amd64')).toEqual({ id: 'linux-6.12', warning: expect.stringContaining('linux-6.12') });
+  it('maps an upstream uname to the nearest version it descends from, with a warning', () => {
     expect(resolveKernelRelease('6.18.3-arch1')?.id).toBe('linux-6.12');
     expect(resolveKernelRelease('7.0.9')?.id).toBe('linux-7.0');
     expect(resolveKernelRelease('7.0.12')?.id).toBe('linux-7.0.11');
     expect(resolveKernelRelease('7.1.0-rc3')?.id).toBe('linux-7.1');
     expect(resolveKernelRelease('9.0')?.id).toBe('linux-7.2');
+    // a stable point lands on its own branch, never on a later mainline release
+    expect(resolveKernelRelease('5.10.60')?.id).toBe('linux-5.10.50');
+    expect(resolveKernelRelease('5.10.49')).toEqual({ id: 'linux-5.10.49', distro: 'upstream' });
+    expect(resolveKernelRelease('5.11.2')?.id).toBe('linux-5.10');
+  });
+
+  it('reads Debian +debNN and Fedora numbering as the upstream point and says so', () => {
+    const deb = resolveKernelRelease('6.12.107+deb13-amd64')!;
+    expect(deb).toMatchObject({ id: 'linux-6.12', distro: 'debian' });
+    expect(deb.warning).toContain('Debian 13 numbering');
+    expect(resolveKernelRelease('5.10.50+deb11-amd64')?.id).toBe('linux-5.10.50');
+    const fc = resolveKernelRelease('5.9.9-100.fc33.x86_64')!;
+    expect(fc).toMatchObject({ id: 'linux-5.9.9', distro: 'fedora' });
+    expect(fc.warning).toContain('Fedora 33 numbering');
+  });
+
+  it('maps Ubuntu, old Debian and RHEL ABI numbering to mainline only, saying what is unknown', () => {
+    const u = resolveKernelRelease('5.10.0-45-generic')!;
+    expect(u).toMatchObject({ id: 'linux-5.10', distro: 'ubuntu' });
+    expect(u.warning).toContain('ABI 45');
+    expect(u.warning).toContain('does not say which 5.10.y point');
+    expect(resolveKernelRelease('5.10.0-28-amd64')).toMatchObject({ id: 'linux-5.10', distro: 'debian' });
+    expect(resolveKernelRelease('6.8.0-45-generic')).toMatchObject({ id: 'linux-6.1', distro: 'ubuntu' });
+    expect(resolveKernelRelease('5.14.0-427.13.1.el9_4.x86_64')).toMatchObject({ id: 'linux-5.14', distro: 'rhel' });
   });
 
   it('is exact without a warning', () => {
-    expect(resolveKernelRelease('6.1')).toEqual({ id: 'linux-6.1' });
-    expect(resolveKernelRelease('linux-7.0.11')).toEqual({ id: 'linux-7.0.11' });
+    expect(resolveKernelRelease('6.1')).toEqual({ id: 'linux-6.1', distro: 'upstream' });
+    expect(resolveKernelRelease('linux-7.0.11')).toEqual({ id: 'linux-7.0.11', distro: 'upstream' });
   });
 
   it('returns undefined for garbage and for releases older than every model', () => {

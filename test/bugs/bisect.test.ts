@@ -1,0 +1,35 @@
+// Every trace under traces/bugs/: bisect over the stable point releases (or the versions its README
+// names) lands on the version carrying the fix, and the report names the fix commit.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, repo, run } from '../e2e/cli.js';
+
+const dir = join(repo, 'traces/bugs');
+const folders = readdirSync(dir).sort();
+
+/** The bisect command of the folder's README, and the fix version / commit it must find. */
+const EXPECT: Record<string, { firstNew: string; commit: string | null }> = {
+  '6a45ece4c9af-concurrent-vma-fault': { firstNew: 'linux-5.10.50', commit: '6a45ece4c9af' },
+  'bc93b9ae0151-recursive-memory-lock': { firstNew: 'linux-5.8.3', commit: 'bc93b9ae0151' },
+  '38565c93c8a1-ioeventfd-sleep-in-atomic': { firstNew: 'linux-5.9.9', commit: '38565c93c8a1' },
+  // A series version against the release: the switch changes, but no point release sets it.
+  'ebfa440ce38b-vf-mmio-blocking': { firstNew: 'linux-5.8', commit: null },
+};
+
+describe('traces/bugs: bisect names the fix', () => {
+  beforeAll(assertBuilt);
+  it('every bug folder is listed here', () => expect(folders).toEqual(Object.keys(EXPECT).sort()));
+  for (const f of folders) {
+    it(f, () => {
+      const readme = readFileSync(join(dir, f, 'README.md'), 'utf8');
+      const cmd = /npx vfio-replay (bisect .*)$/m.exec(readme);
+      expect(cmd, `${f}/README.md has no bisect command`).not.toBeNull();
+      const r = run(cmd![1].split(' '), { cwd: repo });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`first new version: ${EXPECT[f].firstNew} `);
+      if (EXPECT[f].commit !== null) expect(r.stdout).toMatch(new RegExp(`: true -> false +\\(${EXPECT[f].commit} `));
+      expect(f.startsWith(readme.slice(2, 14))).toBe(true);
+    });
+  }
+});
