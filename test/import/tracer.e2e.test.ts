@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadTrace } from '../../src/trace/codec.js';
 import { needsTool } from '../helpers/needs-tool.js';
 import { eventLines, fakeVmm, makeFakeSysfs, repo } from './helpers.js';
@@ -145,12 +145,30 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
 
     it('--pid: Ctrl-C detaches and leaves the VMM running, not stopped', async () => {
       const target = spawn('bash', ['-c', 'while :; do read -t 0.05 x </dev/zero || true; done'], { stdio: 'ignore' });
+      // Both children die with the test whatever happens to it (a timeout under load once left
+      // the loop, the tracer and its strace running for half an hour).
+      onTestFinished(() => void target.kill('SIGKILL'));
       const out = join(sysfs, 'pid-capture');
-      const t = spawn(tracer, ['--bdf', BDF, '--sysfs-root', sysfs, '--pid', String(target.pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const t = spawn(tracer, ['--bdf', BDF, '--sysfs-root', sysfs, '--pid', String(target.pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+      // Its own process group, so the strace it started goes too.
+      onTestFinished(() => {
+        try {
+          process.kill(-t.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      });
       let err = '';
       t.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      while (!err.includes('press Ctrl-C')) await new Promise((r) => setTimeout(r, 20));
-      while (!existsSync(join(out, 'strace.log'))) await new Promise((r) => setTimeout(r, 20));
+      const until = async (what: string, done: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 50_000;
+        while (!done()) {
+          if (Date.now() > deadline) throw new Error(`tracer --pid: no ${what} after 50 s; stderr: ${err}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await until('Ctrl-C prompt', () => err.includes('press Ctrl-C'));
+      await until('strace.log', () => existsSync(join(out, 'strace.log')));
       t.kill('SIGINT');
       const code = await new Promise<number | null>((r) => t.once('exit', (c) => r(c)));
       const state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${target.pid}/status`, 'utf8'))![1];
