@@ -1,6 +1,7 @@
 // `vfio-replay report` end to end: the built CLI writes the page, a real headless Chromium opens it
 // from file://, and the test checks what is rendered, clicks through, navigates by keyboard, and
-// saves the screenshot docs/triage.md shows (docs/img/report-seed002.png).
+// saves a screenshot: to its temp dir by default, to docs/img/report-seed002.png (the one
+// docs/triage.md shows) only with UPDATE_SCREENSHOTS=1, so a test run leaves the worktree clean.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +103,9 @@ describe.runIf(needsTool('chromium'))('report in headless Chromium (built CLI)',
     expect(await page.locator('tr.sel').getAttribute('data-i')).toBe('7');
     expect(await page.locator('rect.cursor').first().getAttribute('x')).toBe(String(data.laneX + 7 * data.col));
     await page.locator('#events tbody tr[data-i="4"]').click();
-    await page.screenshot({ path: join(repo, 'docs/img/report-seed002.png'), fullPage: true });
+    const shot = process.env.UPDATE_SCREENSHOTS === '1' ? join(repo, 'docs/img/report-seed002.png') : join(dir, 'report-seed002.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('bad input: one located line, exit 2, nothing written', () => {
