@@ -13,6 +13,7 @@ import { register as matrix } from './matrix.js';
 import { register as promote } from './promote.js';
 import { register as report } from './report.js';
 import { register as junitMerge } from './junit-merge.js';
+import { register as exportCmd } from './export.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -30,4 +31,5 @@ export const commands: CommandRegistrar[] = [
   promote,
   report,
   junitMerge,
+  exportCmd,
 ];

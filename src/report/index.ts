@@ -24,8 +24,13 @@ export function compareSelection(main: ModelSelection, text: string): ModelSelec
   return sel;
 }
 
+/** The report and the exports replay one session: a trace that concatenates several is refused. */
+export function requireOneHeader(trace: Trace, file: string, command: string): void {
+  if ((trace.moreHeaders ?? []).length > 0) throw new UserError(`${command} takes a trace with one header (this one concatenates several)`, { file });
+}
+
 export function reportHtml(trace: Trace, file: string, main: ModelSelection, compare?: ModelSelection): string {
-  if ((trace.moreHeaders ?? []).length > 0) throw new UserError('report takes a trace with one header (this one concatenates several)', { file });
+  requireOneHeader(trace, file, 'report');
   return renderReport({
     file,
     title: trace.header.title,
