@@ -27,7 +27,7 @@ const trackNamed = (t: ReadTrace, name: string): string => {
 const childrenOf = (t: ReadTrace, uuid: string): string[] => t.tracks.filter((x) => x.parent === uuid).map((x) => x.name);
 const on = (t: ReadTrace, track: string): Slice[] => t.slices.filter((s) => s.track === track);
 
-describe('export --perfetto (built CLI)', () => {
+describe('export --perfetto (built CLI)', { timeout: 120_000 }, () => {
   beforeAll(() => assertBuilt());
 
   it('seed 002 under OpenVMM #3336: thread track, event slices, outcome instants, device lanes, interning', () => {
