@@ -11,6 +11,9 @@ export type RuleId = string;
 
 export type PowerState = 'D0' | 'D1' | 'D2' | 'D3hot' | 'D3cold';
 
+/** A huge page-table level a BAR fault can insert (kernel/huge-fault.ts). */
+export type HugeSize = 'pmd' | 'pud';
+
 
 export type Outcome =
   /**
@@ -63,6 +66,13 @@ export type Effect =
   | { kind: 'zap'; bars: number[] }
   /** A fault inserted the pages of a BAR mapping again. */
   | { kind: 'populate'; bar: number }
+  /** huge_fault inserted a PMD/PUD; `pfnUnaligned`: built from a PFN not aligned to it (misdirected). */
+  | { kind: 'map'; bar: number; size: HugeSize; pfnUnaligned: boolean }
+  /**
+   * huge_fault answered VM_FAULT_FALLBACK for this level: the fault address is not the block's
+   * start (`address`), the block leaves the VMA (`vma`), or the PFN is not aligned to it (`pfn`).
+   */
+  | { kind: 'fallback'; bar: number; size: HugeSize; why: 'address' | 'vma' | 'pfn' }
   | { kind: 'revoke'; dmabuf: number }
   | { kind: 'unrevoke'; dmabuf: number }
   | { kind: 'power'; from: PowerState; to: PowerState }
@@ -185,6 +195,10 @@ export function renderEffect(e: Effect): string {
       return `zap(${e.bars.map((b) => `bar${b}`).join(',')})`;
     case 'populate':
       return `populate(bar${e.bar})`;
+    case 'map':
+      return `map(bar${e.bar},${e.size}${e.pfnUnaligned ? ',pfn-unaligned' : ''})`;
+    case 'fallback':
+      return `fallback(bar${e.bar},${e.size}:${e.why})`;
     case 'revoke':
       return `revoke(dmabuf${e.dmabuf})`;
     case 'unrevoke':

@@ -188,6 +188,7 @@ export function zapBars(k: Kctx): Effect[] {
     if (m.untracked) continue; // not on vma_list: the zap never sees it
     if (m.populated.size > 0) bars.add(m.bar);
     m.populated.clear();
+    m.huge = [];
   }
   if (bars.size === 0) return [];
   return [{ kind: 'zap', bars: [...bars].sort((a, b) => a - b) }];

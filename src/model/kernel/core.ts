@@ -15,7 +15,8 @@ import { barMmapSupported } from './mmap-support.js';
 import { dropPmSave, setHwPower, vfioSetPowerState } from './power.js';
 import { enableBarmaps, ioeventfd, releaseBarmaps, setupBarmap } from './rdwr.js';
 import { functionReset, resetMethod } from './reset.js';
-import type { Mapping } from './state.js';
+import { hugeEntryAt, hugeFault, misdirected } from './huge-fault.js';
+import type { HugeEntry, Mapping } from './state.js';
 
 const NUM_REGIONS = 9;
 
@@ -173,12 +174,16 @@ export function populate(k: Kctx, m: Mapping, page: number): Effect[] {
   if (k.v.faultPopulate === 'whole-vma') {
     // 5.8-6.9: io_remap_pfn_range of the entire VMA on its first fault [S @0886196c].
     for (let i = 0; BigInt(i) * k.g.pageSize < m.length; i++) m.populated.add(i);
-  } else m.populated.add(page);
-  return [{ kind: 'populate', bar: m.bar }];
+    return [{ kind: 'populate', bar: m.bar }];
+  }
+  // 6.12+: the mm core offers PUD, PMD, then a page (huge-fault.ts).
+  const huge = hugeFault(k, m, page);
+  if (huge.entry === undefined) m.populated.add(page);
+  return [...huge.effects, { kind: 'populate', bar: m.bar }];
 }
 
 /** Where a CPU access lands: a finished step (no mapping, read-only, PTE present) or the fault to take. */
-export type Walk = { done: Step } | { m: Mapping; page: number; what: string };
+export type Walk = { done: Step } | { m: Mapping; offset: bigint; what: string };
 
 /** The MMU's part of a CPU access: no kernel entry when the PTE is present. */
 export function cpuWalk(k: Kctx, bar: number, offset: bigint, write: boolean): Walk {
@@ -191,22 +196,33 @@ export function cpuWalk(k: Kctx, bar: number, offset: bigint, write: boolean): W
     // PTE present: the CPU reaches the device without entering the kernel.
     const hz = hazardReason(k);
     const eff: Effect[] = [{ kind: 'device-access', what }];
+    const h = hugeEntryAt(m, page);
+    if (h !== undefined && h.skew !== 0n) return { done: misdirected(k, m, h, offset, 'mem.huge-entry-misdirected', eff) };
     if (hz !== undefined)
       return { done: step({ kind: 'hazard', reason: hz }, k.v.faultPopulate === 'at-mmap' ? 'mem.premapped-reaches-disabled-device' : 'mem.pte-present-reaches-disabled-device', eff) };
     return { done: step({ kind: 'ok' }, 'mem.pte-present', eff) };
   }
-  return { m, page, what };
+  return { m, offset, what };
 }
 
 /** The fault handler once it holds memory_lock: refuse (SIGBUS) or populate and let the access through. */
-export function faultIn(k: Kctx, m: Mapping, page: number, what: string): Step {
+export function faultIn(k: Kctx, m: Mapping, offset: bigint, what: string): Step {
+  const page = Number((offset - m.barOffset) / k.g.pageSize);
   const refusal = faultRefusal(k);
   if (refusal !== undefined) return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, refusal);
   const eff = populate(k, m, page);
   eff.push({ kind: 'device-access', what });
+  const h = hugeEntryAt(m, page);
+  if (h !== undefined && h.skew !== 0n) return misdirected(k, m, h, offset, 'fault.huge-unaligned-pfn-misdirected', eff);
   const hz = hazardReason(k);
   if (hz !== undefined) return step({ kind: 'hazard', reason: hz }, 'fault.populated-device-not-decoding', eff);
-  return step({ kind: 'ok' }, 'fault.populate', eff);
+  return step({ kind: 'ok' }, faultRule(h, eff), eff);
+}
+
+/** The rule of a fault that mapped: the huge level inserted, a PTE after huge fallbacks, or a plain populate. */
+function faultRule(h: HugeEntry | undefined, eff: Effect[]): string {
+  if (h !== undefined) return h.size === 'pud' ? 'fault.huge-pud' : 'fault.huge-pmd';
+  return eff.some((e) => e.kind === 'fallback') ? 'fault.huge-fallback-pte' : 'fault.populate';
 }
 
 export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean): Step {
@@ -217,7 +233,7 @@ export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean):
       return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, 'fault.contended-writer-sigbus');
     return step({ kind: 'blocked' }, 'fault.contended-writer-waits');
   }
-  return faultIn(k, w.m, w.page, w.what);
+  return faultIn(k, w.m, w.offset, w.what);
 }
 
 // ----- ioctls ----------------------------------------------------------------------------------

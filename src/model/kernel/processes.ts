@@ -88,8 +88,13 @@ export function forkMappings(k: Kctx, parent: number, child: number): { effects:
   if (own.length === 0) return { effects: [], rule: 'proc.fork.no-bar-mappings' };
   const copied = new Set<number>();
   for (const m of own) {
-    const c: Mapping = { ...m, pid: child, populated: new Set<number>(), untracked: false };
-    if (k.v.forkChildPtes !== 'zapped-by-vm-open') for (const p of m.populated) c.populated.add(p);
+    const c: Mapping = { ...m, pid: child, populated: new Set<number>(), untracked: false, huge: [], tables: new Set<string>() };
+    if (k.v.forkChildPtes !== 'zapped-by-vm-open') {
+      // copy_page_range copies huge pfnmap entries too (6.12 "mm/fork: Accept huge pfnmap entries") [P].
+      for (const p of m.populated) c.populated.add(p);
+      c.huge = (m.huge ?? []).map((h) => ({ ...h }));
+      c.tables = new Set(m.tables ?? []);
+    }
     c.untracked = k.v.forkChildPtes === 'copied-untracked' && c.populated.size > 0;
     if (c.populated.size > 0) copied.add(c.bar);
     k.st.mappings.push(c);

@@ -69,7 +69,7 @@ function faultPhases(k: Kctx, bar: number, offset: bigint, write: boolean): Phas
           if (m === undefined) return gone();
           if (m.populated.size > 0)
             return step({ kind: 'kernel-failure', failure: 'bug', where: 'remap_pfn_range', consequence: 'thread-killed' }, 'fault.remap-over-present-ptes-bug');
-          return faultIn(k, m, Number((offset - m.barOffset) / k.g.pageSize), what);
+          return faultIn(k, m, offset, what);
         },
       },
     ];
@@ -91,7 +91,7 @@ function faultPhases(k: Kctx, bar: number, offset: bigint, write: boolean): Phas
         // 6a45ece4c9af: a VMA already on vma_list was mapped by a concurrent fault: VM_FAULT_NOPAGE,
         // the access retries and finds the PTE (the page mode finds it present the same way).
         if (m.populated.has(page)) return step({ kind: 'ok' }, 'fault.vma-already-mapped', [{ kind: 'device-access', what }]);
-        return faultIn(k, m, page, what);
+        return faultIn(k, m, offset, what);
       },
     },
   ];

@@ -10,7 +10,7 @@
 //   survives every reset and is only rebuilt by close + open. A disagreement here is a divergence.
 
 import type { DeviceSnapshot } from '../../trace/types.js';
-import type { PowerState } from '../outcome.js';
+import type { HugeSize, PowerState } from '../outcome.js';
 import { ConfigImage } from '../pci/config-image.js';
 import type { PermMap } from './perms.js';
 import type { Type1Dma } from './type1.js';
@@ -49,6 +49,21 @@ export interface Mapping {
    * they survive every zap until the VMA faults (and joins the list) or goes away.
    */
   untracked: boolean;
+  /** PMD/PUD entries huge_fault inserted (their pages are in `populated` too); a zap drops them. */
+  huge?: HugeEntry[];
+  /**
+   * Page-table levels of this VMA's blocks that point to a lower table (`pmd@<va hex>`): the mm
+   * core no longer offers that huge order there; a zap keeps page-table pages, munmap frees them.
+   */
+  tables?: Set<string>;
+}
+
+/** One huge entry of a mapping: pages [first, first+pages); `skew` bytes below its aim (unaligned PFN). */
+export interface HugeEntry {
+  size: HugeSize;
+  first: number;
+  pages: number;
+  skew: bigint;
 }
 
 export type Barmap =

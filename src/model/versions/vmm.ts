@@ -63,6 +63,12 @@ export interface VmmSwitches {
    * failures are reported and ignored (QEMU's VFIO memory listener).
    */
   p2pDmaMapBars: boolean;
+  /**
+   * Where the VMM's BAR mmaps land (what decides huge faults, kernel/huge-fault.ts): 'kernel' =
+   * mmap(NULL): the kernel's choice, modeled 2M- but not 1G-aligned; 'size-pow2-1g' = aligned to the
+   * largest power of two dividing the mapped size, at most 1G (QEMU 9.2+ vfio_region_mmap).
+   */
+  barMmapAlign: 'kernel' | 'size-pow2-1g';
 }
 
 export interface VmmVersion {
@@ -90,6 +96,7 @@ const QEMU_BASE: VmmSwitches = {
   barMmapFailureFatal: false,
   unassignedRead: 'zero',
   p2pDmaMapBars: true,
+  barMmapAlign: 'kernel',
 };
 
 const OPENVMM_BASE: VmmSwitches = {
@@ -106,6 +113,7 @@ const OPENVMM_BASE: VmmSwitches = {
   barMmapFailureFatal: false,
   unassignedRead: 'ones',
   p2pDmaMapBars: false,
+  barMmapAlign: 'kernel',
 };
 
 export const VMM_VERSIONS: readonly VmmVersion[] = [
@@ -138,8 +146,13 @@ export const VMM_VERSIONS: readonly VmmVersion[] = [
       pmcsr: 'qemu-pm-emulation',
       rejectBadPmTransitions: true,
       forceD0BeforeReset: true,
+      barMmapAlign: 'size-pow2-1g',
     },
     notes: {
+      barMmapAlign:
+        'hw/vfio/region.c vfio_region_mmap: align = MIN(1 << ctz64(mmap size), 1 GiB), a PROT_NONE anonymous reservation ' +
+        'trimmed to the alignment, then MAP_FIXED; since QEMU 9.2 (A. Williamson, bugzilla 219619 thread: "QEMU 9.2 provides ' +
+        'us with proper 1GB alignment"; "We\'re getting 2MB alignment on the mmap by default")',
       unmapWhenNotD0: 'hw/pci: pci_update_mappings() treats BARs as unmapped if pci_pm_state(d) != D0',
       rejectBadPmTransitions: 'pci_pm_update(): D1/D2 need PMC support; from non-D0 only deeper or D0',
       forceD0BeforeReset: 'vfio/pci: Re-order pre-reset: vfio_pci_pre_reset() writes PMCSR D0 first',

@@ -8,7 +8,7 @@ import type { KernelModel, VmmModel } from '../interfaces.js';
 import type { Accelerator, DeviceSnapshot, EventMeta, GuestEvent, HostEvent } from '../../trace/types.js';
 import { renderOutcome, step } from '../outcome.js';
 import type { Effect, Outcome, PowerState, RuleId, Step } from '../outcome.js';
-import type { VmmVersion } from '../versions/vmm.js';
+import type { VmmSwitches, VmmVersion } from '../versions/vmm.js';
 import type { MsixDiscovery } from './openvmm-caps.js';
 import { ConfigImage, leBytes, leValue } from '../pci/config-image.js';
 import { findCap, walkCapabilities } from '../pci/caps.js';
@@ -32,9 +32,13 @@ export interface LiveBar {
 /** Where the MSI-X table and PBA live: the same facts OpenVMM's discovery reports. */
 export type MsixLayout = MsixDiscovery;
 
-/** Host VA the model gives the VMM's mmap of BAR n (deterministic; only its identity matters). */
-export function syntheticMmapAddr(bar: number): bigint {
-  return 0x7f00_0000_0000n + BigInt(bar) * 0x1_0000_0000n;
+/**
+ * Host VA the model gives the VMM's mmap of BAR n (deterministic). Its alignment matters to huge
+ * faults: an aligning VMM gets a 4G-aligned address (any power of two up to 1G divides it); one
+ * that lets the kernel choose gets a 2M- but not 1G-aligned one (VmmSwitches.barMmapAlign).
+ */
+export function syntheticMmapAddr(bar: number, align: VmmSwitches['barMmapAlign'] = 'size-pow2-1g'): bigint {
+  return 0x7f00_0000_0000n + BigInt(bar) * 0x1_0000_0000n + (align === 'kernel' ? 0x20_0000n : 0n);
 }
 
 /** Short, stable text for a host op a VMM issued (the `fwd(...)` effect). */
@@ -293,7 +297,7 @@ export abstract class VmmBase implements VmmModel {
       if (this.hostMmaps.has(b.index)) continue;
       const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
       const length = ((b.size + page - 1n) / page) * page;
-      const addr = syntheticMmapAddr(b.index);
+      const addr = syntheticMmapAddr(b.index, this.sw.barMmapAlign);
       const s = calls.issue({ kind: 'mmap', region: b.index, offset: 0n, length, prot: 3, addr });
       if (s.outcome.kind === 'ok') {
         this.hostMmaps.set(b.index, addr);

@@ -1,0 +1,116 @@
+// vfio_pci_mmap_huge_fault(): BAR faults that insert a PMD or a PUD instead of a PTE (6.12+,
+// f9e54c3a2f5b "vfio/pci: implement huge_fault support"). What the model reproduces:
+//
+// The mm core (__handle_mm_fault) offers the handler a PUD when the fault's pud entry is none, then
+// (after pmd_alloc, which makes the pud point to a PMD table) a PMD when the pmd entry is none, then
+// a PTE. It does not check alignment on the fault path ("trust that ->huge_fault() handlers know
+// what they are doing"): the handler falls back [S mm/huge_memory.c __thp_vma_allowable_orders].
+// So a level whose entry already points to a lower table is never offered again in that block until
+// munmap: a zap clears PTEs and huge entries but keeps page-table pages (`tables` below).
+//
+// What the handler checks is per release (switches, versions/kernel.ts):
+//   hugeFault 'at-aligned-address' (6.12 as released): only a fault AT a block-aligned address
+//     whose block ends inside the VMA maps huge [S f9e54c3a2f5b];
+//   hugeFault 'aligned-down' (c1d9dac0db16 "vfio/pci: Align huge faults to order"): the aligned
+//     block containing the fault, when it lies inside the VMA [P];
+//   hugeFaultChecksPfn (09dfc8a5f2ce "vfio/pci: Fallback huge faults for unaligned pfn"): a PFN not
+//     aligned to the order falls back. Without it (6.12 as released) the PMD/PUD entry is built
+//     from an unaligned PFN; pfn_pmd()/pfn_pud() mask the low bits, so the block maps the
+//     aligned-down device range: every access through it lands `skew` bytes below where it should
+//     (bugzilla 219619, "screen graphics artifacts after 6.12 kernel upgrade") [P].
+// Sizes scale with the page size: a PMD maps PAGE_SIZE/8 pages (2M at 4K, 32M at 16K, 512M at 64K).
+// PUD pfnmaps need ARCH_SUPPORTS_PUD_PFNMAP, which only x86_64 selects [P: Peter Xu, Mar 2025:
+// "aarch64 doesn't select HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD, hence ARCH_SUPPORTS_PUD_PFNMAP is
+// always N"]; the header carries no architecture, so a 4K page size is read as x86_64 and 16K/64K
+// as arm64 (PMD only) [M].
+//
+// The log: `map(barN,pmd|pud)` for a huge insert (`,pfn-unaligned` when misdirected) and
+// `fallback(barN,pmd|pud:why)` for an order the handler refused, reported only for mappings at
+// least one block long (a small BAR's faults fall back from every order on every fault: noise).
+
+import { step, type Effect, type HugeSize, type Step } from '../outcome.js';
+import type { Kctx } from './context.js';
+import type { HugeEntry, Mapping } from './state.js';
+
+export type { HugeSize };
+
+/** The huge levels this host offers, largest first, with log2(pages) of each. */
+export function hugeOrders(pageSize: bigint): { size: HugeSize; order: number }[] {
+  let shift = 0;
+  while (1n << BigInt(shift) < pageSize) shift++;
+  const pmd = shift - 3; // a page-table page holds PAGE_SIZE / 8 entries
+  const out: { size: HugeSize; order: number }[] = [];
+  if (pageSize === 4096n) out.push({ size: 'pud', order: 2 * pmd });
+  out.push({ size: 'pmd', order: pmd });
+  return out;
+}
+
+/** Whether the handler tests the PFN's alignment (the only reader of hugeFaultChecksPfn). */
+function checksPfn(k: Kctx): boolean {
+  return k.v.hugeFaultChecksPfn;
+}
+
+const tableKey = (size: HugeSize, base: bigint): string => `${size}@${base.toString(16)}`;
+
+/**
+ * The huge-fault part of a fault at page `page` of `m` (memory already known enabled): the effects
+ * in the order tried, and the entry inserted, if any. Without an insert, a PTE fault follows and the
+ * levels it passed through now point to lower tables.
+ */
+export function hugeFault(k: Kctx, m: Mapping, page: number): { effects: Effect[]; entry?: HugeEntry } {
+  const effects: Effect[] = [];
+  if (k.v.hugeFault === 'none' || m.addr === 0n) return { effects }; // no address: alignment unknown
+  const ps = k.g.pageSize;
+  const addr = m.addr + BigInt(page) * ps;
+  const barStart = k.g.bars[m.bar]?.start ?? 0n;
+  const tables = (m.tables ??= new Set<string>());
+  const passed: string[] = [];
+  for (const { size, order } of hugeOrders(ps)) {
+    const block = ps << BigInt(order);
+    const aligned = addr - (addr % block);
+    const key = tableKey(size, aligned);
+    if (tables.has(key)) continue; // the entry points to a lower table: this level is not offered
+    passed.push(key);
+    const base = k.v.hugeFault === 'aligned-down' ? aligned : addr;
+    const report = m.length >= block;
+    let why: 'address' | 'vma' | 'pfn' | undefined;
+    if (k.v.hugeFault === 'at-aligned-address' && addr !== aligned) why = 'address';
+    else if (base < m.addr || base + block > m.addr + m.length) why = 'vma';
+    const pfn = (barStart + m.barOffset + (base - m.addr)) / ps;
+    const pfnAligned = pfn % (1n << BigInt(order)) === 0n;
+    if (why === undefined && !pfnAligned && checksPfn(k)) why = 'pfn';
+    if (why !== undefined) {
+      if (report) effects.push({ kind: 'fallback', bar: m.bar, size, why });
+      continue;
+    }
+    const first = Number((base - m.addr) / ps);
+    const pages = 1 << order;
+    for (let i = 0; i < pages; i++) m.populated.add(first + i);
+    // pfn_pmd()/pfn_pud() keep only the aligned part of the PFN.
+    const skew = pfnAligned ? 0n : (pfn % (1n << BigInt(order))) * ps;
+    const entry: HugeEntry = { size, first, pages, skew };
+    (m.huge ??= []).push(entry);
+    for (const t of passed.slice(0, -1)) tables.add(t); // the larger levels now hold tables
+    effects.push({ kind: 'map', bar: m.bar, size, pfnUnaligned: !pfnAligned });
+    return { effects, entry };
+  }
+  for (const t of passed) tables.add(t);
+  return { effects };
+}
+
+/** The huge entry of `m` that maps page `page`, if one does. */
+export function hugeEntryAt(m: Mapping, page: number): HugeEntry | undefined {
+  return m.huge?.find((h) => page >= h.first && page < h.first + h.pages);
+}
+
+/**
+ * An access through a huge entry built from an unaligned PFN: it reaches the device `skew` bytes
+ * lower than the BAR offset it was aimed at (or outside the BAR).
+ */
+export function misdirected(k: Kctx, m: Mapping, h: HugeEntry, offset: bigint, rule: string, eff: Effect[]): Step {
+  const target = offset - h.skew;
+  const where = target >= 0n ? `bar${m.bar}+0x${target.toString(16)}` : `0x${(-target).toString(16)} below bar${m.bar}`;
+  const reason = `${h.size.toUpperCase()} built from an unaligned PFN: bar${m.bar}+0x${offset.toString(16)} reaches ${where}`;
+  const out = eff.map((e) => (e.kind === 'device-access' ? { kind: 'device-access' as const, what: where } : e));
+  return step({ kind: 'hazard', reason }, rule, out);
+}
