@@ -6,8 +6,15 @@
 
 import type { Step } from './outcome.js';
 
-/** memory_lock = vdev->memory_lock (rwsem); vma_lock = vdev->vma_lock (mutex, 5.8-6.9 vma_list). */
-export type LockName = 'memory_lock' | 'vma_lock';
+/**
+ * memory_lock = vdev->memory_lock (rwsem); vma_lock = vdev->vma_lock (mutex, 5.8-6.9 vma_list);
+ * igate = vdev->igate (mutex: SET_IRQS, and since 810cd4bb5345 the INTx mask paths from config
+ * space); dmabuf_resv = the reservation lock of the exported dma-bufs, taken by the revoke inside a
+ * zap (6.19+), separately from memory_lock.
+ */
+export type LockName = 'memory_lock' | 'vma_lock' | 'igate' | 'dmabuf_resv';
+
+export const LOCK_NAMES: readonly LockName[] = ['memory_lock', 'vma_lock', 'igate', 'dmabuf_resv'];
 
 export interface LockNeed {
   lock: LockName;

@@ -15,6 +15,10 @@ const EXPECT: Record<string, { firstNew: string; commit: string | null }> = {
   '38565c93c8a1-ioeventfd-sleep-in-atomic': { firstNew: 'linux-5.9.9', commit: '38565c93c8a1' },
   // A series version against the release: the switch changes, but no point release sets it.
   'ebfa440ce38b-vf-mmio-blocking': { firstNew: 'linux-5.8', commit: null },
+  'abafbc551fdd-contended-fault-sigbus': { firstNew: 'block-disabled-mmio@v2', commit: 'abafbc551fdd' },
+  '515ecd5368f1-no-command-memory': { firstNew: 'linux-5.8.17', commit: '515ecd5368f1' },
+  'aac6db75a9fc-fork-untracked-ptes': { firstNew: 'linux-6.6.134', commit: 'aac6db75a9fc' },
+  '810cd4bb5345-intx-mask-race': { firstNew: 'linux-6.6.24', commit: '810cd4bb5345' },
 };
 
 describe('traces/bugs: bisect names the fix', () => {

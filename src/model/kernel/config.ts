@@ -5,7 +5,7 @@
 import { step, type Effect, type Step, type PowerState } from '../outcome.js';
 import { ConfigImage, leBytes, leValue } from '../pci/config-image.js';
 import * as R from '../pci/regs.js';
-import { exemptFromMse, memoryEnabled, takeWriter, zapBars, type Kctx } from './context.js';
+import { emulatesCommandMemory, exemptFromMse, memoryEnabled, takeWriter, zapBars, type Kctx } from './context.js';
 import { revokeAll, unrevokeIfEnabled } from './dmabuf.js';
 import { buildPerms, ByteKind } from './perms.js';
 import { vfioSetPowerState } from './power.js';
@@ -79,7 +79,7 @@ function readBytes(k: Kctx, vc: ConfigImage, pos: number, size: number): bigint 
     v = (v << 8n) | BigInt(byte & 0xff);
   }
   // no_command_memory devices: vconfig MSE OR-ed into COMMAND reads [S]
-  if (pos <= R.PCI_COMMAND && pos + size > R.PCI_COMMAND && (k.dev.quirks.noCommandMemory || k.dev.quirks.isVirtfn)) {
+  if (pos <= R.PCI_COMMAND && pos + size > R.PCI_COMMAND && emulatesCommandMemory(k)) {
     v |= BigInt(vc.u16(R.PCI_COMMAND) & R.PCI_COMMAND_MEMORY) << BigInt(8 * (R.PCI_COMMAND - pos));
   }
   return v;
@@ -133,7 +133,7 @@ export function configOwnMask(k: Kctx, off: number, len: number): Uint8Array {
   const virt = k.st.perms?.virt;
   if (virt !== undefined) for (let i = 0; i < len; i++) own[i] = virt[off + i] ?? 0;
   const at = R.PCI_COMMAND - off;
-  if (at >= 0 && at < len && (k.dev.quirks.noCommandMemory || k.dev.quirks.isVirtfn)) own[at] |= R.PCI_COMMAND_MEMORY;
+  if (at >= 0 && at < len && emulatesCommandMemory(k)) own[at] |= R.PCI_COMMAND_MEMORY;
   return own;
 }
 
@@ -250,7 +250,7 @@ function headerWrite(k: Kctx, pos: number, size: number, val: bigint): WriteResu
     } else rule = newMem ? 'config.command.mse-set' : 'config.command.mse-clear-no-zap';
     const phys = k.hw.config.u16(R.PCI_COMMAND);
     const virt = k.st.vconfig.u16(R.PCI_COMMAND);
-    const noCmdMem = k.dev.quirks.noCommandMemory || k.dev.quirks.isVirtfn;
+    const noCmdMem = emulatesCommandMemory(k);
     const memLost = newMem && (virt & R.PCI_COMMAND_MEMORY) !== 0 && !(phys & R.PCI_COMMAND_MEMORY) && !noCmdMem;
     const ioLost = newIo && (virt & R.PCI_COMMAND_IO) !== 0 && !(phys & R.PCI_COMMAND_IO);
     if (memLost || ioLost || needBarRestore(k)) {

@@ -130,7 +130,16 @@ export function powerBelow(p: PowerState, q: PowerState): boolean {
  * exempt VFs: their vconfig MEM started clear and accesses failed until the user set it.
  */
 export function exemptFromMse(k: Kctx): boolean {
-  return k.dev.quirks.noCommandMemory || (k.dev.quirks.isVirtfn && !k.v.bugVfMmioBlocking);
+  return (k.dev.quirks.noCommandMemory && !k.v.bugNoCommandMemoryIgnored) || (k.dev.quirks.isVirtfn && !k.v.bugVfMmioBlocking);
+}
+
+/**
+ * vfio-pci emulates COMMAND.MEM for the function (OR-ed into reads, no back-door-reset guess on
+ * a MEM the hardware dropped): a VF, or since 515ecd5368f1 any no_command_memory function (catalog
+ * bug no-command-memory: before it, only is_virtfn was tested).
+ */
+export function emulatesCommandMemory(k: Kctx): boolean {
+  return k.dev.quirks.isVirtfn || (k.dev.quirks.noCommandMemory && !k.v.bugNoCommandMemoryIgnored);
 }
 
 function noCommandMemory(k: Kctx): boolean {

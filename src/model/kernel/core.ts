@@ -35,8 +35,9 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
   let cmd = k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_MASTER;
   for (const b of k.g.bars) {
     if (b.kind === 'io' && b.size > 0n) cmd |= R.PCI_COMMAND_IO;
-    // A VF's COMMAND.MEM is hardwired to 0 (PCIe SR-IOV): the enable does not stick [P: ebfa440ce38b].
-    if (b.kind === 'mem' && b.size > 0n && !k.dev.quirks.isVirtfn) cmd |= R.PCI_COMMAND_MEMORY;
+    // A VF's COMMAND.MEM is hardwired to 0 (PCIe SR-IOV), as is that of a no_command_memory
+    // function (s390 VFs without is_virtfn): the enable does not stick [P: ebfa440ce38b, 515ecd5368f1].
+    if (b.kind === 'mem' && b.size > 0n && !k.dev.quirks.isVirtfn && !k.dev.quirks.noCommandMemory) cmd |= R.PCI_COMMAND_MEMORY;
   }
   k.hw.config.setU16(R.PCI_COMMAND, cmd);
   const method = resetMethod(k);
@@ -229,7 +230,7 @@ export function cpuAccess(k: Kctx, bar: number, offset: bigint, write: boolean):
   const w = cpuWalk(k, bar, offset, write);
   if ('done' in w) return w.done;
   if (contended(k)) {
-    if (k.v.faultContention === 'sigbus')
+    if (k.v.bugContendedFaultSigbus)
       return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, 'fault.contended-writer-sigbus');
     return step({ kind: 'blocked' }, 'fault.contended-writer-waits');
   }

@@ -11,7 +11,7 @@
 // child's copy so that vma_list only tracks VMAs that faulted [S: 11c4cd07ba11; kernel/fork.c].
 // 35e351780fa9 ("fork: defer linking file vma until vma is fully initialized") moved ->open
 // before copy_page_range: on a vma_list kernel carrying it the child keeps copies vma_list does not
-// know, and no zap removes them [P: A. Rasmussen, kvm list, Jul 2024; L fork-userbuf#7 on 6.1.192].
+// know, and no zap removes them: catalog bug fork-untracked-ptes (`bugForkUntrackedPtes`).
 
 import { step, type Effect, type Step } from '../outcome.js';
 import type { Kctx } from './context.js';
@@ -87,22 +87,24 @@ export function forkMappings(k: Kctx, parent: number, child: number): { effects:
   const own = k.st.mappings.filter((m) => m.pid === parent);
   if (own.length === 0) return { effects: [], rule: 'proc.fork.no-bar-mappings' };
   const copied = new Set<number>();
+  // The bug: ->open zapped nothing yet, then copy_page_range copied the parent's PTEs.
+  const copies = k.v.forkChildPtes === 'copied' || k.v.bugForkUntrackedPtes;
   for (const m of own) {
     const c: Mapping = { ...m, pid: child, populated: new Set<number>(), untracked: false, huge: [], tables: new Set<string>() };
-    if (k.v.forkChildPtes !== 'zapped-by-vm-open') {
+    if (copies) {
       // copy_page_range copies huge pfnmap entries too (6.12 "mm/fork: Accept huge pfnmap entries") [P].
       for (const p of m.populated) c.populated.add(p);
       c.huge = (m.huge ?? []).map((h) => ({ ...h }));
       c.tables = new Set(m.tables ?? []);
     }
-    c.untracked = k.v.forkChildPtes === 'copied-untracked' && c.populated.size > 0;
+    c.untracked = k.v.bugForkUntrackedPtes && c.populated.size > 0;
     if (c.populated.size > 0) copied.add(c.bar);
     k.st.mappings.push(c);
   }
-  if (k.v.forkChildPtes === 'zapped-by-vm-open') return { effects: [], rule: 'proc.fork.vm-open-zaps-child-ptes' };
+  if (!copies) return { effects: [], rule: 'proc.fork.vm-open-zaps-child-ptes' };
   // The child reaches the device without a fault through the copied PTEs: shown as populate.
   const effects: Effect[] = [...copied].sort((a, b) => a - b).map((bar) => ({ kind: 'populate', bar }));
-  if (k.v.forkChildPtes === 'copied-untracked' && copied.size > 0) return { effects, rule: 'proc.fork.child-ptes-untracked' };
+  if (k.v.bugForkUntrackedPtes && copied.size > 0) return { effects, rule: 'proc.fork.child-ptes-untracked' };
   return { effects, rule: 'proc.fork.child-inherits-ptes' };
 }
 

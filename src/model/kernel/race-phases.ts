@@ -24,14 +24,70 @@ export function kernelPhases(k: Kctx, ev: TraceEvent, host: () => Step): Phase[]
       return bufferPhases(k, ev, host);
     case 'eventfd-signal':
       return ioeventfdPhases(k, ev.fd);
+    case 'cfg-write':
+      return intxMaskPhases(k, ev.offset, ev.data.length, host);
+    case 'ioctl':
+      // SET_IRQS runs under igate (vfio_pci_set_irqs_ioctl); only the INTx index matters to a race
+      // here, the others stay one step (an MSI enable that forces MSE is a memory_lock writer).
+      return ev.op === 'set-irqs' && ev.index === INTX_INDEX ? [{ name: 'set-irqs igate', acquire: [{ lock: 'igate', mode: 'write' }], release: ['igate'], run: host }] : null;
+    case 'dmabuf':
+      // An importer maps/unmaps under the dma-buf's reservation lock, which a revoke also takes.
+      return [{ name: 'dmabuf resv', acquire: [{ lock: 'dmabuf_resv', mode: 'write' }], release: ['dmabuf_resv'], run: host }];
     default:
       return null;
   }
 }
 
+const INTX_INDEX = 0;
+
+// A COMMAND write that flips the virtual DisINTx while INTx is configured: vfio_basic_config_write
+// does the write (under memory_lock for write on 5.8+), then masks or unmasks INTx. Before
+// 810cd4bb5345 (catalog bug intx-mask-race) it tests is_intx() and uses the INTx context without
+// igate, so a SET_IRQS that tears INTx down in between leaves it a freed context; after, both run
+// under igate.
+function intxMaskPhases(k: Kctx, offset: number, len: number, host: () => Step): Phase[] | null {
+  const DISINTX_BYTE = 0x05;
+  if (k.st.irqType !== 'intx' || offset > DISINTX_BYTE || offset + len <= DISINTX_BYTE) return null;
+  const igate = k.v.bugIntxMaskUnlocked ? [] : [{ lock: 'igate' as const, mode: 'write' as const }];
+  const writer = k.v.blockDisabledMmio && offset <= 0x04;
+  return [
+    {
+      name: 'cfg write',
+      acquire: writer ? [{ lock: 'memory_lock', mode: 'write' }] : [],
+      release: writer ? ['memory_lock'] : [],
+      run: (ctx) => {
+        const before = k.st.virqDisabled;
+        ctx.scratch.step = host();
+        ctx.scratch.flipped = k.st.virqDisabled !== before;
+        return null;
+      },
+    },
+    {
+      name: 'intx is_intx',
+      acquire: igate,
+      release: [],
+      run: (ctx) => {
+        if (ctx.scratch.flipped !== true) return ctx.scratch.step as Step;
+        ctx.scratch.intx = k.st.irqType === 'intx';
+        return null;
+      },
+    },
+    {
+      name: 'intx mask op',
+      acquire: [],
+      release: k.v.bugIntxMaskUnlocked ? [] : ['igate'],
+      run: (ctx) => {
+        if (ctx.scratch.intx === true && k.st.irqType !== 'intx')
+          return step({ kind: 'kernel-failure', failure: 'bug', where: 'vfio_pci_intx_mask', consequence: 'thread-killed' }, 'config.command.disintx-freed-intx-ctx-bug');
+        return ctx.scratch.step as Step;
+      },
+    },
+  ];
+}
+
 function faultPhases(k: Kctx, bar: number, offset: bigint, write: boolean): Phase[] | null {
   if (k.v.faultPopulate === 'at-mmap' || k.v.faultContention === 'none') return null;
-  const tryLock = k.v.faultContention === 'sigbus';
+  const tryLock = k.v.bugContendedFaultSigbus;
   // The MMU walk: a present PTE never enters the kernel; a missing one enters the handler later.
   const walk: Phase = {
     name: 'fault walk',

@@ -80,7 +80,7 @@ export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags
     const page = Number((va - m.addr) / k.g.pageSize);
     if (m.populated.has(page)) continue;
     if (contended(k)) {
-      if (k.v.faultContention === 'sigbus') return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.contended-fault-efault', eff);
+      if (k.v.bugContendedFaultSigbus) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.contended-fault-efault', eff);
       return step({ kind: 'blocked' }, 'type1.map-dma.contended-fault-waits', eff);
     }
     // The fault handler would SIGBUS (MSE off, D3hot, low power engaged): fixup_user_fault returns

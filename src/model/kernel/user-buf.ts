@@ -59,7 +59,7 @@ function copy(k: Kctx, bar: number, offset: bigint, len: number, store: boolean,
     if (!m.populated.has(page)) {
       if (contended(k)) {
         // A uaccess fault cannot be retried: v1's contended fault SIGBUSes, i.e. -EFAULT here.
-        if (k.v.faultContention === 'sigbus') return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-contended-efault', effects) };
+        if (k.v.bugContendedFaultSigbus) return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-contended-efault', effects) };
         return { fail: step({ kind: 'blocked' }, 'rdwr.user-buf.fault-waits-for-writer', effects) };
       }
       if (faultRefusal(k) !== undefined) return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-refused-efault', effects) };

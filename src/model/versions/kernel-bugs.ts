@@ -16,6 +16,10 @@ export const BUG_SWITCHES = [
   'bugRecursiveMemoryLock',
   'bugIoeventfdSleepInAtomic',
   'bugVfMmioBlocking',
+  'bugContendedFaultSigbus',
+  'bugNoCommandMemoryIgnored',
+  'bugForkUntrackedPtes',
+  'bugIntxMaskUnlocked',
 ] as const;
 
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
@@ -149,6 +153,120 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     trigger: 'a VF (quirks is_virtfn) is opened and its BAR accessed before the user sets COMMAND.MEM (which a VF does not implement)',
     outcome: 'SIGBUS on the mapping, -EIO on pread/pwrite, where the PF gives ok',
     report: 'commit ebfa440ce38b (Alex Williamson, Jun 2020)',
+  },
+  {
+    switch: 'bugContendedFaultSigbus',
+    slug: 'contended-fault-sigbus',
+    title: 'a BAR fault racing a zap (a memory_lock writer) gets SIGBUS instead of waiting',
+    introducedBy: {
+      commit: '',
+      subject: 'vfio-pci: Invalidate mmaps and block MMIO access on disabled memory (v1)',
+      evidence: 'P',
+      note: 'v1 of the block-disabled-mmio series (kvm@ Apr 2020): the fault handler only trylocks memory_lock; a posted version, never merged, so no commit id',
+    },
+    fixedBy: {
+      commit: 'abafbc551fdd',
+      subject: 'vfio-pci: Invalidate mmaps and block MMIO access on disabled memory',
+      evidence: 'P',
+      note: 'fixed from v2 on (cover letter kvm/msg215016: "a caller who does not allow retry will no longer receive a SIGBUS on contention"); abafbc551fdd is the version merged for 5.8',
+    },
+    introducedIn: [{ version: 'block-disabled-mmio@v1', evidence: 'P' }],
+    fixedIn: [{ version: 'block-disabled-mmio@v2', evidence: 'P', note: 'v2 cover letter: the locking in 3/ substantially changed to avoid the retry scenario' }],
+    trigger: 'a BAR access that faults (first touch or after a zap) while another thread writes COMMAND (zap + memory_lock write) or resets the device (race=N on both)',
+    outcome: 'SIGBUS BUS_ADRERR on the access (a MAP_DMA fixup of the mapping: -EFAULT) in the interleavings where the writer holds memory_lock; ok where the fault runs first',
+    report: 'v2 cover letter of the series (Alex Williamson, kvm@ May 2020)',
+  },
+  {
+    switch: 'bugNoCommandMemoryIgnored',
+    slug: 'no-command-memory',
+    title: 'functions whose COMMAND.MEM is hard-wired 0 without is_virtfn (s390 VFs) are blocked as if memory were disabled',
+    introducedBy: { commit: 'abafbc551fdd', subject: 'vfio-pci: Invalidate mmaps and block MMIO access on disabled memory', evidence: 'P', note: 'Fixes: tag of the fix' },
+    fixedBy: {
+      commit: '515ecd5368f1',
+      subject: 'vfio/pci: Decouple PCI_COMMAND_MEMORY bit checks from is_virtfn',
+      evidence: 'P',
+      note: 'v5 3/3 of "PCI/IOV: Mark VFs as not implementing PCI_COMMAND_MEMORY" (M. Rosato, Sep 2020; needs 12856e7acde4 for pdev->no_command_memory): "some bare-metal hypervisors lack Memory Space Enable bit emulation for devices not setting is_virtfn (s390)"',
+    },
+    introducedIn: [
+      { version: 'linux-5.8', evidence: 'S' },
+      { version: 'block-disabled-mmio@v1', evidence: 'P' },
+    ],
+    fixedIn: [
+      { version: 'linux-5.10', evidence: 'P', note: 'in the vfio pull for v5.10 (shortlog: Matthew Rosato, 9 commits)' },
+      {
+        version: 'linux-5.8.17',
+        evidence: 'M',
+        note: 'the 5.8 stable review of 27 Oct 2020 carries it ("[PATCH 5.8 438/633]", upstream 515ecd5368f1) [P]; that it is 5.8.17 is inferred from the review date; 5.4.y review 266/408 the same day',
+      },
+    ],
+    trigger: 'a function with quirk no-command-memory that is not is_virtfn (an s390 zPCI VF) is opened and its BAR accessed before (or without) a COMMAND.MEM the hardware cannot hold',
+    outcome: 'SIGBUS BUS_ADRERR on the mapping, -EIO on pread/pwrite, COMMAND reads MEM=0; fixed versions emulate MEM (set at open) and allow the access',
+    report: 'M. Rosato, "s390 pass-through VFs becoming suddenly unusable by vfio" (cover letter v5, linux-pci@/kvm@ Sep 2020)',
+  },
+  {
+    switch: 'bugForkUntrackedPtes',
+    slug: 'fork-untracked-ptes',
+    title: 'fork copies BAR PTEs after vm_ops->open: the child keeps mappings no zap reaches',
+    introducedBy: {
+      commit: '35e351780fa9',
+      subject: 'fork: defer linking file vma until vma is fully initialized',
+      evidence: 'P',
+      note: 'A. Rasmussen, stable@ 17 Jul 2024: "switched the ordering of vm_ops->open() and copy_page_range() on fork. This is a bug for VFIO ... open() is trying to guarantee that the entire range is zapped ... this guarantee is violated"',
+    },
+    fixedBy: {
+      commit: 'aac6db75a9fc',
+      subject: 'vfio/pci: Use unmap_mapping_range()',
+      evidence: 'P',
+      note: 'with b7c5e64fecfa "vfio: Create vfio_fs_type with inode per device" and d71a989cf5d9 "vfio/pci: Insert full vma on mmap\'d MMIO fault" (6.10); the zap covers every VMA of the device inode, forked or not',
+    },
+    introducedIn: [
+      { version: 'linux-6.9', evidence: 'P', note: 'mainline (not modeled); 6.8.y got it in the review of 23 Apr 2024 ("[PATCH 6.8 152/158]")' },
+      { version: 'linux-6.6.30', evidence: 'M', note: 'the 6.6 stable review of 30 Apr 2024 carries it ("[PATCH 6.6 110/186]") [P]; the point is inferred from the review date' },
+      {
+        version: 'linux-6.1.192',
+        evidence: 'L',
+        note: 'lab fork-userbuf#7 on Debian 6.1.0-57 (6.1.192): the child\'s load through the copied PTE returns after the parent cleared MSE. The 2024 6.1.y backport was reverted in 6.1.95 (review shortlog, 19 Jun 2024 [P]) and A. Rasmussen wrote it "was reverted for unrelated reasons in 6.1"; when 6.1.y took it again is not established: 6.1.192 is where it is known, not where it started',
+      },
+    ],
+    fixedIn: [
+      { version: 'linux-6.10', evidence: 'P', note: 'mainline (not modeled; first modeled release after it: 6.12)' },
+      {
+        version: 'linux-6.6.134',
+        evidence: 'P',
+        note: 'OSV CVE-2024-27022 lists 6.6.y affected below 6.6.134, the point that took "[PATCH 6.6.y 1-4/4]" (T. Kukul, 2 Apr 2026: vfio_fs_type, aac6db75a9fc, d71a989cf5d9, then the fork change); whether 6.6.y reverted the 6.6.30 backport earlier is not established [M]',
+      },
+    ],
+    trigger: 'a process with a populated BAR mapping forks (fork child=N); the parent then clears COMMAND.MEM, resets or enters low power (a zap); the child accesses its copy (pid=N)',
+    outcome: 'the child\'s access reaches the device through the surviving PTE while memory decode is off (the hazard CVE-2020-12888 is about: an unsupported request, on some platforms a host fault); the parent SIGBUSes as designed',
+    report: 'A. Rasmussen, "[PATCH 6.6] fork: defer linking file vma until vma is fully initialized" thread, stable@ Jul 2024; lab fork-userbuf on 6.1.192',
+  },
+  {
+    switch: 'bugIntxMaskUnlocked',
+    slug: 'intx-mask-race',
+    title: 'DisINTx written in config space races SET_IRQS tearing INTx down: the mask path uses a freed context',
+    introducedBy: {
+      commit: '89e1f7d4c66d',
+      subject: 'vfio: Add PCI VFIO bus driver, vfio-pci',
+      evidence: 'M',
+      note: 'the driver as added in 3.6 (OSV CVE-2024-26810: affected >=3.6); the subject is from memory',
+    },
+    fixedBy: {
+      commit: '810cd4bb5345',
+      subject: 'vfio/pci: Lock external INTx masking ops',
+      evidence: 'P',
+      note: 'CVE-2024-26810: "irq_type is updated holding igate, therefore testing is_intx() requires holding igate. For example clearing DisINTx from config space can otherwise race changes of the interrupt configuration"',
+    },
+    introducedIn: [{ version: 'linux-5.7', evidence: 'M', note: 'the cause (3.6) predates every modeled version' }],
+    fixedIn: [
+      { version: 'linux-6.9', evidence: 'P', note: 'mainline (vfio pull for 6.9, Mar 2024; not modeled, first modeled release after it: 6.12)' },
+      { version: 'linux-5.10.215', evidence: 'P', note: 'OSV CVE-2024-26810 (<5.10.215) and the 5.10.215 announcement shortlog (Alex Williamson, 7 commits)' },
+      { version: 'linux-5.15.154', evidence: 'P', note: 'OSV CVE-2024-26810 (<5.15.154)' },
+      { version: 'linux-6.1.84', evidence: 'P', note: 'OSV CVE-2024-26810 (<6.1.84)' },
+      { version: 'linux-6.6.24', evidence: 'P', note: 'OSV CVE-2024-26810 (<6.6.24)' },
+    ],
+    trigger: 'INTx enabled (SET_IRQS INTx trigger eventfd); one thread writes COMMAND flipping DisINTx (cfg-write 0x04/0x05) while another disables INTx (SET_IRQS INTx count=0), race=N on both',
+    outcome: 'in the interleaving where the disable runs between the write\'s is_intx() test and its mask/unmask, the mask path dereferences the freed INTx context: kernel BUG (NULL pointer dereference / use-after-free) in the INTx mask/unmask, the writing thread killed; other interleavings ok',
+    report: 'CVE-2024-26810 (kernel CNA, Apr 2024); the 2024 vfio INTx/eventfd series (A. Williamson, 7 commits)',
   },
 ];
 

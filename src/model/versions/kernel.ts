@@ -29,8 +29,8 @@ export type KernelSwitches = CoreSwitches & BugSwitches;
 export interface CoreSwitches {
   /** vconfig tracks COMMAND.MEM; clearing it zaps mmaps; faults SIGBUS and MEM BAR rw -EIO while disabled. */
   blockDisabledMmio: boolean;
-  /** A mmap fault that finds a memory_lock writer in flight: none = no lock exists; sigbus = v1 (no retry); wait = sleeps. */
-  faultContention: 'none' | 'sigbus' | 'wait';
+  /** A mmap fault that finds a memory_lock writer in flight: none = no lock exists; wait = sleeps (the v1 SIGBUS is catalog bug contended-fault-sigbus). */
+  faultContention: 'none' | 'wait';
   /** How BAR mmaps get their PTEs: at-mmap = remap_pfn_range in mmap (never zapped); whole-vma = first fault maps the VMA; page = per-page faults. */
   faultPopulate: 'at-mmap' | 'whole-vma' | 'page';
   /** memory_enabled also requires current_state < D3hot; PMCSR -> D3hot zaps; PME bits virtualized. */
@@ -66,10 +66,10 @@ export interface CoreSwitches {
   /**
    * What a fork() child's copies of the BAR VMAs start with: copied = copy_page_range copied the
    * parent's present PTEs (VM_PFNMAP); zapped-by-vm-open = vfio-pci's vm_ops->open zapped them
-   * (the child faults on first access); copied-untracked = copied after vm_ops->open ran (fork.c
-   * 35e351780fa9 order on a vma_list kernel): vfio-pci's zaps never reach them.
+   * (the child faults on first access). The copies vm_ops->open never saw (fork.c 35e351780fa9
+   * order on a vma_list kernel) are the catalog bug fork-untracked-ptes (bugForkUntrackedPtes).
    */
-  forkChildPtes: 'copied' | 'zapped-by-vm-open' | 'copied-untracked';
+  forkChildPtes: 'copied' | 'zapped-by-vm-open';
   /**
    * vm_ops->huge_fault for BAR mmaps (kernel/huge-fault.ts): none = PTEs only; at-aligned-address
    * = a PMD/PUD only for a fault at the block's first address; aligned-down = the block around the
@@ -206,10 +206,18 @@ const DRAFTS: Draft[] = [
     },
   },
   {
+    id: 'linux-5.15',
+    axis: 'release',
+    title: 'Linux 5.15 (Oct 2021, LTS): no modeled change from 5.14 (base of the 5.15.y catalog points)',
+    from: 'linux-5.14',
+    set: {},
+    sources: {},
+  },
+  {
     id: 'linux-5.19',
     axis: 'release',
     title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
-    from: 'linux-5.14',
+    from: 'linux-5.15',
     set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true },
     sources: {
       d3hotBlocksAccess: {
@@ -229,13 +237,8 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.1 (Dec 2022): low-power device features',
     from: 'linux-5.19',
-    set: { lowPowerFeatures: true, forkChildPtes: 'copied-untracked' },
+    set: { lowPowerFeatures: true },
     sources: {
-      forkChildPtes: {
-        ref: '35e351780fa9 "fork: defer linking file vma until vma is fully initialized" (stable 6.1.y) runs vm_ops->open before copy_page_range: the child keeps PTEs vma_list does not track (A. Rasmussen, kvm list, Jul 2024: "a bug for VFIO"; fixed upstream by aac6db75a9fc, 6.10)',
-        evidence: 'L',
-        note: 'lab fork-userbuf#7 on 6.1.0-57 (6.1.192): after the parent clears MSE the child\'s load through the copied PTE returns (QEMU: 0 from the non-decoding BAR), the parent\'s SIGBUSes (#8); a 6.1 without the backport zaps at fork [S]',
-      },
       lowPowerFeatures: {
         ref: 'vfio pull for v6.1: "vfio/pci: Implement VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY/EXIT"',
         evidence: 'P',
@@ -244,11 +247,30 @@ const DRAFTS: Draft[] = [
     },
   },
   {
+    id: 'linux-6.6',
+    axis: 'release',
+    title: 'Linux 6.6 (Oct 2023, LTS): dynamic MSI-X, cdev hot-reset checks',
+    from: 'linux-6.1',
+    set: { hotResetCountCheckFirst: true, dynamicMsix: true },
+    sources: {
+      dynamicMsix: {
+        ref: '"vfio/pci: Probe and store ability to support dynamic MSI-X" (Reinette Chatre, 6.5): NORESIZE only when !has_dyn_msix',
+        evidence: 'L',
+        note: 'info-edges #26, msix-pba #28: MSI-X irq-info flags 0x1 on 6.12/7.2, 0x9 on 6.1 (first modeled release after 6.5: 6.6, not run in the lab)',
+      },
+      hotResetCountCheckFirst: {
+        ref: 'cdev hot-reset rework (Yi Liu, 6.5): count check before the slot/bus probe',
+        evidence: 'L',
+        note: 'lab reset-reopen #45 (no group fds, no bus reset): 6.1 -ENODEV, 6.12 and 7.2 -EINVAL (first modeled release after 6.5: 6.6, not run in the lab)',
+      },
+    },
+  },
+  {
     id: 'linux-6.12',
     axis: 'release',
     title: 'Linux 6.12 (Nov 2024): unmap_mapping_range zap, huge_fault',
-    from: 'linux-6.1',
-    set: { faultPopulate: 'page', hotResetCountCheckFirst: true, dynamicMsix: true, forkChildPtes: 'copied', hugeFault: 'at-aligned-address' },
+    from: 'linux-6.6',
+    set: { faultPopulate: 'page', forkChildPtes: 'copied', hugeFault: 'at-aligned-address' },
     sources: {
       hugeFault: {
         ref: 'f9e54c3a2f5b "vfio/pci: implement huge_fault support" (Alex Williamson, 6.12): order>0 falls back unless vmf->address is aligned to the order and the block ends inside the VMA; PMD with CONFIG_ARCH_SUPPORTS_PMD_PFNMAP (x86_64, arm64), PUD with CONFIG_ARCH_SUPPORTS_PUD_PFNMAP (x86_64 only)',
@@ -259,20 +281,10 @@ const DRAFTS: Draft[] = [
         ref: 'f9e54c3a2f5b (6.12) does not test the PFN: bugzilla 219619 "vfio-pci: screen graphics artifacts after 6.12 kernel upgrade" (QEMU 9.1 mmaps 2M- but not 1G-aligned, 1G faults at unaligned pgoff)',
         evidence: 'P',
       },
-      dynamicMsix: {
-        ref: '"vfio/pci: Probe and store ability to support dynamic MSI-X" (Reinette Chatre, 6.5): NORESIZE only when !has_dyn_msix',
-        evidence: 'L',
-        note: 'info-edges #26, msix-pba #28: MSI-X irq-info flags 0x1 on 6.12/7.2, 0x9 on 6.1 (first release after 6.5 modeled: 6.12)',
-      },
       faultPopulate: { ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) + huge_fault (6.12)', evidence: 'M' },
       forkChildPtes: {
         ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) removed vfio_pci_mmap_open/close: the child keeps the copied PTEs; unmap_mapping_range on the device inode still reaches the child\'s VMA on every zap',
         evidence: 'S',
-      },
-      hotResetCountCheckFirst: {
-        ref: 'cdev hot-reset rework (Yi Liu, 6.5): count check before the slot/bus probe',
-        evidence: 'L',
-        note: 'lab reset-reopen #45 (no group fds, no bus reset): 6.1 -ENODEV, 6.12 and 7.2 -EINVAL',
       },
     },
   },
@@ -342,17 +354,13 @@ const DRAFTS: Draft[] = [
     id: 'block-disabled-mmio@v1',
     axis: 'block-disabled-mmio',
     base: 'linux-5.7',
-    title: 'v1 (Apr 2020): track MSE, zap, SIGBUS/-EIO; fault may SIGBUS on memory_lock contention',
+    title: 'v1 (Apr 2020): track MSE, zap, SIGBUS/-EIO; fault may SIGBUS on memory_lock contention (catalog)',
     from: 'linux-5.7',
-    set: { blockDisabledMmio: true, faultContention: 'sigbus', faultPopulate: 'whole-vma', forkChildPtes: 'zapped-by-vm-open' },
+    set: { blockDisabledMmio: true, faultContention: 'wait', faultPopulate: 'whole-vma', forkChildPtes: 'zapped-by-vm-open' },
     sources: {
       forkChildPtes: { ref: 'block-disabled-mmio v1/v2 3/3: vfio_pci_mmap_open zaps on open (review thread with Peter Xu, May 2020)', evidence: 'P' },
       blockDisabledMmio: { ref: 'block-disabled-mmio v1 cover letter (kvm list, Apr 2020)', evidence: 'P' },
-      faultContention: {
-        ref: 'v2 cover letter (kvm/msg215016): "a caller who does not allow retry will no longer receive a SIGBUS on contention"',
-        evidence: 'P',
-        note: 'the model treats every contended fault (CPU access, type1 fixup) as unable to retry [M]',
-      },
+      faultContention: { ref: 'block-disabled-mmio v1: the fault handler takes memory_lock (a trylock in v1: catalog bug contended-fault-sigbus)', evidence: 'P' },
       faultPopulate: { ref: 'v1 "add to vma list only on fault"', evidence: 'P' },
     },
   },
@@ -360,10 +368,10 @@ const DRAFTS: Draft[] = [
     id: 'block-disabled-mmio@v2',
     axis: 'block-disabled-mmio',
     base: 'linux-5.7',
-    title: 'v2 (May 2020): fault locking reworked, contended faults wait',
+    title: 'v2 (May 2020): fault locking reworked, contended faults wait (catalog)',
     from: 'block-disabled-mmio@v1',
-    set: { faultContention: 'wait' },
-    sources: { faultContention: { ref: 'v2 cover letter (kvm/msg215016): locking in 3/ substantially changed to avoid the retry scenario', evidence: 'P' } },
+    set: {},
+    sources: {},
   },
   {
     id: 'block-disabled-mmio@v3',

@@ -14,7 +14,7 @@ import { deepClone, fingerprint } from '../../model/clone.js';
 import type { VfioPciKernelModel } from '../../model/kernel/index.js';
 import { kernelPhases } from '../../model/kernel/race-phases.js';
 import { renderOutcome, step, type Step } from '../../model/outcome.js';
-import type { LockName, Phase } from '../../model/race.js';
+import { LOCK_NAMES, type LockName, type Phase } from '../../model/race.js';
 import type { TraceEvent } from '../../trace/types.js';
 
 /** What the explorer needs of the replay: the models, their snapshots, and one whole event. */
@@ -65,7 +65,10 @@ export interface Exploration {
 
 
 function freshLocks(): Record<LockName, LockState> {
-  return { memory_lock: { readers: [], writer: -1, queue: [] }, vma_lock: { readers: [], writer: -1, queue: [] } };
+  const fresh = (): LockState => ({ readers: [], writer: -1, queue: [] });
+  const out = {} as Record<LockName, LockState>;
+  for (const n of LOCK_NAMES) out[n] = fresh();
+  return out;
 }
 
 /** Thread = the tid (events with tid 0 are a thread each); threads ordered by their first event. */
@@ -98,12 +101,14 @@ function programs(host: RaceHost, events: readonly TraceEvent[]): Phase[][] {
     const before = host.save();
     k.lockLog = [];
     k.race = { memoryLockWriter: false };
-    host.apply(ev);
+    const dry = host.apply(ev);
     const writer = k.lockLog.includes('memory_lock');
+    const revokes = dry.effects.some((e) => e.kind === 'revoke');
     k.lockLog = undefined;
     k.race = undefined;
     host.load(before);
     if (!writer) return [{ name: 'atomic', acquire: [], release: [], run }];
+    if (revokes) return writerRevoking(run);
     return [
       {
         name: 'writer.locked',
@@ -250,6 +255,27 @@ export function explore(host: RaceHost, events: readonly TraceEvent[], want: num
   if (chosenState !== null) host.load((chosenState as { model: unknown }).model);
   else host.load(start);
   return { explored: leaves.length, truncated, leaves, chosen: target };
+}
+
+/**
+ * A memory_lock writer that revokes exported dma-bufs: the zap and revoke run inside the dma-buf
+ * reservation lock (vfio_pci_dma_buf_move takes each dma-buf's resv under memory_lock), a lock
+ * point of its own that an importer's map/unmap also takes.
+ */
+function writerRevoking(run: () => Step): Phase[] {
+  return [
+    { name: 'writer.locked', acquire: [{ lock: 'memory_lock', mode: 'write' }], release: [], run: () => null },
+    {
+      name: 'writer.revoke',
+      acquire: [{ lock: 'dmabuf_resv', mode: 'write' }],
+      release: ['dmabuf_resv'],
+      run: (ctx) => {
+        ctx.scratch.step = run();
+        return null;
+      },
+    },
+    { name: 'writer.unlock', acquire: [], release: ['memory_lock'], run: (ctx) => ctx.scratch.step as Step },
+  ];
 }
 
 /** One step per event from all interleavings: the set of outcomes when they differ (`may: ...`). */

@@ -27,6 +27,15 @@ describe('kernel-bug catalog data', () => {
     expect(['linux-5.8', 'linux-5.8.2', 'linux-5.8.3', 'linux-5.9'].map((v) => has(v, 'bugRecursiveMemoryLock'))).toEqual([true, true, false, false]);
     expect(['linux-5.8.2', 'linux-5.8.3', 'linux-5.9', 'linux-5.9.8', 'linux-5.9.9', 'linux-5.10'].map((v) => has(v, 'bugIoeventfdSleepInAtomic'))).toEqual([false, true, true, true, false, false]);
     expect(['block-disabled-mmio@v1', 'block-disabled-mmio@v3', 'linux-5.8'].map((v) => has(v, 'bugVfMmioBlocking'))).toEqual([true, true, false]);
+    expect(['block-disabled-mmio@v1', 'block-disabled-mmio@v2', 'linux-5.8'].map((v) => has(v, 'bugContendedFaultSigbus'))).toEqual([true, false, false]);
+    expect(['linux-5.7', 'linux-5.8', 'linux-5.8.16', 'linux-5.8.17', 'linux-5.9', 'linux-5.10'].map((v) => has(v, 'bugNoCommandMemoryIgnored'))).toEqual([false, true, true, false, true, false]);
+    // Mainline 6.9/6.10 are not modeled but order the releases around them; 6.1.y only from the lab's point.
+    expect(['linux-6.1', 'linux-6.1.192', 'linux-6.6', 'linux-6.6.30', 'linux-6.6.133', 'linux-6.6.134', 'linux-6.12'].map((v) => has(v, 'bugForkUntrackedPtes'))).toEqual([
+      false, true, false, true, true, false, false,
+    ]);
+    expect(['linux-5.7', 'linux-5.10.214', 'linux-5.10.215', 'linux-5.15.153', 'linux-5.15.154', 'linux-6.1.84', 'linux-6.6.23', 'linux-6.6.24', 'linux-6.12'].map((v) => has(v, 'bugIntxMaskUnlocked'))).toEqual([
+      true, true, false, true, false, false, true, false, false,
+    ]);
   });
 
   it('each stable point carries the source of the bug switch it changes', () => {
@@ -172,6 +181,45 @@ describe('race rules', () => {
       'lockdep: possible recursive locking detected (memory_lock, vfio_pci_mmap_fault <- vfio_pci_bar_rw) [rdwr.user-buf.recursive-memory-lock]',
     );
     expect(replay('linux-5.9', [...setup, buf])[3]).toBe('ok ret=4 [rdwr.bar.ok]');
+  });
+  it('config.command.disintx-freed-intx-ctx-bug', () => {
+    const intx = [ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 0]) }), ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24 })];
+    const disintx = ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 4]) }, { tid: 11, overlap: 4 });
+    const teardown = ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20 }, { tid: 12, overlap: 4 });
+    const group = [ev({ kind: 'open' }), ...intx, disintx, teardown];
+    expect(replay('linux-6.6.23', group)[3]).toBe('may: kernel BUG at vfio_pci_intx_mask -> thread killed | ok ret=2 [config.command.disintx-freed-intx-ctx-bug|config.command.mse-set]');
+    // The BUG is interleaving 1: the write, then the teardown between is_intx() and the mask.
+    expect(replay('linux-6.6.23', group, 1)[3]).toBe('kernel BUG at vfio_pci_intx_mask -> thread killed [config.command.disintx-freed-intx-ctx-bug]');
+    expect(replay('linux-6.6.24', group)[3]).toBe('ok ret=2 [config.command.mse-set]');
+  });
+  it('igate is a lock point: the fixed INTx mask path runs with SET_IRQS excluded (one interleaving fewer)', () => {
+    const group = (o: number) => [
+      ev({ kind: 'open' }),
+      ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 0]) }),
+      ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24 }),
+      ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 4]) }, { tid: 11, overlap: o }),
+      ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20 }, { tid: 12, overlap: o }),
+    ];
+    const count = (v: string): number => {
+      const r = new Replayer(header(), { kernel: v, vmm: null });
+      const st = new RaceStepper(r, null, 't');
+      group(5).forEach((e, i) => st.push(i, e));
+      st.end();
+      return st.stats.explored;
+    };
+    expect([count('linux-6.6.23'), count('linux-6.6.24')]).toEqual([3, 2]);
+  });
+  it('the dma-buf revoke is a lock point of its own: an importer map races a zap', () => {
+    const exp = [
+      ev({ kind: 'open' }),
+      ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 0]) }),
+      ev({ kind: 'ioctl', op: 'dma-buf', regionIndex: 0, ranges: [{ offset: 0n, length: 0x1000n }], openFlags: 2, dmaBufFlags: 0, flags: 0x1000b }),
+      ev({ kind: 'dmabuf', dmabuf: 0, op: 'attach' }),
+    ];
+    const map = ev({ kind: 'dmabuf', dmabuf: 0, op: 'map' }, { tid: 11, overlap: 6 });
+    const zap = ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([0, 0]) }, { tid: 12, overlap: 6 });
+    const out = replay('linux-6.19', [...exp, map, zap]);
+    expect(out[4]).toBe('may: -ENODEV | ok ret=0 [dmabuf.map.revoked-enodev|dmabuf.map.ok]');
   });
   it('--interleaving K beyond the explored ones is a user error naming the event', () => {
     expect(() => replay('linux-5.10', [...setup, ...twoFaults], 99)).toThrow(/interleaving 99: the race group at event #3/);

@@ -37,14 +37,15 @@ describe('fork', () => {
     expectStep(run(m, memr(), child), sigbus, 'fault.memory-disabled-sigbus');
   });
   it('proc.fork.child-ptes-untracked', () => {
-    const m = openMapped('linux-6.1');
+    // Catalog bug fork-untracked-ptes: 6.1.192 (lab), not mainline 6.1 whose ->open zaps the copies.
+    const m = openMapped('linux-6.1.192');
     expectStep(run(m, fork), ok, 'proc.fork.child-ptes-untracked', [{ kind: 'populate', bar: 0 }]);
     // vma_list has only the parent's VMA: the zap leaves the child's copies (lab fork-userbuf#7).
     run(m, mseOff);
     expectStep(run(m, memr(), child), { kind: 'hazard' }, 'mem.pte-present-reaches-disabled-device');
     expectStep(run(m, memr()), sigbus, 'fault.memory-disabled-sigbus');
     // Nothing faulted before the fork: the child faults itself, joins vma_list, and zaps reach it.
-    const f = model('linux-6.1');
+    const f = model('linux-6.1.192');
     run(f, { kind: 'open' });
     run(f, { kind: 'mmap', region: 0, offset: 0n, length: 0x20000n, prot: 3, addr: BAR0_ADDR });
     expectStep(run(f, fork), ok, 'proc.fork.child-inherits-ptes', []);

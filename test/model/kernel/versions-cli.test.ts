@@ -23,7 +23,7 @@ describe('vfio-replay versions (built CLI)', () => {
     for (const v of KERNEL_VERSIONS) expect(r.stdout).toContain(v.id);
     for (const v of VMM_VERSIONS) expect(r.stdout).toContain(v.id);
     expect(r.stdout).toContain('Series barmap-at-enable: linux-7.0 < barmap-at-enable@v1');
-    expect(r.stdout).toContain('[P] v2 cover letter');
+    expect(r.stdout).toContain('bugContendedFaultSigbus = false  <- [P] abafbc551fdd');
   });
 
   it('--json gives releases, series and per-switch sources', () => {

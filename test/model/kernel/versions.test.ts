@@ -13,7 +13,7 @@ import { versionsJson, versionsText } from '../../../src/cli/versions.js';
 describe('kernel versions table', () => {
   it('has the exact release ids in order', () => {
     expect(KERNEL_RELEASES).toEqual([
-      'linux-5.7', 'linux-5.8', 'linux-5.9', 'linux-5.10', 'linux-5.14', 'linux-5.19', 'linux-6.1', 'linux-6.12',
+      'linux-5.7', 'linux-5.8', 'linux-5.9', 'linux-5.10', 'linux-5.14', 'linux-5.15', 'linux-5.19', 'linux-6.1', 'linux-6.6', 'linux-6.12',
       'linux-6.19', 'linux-7.0', 'linux-7.0.11', 'linux-7.1', 'linux-7.2',
     ]);
   });
@@ -37,7 +37,8 @@ describe('kernel versions table', () => {
 
   it('encodes the series switches the seeds hinge on', () => {
     const s = (id: string) => findKernelVersion(id)!.switches;
-    expect([s('linux-5.7').faultContention, s('block-disabled-mmio@v1').faultContention, s('block-disabled-mmio@v2').faultContention]).toEqual(['none', 'sigbus', 'wait']);
+    expect([s('linux-5.7').faultContention, s('block-disabled-mmio@v1').faultContention, s('block-disabled-mmio@v2').faultContention]).toEqual(['none', 'wait', 'wait']);
+    expect([s('block-disabled-mmio@v1').bugContendedFaultSigbus, s('block-disabled-mmio@v2').bugContendedFaultSigbus]).toEqual([true, false]);
     expect(s('dmabuf-unmappable-bars@v1').dmabufRefusesUnmappable).toBe('bar-mmap-supported');
     expect(s('dmabuf-unmappable-bars@v2').dmabufRefusesUnmappable).toBe('p2pdma-provider');
     expect(s('barmap-at-enable@v1').barmapAt).toBe('fail-open');
@@ -81,7 +82,7 @@ describe('resolveKernelRelease', () => {
     expect(u.warning).toContain('ABI 45');
     expect(u.warning).toContain('does not say which 5.10.y point');
     expect(resolveKernelRelease('5.10.0-28-amd64')).toMatchObject({ id: 'linux-5.10', distro: 'debian' });
-    expect(resolveKernelRelease('6.8.0-45-generic')).toMatchObject({ id: 'linux-6.1', distro: 'ubuntu' });
+    expect(resolveKernelRelease('6.8.0-45-generic')).toMatchObject({ id: 'linux-6.6', distro: 'ubuntu' });
     expect(resolveKernelRelease('5.14.0-427.13.1.el9_4.x86_64')).toMatchObject({ id: 'linux-5.14', distro: 'rhel' });
   });
 
