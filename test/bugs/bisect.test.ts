@@ -19,13 +19,15 @@ const EXPECT: Record<string, { firstNew: string; commit: string | null }> = {
   '515ecd5368f1-no-command-memory': { firstNew: 'linux-5.8.17', commit: '515ecd5368f1' },
   'aac6db75a9fc-fork-untracked-ptes': { firstNew: 'linux-6.6.134', commit: 'aac6db75a9fc' },
   '810cd4bb5345-intx-mask-race': { firstNew: 'linux-6.6.24', commit: '810cd4bb5345' },
+  'fe4bf8d0b671-hidden-first-ecap': { firstNew: 'linux-6.12.2', commit: 'fe4bf8d0b671' },
 };
 
 describe('traces/bugs: bisect names the fix', () => {
   beforeAll(assertBuilt);
   it('every bug folder is listed here', () => expect(folders).toEqual(Object.keys(EXPECT).sort()));
   for (const f of folders) {
-    it(f, () => {
+    // Each runs the built CLI; under a loaded machine that takes seconds.
+    it(f, { timeout: 120_000 }, () => {
       const readme = readFileSync(join(dir, f, 'README.md'), 'utf8');
       const cmd = /npx vfio-replay (bisect .*)$/m.exec(readme);
       expect(cmd, `${f}/README.md has no bisect command`).not.toBeNull();

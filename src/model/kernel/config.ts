@@ -118,9 +118,24 @@ export function cfgRead(k: Kctx, off: number, len: number): Step {
     barFixup(k, k.st.vconfig);
     k.st.bardirty = false;
   }
+  if (hiddenHeadOutOfBounds(k, off, len))
+    return step({ kind: 'kernel-failure', failure: 'warn', where: 'vfio_pci_config_rw', consequence: 'continues' }, 'config.ecap.hidden-head-perms-oob-warn');
   const v = peekConfig(k, off, len);
   const rule = touchesBars(off, len) ? 'config.read.bar-emulated' : 'config.read';
   return step({ kind: 'ok', ret: BigInt(len), data: leBytes(v, len), own: configOwnMask(k, off, len) }, rule);
+}
+
+/**
+ * Catalog bug hidden-first-ecap (fixed by fe4bf8d0b671): the first extended capability is hidden
+ * because its ID is above PCI_EXT_CAP_ID_MAX; pci_config_map keeps that ID, and a read of its
+ * header indexes ecap_perms[] with it: WARN_ON in vfio_config_do_rw and perm bits read out of
+ * bounds (what the read returns is then undefined). Fixed versions read it through direct
+ * read-only perms: the zeroed anchor from vconfig.
+ */
+function hiddenHeadOutOfBounds(k: Kctx, off: number, len: number): boolean {
+  if (!k.v.bugFirstEcapPermsOob || off >= R.PCI_CFG_SPACE_SIZE + 4 || off + len <= R.PCI_CFG_SPACE_SIZE) return false;
+  const head = k.g.walk.caps.find((c) => c.space === 'ext' && c.offset === R.PCI_CFG_SPACE_SIZE);
+  return head !== undefined && head.id > R.PCI_EXT_CAP_ID_ABOVE_ANY_MAX;
 }
 
 /**

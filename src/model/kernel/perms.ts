@@ -105,6 +105,9 @@ export function buildPerms(vconfig: ConfigImage, walk: CapWalk, opt: PermOptions
     }
     p.exposed.push(cap);
     prevHdr = cap.offset;
+    // A hidden head stays as an anchor: ID and version zeroed in vconfig, the next pointer kept
+    // (vfio_ecap_init; CVE-2024-53214's description of it) [P].
+    if (len <= 0) vconfig.setU32(cap.offset, (vconfig.u32(cap.offset) & 0xfff00000) >>> 0);
     const k = len <= 0 ? ByteKind.ExtDirect : extKind(cap.id);
     const span = len <= 0 ? 4 : len; // unknown head: header served read-only (fix ~6.13) [P]
     for (let i = 0; i < span; i++) {

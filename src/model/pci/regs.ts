@@ -49,6 +49,11 @@ export const PCI_EXT_CAP_ID_DSN = 0x0003;
 export const PCI_EXT_CAP_ID_PWR = 0x0004;
 export const PCI_EXT_CAP_ID_VNDR = 0x000b;
 export const PCI_EXT_CAP_ID_DVSEC = 0x0023;
+/**
+ * Above every PCI_EXT_CAP_ID_MAX of the modeled releases (the newest read: 0x31, PL_64GT [M]): an ID
+ * no release has perm bits for. IDs between an older release's MAX and this are not told apart.
+ */
+export const PCI_EXT_CAP_ID_ABOVE_ANY_MAX = 0x0031;
 
 /** PM capability. */
 export const PCI_PM_PMC = 2;

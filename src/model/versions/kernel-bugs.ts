@@ -20,6 +20,7 @@ export const BUG_SWITCHES = [
   'bugNoCommandMemoryIgnored',
   'bugForkUntrackedPtes',
   'bugIntxMaskUnlocked',
+  'bugFirstEcapPermsOob',
 ] as const;
 
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
@@ -267,6 +268,35 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     trigger: 'INTx enabled (SET_IRQS INTx trigger eventfd); one thread writes COMMAND flipping DisINTx (cfg-write 0x04/0x05) while another disables INTx (SET_IRQS INTx count=0), race=N on both',
     outcome: 'in the interleaving where the disable runs between the write\'s is_intx() test and its mask/unmask, the mask path dereferences the freed INTx context: kernel BUG (NULL pointer dereference / use-after-free) in the INTx mask/unmask, the writing thread killed; other interleavings ok',
     report: 'CVE-2024-26810 (kernel CNA, Apr 2024); the 2024 vfio INTx/eventfd series (A. Williamson, 7 commits)',
+  },
+  {
+    switch: 'bugFirstEcapPermsOob',
+    slug: 'hidden-first-ecap',
+    title: 'reading a hidden first extended capability with an unknown ID indexes ecap_perms out of bounds',
+    introducedBy: {
+      commit: '89e1f7d4c66d',
+      subject: 'vfio: Add PCI VFIO bus driver, vfio-pci',
+      evidence: 'M',
+      note: 'OSV CVE-2024-53214: affected >= 3.6; the subject is from memory',
+    },
+    fixedBy: {
+      commit: 'fe4bf8d0b671',
+      subject: 'vfio/pci: Properly hide first-in-list PCIe extended capability',
+      evidence: 'P',
+      note: 'CVE-2024-53214 (Avihai Horon): "pci_config_map is set to the capability ID during initialization but the capability ID is not properly checked later when used in vfio_config_do_rw(). This leads to the following warning and to an out-of-bounds access to ecap_perms array"',
+    },
+    introducedIn: [{ version: 'linux-5.7', evidence: 'M', note: 'the cause (3.6) predates every modeled version' }],
+    fixedIn: [
+      { version: 'linux-6.13', evidence: 'P', note: 'mainline (merged for 6.13-rc1; not modeled, first modeled release after it: 6.19)' },
+      { version: 'linux-5.10.231', evidence: 'P', note: 'OSV CVE-2024-53214 (<5.10.231)' },
+      { version: 'linux-5.15.174', evidence: 'P', note: 'OSV CVE-2024-53214 (<5.15.174)' },
+      { version: 'linux-6.1.120', evidence: 'P', note: 'OSV CVE-2024-53214 (<6.1.120)' },
+      { version: 'linux-6.6.64', evidence: 'P', note: 'OSV CVE-2024-53214 (<6.6.64)' },
+      { version: 'linux-6.12.2', evidence: 'P', note: 'OSV CVE-2024-53214 (<6.12.2; also 6.11.11, not modeled)' },
+    ],
+    trigger: 'a PCIe function whose first extended capability (at 0x100) has an ID above PCI_EXT_CAP_ID_MAX (vfio hides it); the user reads the dword at 0x100 (as a guest\'s lspci does)',
+    outcome: 'WARN at vfio_pci_config_rw (WARN_ON(cap_id > PCI_EXT_CAP_ID_MAX)) and an out-of-bounds read of ecap_perms: the pread returns, its data undefined; fixed versions return the anchor (ID and version 0, next pointer kept)',
+    report: 'CVE-2024-53214 (kernel CNA, Dec 2024): the WARNING trace from "simx-qemu-syste" on 6.12.0, vfio_pci_config_rw+0x395 <- vfio_pci_rw <- __x64_sys_pread64',
   },
 ];
 

@@ -33,6 +33,9 @@ describe('kernel-bug catalog data', () => {
     expect(['linux-6.1', 'linux-6.1.192', 'linux-6.6', 'linux-6.6.30', 'linux-6.6.133', 'linux-6.6.134', 'linux-6.12'].map((v) => has(v, 'bugForkUntrackedPtes'))).toEqual([
       false, true, false, true, true, false, false,
     ]);
+    expect(['linux-5.7', 'linux-5.10.230', 'linux-5.10.231', 'linux-6.6.63', 'linux-6.6.64', 'linux-6.12', 'linux-6.12.1', 'linux-6.12.2', 'linux-6.19'].map((v) => has(v, 'bugFirstEcapPermsOob'))).toEqual([
+      true, true, false, true, false, true, true, false, false,
+    ]);
     expect(['linux-5.7', 'linux-5.10.214', 'linux-5.10.215', 'linux-5.15.153', 'linux-5.15.154', 'linux-6.1.84', 'linux-6.6.23', 'linux-6.6.24', 'linux-6.12'].map((v) => has(v, 'bugIntxMaskUnlocked'))).toEqual([
       true, true, false, true, false, false, true, false, false,
     ]);
@@ -105,6 +108,29 @@ describe('ioeventfd signal rules', () => {
       m.k.race = { memoryLockWriter: true };
       expect(run(m, { kind: 'eventfd-signal', fd: 23 }).rule, v).toBe(rule);
     }
+  });
+});
+
+describe('hidden-first-ecap', () => {
+  // An unknown extended capability (ID 0x40) at 0x100, DSN at 0x140.
+  function ecapModel(version: string) {
+    const img = new Uint8Array(4096);
+    img.set(e1000eSnapshot().config.subarray(0, 256));
+    img.set([0x40, 0x00, 0x01, 0x14], 0x100);
+    img.set([0x03, 0x00, 0x01, 0x00, 0x56, 0x34, 0x12, 0xff], 0x140);
+    return model(version, { config: img });
+  }
+  it('config.ecap.hidden-head-perms-oob-warn', () => {
+    const m = ecapModel('linux-6.12.1');
+    run(m, { kind: 'open' });
+    expectStep(run(m, { kind: 'cfg-read', offset: 0x100, len: 4 }), { kind: 'kernel-failure', failure: 'warn', where: 'vfio_pci_config_rw', consequence: 'continues' }, 'config.ecap.hidden-head-perms-oob-warn');
+    // The next capability is read as usual.
+    expect(renderOutcome(run(m, { kind: 'cfg-read', offset: 0x140, len: 4 }).outcome)).toBe('ok ret=4 data=03000100');
+  });
+  it('the fixed versions read the anchor: ID and version zeroed, the next pointer kept', () => {
+    const m = ecapModel('linux-6.12.2');
+    run(m, { kind: 'open' });
+    expect(renderOutcome(run(m, { kind: 'cfg-read', offset: 0x100, len: 4 }).outcome)).toBe('ok ret=4 data=00000014');
   });
 });
 
