@@ -97,6 +97,18 @@ async function deviceSnapshot(codec, series, device) {
   throw new Error(`no snapshot of ${device}: run \`npm run lab -- --kernel ${series} --device ${device}\` first`);
 }
 
+/**
+ * The snapshot with the ROM image size of the device's romfile as a trait (src/lab/rom-image.ts),
+ * when its header does not say it already: the sequences read the ROM BAR past the image.
+ */
+function withRomImage(lab, device, labDevice) {
+  if (device.traits?.romImage) return device;
+  const romImage = lab.labRomImage(labDevice, device.romSize);
+  if (romImage === 0 || BigInt(romImage) >= device.romSize) return device;
+  const base = device.traits ?? { dStates: [], pmRefuses: [], resetClears: '', noSoftReset: '', configSize: 0, flr: '', busReset: '', source: 'lab-probe', romImage: 0 };
+  return { ...device, traits: { ...base, romImage, source: base.source || 'lab-probe' } };
+}
+
 const stripObserved = (e) => {
   const { observed: _o, ...rest } = e;
   return rest;
@@ -229,9 +241,15 @@ async function shrink(ctx, a, finding) {
   const [open, ...before] = orig.events.slice(0, target).map(stripObserved);
   const last = stripObserved(orig.events[target]);
   const make = (events) => ({ header: { ...orig.header, title: `lab random ${finding.first}` }, events: lab.asTraceEvents([open, ...events, last]) });
+  // Before the fix the model disagrees at that event: a candidate must keep that too, or ddmin
+  // drops the context that made the model wrong (a ROM read past the image answers ff in D0 as in
+  // D3hot; only D3hot shows the rule) and the found trace no longer fails without the fix.
+  const modelDisagreed = lab.disagreements(orig).some((d) => d.index === target);
   const same = (applied) => {
-    const o = applied.events[applied.events.length - 1].observed;
-    return o !== undefined && codec.describeObserved(o) === want;
+    const last = applied.events.length - 1;
+    const o = applied.events[last].observed;
+    if (o === undefined || codec.describeObserved(o) !== want) return false;
+    return !modelDisagreed || lab.disagreements(applied).some((d) => d.index === last);
   };
   let round = 0;
   const tag = `s${seed}-${index}`;
@@ -283,7 +301,7 @@ export async function randomMain(argv) {
     };
     mkdirSync(ctx.work, { recursive: true });
     if (!a.merge) {
-      ctx.snapshot = await deviceSnapshot(codec, series, a.device);
+      ctx.snapshot = withRomImage(lab, await deviceSnapshot(codec, series, a.device), a.labDevice);
       await campaign(ctx, a);
     }
     const summary = merge(ctx);
@@ -295,7 +313,7 @@ export async function randomMain(argv) {
     for (const f of summary.findings) log(`  ${f.events}x ${f.signature} (first ${f.first}): ${f.status ?? "?"}${f.reason ? ` (${f.reason.slice(0, 60)}...)` : ""}`);
     const toShrink = summary.findings.filter((f) => (a.shrinkOnly !== null ? f.signature.includes(a.shrinkOnly) : !a.merge && a.shrink));
     if (toShrink.length) {
-      ctx.snapshot ??= await deviceSnapshot(codec, series, a.device);
+      ctx.snapshot ??= withRomImage(lab, await deviceSnapshot(codec, series, a.device), a.labDevice);
       const shrunk = [];
       for (const f of toShrink) {
         const s = await shrink(ctx, a, f);

@@ -184,7 +184,7 @@ async function main() {
       const probe = generated ? group.find((x) => x.name === 'probe') : undefined;
       if (probe && con.runs.get('probe')) {
         const pa = lab.applyResults(probe.trace, probe.script, con.runs.get('probe'), lab.snapshotFromConsole(con, 'probe'), { kernelBuild, tracerVersion: `vfio-lab ${pkgVersion}` });
-        traits = lab.deviceTraits(pa.trace.header.device, pa.trace, con.dmesg);
+        traits = lab.deviceTraits(pa.trace.header.device, pa.trace, con.dmesg, lab.labRomImage(labDevice, pa.trace.header.device.romSize));
         const refused = con.dmesg.split('\n').filter((l) => /Refused to change power state/.test(l));
         writeFileSync(join(outDir, 'device-traits.txt'), `# ${labDevice.name} on Linux ${k.release}, probed by the lab (docs/lab.md "Devices").\n${lab.traitsLine(traits)}\n${refused.map((l) => `# dmesg: ${l.trim()}\n`).join('')}`);
         log(`${label}/${labDevice.name}: ${lab.traitsLine(traits)}`);

@@ -2,7 +2,10 @@
 // core: `enabling device`, power state changes and failures, `not ready ... after bus reset`, BAR
 // reservation failures, `Refused to change power state`). They are what the kernel said, not
 // operations: they go into the import report (per device, in order) and give the kernel release
-// (`Linux version X`), but no events: the trace's events are what the VMM did.
+// (`Linux version X`), but no events: the trace's events are what the VMM did. One kind of line
+// says what the device is rather than what happened: "Refused to change power state from D0 to
+// D3hot" (pci_set_low_power_state read the old state back), a trait of the device; the importer
+// puts it into the header's device traits (pm-refuses, source dmesg).
 
 import { numberedLines, type LineSource } from './lines.js';
 
@@ -15,7 +18,12 @@ export interface KernelLog {
   /** vfio lines that name no device (module load, `vfio_ecap_init` ...). */
   vfioLines: number;
   otherLines: number;
+  /** D-states the device refused ("Refused to change power state from X to Y": Y), in first-seen order. */
+  pmRefuses: string[];
 }
+
+const REFUSED = /Refused to change power state from \w+ to (\w+)/i;
+const STATES = ['D0', 'D1', 'D2', 'D3hot'];
 
 const PREFIX = /^(?:\[\s*\d+\.\d+\]\s*|<\d>\[\s*\d+\.\d+\]\s*|\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: |\d{4}-\d\d-\d\dT\S+ \S+ kernel: )/;
 
@@ -26,7 +34,7 @@ export function looksLikeKernelLog(text: string): boolean {
 }
 
 export function readKernelLog(src: LineSource, bdf: string): KernelLog {
-  const out: KernelLog = { file: src.file, lines: 0, kernelRelease: '', deviceLines: [], vfioLines: 0, otherLines: 0 };
+  const out: KernelLog = { file: src.file, lines: 0, kernelRelease: '', deviceLines: [], vfioLines: 0, otherLines: 0, pmRefuses: [] };
   const dev = bdf.toLowerCase();
   const short = dev.replace(/^0000:/, '');
   for (const { line, lineNo } of numberedLines(src)) {
@@ -40,6 +48,9 @@ export function readKernelLog(src: LineSource, bdf: string): KernelLog {
     const lower = text.toLowerCase();
     if (dev !== '' && (lower.includes(dev) || new RegExp(`(^|[^:0-9a-f])${short.replace('.', '\\.')}\\b`).test(lower))) {
       out.deviceLines.push(`${src.file}:${lineNo}: ${text.slice(0, 200)}`);
+      const r = REFUSED.exec(text);
+      const to = r === null ? undefined : STATES.find((s) => s.toLowerCase() === r[1]!.toLowerCase());
+      if (to !== undefined && to !== 'D0' && !out.pmRefuses.includes(to)) out.pmRefuses.push(to);
       continue;
     }
     if (/vfio/i.test(text)) out.vfioLines++;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { emptyDeviceSnapshot, type Accelerator, type DeviceSnapshot, type Trace, type TraceHeader } from '../trace/types.js';
+import { emptyDeviceSnapshot, emptyTraits, type Accelerator, type DeviceSnapshot, type DeviceTraits, type Trace, type TraceHeader } from '../trace/types.js';
 import { detectKind, KIND_NAMES } from './detect.js';
 import { readKernelLog, type KernelLog } from './dmesg.js';
 import { readVmmLog, type VmmLog } from './libvirt-log.js';
@@ -285,6 +285,10 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
     if (inputs.accel !== undefined) header.vmm = { ...header.vmm, accel: inputs.accel };
     if (inputs.title !== undefined) header.title = inputs.title;
   }
+  if (kernelLog !== null && kernelLog.pmRefuses.length > 0) {
+    header.device = { ...header.device, traits: withRefusals(header.device.traits, kernelLog.pmRefuses) };
+    provenance.push(`device refuses ${kernelLog.pmRefuses.join(', ')} (device-traits pm-refuses) from ${kernelLog.file}`);
+  }
   const report: ImportReport = {
     strace:
       straceLog && converter && stracePath !== undefined
@@ -422,4 +426,11 @@ export function renderReport(trace: Trace, report: ImportReport): string {
   if (report.droppedForwards) lines.push(`host calls that were the VMM serving a logged guest access (merged): ${report.droppedForwards}`);
   for (const n of report.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
+}
+
+/** `traits` with `states` added to pm-refuses (the kernel log's refusals), source dmesg when unset. */
+function withRefusals(traits: DeviceTraits | undefined, states: readonly string[]): DeviceTraits {
+  const t = traits ?? emptyTraits();
+  const pmRefuses = [...t.pmRefuses, ...states.filter((s) => !t.pmRefuses.includes(s))];
+  return { ...t, pmRefuses, dStates: t.dStates.filter((s) => !pmRefuses.includes(s)), source: t.source || 'dmesg' };
 }

@@ -26,6 +26,11 @@ export interface LabDevice {
   stable: DeviceRegister[];
   /** Registers that store what is written and trigger nothing. */
   scratch: DeviceRegister[];
+  /**
+   * The option ROM file QEMU loads into the ROM BAR by default (its `romfile`, from the ipxe-qemu
+   * package); the lab reads the image size from its PCIR chain (trait `rom-image`). None: no ROM.
+   */
+  romfile?: string;
 }
 
 export const LAB_DEVICES: readonly LabDevice[] = [
@@ -37,6 +42,7 @@ export const LAB_DEVICES: readonly LabDevice[] = [
     props: [],
     stable: [{ bar: 0, offset: 0x8, len: 4 }], // STATUS
     scratch: [{ bar: 0, offset: 0x2800, len: 4, mask: 0xfffffff0 }], // RDBAL0
+    romfile: 'efi-e1000e.rom',
   },
   {
     name: 'rtl8139',
@@ -46,6 +52,7 @@ export const LAB_DEVICES: readonly LabDevice[] = [
     props: [],
     stable: [{ bar: 1, offset: 0x0, len: 4 }], // IDR0-3 (MAC address)
     scratch: [{ bar: 1, offset: 0x8, len: 4 }], // MAR0-3 (multicast filter)
+    romfile: 'efi-rtl8139.rom',
   },
   {
     name: 'nvme',
@@ -64,6 +71,7 @@ export const LAB_DEVICES: readonly LabDevice[] = [
     props: ['disable-legacy=on'],
     stable: [{ bar: 4, offset: 0x14, len: 1 }], // common cfg: device_status
     scratch: [{ bar: 4, offset: 0x0, len: 4, mask: 0x1 }], // common cfg: device_feature_select
+    romfile: 'efi-virtio.rom',
   },
   {
     name: 'i82559er',
@@ -73,7 +81,7 @@ export const LAB_DEVICES: readonly LabDevice[] = [
     props: [],
     stable: [{ bar: 0, offset: 0x4, len: 4 }], // SCB general pointer
     scratch: [{ bar: 0, offset: 0x4, len: 4 }], // SCB general pointer: stored, used only by a later command
-
+    romfile: 'pxe-eepro100.rom', // a 0x20000 ROM BAR: the legacy PXE image, not the EFI one
   },
   {
     name: 'ich9-intel-hda',

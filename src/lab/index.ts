@@ -13,3 +13,4 @@ export { ddmin, type BatchTest, type DdminResult } from './random/ddmin.js';
 export { parseShard, shardIndices, mergeResults, type ShardResult, type SequenceResult, type CampaignSummary } from './random/campaign.js';
 export { deviceScenarios, DEVICE_SCENARIOS } from './device-scenarios.js';
 export { deviceTraits, traitsLine, headerTraits, withTraits, type LabDeviceTraits } from './traits.js';
+export { labRomImage } from './rom-image.js';

@@ -26,9 +26,11 @@ export interface LabDeviceTraits {
   msi: boolean;
   msixVectors: number;
   pcie: boolean;
+  /** Bytes of the ROM BAR the ROM image fills (the romfile's PCIR chain, src/lab/rom-image.ts); 0 unknown. */
+  romImage: number;
 }
 
-export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, dmesg: string): LabDeviceTraits {
+export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, dmesg: string, romImage = 0): LabDeviceTraits {
   const img = new ConfigImage(device.config);
   const walk = walkCapabilities(img);
   const pm = findCap(walk, 'std', 0x01);
@@ -71,6 +73,8 @@ export function deviceTraits(device: DeviceSnapshot, probe: Trace | undefined, d
     msi: findCap(walk, 'std', 0x05) !== undefined,
     msixVectors: msix ? (img.u16(msix.offset + 2) & 0x7ff) + 1 : 0,
     pcie: pcie !== undefined,
+    // Only an image smaller than the BAR is a trait (a full one is the default).
+    romImage: romImage > 0 && BigInt(romImage) < device.romSize ? romImage : 0,
   };
 }
 
@@ -92,6 +96,7 @@ export function traitsLine(t: LabDeviceTraits): string {
     `reset-clears=${yn(t.resetClears)}`,
     `msi=${yn(t.msi)}`,
     `msix=${t.msixVectors}`,
+    `rom-image=${t.romImage > 0 ? `0x${t.romImage.toString(16)}` : '-'}`,
   ].join(' ');
 }
 
@@ -107,6 +112,7 @@ export function headerTraits(t: LabDeviceTraits): HeaderTraits {
     flr: yesNo(t.flr),
     busReset: t.resetMethods.includes('bus') ? 'yes' : 'no',
     source: 'lab-probe',
+    romImage: t.romImage,
   };
 }
 

@@ -30,6 +30,11 @@ export interface KernelModel {
    * when it agrees. Kernel-owned state is not touched (see kernel/learn.ts).
    */
   observe(ev: TraceEvent, observed: Observed, s: Step): string | null;
+  /**
+   * After `observe`: the event's step predicted again from what it adopted, when the adopted
+   * trait changes this event's own outcome (a ROM read past the image), else null.
+   */
+  corrected?(): Step | null;
 }
 
 export type KernelModelFactory = (device: DeviceSnapshot, versionId: string) => KernelModel;

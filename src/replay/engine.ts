@@ -61,6 +61,10 @@ export class Replayer {
     const obs = ev.observed;
     if (obs === undefined) return null;
     const note = this.kernel.observe(ev, obs, s);
+    // The model predicts from the hardware state it adopted, for this event too: the step the
+    // replay renders and compares becomes the corrected one.
+    const fixed = note !== null ? (this.kernel.corrected?.() ?? null) : null;
+    if (fixed !== null) Object.assign(s, fixed);
     const d = compareObserved(s.outcome, obs, ev, this.kernel.view.powerState);
     if (note !== null && strictDevice) return d ?? `device: ${note}`;
     this.note = note;

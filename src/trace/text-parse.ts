@@ -151,7 +151,7 @@ function oneOf<T extends string>(t: Token, allowed: readonly T[], ctx: LineCtx, 
 const D_STATES = ['D0', 'D1', 'D2', 'D3hot', 'D3cold'] as const;
 const TRI = ['yes', 'no'] as const;
 
-/** `device-traits d-states=D0,D3hot pm-refuses=D1,D2 reset-clears=no no-soft-reset=yes config-size=256 flr=no bus-reset=yes source=lab-probe`. */
+/** `device-traits d-states=D0,D3hot pm-refuses=D1,D2 reset-clears=no no-soft-reset=yes config-size=256 flr=no bus-reset=yes rom-image=0x3d000 source=lab-probe`. */
 function parseTraits(a: Args, ctx: LineCtx): DeviceTraits {
   const t = emptyTraits();
   const states = (key: string): string[] => {
@@ -173,6 +173,8 @@ function parseTraits(a: Args, ctx: LineCtx): DeviceTraits {
   }
   t.flr = tri('flr');
   t.busReset = tri('bus-reset');
+  const rom = a.opt('rom-image');
+  if (rom !== undefined) t.romImage = parseU32(rom.raw, rom.col, ctx, 'rom-image');
   const src = a.opt('source');
   if (src !== undefined) t.source = parseStr(src.raw, src.col, ctx, 'source');
   a.done();

@@ -177,6 +177,7 @@ export function printTraitsLine(t: DeviceTraits): string {
   if (t.configSize !== 0) w.push(`config-size=${t.configSize}`);
   if (t.flr !== '') w.push(`flr=${t.flr}`);
   if (t.busReset !== '') w.push(`bus-reset=${t.busReset}`);
+  if (t.romImage !== 0) w.push(`rom-image=0x${t.romImage.toString(16)}`);
   if (t.source !== '') w.push(`source=${fmtStr(t.source)}`);
   return w.join(' ');
 }

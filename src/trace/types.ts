@@ -75,18 +75,20 @@ export interface DeviceTraits {
   busReset: string;
   /** Where the traits come from ("lab-probe", "dmesg", ...). */
   source: string;
+  /** Bytes of the ROM BAR the ROM image fills (its PCIR chain); 0 = the whole BAR. */
+  romImage: number;
 }
 
 /** Traits with every field at its default (nothing known beyond the snapshot). */
 export function emptyTraits(): DeviceTraits {
-  return { dStates: [], pmRefuses: [], resetClears: '', noSoftReset: '', configSize: 0, flr: '', busReset: '', source: '' };
+  return { dStates: [], pmRefuses: [], resetClears: '', noSoftReset: '', configSize: 0, flr: '', busReset: '', source: '', romImage: 0 };
 }
 
 /** True when no trait is set: such traits are left out of a header (absent = defaults). */
 export function traitsEmpty(t: DeviceTraits): boolean {
   return (
     t.dStates.length === 0 && t.pmRefuses.length === 0 && t.resetClears === '' && t.noSoftReset === '' &&
-    t.configSize === 0 && t.flr === '' && t.busReset === '' && t.source === ''
+    t.configSize === 0 && t.flr === '' && t.busReset === '' && t.source === '' && t.romImage === 0
   );
 }
 

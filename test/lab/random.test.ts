@@ -200,9 +200,12 @@ describe('device traits from the lab probe', () => {
     const e = probe('i82559er');
     const t = deviceTraits(e.header.device, e, 'x Refused to change power state from D0 to D3hot\n');
     expect([t.dStates, t.pmRefuses, t.refusedMessages, t.noSoftReset, t.configSize]).toEqual([['D0', 'D1', 'D2', 'D3hot'], ['D1', 'D2', 'D3hot'], 1, false, 256]);
+    // The ROM image size comes from the romfile (src/lab/rom-image.ts); only a short one is a trait.
+    expect(deviceTraits(e.header.device, e, '', 0x12600).romImage).toBe(0x12600);
+    expect(deviceTraits(e.header.device, e, '', Number(e.header.device.romSize)).romImage).toBe(0);
     const n = probe('nvme');
     expect(traitsLine(deviceTraits(n.header.device, n, ''))).toBe(
-      'device-traits config-size=4096 pcie=yes pm=yes d-states=D0,D3hot pm-refuses=- refused-msgs=0 no-soft-reset=yes flr=yes reset-methods=flr reset-clears=no msi=no msix=65',
+      'device-traits config-size=4096 pcie=yes pm=yes d-states=D0,D3hot pm-refuses=- refused-msgs=0 no-soft-reset=yes flr=yes reset-methods=flr reset-clears=no msi=no msix=65 rom-image=-',
     );
   });
 });

@@ -163,6 +163,7 @@ export const header: fc.Arbitrary<TraceHeader> = fc.record({
           flr: fc.constantFrom('', 'yes', 'no'),
           busReset: fc.constantFrom('', 'yes', 'no'),
           source: fc.constant('lab-probe'),
+          romImage: fc.constantFrom(0, 0x3d000, 0x12600),
         })
         .map((t) => t),
       { nil: undefined },

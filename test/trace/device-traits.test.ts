@@ -10,7 +10,7 @@ const text = (...lines: string[]): string => ['vfio-trace 1', 'device 0000:01:00
 
 describe('device-traits header line', () => {
   it('parses every trait, prints only the set ones back, survives the binary form', () => {
-    const t = parseText(text('device-traits d-states=D0,D3hot pm-refuses=D1,D2 reset-clears=no no-soft-reset=yes config-size=256 flr=no bus-reset=yes source=lab-probe', 'cfg-read 0x00 len=2'), 't.txt');
+    const t = parseText(text('device-traits d-states=D0,D3hot pm-refuses=D1,D2 reset-clears=no no-soft-reset=yes config-size=256 flr=no bus-reset=yes rom-image=0x3d000 source=lab-probe', 'cfg-read 0x00 len=2'), 't.txt');
     expect(t.header.device.traits).toEqual({
       dStates: ['D0', 'D3hot'],
       pmRefuses: ['D1', 'D2'],
@@ -20,9 +20,10 @@ describe('device-traits header line', () => {
       flr: 'no',
       busReset: 'yes',
       source: 'lab-probe',
+      romImage: 0x3d000,
     });
     const printed = printText(t);
-    expect(printed).toContain('\ndevice-traits d-states=D0,D3hot pm-refuses=D1,D2 reset-clears=no no-soft-reset=yes config-size=256 flr=no bus-reset=yes source=lab-probe\n');
+    expect(printed).toContain('\ndevice-traits d-states=D0,D3hot pm-refuses=D1,D2 reset-clears=no no-soft-reset=yes config-size=256 flr=no bus-reset=yes rom-image=0x3d000 source=lab-probe\n');
     expect(printText(decodeTrace(encodeTrace(t), 't.pb'))).toBe(printed);
     const partial = parseText(text('device-traits pm-refuses=D3hot'), 't.txt');
     expect(printText(partial)).toContain('\ndevice-traits pm-refuses=D3hot\n');

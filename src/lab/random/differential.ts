@@ -36,7 +36,11 @@ export function disagreements(trace: Trace, kernel?: string): Disagreement[] {
   const out: Disagreement[] = [];
   trace.events.forEach((e, index) => {
     if (isGuestEvent(e)) return;
-    const s = model.host(e as HostEvent, e);
+    let s = model.host(e as HostEvent, e);
+    // Learn what the real outcome shows of the device first, as replay does (a device note is
+    // the device's trait, not a model disagreement): the comparison is then with the prediction
+    // from the adopted hardware state.
+    if (e.observed !== undefined && model.observe(e, e.observed, s) !== null) s = model.corrected?.() ?? s;
     const event = describeEvent(e);
     if (s.outcome.kind === 'unsupported') {
       out.push({ index, event, rule: s.rule, predicted: json(s.outcome), observed: '', what: 'unsupported' });

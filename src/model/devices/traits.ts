@@ -26,6 +26,11 @@ export interface HwTraits {
   flr: boolean | undefined;
   /** A secondary bus reset reaches the function. */
   busReset: boolean;
+  /**
+   * Where the expansion ROM image ends in the ROM BAR (pci_get_rom_size over its PCIR chain);
+   * vfio-pci reads 0xff past it. The whole BAR when nothing says otherwise.
+   */
+  romImage: bigint;
 }
 
 const LOW: PowerState[] = ['D1', 'D2', 'D3hot'];
@@ -54,5 +59,6 @@ export function resolveTraits(dev: DeviceSnapshot): HwTraits {
     cfgSize: t !== undefined && (t.configSize === 256 || t.configSize === 4096) ? t.configSize : size,
     flr: t === undefined || t.flr === '' ? undefined : t.flr === 'yes',
     busReset: tri(t?.busReset, dev.resetMethods.includes('bus')),
+    romImage: t !== undefined && t.romImage > 0 && BigInt(t.romImage) < dev.romSize ? BigInt(t.romImage) : dev.romSize,
   };
 }

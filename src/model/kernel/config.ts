@@ -105,8 +105,10 @@ export function peekConfig(k: Kctx, off: number, len: number): bigint {
   return v;
 }
 
+/** pdev->cfg_size bounds every access [S vfio_config_do_rw]: the function's size, as learned (learn.ts). */
 function rangeOk(k: Kctx, off: number, len: number): boolean {
-  return off >= 0 && off < k.g.cfgSize && off + len <= k.g.cfgSize;
+  const size = k.hw.traits.cfgSize;
+  return off >= 0 && off < size && off + len <= size;
 }
 
 export function cfgRead(k: Kctx, off: number, len: number): Step {

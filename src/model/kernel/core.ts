@@ -278,7 +278,7 @@ function regionInfo(k: Kctx, index: number, argsz: number): Step {
     } else rule = 'core.region-info.rom-absent';
   } else if (index === 7) {
     flags = READ | WRITE;
-    size = BigInt(k.g.cfgSize);
+    size = BigInt(k.hw.traits.cfgSize);
     rule = 'core.region-info.config';
   } else {
     if (!k.dev.vga) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.region-info.vga-absent-einval');

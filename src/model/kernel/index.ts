@@ -155,7 +155,15 @@ export class VfioPciKernelModel implements KernelModel {
   }
 
   observe(ev: TraceEvent, observed: Observed, s: Step): string | null {
-    return observeHardware(this.k, ev, observed, s);
+    const l = observeHardware(this.k, ev, observed, s);
+    this.lastCorrected = l.corrected ?? null;
+    return l.note;
+  }
+
+  private lastCorrected: Step | null = null;
+
+  corrected(): Step | null {
+    return this.lastCorrected;
   }
 
   private resumed(fn: () => Step): Step {

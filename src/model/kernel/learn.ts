@@ -12,6 +12,15 @@ import type { PowerState, Step } from '../outcome.js';
 import * as R from '../pci/regs.js';
 import type { Kctx } from './context.js';
 import { dropPmSave } from './power.js';
+import { cfgRead } from './config.js';
+import { regionRw } from './rdwr.js';
+
+/** What one observation taught: the device note, and the event's step predicted again from it. */
+export interface Learned {
+  note: string | null;
+  /** Set when the adopted trait changes this very event's outcome (the kernel read the device). */
+  corrected?: Step;
+}
 
 const STATE_OF: PowerState[] = ['D0', 'D1', 'D2', 'D3hot'];
 const CODE: Record<PowerState, number> = { D0: 0, D1: 1, D2: 2, D3hot: 3, D3cold: 3 };
@@ -22,7 +31,7 @@ const REFUSED = /Refused to change power state from (D0|D1|D2|D3hot|D3cold) to (
  * Compares what `obs` shows of the hardware with the model's hardware state after `s`; adopts the
  * difference and returns the device note, or null when the hardware agrees (or nothing shows it).
  */
-export function observeHardware(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): string | null {
+export function observeHardware(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): Learned {
   let note: string | null = null;
   const add = (n: string | null): void => {
     if (n !== null) note = note === null ? n : `${note}; ${n}`;
@@ -34,7 +43,98 @@ export function observeHardware(k: Kctx, ev: TraceEvent, obs: Observed, s: Step)
     if (off >= 0) add(fromConfigRead(k, off, o.data, o.own, obs.data));
   }
   if (obs.powerState !== undefined && obs.powerState !== '') add(fromPowerSample(k, obs.powerState));
-  return note;
+  add(fromRegisters(k, ev, obs));
+  const cfg = fromConfigSize(k, ev, obs, s);
+  if (cfg !== null) {
+    add(cfg.note);
+    return { note, corrected: cfg.corrected };
+  }
+  const rom = fromRomRead(k, ev, obs, s);
+  if (rom !== null) {
+    add(rom.note);
+    return { note, corrected: rom.corrected };
+  }
+  return { note };
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const leHex = (v: bigint, len: number): string => {
+  const b = new Uint8Array(len);
+  for (let i = 0; i < len; i++) b[i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  return hex(b);
+};
+
+/**
+ * Register values around a reset: a device register written before a successful reset (function or
+ * hot reset) and read back after it with the same value shows a reset that clears nothing
+ * (trait reset-clears=no). A zero written proves nothing (the reset value), nor does a read without
+ * a reset in between (registers are not memory).
+ */
+function fromRegisters(k: Kctx, ev: TraceEvent, obs: Observed): string | null {
+  const w = k.hw.written;
+  const ok = (obs.errno === undefined || obs.errno === '') && obs.signal === undefined;
+  if (ev.kind === 'ioctl' && (ev.op === 'reset' || ev.op === 'hot-reset') && obs.ret === 0n) {
+    for (const key of Object.keys(w)) w[key]!.beforeReset = true;
+    return null;
+  }
+  let key: string;
+  let seen: string | undefined;
+  if (ev.kind === 'region-write' && ev.region < 6 && ok) {
+    w[`bar${ev.region}+0x${ev.offset.toString(16)}/${ev.data.length}`] = { value: hex(ev.data), beforeReset: false };
+    return null;
+  } else if (ev.kind === 'mem-write' && ok) {
+    w[`bar${ev.bar}+0x${ev.offset.toString(16)}/${ev.len}`] = { value: leHex(ev.value, ev.len), beforeReset: false };
+    return null;
+  } else if (ev.kind === 'region-read' && ev.region < 6 && ok && obs.data !== undefined) {
+    key = `bar${ev.region}+0x${ev.offset.toString(16)}/${ev.len}`;
+    seen = hex(obs.data.subarray(0, ev.len));
+  } else if (ev.kind === 'mem-read' && ok && obs.data !== undefined) {
+    key = `bar${ev.bar}+0x${ev.offset.toString(16)}/${ev.len}`;
+    seen = hex(obs.data.subarray(0, ev.len));
+  } else return null;
+  const was = w[key];
+  if (was === undefined || !was.beforeReset || seen !== was.value || /^0*$/.test(was.value) || !k.hw.traits.resetClears) return null;
+  k.hw.traits.resetClears = false;
+  return `the reset clears nothing (${key.split('/')[0]} reads back ${seen}, written before the reset), adopted`;
+}
+
+/**
+ * A config read past 256 bytes shows the function's config space size (pdev->cfg_size, which
+ * vfio-pci bounds every access with: -EFAULT past it): a read there that comes back means 4096
+ * bytes, -EFAULT means 256. A snapshot of only 256 bytes (lspci -x) or a padded one says otherwise.
+ */
+function fromConfigSize(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): { note: string; corrected: Step } | null {
+  if (ev.kind !== 'cfg-read' && !(ev.kind === 'region-read' && ev.region === 7)) return null;
+  const off = Number(ev.offset);
+  if (off < 256 || off + ev.len > 4096) return null;
+  const len = ev.len;
+  const failed = obs.errno === 'EFAULT';
+  const came = (obs.errno === undefined || obs.errno === '') && obs.signal === undefined && (obs.ret !== undefined || obs.data !== undefined);
+  const size = k.hw.traits.cfgSize;
+  let learned: 256 | 4096;
+  if (came && size === 256 && s.rule === 'config.read.out-of-range-efault') learned = 4096;
+  else if (failed && size === 4096 && s.outcome.kind !== 'errno') learned = 256;
+  else return null;
+  k.hw.traits.cfgSize = learned;
+  const r = cfgRead(k, off, len);
+  return {
+    note: `config space is ${learned} bytes (a read at 0x${off.toString(16)} ${came ? 'comes back' : 'fails -EFAULT'}), adopted`,
+    corrected: { ...r, effects: s.effects },
+  };
+}
+
+/**
+ * A ROM read the model failed with -EIO (memory disabled) came back: the BAR there is past the
+ * ROM image, which vfio fills with 0xff without the memory test. The image ends at or before the
+ * read's offset (the device's trait `rom-image`); the read is predicted again from it.
+ */
+function fromRomRead(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): { note: string; corrected?: Step } | null {
+  if (ev.kind !== 'region-read' || ev.region !== 6 || s.rule !== 'rdwr.rom.memory-disabled-eio') return null;
+  const came = (obs.errno === undefined || obs.errno === '') && obs.signal === undefined && (obs.ret !== undefined || obs.data !== undefined);
+  if (!came || ev.offset >= k.hw.traits.romImage) return null;
+  k.hw.traits.romImage = ev.offset;
+  const r = regionRw(k, 6, ev.offset, ev.len, false);
+  return { note: `ROM image ends at or before rom+0x${ev.offset.toString(16)} (vfio reads 0xff past it with memory disabled), adopted`, corrected: { ...r, effects: s.effects } };
 }
 
 /** The function did not go to `to` and stays in `stayed`: it refuses `to` from now on. */

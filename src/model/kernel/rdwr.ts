@@ -98,8 +98,21 @@ function romRead(k: Kctx, offset: bigint, len: number, write: boolean): Step {
   // since 5.19 [L rom #16, pmcsr-dstates #14 on 6.1/6.12/7.2].
   const eff: Effect[] = [];
   if (k.hw.power !== 'D0') eff.push({ kind: 'platform-hazard', reason: `ROM header probe with the device in ${k.hw.power}` });
-  const s = deviceAccess(k, 'rom', offset, count, true, 'rdwr.rom');
-  return { ...s, effects: [...eff, ...s.effects] };
+  // The BAR past the image (pci_map_rom's size, the device's trait) is do_io_rw's excluded range:
+  // reads fill 0xff with no memory_enabled test and no device access [S vfio_pci_bar_rw; L random
+  // 1/66, traces/lab/found/6.1/rom-past-image-ff: rom+0x3fffe reads ff in D3hot, rom+0 -EIO].
+  const image = k.hw.traits.romImage;
+  const inImage = offset < image ? (offset + count > image ? image - offset : count) : 0n;
+  const fill = new Uint8Array(Number(count - inImage)).fill(0xff);
+  if (inImage === 0n) return { outcome: { kind: 'ok', ret: count, data: fill }, effects: eff, rule: 'rdwr.rom.past-image-ff' };
+  const s = deviceAccess(k, 'rom', offset, inImage, true, 'rdwr.rom');
+  if (s.outcome.kind !== 'ok' || fill.length === 0) return { ...s, effects: [...eff, ...s.effects] };
+  // Straddling the image end: the device's bytes, then vfio's 0xff (only those are the model's).
+  const data = new Uint8Array(Number(count));
+  data.set(fill, Number(inImage));
+  const own = new Uint8Array(Number(count));
+  own.fill(0xff, Number(inImage));
+  return { outcome: { kind: 'ok', ret: count, data, own }, effects: [...eff, ...s.effects], rule: 'rdwr.rom.past-image-ff' };
 }
 
 /** HW COMMAND.MEM (or a function without it), regardless of power state. */

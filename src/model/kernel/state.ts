@@ -27,6 +27,12 @@ export interface HwFunction {
   wmask: Uint8Array;
   /** What the function does that the spec leaves open: from the header, then learned. */
   traits: HwTraits;
+  /**
+   * Register values the trace wrote through pread/pwrite or CPU stores (`bar0+0x2800/4` -> hex),
+   * and whether a reset came since: a read after the reset that returns the value written before
+   * it shows a reset that clears nothing (learn.ts). Device data: never compared.
+   */
+  written: Record<string, { value: string; beforeReset: boolean }>;
 }
 
 /** A user mapping of a BAR through the device fd. */
@@ -143,7 +149,7 @@ export function initialHw(dev: DeviceSnapshot): HwFunction {
   const walk = walkCapabilities(config);
   const pm = findCap(walk, 'std', PCI_CAP_ID_PM);
   const power = pm !== undefined ? (STATE_NAMES[config.u16(pm.offset + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK] ?? 'D0') : 'D0';
-  return { config, power, wmask: hwWriteMask(config, walk), traits: resolveTraits(dev) };
+  return { config, power, wmask: hwWriteMask(config, walk), traits: resolveTraits(dev), written: {} };
 }
 
 export function initialVfioState(): VfioState {

@@ -256,7 +256,7 @@ const DRAFTS: Draft[] = [
       dynamicMsix: {
         ref: '"vfio/pci: Probe and store ability to support dynamic MSI-X" (Reinette Chatre, 6.5): NORESIZE only when !has_dyn_msix',
         evidence: 'L',
-        note: 'info-edges #26, msix-pba #28: MSI-X irq-info flags 0x1 on 6.12/7.2, 0x9 on 6.1 (first modeled release after 6.5: 6.6, not run in the lab)',
+        note: 'info-edges #26, msix-pba #28: MSI-X irq-info flags 0x1 on 6.12/7.2, 0x9 on 6.1; the same series removed vfio_msi_set_block()\'s start+count > num_ctx check and lets vfio_msi_alloc_irq() allocate an MSI-X vector past the enabled ones: random campaign 1/363 (traces/lab/found/6.1/msix-set-block-past-vectors), SET_IRQS past the enabled MSI-X vectors -EINVAL on 6.1, ok on 6.12/7.2 (first modeled release after 6.5: 6.6, not run in the lab)',
       },
       hotResetCountCheckFirst: {
         ref: 'cdev hot-reset rework (Yi Liu, 6.5): count check before the slot/bus probe',

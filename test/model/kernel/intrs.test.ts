@@ -96,6 +96,33 @@ describe('SET_IRQS', () => {
     run(m, set(TRIGGER | EVENTFD, MSIX, 0, 2));
     expectStep(run(m, set(TRIGGER | EVENTFD, MSIX, 1, 1)), { kind: 'ok' }, 'intrs.set-irqs.msi-set-eventfds');
   });
+  it('intrs.set-irqs.msi-set-block-past-enabled', () => {
+    // Found by the random lab campaign on 6.1 (traces/lab/found/6.1/msix-set-block-past-vectors):
+    // before dynamic MSI-X (6.5) vfio_msi_set_block() refuses vectors past those enabled, for
+    // eventfds and for the DATA_NONE loopback alike; MSI refuses them on every release.
+    function enabled(version: string, index: number) {
+      // MSI with 4 vectors (MMC = 2): room past the one enabled.
+      const m = model(version, withConfig((c) => c.setU16(0xd2, c.u16(0xd2) | 0x4)));
+      run(m, { kind: 'open' });
+      run(m, set(TRIGGER | EVENTFD, index, 0, 1));
+      return m;
+    }
+    expectStep(run(enabled('linux-6.1', MSIX), set(TRIGGER | EVENTFD, MSIX, 0, 2)), err('EINVAL'), 'intrs.set-irqs.msi-set-block-past-enabled');
+    expectStep(run(enabled('linux-6.1', MSIX), set(TRIGGER | NONE, MSIX, 1, 1)), err('EINVAL'), 'intrs.set-irqs.msi-set-block-past-enabled');
+    expectStep(run(enabled('linux-6.1', MSIX), set(TRIGGER | EVENTFD, MSIX, 0, 1)), { kind: 'ok' }, 'intrs.set-irqs.msi-set-eventfds');
+    expectStep(run(enabled('linux-7.2', MSI), set(TRIGGER | EVENTFD, MSI, 0, 2)), err('EINVAL'), 'intrs.set-irqs.msi-set-block-past-enabled');
+    expectStep(run(enabled('linux-6.6', MSIX), set(TRIGGER | NONE, MSIX, 1, 1)), { kind: 'ok' }, 'intrs.set-irqs.loopback-trigger');
+  });
+  it('intrs.set-irqs.msix-dynamic-grow', () => {
+    // 6.5+ (modeled from 6.6): vfio_msi_alloc_irq() allocates the missing MSI-X vector; it stays allocated after.
+    for (const v of ['linux-6.6', 'linux-6.12', 'linux-7.2']) {
+      const m = model(v);
+      run(m, { kind: 'open' });
+      run(m, set(TRIGGER | EVENTFD, MSIX, 0, 1));
+      expectStep(run(m, set(TRIGGER | EVENTFD, MSIX, 0, 3)), { kind: 'ok' }, 'intrs.set-irqs.msix-dynamic-grow');
+      expectStep(run(m, set(TRIGGER | EVENTFD, MSIX, 2, 1)), { kind: 'ok' }, 'intrs.set-irqs.msi-set-eventfds');
+    }
+  });
   it('intrs.set-irqs.msi-disable', () => {
     const m = opened();
     run(m, set(TRIGGER | EVENTFD, MSIX, 0, 2));

@@ -1,6 +1,6 @@
 // One test per vfio_pci_rdwr.c rule (BAR/ROM/VGA rw, barmap, ioeventfd), named after the rule id.
 import { describe, expect, it } from 'vitest';
-import type { HostEvent } from '../../../src/trace/types.js';
+import { emptyTraits, type HostEvent } from '../../../src/trace/types.js';
 import { cfgw, err, expectStep, model, ok, run, regionRead } from './helpers.js';
 
 const V = 'linux-7.2';
@@ -42,6 +42,27 @@ describe('BAR / ROM / VGA read-write rules', () => {
     expectStep(run(m, regionRead(6, 0n, 4)), err('EIO'), 'rdwr.rom.memory-disabled-eio', [
       { kind: 'platform-hazard', reason: 'ROM header probe with the device in D3hot' },
     ]); // [L rom #16]
+  });
+  it('rdwr.rom.past-image-ff', () => {
+    // traces/lab/found/6.1/rom-past-image-ff: QEMU's efi-e1000e.rom fills 0x3d000 of the 0x40000
+    // BAR; vfio-pci reads the rest as 0xff with no memory_enabled test, so in D3hot the image
+    // fails -EIO and the fill succeeds.
+    const rom = { traits: { ...emptyTraits(), romImage: 0x3d000 } };
+    const m = opened('linux-6.1', rom);
+    run(m, cfgw(0xcc, 0x0003));
+    const hz = { kind: 'platform-hazard', reason: 'ROM header probe with the device in D3hot' } as const;
+    expectStep(run(m, regionRead(6, 0x3fffcn, 4)), { kind: 'ok', ret: 4n, data: Uint8Array.of(0xff, 0xff, 0xff, 0xff) }, 'rdwr.rom.past-image-ff', [hz]);
+    expectStep(run(m, regionRead(6, 0x3d000n, 1)), { kind: 'ok', ret: 1n }, 'rdwr.rom.past-image-ff');
+    expectStep(run(m, regionRead(6, 0x3cffen, 4)), err('EIO'), 'rdwr.rom.memory-disabled-eio', [hz]);
+    // In D0 a read across the image end: the device's bytes (not the model's), then vfio's 0xff.
+    const d0 = opened('linux-6.1', rom);
+    const s = run(d0, regionRead(6, 0x3cffen, 4));
+    expectStep(s, { kind: 'ok', ret: 4n }, 'rdwr.rom.past-image-ff', [{ kind: 'device-access', what: 'rom+0x3cffe' }]);
+    const o = s.outcome as { data: Uint8Array; own: Uint8Array };
+    expect([...o.data.slice(2)]).toEqual([0xff, 0xff]);
+    expect([...o.own]).toEqual([0, 0, 0xff, 0xff]);
+    // Without the trait the image fills the BAR (the default): the same read reaches the device.
+    expectStep(run(opened('linux-6.1'), regionRead(6, 0x3fffcn, 4)), { kind: 'ok', ret: 4n }, 'rdwr.rom.ok');
   });
   it('rdwr.rom.reaches-disabled-device', () => {
     const m = opened('linux-5.8');
