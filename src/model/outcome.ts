@@ -24,7 +24,11 @@ export type Outcome =
    */
   | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint; own?: Uint8Array }
   /** The call failed with this errno name ("EIO", "EINVAL", "EBUSY", ...). */
-  | { kind: 'errno'; errno: string }
+  /**
+   * `data`: what the kernel still copied back to the caller's struct while failing (the header of
+   * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO with the count it needs on -ENOSPC); model-owned.
+   */
+  | { kind: 'errno'; errno: string; data?: Uint8Array }
   /** The accessing thread took a signal (a CPU access through a mapping). */
   | { kind: 'signal'; signal: string; code: string }
   /**
@@ -139,7 +143,7 @@ export function renderOutcome(o: Outcome): string {
       return parts.join(' ');
     }
     case 'errno':
-      return `-${o.errno}`;
+      return o.data === undefined ? `-${o.errno}` : `-${o.errno} ${renderData(o.data)}`;
     case 'signal':
       return `${o.signal} ${o.code}`;
     case 'hazard':

@@ -341,7 +341,14 @@ function deviceReset(k: Kctx): Step {
 function hotResetInfo(k: Kctx, argsz: number): Step {
   if (argsz < 12) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset-info.argsz-einval');
   if (!k.hw.traits.busReset) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset-info.no-bus-reset');
-  if (argsz < 12 + 8) return step({ kind: 'errno', errno: 'ENOSPC' }, 'core.hot-reset-info.enospc');
+  // Too small for the affected devices: -ENOSPC, and the header goes back anyway with the count
+  // the caller must make room for (hdr.count; flags 0 on the group path) [S; L hot-reset #2].
+  if (argsz < 12 + 8 * AFFECTED_SET_SIZE) {
+    const data = new Uint8Array(12);
+    data.set(leBytes(BigInt(argsz), 4), 0);
+    data.set(leBytes(BigInt(AFFECTED_SET_SIZE), 4), 8);
+    return step({ kind: 'errno', errno: 'ENOSPC', data }, 'core.hot-reset-info.enospc');
+  }
   return step({ kind: 'ok', ret: 0n, ...hotResetInfoData(k, argsz) }, 'core.hot-reset-info.ok');
 }
 

@@ -1,6 +1,7 @@
 // One test per vfio_pci_core.c rule (open/close, ioctls, mmap, faults, reset, low power; type1 is in type1.test.ts), named after the rule id.
 import { describe, expect, it } from 'vitest';
 import type { HostEvent, IoctlOp } from '../../../src/trace/types.js';
+import { compareObserved } from '../../../src/replay/compare.js';
 import { BAR0_ADDR, cfgr, cfgw, err, expectStep, model, ok, openMapped, run, sigbus, withConfig } from './helpers.js';
 
 const V = 'linux-7.2';
@@ -231,7 +232,16 @@ describe('reset', () => {
   it('core.reset.not-supported-einval', () => expectStep(run(opened(V, { resetMethods: [] }), io({ op: 'reset' })), err('EINVAL'), 'core.reset.not-supported-einval'));
   it('core.hot-reset-info.argsz-einval', () => expectStep(run(opened(), io({ op: 'get-hot-reset-info', argsz: 8 })), err('EINVAL'), 'core.hot-reset-info.argsz-einval'));
   it('core.hot-reset-info.no-bus-reset', () => expectStep(run(opened(), io({ op: 'get-hot-reset-info', argsz: 32 })), err('ENODEV'), 'core.hot-reset-info.no-bus-reset'));
-  it('core.hot-reset-info.enospc', () => expectStep(run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'get-hot-reset-info', argsz: 12 })), err('ENOSPC'), 'core.hot-reset-info.enospc'));
+  it('core.hot-reset-info.enospc', () => {
+    // The header still goes back: argsz, flags 0, the count to make room for [L hot-reset #2:
+    // data=0c0000000000000001000000]; a flipped count byte is a divergence.
+    const s = run(opened(V, { resetMethods: ['pm', 'bus'] }), io({ op: 'get-hot-reset-info', argsz: 12 }));
+    expectStep(s, err('ENOSPC'), 'core.hot-reset-info.enospc');
+    expect(Buffer.from((s.outcome as { data: Uint8Array }).data).toString('hex')).toBe('0c0000000000000001000000');
+    const seen = (hex: string) => ({ errno: 'ENOSPC', data: Uint8Array.from(Buffer.from(hex, 'hex')) });
+    expect(compareObserved(s.outcome, seen('0c0000000000000001000000'), io({ op: 'get-hot-reset-info', argsz: 12 }))).toBeNull();
+    expect(compareObserved(s.outcome, seen('0c0000000000000002000000'), io({ op: 'get-hot-reset-info', argsz: 12 }))).toBe('data[8]=02 (model 01)');
+  });
   it('core.hot-reset-info.ok', () => {
     const s = run(opened(V, { resetMethods: ['pm', 'bus'], bdf: '0000:01:00.0', iommuGroup: 3 }), io({ op: 'get-hot-reset-info', argsz: 20 }));
     expectStep(s, { kind: 'ok' }, 'core.hot-reset-info.ok');
