@@ -86,7 +86,7 @@ async function deviceSnapshot(codec, series, device) {
   const dirs = device === 'e1000e' ? [join(ROOT, 'traces/lab', series)] : [join(ROOT, 'traces/lab', series, device)];
   for (const d of dirs) {
     if (!existsSync(d)) continue;
-    const f = readdirSync(d).filter((x) => x.endsWith('.txt')).sort()[0];
+    const f = readdirSync(d).filter((x) => x.endsWith('.txt') && x !== 'device-traits.txt').sort()[0];
     if (f) return (await codec.loadTrace(join(d, f))).header.device;
   }
   const dev = join(ROOT, 'traces/devices', `${device}.txt`);
@@ -147,6 +147,14 @@ async function campaign(ctx, a) {
   const sequences = [];
   const disagreeDir = join(ctx.resultsDir, 'traces');
   mkdirSync(disagreeDir, { recursive: true });
+  const [si, sn] = a.shard.split('/');
+  const resultFile = join(ctx.resultsDir, `seed-${a.seed}.shard-${si}-of-${sn}.json`);
+  // Written after every boot, so a campaign stopped early (a CI time limit, Ctrl-C) keeps what ran.
+  const save = () => {
+    const result = { kernel: ctx.label, release: ctx.k.release, device: ctx.device.name, seed: a.seed, total: a.total, shard: a.shard, boots: ctx.boots, guestWallMs: ctx.guestWallMs, sequences };
+    writeFileSync(resultFile, JSON.stringify(result, null, 1) + '\n');
+    return result;
+  };
   for (let at = 0; at < indices.length; at += a.perBoot) {
     const chunk = indices.slice(at, at + a.perBoot);
     const traces = chunk.map((index) => ({ name: lab.sequenceName({ seed: a.seed, index }), index, trace: lab.generateSequence(ctx.snapshot, { seed: a.seed, index }) }));
@@ -173,21 +181,9 @@ async function campaign(ctx, a) {
       });
     }
     log(`${ctx.label}: sequences ${chunk[0]}..${chunk[chunk.length - 1]} (${chunk.length}) in ${((Date.now() - t0) / 1000).toFixed(0)}s, ${bad} with disagreements`);
+    save();
   }
-  const result = {
-    kernel: ctx.label,
-    release: ctx.k.release,
-    device: ctx.device.name,
-    seed: a.seed,
-    total: a.total,
-    shard: a.shard,
-    boots: ctx.boots,
-    guestWallMs: ctx.guestWallMs,
-    sequences,
-  };
-  const [si, sn] = a.shard.split('/');
-  writeFileSync(join(ctx.resultsDir, `seed-${a.seed}.shard-${si}-of-${sn}.json`), JSON.stringify(result, null, 1) + '\n');
-  return result;
+  return save();
 }
 
 /** Merges every shard file of this kernel/device into traces/lab/random/<kernel>/<device>.json. */
