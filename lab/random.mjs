@@ -136,6 +136,10 @@ function runTraces(ctx, tag, traces) {
     const r = con.runs.get(x.name);
     if (!r) continue;
     const applied = lab.applyResults(x.trace, x.script, r, lab.snapshotFromConsole(con, x.name), info);
+    // The header comes from the guest's config snapshot; the device's traits (the lab probe's, in
+    // the snapshot the grammar drew from) go with it, as in the device scenario traces: without
+    // them a refusing device is replayed as a spec-compliant one.
+    if (ctx.snapshot?.traits) applied.trace.header = { ...applied.trace.header, device: { ...applied.trace.header.device, traits: ctx.snapshot.traits } };
     out.set(x.name, { trace: applied.trace, problems: applied.problems, executed: [...r.results.values()].filter((v) => v.error === undefined).length });
   }
   return { out, boot };
