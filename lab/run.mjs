@@ -84,6 +84,17 @@ function defaultTraces() {
     .map((f) => join(dir, f));
 }
 
+/** `vfio_pci.a=1,vfio_pci.b=Y` -> "vfio_pci a=1 b=Y\n" (one line per module, for init.sh). */
+function moduleParamLines(params) {
+  const byModule = new Map();
+  for (const w of params.split(',').filter(Boolean)) {
+    const dot = w.indexOf('.');
+    const m = w.slice(0, dot);
+    byModule.set(m, [...(byModule.get(m) ?? []), w.slice(dot + 1)]);
+  }
+  return [...byModule].map(([m, ws]) => `${m} ${ws.join(' ')}\n`).join('');
+}
+
 const scenarioName = (p) => basename(p).replace(/\.(pb|txt)$/, '');
 
 async function main() {
@@ -117,9 +128,15 @@ async function main() {
     // A scenario asks for a device topology with a `# lab: topology=root-port` comment line.
     const topo = p.endsWith('.txt') ? /^#\s*lab:\s*topology=(\S+)/m.exec(readFileSync(p, 'utf8'))?.[1] ?? 'root' : 'root';
     if (!TOPOLOGIES[topo]) fail(`${p}: unknown lab topology ${topo} (known: ${Object.keys(TOPOLOGIES).join(', ')})`);
-    inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t), topology: topo });
+    // ... and vfio-pci loaded with parameters with `# lab: module-params=vfio_pci.disable_idle_d3=Y[,...]`
+    // (the guest's insmod gets them; the trace header records what sysfs then shows).
+    const params = p.endsWith('.txt') ? /^#\s*lab:.*\bmodule-params=(\S+)/m.exec(readFileSync(p, 'utf8'))?.[1] ?? '' : '';
+    for (const w of params.split(',').filter(Boolean)) if (!/^[a-z0-9_]+\.[a-z0-9_]+=\S+$/.test(w)) fail(`${p}: module-params: expected module.param=value, got ${w}`);
+    inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t), topology: topo, params });
   }
-  const topologies = [...new Set(inputs.map((x) => x.topology))].sort((a, b) => (a === 'root' ? -1 : b === 'root' ? 1 : a.localeCompare(b)));
+  // One boot per device topology and module-parameter set the traces ask for.
+  const bootKey = (x) => (x.params ? `${x.topology} ${x.params}` : x.topology);
+  const topologies = [...new Set(inputs.map(bootKey))].sort((a, b) => (a === 'root' ? -1 : b === 'root' ? 1 : a.localeCompare(b)));
   const summary = [];
   for (const series of args.kernels) {
     const tk = Date.now();
@@ -143,9 +160,11 @@ async function main() {
     let bootMs = 0;
     const devices = {};
     // One boot per device topology the traces ask for.
-    for (const topo of topologies) {
-      const group = inputs.filter((x) => x.topology === topo);
-      const tag = topo === 'root' ? '' : `-${topo}`;
+    for (const key of topologies) {
+      const group = inputs.filter((x) => bootKey(x) === key);
+      const topo = group[0].topology;
+      const params = group[0].params;
+      const tag = key === 'root' ? '' : `-${key.replace(/[^A-Za-z0-9_.=-]+/g, '-')}`;
       const img = buildInitramfs({
         out: join(work, `initrd${tag}.gz`),
         init,
@@ -154,11 +173,13 @@ async function main() {
         files: [
           { dest: '/lab/runner', src: runner, mode: 0o755 },
           { dest: '/lab/vfio-trace', src: join(ROOT, 'tracer/vfio-trace'), mode: 0o755 },
+          // `module param=value ...` lines: init.sh's insmod of that module appends them.
+          { dest: '/lab/modparams', text: moduleParamLines(params) },
           { dest: '/lab/device', text: `0x${labDevice.vendor.toString(16).padStart(4, '0')} 0x${labDevice.device.toString(16).padStart(4, '0')}\n` },
           ...group.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
         ],
       });
-      log(`${label}: booting ${k.release}, device on ${topo} (${group.length} traces, initramfs ${(img.bytes / 1e6).toFixed(1)} MB)`);
+      log(`${label}: booting ${k.release}, device on ${topo}${params ? `, ${params}` : ''} (${group.length} traces, initramfs ${(img.bytes / 1e6).toFixed(1)} MB)`);
       // A guest that dies before /init runs (an early-boot panic under heavy host load, e.g. the
       // IO-APIC timer check) is booted again; a run that started is never repeated.
       let boot;

@@ -12,7 +12,10 @@ echo 1 > /proc/sys/kernel/printk
 
 echo "@@LAB begin"
 for m in $(cat /mods/order); do
-  insmod /mods/$m || echo "@@FAIL insmod $m"
+  # /lab/modparams: "vfio_pci disable_idle_d3=Y ..." lines (a scenario's `# lab: module-params=`).
+  n=$(echo $m | sed 's/^[0-9]*-//; s/\.ko.*$//; s/-/_/g')
+  args=$(sed -n "s/^$n //p" /lab/modparams 2>/dev/null)
+  insmod /mods/$m $args || echo "@@FAIL insmod $m $args"
 done
 
 VEN=0x8086; DEV=0x10d3
@@ -35,6 +38,8 @@ echo "iommu_group $(basename $(readlink $D/iommu_group))"
 echo "reset_method $(cat $D/reset_method 2>/dev/null)"
 echo "power_state $(cat $D/power_state 2>/dev/null)"
 echo "pagesize $(getconf PAGESIZE 2>/dev/null || echo 4096)"
+echo "cmdline $(cat /proc/cmdline)"
+echo "modparams $(for p in /sys/module/vfio_pci/parameters/*; do [ -f $p ] && echo vfio_pci.$(basename $p)=$(cat $p); done | tr '\n' ' ')"
 cat $D/resource | sed 's/^/resource /'
 od -An -v -tx1 $D/config | sed 's/^/config/'
 echo "@@SNAP end"

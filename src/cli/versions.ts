@@ -3,6 +3,9 @@
 import type { Command } from 'commander';
 import { Out } from './output.js';
 import { KERNEL_BUGS } from '../model/versions/kernel-bugs.js';
+import { LIVE_WRITE, VFIO_PCI_MODULE_PARAMS } from '../model/versions/module-params.js';
+import { CMDLINE_ITEMS } from '../model/kernel/host-config.js';
+import { isAncestorOrSelf } from '../model/versions/lineage.js';
 import {
   KERNEL_SERIES,
   KERNEL_VERSIONS,
@@ -55,9 +58,31 @@ export function versionsJson(): Record<string, unknown> {
       series: KERNEL_SERIES,
       versions: KERNEL_VERSIONS.map(kernelEntry),
       bugs: KERNEL_BUGS,
+      moduleParams: VFIO_PCI_MODULE_PARAMS.map((p) => ({ ...p, releases: releasesWith(p.since) })),
+      moduleParamLiveWrite: LIVE_WRITE,
+      kernelCmdline: CMDLINE_ITEMS,
     },
     vmm: VMM_VERSIONS.map((v) => ({ id: v.id, family: v.family, title: v.title, source: v.source, switches: v.switches, notes: v.notes })),
   };
+}
+
+/** The modeled releases that descend from `since` (have the parameter). */
+function releasesWith(since: string): string[] {
+  const baseOf = (id: string): string | undefined => KERNEL_VERSIONS.find((v) => v.id === id)?.base;
+  return KERNEL_VERSIONS.filter((v) => v.axis === 'release' && isAncestorOrSelf(since, v.id, baseOf)).map((v) => v.id);
+}
+
+function moduleParamLines(): string[] {
+  const out = ['vfio-pci module parameters (trace header `module-params vfio_pci.NAME=VALUE`, or `vfio_pci.NAME=` on `kernel-cmdline`):'];
+  for (const p of VFIO_PCI_MODULE_PARAMS) {
+    const rel = releasesWith(p.since);
+    out.push(`${p.name} (mode ${p.mode}; ${rel.length === KERNEL_VERSIONS.filter((v) => v.axis === 'release').length ? 'every modeled release' : `${rel[0]} and later`}): ${p.effect}`);
+    out.push(`  rules: ${p.rules === '' ? '(recorded, not read by the model)' : p.rules}  <- [${p.source.evidence}] ${p.source.ref}`);
+  }
+  out.push(`A run-time write to a 0644 parameter takes effect up to ${LIVE_WRITE.until} only  <- [${LIVE_WRITE.source.evidence}] ${LIVE_WRITE.source.ref}`);
+  out.push('Kernel command line words (trace header `kernel-cmdline`):');
+  for (const c of CMDLINE_ITEMS) out.push(`  ${c.word}: ${c.effect}${c.modeled ? '' : ' (recorded, not modeled)'}`);
+  return out;
 }
 
 function fmt(v: unknown): string {
@@ -80,6 +105,8 @@ export function versionsText(): string {
     const unknown = unknownSwitches(v);
     if (unknown.length > 0) out.push(`  unknown in this version: ${unknown.join(', ')} (events hinging on them replay as unsupported)`);
   }
+  out.push('');
+  out.push(...moduleParamLines());
   out.push('');
   out.push('Kernel-bug catalog (switch = true while the bug is in the kernel; evidence S/P/M):');
   for (const b of KERNEL_BUGS) {

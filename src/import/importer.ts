@@ -278,6 +278,8 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
         tracerVersion: snap?.info.tracerVersion || inputs.tracerVersion,
         device,
         title: inputs.title ?? '',
+        ...(snap !== null && snap.info.moduleParams.length > 0 ? { moduleParams: snap.info.moduleParams } : {}),
+        ...(snap !== null && snap.info.kernelCmdline.length > 0 ? { kernelCmdline: snap.info.kernelCmdline } : {}),
       };
   if (inputs.header) {
     if (inputs.vmm !== undefined) header.vmm = { ...header.vmm, name: inputs.vmm };

@@ -10,6 +10,9 @@
 //   DIR/sysfs/iommu_group    group number (basename of the `iommu_group` link)
 //   DIR/sysfs/is_virtfn      "1" when the device has a `physfn` link (an SR-IOV VF)
 //   DIR/sysfs/vfio_dev       the cdev name (`vfio0`) from `vfio-dev/`, when present
+//   DIR/sysfs/d3cold_allowed, power_control, power_runtime_status   runtime-PM files (power/ -> power_)
+//   DIR/module-params        `module.param=value` lines from /sys/module/{vfio_pci,...}/parameters/
+//   info kernel_cmdline      /proc/cmdline
 
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -30,6 +33,10 @@ export interface SnapshotInfo {
   vmmVersion: string;
   /** The tracer's ioctl argument capture: `eprobe`, `kprobe`, or `off (why)`; '' when not recorded. */
   ioctlArgs: string;
+  /** /proc/cmdline split into words; [] when not recorded. */
+  kernelCmdline: string[];
+  /** `module.param=value` from DIR/module-params, sorted; [] when not recorded. */
+  moduleParams: string[];
 }
 
 export interface Snapshot {
@@ -68,6 +75,18 @@ export function parseInfo(text: string, file: string): Map<string, string> {
     out.set(line.slice(0, eq).trim(), line.slice(eq + 1));
   });
   return out;
+}
+
+/** DIR/module-params: one `module.param=value` a line (values may be empty), sorted. */
+function readModuleParams(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const out: string[] = [];
+  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_]+=/.test(line)) throw new UserError(`expected module.param=value, found "${line.slice(0, 60)}"`, { file, line: i + 1, column: 1 });
+    out.push(line);
+  });
+  return out.sort();
 }
 
 function firstEntry(dir: string): string | null {
@@ -161,6 +180,8 @@ export function readSnapshot(dir: string): Snapshot {
     // `QEMU emulator version 7.2.22 (Debian ...)`, `cloud-hypervisor v45.0`: the version number.
     vmmVersion: /(\d+\.\d+(?:\.\d+)?)/.exec(kv.get('vmm_version') ?? '')?.[1] ?? '',
     ioctlArgs: kv.get('ioctl_args') ?? '',
+    kernelCmdline: (kv.get('kernel_cmdline') ?? '').split(/\s+/).filter((w) => w !== ''),
+    moduleParams: readModuleParams(join(dir, 'module-params')),
   };
   const device: DeviceSnapshot = {
     bdf: info.bdf,

@@ -31,6 +31,8 @@ export function labHeader(h: TraceHeader, snap: LabSnapshot, info: LabHeaderInfo
     vmm: { name: '', version: '', accel: 'unknown', options: [] },
     tracerVersion: `${info.tracerVersion} (${info.kernelBuild})`,
     device: snap.device,
+    ...(snap.moduleParams.length > 0 ? { moduleParams: snap.moduleParams } : {}),
+    ...(snap.kernelCmdline.length > 0 ? { kernelCmdline: snap.kernelCmdline } : {}),
   };
 }
 

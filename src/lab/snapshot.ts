@@ -15,6 +15,10 @@ export interface LabSnapshot {
   kernelRelease: string;
   /** sysfs power_state before binding (informational). */
   powerState: string;
+  /** vfio_pci's parameters as sysfs showed them after insmod (`vfio_pci.disable_idle_d3=N`); [] when not printed. */
+  moduleParams: string[];
+  /** The guest's /proc/cmdline words; [] when not printed. */
+  kernelCmdline: string[];
 }
 
 function resourceLine(line: string): { start: bigint; end: bigint; flags: bigint } {
@@ -59,6 +63,8 @@ export function snapshotFromConsole(c: LabConsole, scenario?: string): LabSnapsh
   return {
     kernelRelease: f.get('uname') ?? '',
     powerState: f.get('power_state') ?? '',
+    moduleParams: (f.get('modparams') ?? '').split(/\s+/).filter(Boolean).sort(),
+    kernelCmdline: (f.get('cmdline') ?? '').split(/\s+/).filter(Boolean),
     device: {
       bdf: f.get('bdf') ?? '',
       vendorId: parseInt(ids[1], 16),

@@ -31,7 +31,7 @@ export class Replayer {
 
   constructor(header: TraceHeader, sel: ModelSelection) {
     this.opaque = new OpaqueTracker(header.device);
-    this.kernel = createKernelModel(header.device, sel.kernel);
+    this.kernel = createKernelModel(header.device, sel.kernel, header);
     this.vmm = sel.vmm === null ? null : createVmmModel(this.kernel, header.device, sel.vmm, header.vmm.accel, header.vmm.options ?? []);
   }
 

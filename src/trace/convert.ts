@@ -86,6 +86,9 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
     const h = withDefaults(t.header, m.header as Msg) as unknown as TraceHeader;
     // Traits are optional in memory: all-default ones (or none on the wire) mean "the snapshot's".
     if (h.device.traits !== undefined && traitsEmpty(h.device.traits)) delete h.device.traits;
+    // Host configuration lists are optional in memory too: none on the wire = not recorded.
+    if (h.moduleParams?.length === 0) delete h.moduleParams;
+    if (h.kernelCmdline?.length === 0) delete h.kernelCmdline;
     if (h.formatVersion !== FORMAT_VERSION) {
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
       throw new UserError(why, { file: ctx.file, offset: at });

@@ -40,7 +40,7 @@ const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
 const DMABUF_OPS: DmabufImporterOp[] = ['attach', 'map', 'unmap', 'detach', 'mmap', 'close'];
 const POWER: PowerRequest[] = ['entry', 'entry-with-wakeup', 'exit'];
 const EXIT_HOW: VmmExit['how'][] = ['exited', 'signaled', 'kvm-run-error'];
-const HEADER_WORDS = new Set(['source', 'kernel', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'device-traits', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
+const HEADER_WORDS = new Set(['source', 'kernel', 'kernel-cmdline', 'module-params', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'device-traits', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
 
 interface KV {
   raw: string;
@@ -466,7 +466,7 @@ export class TextParser {
       if (this.header === undefined) {
         throw textError(ctx, first.col, this.sawHeader ? `header line after events: start a new header block with "vfio-trace ${FORMAT_VERSION}"` : `header line before "vfio-trace ${FORMAT_VERSION}"`);
       }
-      if (first.text === 'vmm-options') this.vmmOptions(first, tokens.slice(1), ctx, eol);
+      if (first.text === 'vmm-options' || first.text === 'kernel-cmdline' || first.text === 'module-params') this.wordList(first, tokens.slice(1), ctx, eol);
       else this.headerItem(first, new Args(tokens.slice(1), ctx, eol), ctx);
       return [];
     }
@@ -498,13 +498,17 @@ export class TextParser {
   }
 
   /**
-   * `vmm-options x-no-mmap=on rombar=0`: each word is one option string (printed by fmtOption).
-   * Read without Args because every option looks like a `key=value` argument.
+   * `vmm-options x-no-mmap=on rombar=0`, `kernel-cmdline iommu=pt quiet`, `module-params
+   * vfio_pci.disable_idle_d3=Y`: each word is one string (printed by fmtOption). Read without Args
+   * because every word looks like a `key=value` argument.
    */
-  private vmmOptions(word: Token, words: Token[], ctx: LineCtx, eol: number): void {
+  private wordList(word: Token, words: Token[], ctx: LineCtx, eol: number): void {
     this.once(word, ctx);
-    if (words.length === 0) throw textError(ctx, eol, 'vmm-options: expected at least one option');
-    this.header!.vmm.options = words.map((t) => parseOption(t.text, t.col, ctx));
+    if (words.length === 0) throw textError(ctx, eol, `${word.text}: expected at least one ${word.text === 'vmm-options' ? 'option' : 'word'}`);
+    const list = words.map((t) => parseOption(t.text, t.col, ctx));
+    if (word.text === 'vmm-options') this.header!.vmm.options = list;
+    else if (word.text === 'kernel-cmdline') this.header!.kernelCmdline = list;
+    else this.header!.moduleParams = list; // `module.param=value`; other words are kept, unread (as on the wire)
   }
 
   private headerItem(word: Token, a: Args, ctx: LineCtx): void {

@@ -189,6 +189,8 @@ export function printHeaderLines(h: TraceHeader): string[] {
     `vfio-trace ${h.formatVersion}`,
     `source ${h.source}`,
     `kernel ${fmtStr(h.kernelRelease)}`,
+    ...(h.kernelCmdline !== undefined && h.kernelCmdline.length > 0 ? [`kernel-cmdline ${h.kernelCmdline.map(fmtOption).join(' ')}`] : []),
+    ...(h.moduleParams !== undefined && h.moduleParams.length > 0 ? [`module-params ${h.moduleParams.map(fmtOption).join(' ')}`] : []),
     `vmm ${fmtStr(h.vmm.name)} ${fmtStr(h.vmm.version)} ${h.vmm.accel}`,
     ...(h.vmm.options.length > 0 ? [`vmm-options ${h.vmm.options.map(fmtOption).join(' ')}`] : []),
     `tracer ${fmtStr(h.tracerVersion)}`,

@@ -114,6 +114,14 @@ export interface TraceHeader {
   device: DeviceSnapshot;
   /** Free-form one-line description (the bug report title, the scenario name). */
   title: string;
+  /**
+   * VFIO module parameters as /sys/module/<module>/parameters/ showed them, one
+   * `<module>.<param>=<value>` each (`vfio_pci.disable_idle_d3=Y`); absent = not recorded
+   * (every parameter at its default). src/model/kernel/host-config.ts reads them.
+   */
+  moduleParams?: string[];
+  /** The host's /proc/cmdline, one word each; absent = not recorded. */
+  kernelCmdline?: string[];
 }
 
 // ----- observed outcome ------------------------------------------------------------------------

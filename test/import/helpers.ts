@@ -51,6 +51,13 @@ export function makeFakeSysfs(opts: { bdf?: string; driver?: string; group?: num
   writeFileSync(join(dev, 'vendor'), '0x8086\n');
   writeFileSync(join(dev, 'device'), '0x10d3\n');
   writeFileSync(join(dev, 'class'), '0x020000\n');
+  writeFileSync(join(dev, 'd3cold_allowed'), '1\n');
+  mkdirSync(join(dev, 'power'));
+  writeFileSync(join(dev, 'power/control'), 'auto\n');
+  writeFileSync(join(dev, 'power/runtime_status'), 'suspended\n');
+  const params = join(root, 'module/vfio_pci/parameters');
+  mkdirSync(params, { recursive: true });
+  for (const [p, v] of [['disable_idle_d3', 'Y'], ['nointxmask', 'N'], ['disable_vga', 'N']]) writeFileSync(join(params, p), `${v}\n`);
   symlinkSync(`../../../../bus/pci/drivers/${driver}`, join(dev, 'driver'));
   symlinkSync(`../../../../kernel/iommu_groups/${opts.group ?? 5}`, join(dev, 'iommu_group'));
   return root;

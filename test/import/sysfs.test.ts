@@ -50,6 +50,24 @@ describe('sysfs snapshot', () => {
   });
 });
 
+describe("the tracer's module-params and kernel_cmdline", () => {
+  it('go into the header (module-params sorted); a malformed module-params line is located', async () => {
+    const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { importTrace } = await import('../../src/import/importer.js');
+    const dir = mkdtempSync(join(tmpdir(), 'info-params-'));
+    cpSync(join(import.meta.dirname, '../../traces/qemu/7.2/d3hot-read'), dir, { recursive: true });
+    expect(importTrace({ dir, tracerVersion: 't' }).trace.header.moduleParams).toBeUndefined();
+    writeFileSync(join(dir, 'info'), readFileSync(join(dir, 'info'), 'utf8') + 'kernel_cmdline=BOOT_IMAGE=/vmlinuz iommu=pt  vfio_pci.disable_idle_d3=1\n');
+    writeFileSync(join(dir, 'module-params'), 'vfio_pci.nointxmask=N\nvfio_pci.disable_idle_d3=Y\n');
+    const h = importTrace({ dir, tracerVersion: 't' }).trace.header;
+    expect(h.moduleParams).toEqual(['vfio_pci.disable_idle_d3=Y', 'vfio_pci.nointxmask=N']);
+    expect(h.kernelCmdline).toEqual(['BOOT_IMAGE=/vmlinuz', 'iommu=pt', 'vfio_pci.disable_idle_d3=1']);
+    writeFileSync(join(dir, 'module-params'), 'vfio_pci.nointxmask=N\nbogus line\n');
+    expect(() => importTrace({ dir, tracerVersion: 't' })).toThrowError(/module-params:2:1: expected module\.param=value/);
+  });
+});
+
 describe("the tracer's info: VMM version", () => {
   it('vmm_version (the VMM\'s --version line) gives the header its version; a capture without it warns', async () => {
     const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');

@@ -124,6 +124,10 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
       expect(trace.header.device.romSize).toBe(0x40000n);
       expect(trace.header.device.resetMethods).toEqual(['pm', 'bus']);
       expect(trace.header.vmm.accel).toBe('kvm');
+      // The VFIO modules' parameters from <sysfs-root>/module and the host's command line.
+      expect(readFileSync(join(out, 'sysfs/power_control'), 'utf8').trim()).toBe('auto');
+      expect(trace.header.moduleParams).toEqual(['vfio_pci.disable_idle_d3=Y', 'vfio_pci.disable_vga=N', 'vfio_pci.nointxmask=N']);
+      expect(trace.header.kernelCmdline).toEqual(readFileSync('/proc/cmdline', 'utf8').trim().split(/\s+/));
       const lines = eventLines(trace);
       expect(lines[0]).toMatch(/^open => ret=\d+$/);
       expect(lines).toContain('cfg-read 0x00 len=4 => ret=4 data=8680d310');

@@ -32,7 +32,7 @@ function modelOwnedData(e: HostEvent): boolean {
  */
 export function disagreements(trace: Trace, kernel?: string): Disagreement[] {
   const id = kernel ?? selectVersions(trace.header, { vmm: null }).selection.kernel;
-  const model = createKernelModel(trace.header.device, id);
+  const model = createKernelModel(trace.header.device, id, trace.header);
   const out: Disagreement[] = [];
   trace.events.forEach((e, index) => {
     if (isGuestEvent(e)) return;

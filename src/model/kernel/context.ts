@@ -9,6 +9,7 @@ import * as R from '../pci/regs.js';
 import type { KernelSwitches } from '../versions/kernel.js';
 import type { HwFunction, Mapping, VfioState } from './state.js';
 import type { HwTraits } from '../devices/traits.js';
+import type { HostConfig } from './host-config.js';
 
 export interface BarGeom {
   index: number;
@@ -45,6 +46,8 @@ export interface Geometry {
 export interface Kctx {
   readonly dev: DeviceSnapshot;
   readonly v: KernelSwitches;
+  /** vfio-pci's module parameters and the kernel command line (host-config.ts). */
+  readonly host: HostConfig;
   readonly g: Geometry;
   hw: HwFunction;
   st: VfioState;

@@ -27,6 +27,10 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
     openCount.n++;
     return step({ kind: 'ok', ret: 0n }, 'core.open.already-enabled');
   }
+  // A denylisted device is never bound to vfio-pci (probe returns -EBUSY): there is no device to
+  // get [S vfio_pci.c vfio_pci_is_denylisted; the errno the VMM then sees is M].
+  if (k.v.probeDenylist && !k.host.disableDenylist && denylisted(k.dev.vendorId, k.dev.deviceId))
+    return step({ kind: 'errno', errno: 'ENODEV' }, 'core.open.denylisted');
   const eff: Effect[] = [];
   // vfio_pci_core_enable [S 6.x]: D0, clear bus master, pci_enable_device (decode for present resources).
   // An idle device comes back with its state: from vfio's pm_save, or restored by the PCI core's
@@ -48,8 +52,10 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
   }
   // vdev->pci_saved_state: what disable restores [S].
   k.st.openSaved = k.hw.config.clone();
-  // pci_2_3 INTx masking: the HW INTX_DISABLE bit is cleared at enable [S].
-  k.hw.config.setU16(R.PCI_COMMAND, k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_INTX_DISABLE);
+  // pci_2_3 INTx masking: the HW INTX_DISABLE bit is cleared at enable [S]; nointxmask leaves
+  // pci_2_3 false, so a DisINTx the last disable wrote stays set [S vfio_pci_core_enable].
+  const keptDisIntx = k.host.nointxmask && (k.hw.config.u16(R.PCI_COMMAND) & R.PCI_COMMAND_INTX_DISABLE) !== 0;
+  if (!k.host.nointxmask) k.hw.config.setU16(R.PCI_COMMAND, k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_INTX_DISABLE);
   initVconfig(k);
   if (k.v.barmapAt !== 'lazy') {
     const err = enableBarmaps(k);
@@ -61,7 +67,7 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
   k.st.barMmapSupported = k.g.bars.map((_, i) => barMmapSupported(k, i));
   k.st.open = true;
   openCount.n = 1;
-  return step({ kind: 'ok', ret: 0n }, 'core.open.enable', eff);
+  return step({ kind: 'ok', ret: 0n }, keptDisIntx ? 'core.open.enable-no-intx-masking' : 'core.open.enable', eff);
 }
 
 /** vfio_pci_core_disable + dmabuf cleanup [S]. */
@@ -98,7 +104,7 @@ export function disableDevice(k: Kctx): Effect[] {
   k.st.open = false;
   // The unused device goes to D3hot unless disable_idle_d3: vfio_pci_set_power_state before 5.19,
   // runtime suspend after; both keep the NoSoftRst- state for the next open [S].
-  eff.push(...vfioSetPowerState(k, 'D3hot'));
+  if (!k.host.disableIdleD3) eff.push(...vfioSetPowerState(k, 'D3hot'));
   eff.push({ kind: 'release', what: 'device' });
   return eff;
 }
@@ -282,6 +288,7 @@ function regionInfo(k: Kctx, index: number, argsz: number): Step {
     rule = 'core.region-info.config';
   } else {
     if (!k.dev.vga) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.region-info.vga-absent-einval');
+    if (k.host.disableVga) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.region-info.vga-disabled-einval');
     flags = READ | WRITE;
     size = 0xc0000n;
     rule = 'core.region-info.vga';
@@ -419,6 +426,9 @@ export function runtimeResume(k: Kctx): Effect[] {
 /** pm_runtime_put() after the access: the engaged device suspends again. */
 export function runtimeIdle(k: Kctx): Effect[] {
   if (!k.v.lowPowerFeatures || !k.st.pmRuntimeEngaged || k.st.runtimeSuspended) return [];
+  // disable_idle_d3: probe never dropped its runtime-PM reference, so low-power entry's put leaves
+  // the usage count above zero and the device never suspends [S vfio_pci_core_register_device].
+  if (k.host.disableIdleD3) return [];
   k.st.runtimeSuspended = true;
   // vfio_pci_core_runtime_suspend() first moves a device the user left in D3hot back to D0
   // through vfio_pci_set_power_state(), so a NoSoftRst- function gets its config saved at the
@@ -551,4 +561,11 @@ export function ioctl(k: Kctx, op: IoctlOp, meta: EventMeta): Step {
     case 'raw':
       return rawIoctl(op.name, op.arg);
   }
+}
+
+/** vfio_pci_dev_in_denylist(): Intel QAT C3XXX, C62X, DH895XCC PFs and their VFs [S vfio_pci.c]. */
+const DENYLIST_INTEL = new Set([0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0435, 0x0443]);
+
+export function denylisted(vendor: number, device: number): boolean {
+  return vendor === 0x8086 && DENYLIST_INTEL.has(device);
 }

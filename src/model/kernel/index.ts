@@ -18,6 +18,7 @@ import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
 import { forkMappings, ProcessTable, unknownProcess } from './processes.js';
 import { withUserBuf } from './user-buf.js';
+import { resolveHostConfig, type HostLists } from './host-config.js';
 import { deepClone, fingerprint } from '../clone.js';
 
 export interface KernelState {
@@ -36,7 +37,8 @@ export class VfioPciKernelModel implements KernelModel {
   /** Processes and the device files they hold (fds, BAR VMAs): decides when the device is released. */
   private procs = new ProcessTable();
 
-  constructor(device: DeviceSnapshot, versionId: string) {
+  /** `host`: the trace header's module parameters and kernel command line (absent = defaults). */
+  constructor(device: DeviceSnapshot, versionId: string, host?: HostLists) {
     const v = findKernelVersion(versionId);
     if (v === undefined)
       throw new UserError(`unknown kernel version "${versionId}" (known: ${KERNEL_VERSIONS.map((x) => x.id).join(', ')})`);
@@ -44,6 +46,7 @@ export class VfioPciKernelModel implements KernelModel {
     this.k = {
       dev: device,
       v: v.switches,
+      host: resolveHostConfig(host),
       hw: initialHw(device),
       g: geometry(device, resolveTraits(device)),
       st: initialVfioState(),
@@ -191,7 +194,8 @@ export class VfioPciKernelModel implements KernelModel {
     if (ref.byFd) return step({ kind: 'ok', ret: 0n }, 'proc.close.file-held-by-other-process');
     const released = this.release();
     if (released === null) return step({ kind: 'ok', ret: 0n }, 'core.close.not-last');
-    return step({ kind: 'ok', ret: 0n }, 'core.close.disable', released);
+    // disable_idle_d3: the released device stays in D0 [S vfio_pci_disable / core_disable].
+    return step({ kind: 'ok', ret: 0n }, k.host.disableIdleD3 ? 'core.close.disable-no-idle-d3' : 'core.close.disable', released);
   }
 
   /** exit_mmap then exit_files: every VMA of the process goes, then its fds. */
@@ -206,6 +210,6 @@ export class VfioPciKernelModel implements KernelModel {
   }
 }
 
-export function createKernelModel(device: DeviceSnapshot, versionId: string): KernelModel {
-  return new VfioPciKernelModel(device, versionId);
+export function createKernelModel(device: DeviceSnapshot, versionId: string, host?: HostLists): KernelModel {
+  return new VfioPciKernelModel(device, versionId, host);
 }

@@ -69,6 +69,7 @@ export function regionRw(k: Kctx, region: number, offset: bigint, len: number, w
 }
 
 function vgaRw(k: Kctx, offset: bigint, len: number): Step {
+  if (k.dev.vga && k.host.disableVga) return step({ kind: 'errno', errno: 'EINVAL' }, 'rdwr.vga.disabled-einval');
   if (!k.dev.vga || offset > 0xbffffn) return step({ kind: 'errno', errno: 'EINVAL' }, 'rdwr.vga.invalid');
   for (const [s, e] of VGA_WINDOWS) {
     if (offset >= s && offset < e) {

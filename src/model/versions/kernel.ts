@@ -78,6 +78,8 @@ export interface CoreSwitches {
   hugeFault: 'none' | 'at-aligned-address' | 'aligned-down';
   /** huge_fault falls back when the PFN is not aligned to the order (else the entry is misdirected). */
   hugeFaultChecksPfn: boolean;
+  /** vfio-pci refuses to bind denylisted devices (Intel QAT) unless disable_denylist. */
+  probeDenylist: boolean;
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -119,6 +121,7 @@ const LINUX_5_7: KernelSwitches = {
   forkChildPtes: 'copied',
   hugeFault: 'none',
   hugeFaultChecksPfn: false,
+  probeDenylist: false,
   ...(Object.fromEntries(BUG_SWITCHES.map((b) => [b, false])) as BugSwitches),
 };
 
@@ -178,10 +181,16 @@ const DRAFTS: Draft[] = [
   {
     id: 'linux-5.9',
     axis: 'release',
-    title: 'Linux 5.9 (Oct 2020): recursive memory_lock fixed (catalog), ioeventfd writes test memory enable',
+    title: 'Linux 5.9 (Oct 2020): recursive memory_lock fixed (catalog), ioeventfd writes test memory enable, device denylist',
     from: 'linux-5.8',
-    set: {},
-    sources: {},
+    set: { probeDenylist: true },
+    sources: {
+      probeDenylist: {
+        ref: '"vfio/pci: Add device denylist" (Giovanni Cabiddu): vfio_pci_probe refuses Intel QAT C3XXX/C62X/DH895XCC PFs+VFs unless disable_denylist',
+        evidence: 'M',
+        note: 'present in the 5.10-era vfio_pci.c [S]; first release 5.9 inferred',
+      },
+    },
   },
   {
     id: 'linux-5.10',
