@@ -281,7 +281,7 @@ export async function randomMain(argv) {
   ensureHostDeps();
   const { lab, trace: codec } = await loadTs(ROOT);
   const a = parseArgs(argv, lab);
-  const runner = buildRunner(LAB, CACHE);
+  const runner = buildRunner(LAB, join(LAB, 'work'));
   const { version: pkgVersion } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   for (const series of a.kernels) {
     const k = fetchKernel(series, CACHE);

@@ -106,7 +106,7 @@ async function main() {
   const t0 = Date.now();
   ensureHostDeps();
   const { lab, trace: codec } = await loadTs(ROOT);
-  const runner = buildRunner(LAB, CACHE);
+  const runner = buildRunner(LAB, WORK);
   const { version: pkgVersion } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const scenarioSet = args.traces.length === 0;
   const labDevice = lab.findLabDevice(args.device);

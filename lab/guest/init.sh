@@ -51,8 +51,24 @@ i=0
 while [ ! -e /dev/vfio/$GROUP ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 echo "@@BOUND driver=$(basename $(readlink $D/driver)) group=$GROUP"
 
+# Waits until runtime PM settled: runtime_status reads the same twice 20 ms apart and is neither
+# suspending nor resuming (a close or a sysfs read leaves an asynchronous idle suspend behind).
+# (Its own variable names: the scenario loop's $s must survive it.)
+settle() {
+  rpm_prev=""; rpm_n=0
+  while [ $rpm_n -lt 100 ]; do
+    rpm_now=$(cat $D/power/runtime_status 2>/dev/null)
+    [ "$rpm_now" = "$rpm_prev" ] && [ "$rpm_now" != suspending ] && [ "$rpm_now" != resuming ] && break
+    rpm_prev=$rpm_now; sleep 0.02; rpm_n=$((rpm_n+1))
+  done
+}
+
 for s in /lab/scen/*.ops; do
   name=$(basename $s .ops)
+  # Runtime PM and driver_override as this scenario finds the device (before the config read
+  # below, which resumes it for a moment).
+  settle
+  echo "@@SSYS $name $(cat $D/power_state) $(cat $D/power/runtime_status) $(cat $D/power/control) $(cat $D/d3cold_allowed) $(cat $D/driver_override)"
   # The device as this scenario's open will find it (earlier scenarios leave it closed by vfio-pci).
   # Printed only when it changed since the last scenario (the random campaign runs thousands).
   od -An -v -tx1 $D/config > /tmp/cfg.new

@@ -27,9 +27,12 @@ export async function loadTs(root) {
 }
 
 /** gcc -static of lab/runner/runner.c into the cache; returns its path. */
-export function buildRunner(labDir, cacheDir) {
-  const out = join(cacheDir, 'runner');
-  mkdirSync(cacheDir, { recursive: true });
+// Built into the worktree's lab/work, not the kernel cache: the cache may be shared by several
+// checkouts (a symlinked lab/.cache), and one checkout's build would replace another's runner
+// between two boots of the same run.
+export function buildRunner(labDir, outDir) {
+  const out = join(outDir, 'runner');
+  mkdirSync(outDir, { recursive: true });
   run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-o', out, join(labDir, 'runner/runner.c')]);
   return out;
 }

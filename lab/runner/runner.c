@@ -100,6 +100,26 @@ static void lp_settle(void)
 	}
 }
 
+/*
+ * Runtime-PM settling for sysfs operations. Closing the device, or a sysfs write that resumes
+ * it (d3cold_allowed, power/control, reset), leaves an asynchronous idle suspend behind: a read
+ * of power_state right after races with it. Before a sysfs read and after a sysfs write the
+ * runner waits until runtime_status reads the same twice 20 ms apart and is neither "suspending"
+ * nor "resuming" (at most 2 s), so the trace records the state the device settles in.
+ */
+static void rpm_settle(void)
+{
+	if (rt_status_fd < 0) return;
+	char prev[32] = { 0 };
+	for (int i = 0; i < 100; i++) {
+		char st[32] = { 0 };
+		if (pread(rt_status_fd, st, sizeof st - 1, 0) <= 0) return;
+		if (!strcmp(st, prev) && strncmp(st, "suspending", 10) && strncmp(st, "resuming", 8)) return;
+		memcpy(prev, st, sizeof prev);
+		usleep(20000);
+	}
+}
+
 static sigjmp_buf fault_jmp;
 static volatile sig_atomic_t fault_armed;
 static volatile int fault_signo, fault_code;
@@ -393,6 +413,42 @@ static void run_op(long idx, char *op, char *rest)
 	long n;
 	int r;
 
+	if (!strcmp(op, "sysfs-read") || !strcmp(op, "sysfs-write")) {
+		/* sysfs-read FILE | sysfs-write FILE VALUE ('-' = empty): FILE is relative to the
+		 * device's directory unless it starts with '/'. A write sends VALUE plus a newline,
+		 * as `echo` does; a read reports the text without its final newline (hex). */
+		int wr = op[6] == 'w';
+		char *file = next_tok(&rest), *val = wr ? next_tok(&rest) : NULL;
+		if (!file || (wr && !val)) goto bad;
+		char path[512], buf[4096];
+		if (file[0] == '/') snprintf(path, sizeof path, "%s", file);
+		else snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/%s", bdf, file);
+		if (!wr) rpm_settle();
+		errno = 0;
+		int fd = open(path, wr ? O_WRONLY : O_RDONLY);
+		if (fd < 0) { result_ret(idx, -1, errno, NULL, 0); return; }
+		ssize_t got;
+		if (wr) {
+			int n = snprintf(buf, sizeof buf, "%s\n", strcmp(val, "-") ? val : "");
+			got = write(fd, buf, (size_t)n);
+		} else {
+			got = read(fd, buf, sizeof buf - 1);
+		}
+		int err = errno;
+		close(fd);
+		if (got < 0) { result_ret(idx, -1, err, NULL, 0); return; }
+		if (wr) {
+			result_ret(idx, got, 0, NULL, 0);
+			rpm_settle();
+			return;
+		}
+		size_t n = (size_t)got;
+		if (n > 0 && buf[n - 1] == '\n') n--;
+		printf("@@R %ld ret=%zd text=", idx, got);
+		put_hex((const uint8_t *)buf, n);
+		putchar('\n');
+		return;
+	}
 	if (!strcmp(op, "open")) {
 		errno = 0;
 		int fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);

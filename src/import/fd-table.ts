@@ -29,6 +29,8 @@ export interface DeviceSelector {
   iommuGroup: number;
   /** The snapshot device's cdev name (`vfio0`), null unknown. */
   cdev: string | null;
+  /** The snapshot device's address, for its sysfs files (sysfs-ops.ts); absent/'' unknown. */
+  bdf?: string;
 }
 
 const OTHER: FdInfo = { kind: 'other', path: null, vcpu: -1, group: -1, ours: false };

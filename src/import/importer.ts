@@ -207,7 +207,7 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
   const stracePath = stracePaths.length === 1 ? stracePaths[0]! : stracePaths.length > 1 ? `${commonPrefix(stracePaths)}* (${stracePaths.length} files)` : undefined;
   if (stracePaths.length > 0) {
     const anchor = snap?.info.startEpochNs != null ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec } : null;
-    converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null }, matcher);
+    converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null, bdf: device.bdf }, matcher);
     const conv = converter;
     if (stracePaths.length === 1) {
       // One log: each call is converted as it is read, none kept (bounded memory on big logs).

@@ -30,6 +30,7 @@
 //  the log ended -> observed blocked.
 // Events are ordered by when the call returned; calls in flight at the same time share an overlap id.
 
+import { SysfsFiles } from './sysfs-ops.js';
 import { UserError } from '../errors.js';
 import type { EventBody, Observed, SignalInfo } from '../trace/types.js';
 import { REGION_CONFIG } from '../trace/types.js';
@@ -84,7 +85,7 @@ export interface ImportedEvent {
 }
 
 /** The syscalls the converter reads; the strace reader counts the others without keeping them. */
-export const STRACE_CALLS_USED: ReadonlySet<string> = new Set(['execve', 'openat', 'open', 'close', 'ioctl', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'mmap', 'munmap']);
+export const STRACE_CALLS_USED: ReadonlySet<string> = new Set(['execve', 'openat', 'open', 'close', 'ioctl', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'mmap', 'munmap', 'read', 'write']);
 
 /** The VMM's command line from its execve (argv joined by spaces), and whether -s cut an argument. */
 export interface ExecInfo {
@@ -173,6 +174,7 @@ export class StraceConverter {
     private readonly argCapture: IoctlArgMatcher | null = null,
   ) {
     this.fds = new FdTable(selector);
+    this.sysfs = new SysfsFiles(selector.bdf ?? '');
   }
 
   convert(log: StraceLog): ImportedEvent[] {
@@ -268,8 +270,24 @@ export class StraceConverter {
     return { ...this.fds.resolve(f.fd, f.path), fd: f.fd };
   }
 
+  /** sysfs files of the device and the PCI bus the process opened (sysfs-ops.ts). */
+  private readonly sysfs: SysfsFiles;
+
+  /** read/write on a sysfs file of the device: a `sysfs` event. */
+  private sysfsIo(call: StraceCall): void {
+    const a = this.args(call, 2);
+    const f = parseFdArg(a[0]!.text, a[0]!.column);
+    const s = parseStringArg(a[1]!.text, a[1]!.column);
+    const r = f === null ? null : this.sysfs.io(call.name === 'write', f.fd, f.path, s === null ? null : s.bytes, observedOf(call.ret));
+    if (r === null) this.stats.untrackedCalls++;
+    else this.push(call, r.body, r.observed);
+  }
+
   private call(call: StraceCall): void {
     switch (call.name) {
+      case 'read':
+      case 'write':
+        return this.sysfsIo(call);
       case 'execve':
         return this.execve(call);
       case 'openat':
@@ -298,7 +316,9 @@ export class StraceConverter {
     const pathPiece = call.name === 'openat' ? a[1]! : a[0]!;
     const s = parseStringArg(pathPiece.text, pathPiece.column);
     if (!s) throw new SyntaxProblem('expected a path string', pathPiece.column);
-    const info = classifyPath(Buffer.from(s.bytes).toString('latin1'), this.fds.selector);
+    const path = Buffer.from(s.bytes).toString('latin1');
+    if (call.ret.kind === 'value' && this.sysfs.opened(Number(call.ret.value), path)) return;
+    const info = classifyPath(path, this.fds.selector);
     if (call.ret.kind === 'value') {
       // Without -y nothing else would tell a later use that this number is no longer the old file.
       if (info.kind === 'other') this.fds.close(Number(call.ret.value));
@@ -339,7 +359,10 @@ export class StraceConverter {
     const f = this.fdOf(a[0]!);
     if (f.kind === 'device' && f.ours) this.push(call, { kind: 'close' }, observedOf(call.ret));
     else if (f.kind === 'other') this.stats.untrackedCalls++;
-    if (call.ret.kind !== 'error') this.fds.close(f.fd);
+    if (call.ret.kind !== 'error') {
+      this.fds.close(f.fd);
+      this.sysfs.closed(f.fd);
+    }
   }
 
   private ioctl(call: StraceCall): void {

@@ -14,6 +14,7 @@ export function observedFrom(r: RunResult): Observed | undefined {
   const o: Observed = {};
   if (r.ret !== undefined) o.ret = r.ret;
   if (r.data !== undefined) o.data = r.data;
+  if (r.text !== undefined) o.text = r.text;
   return o;
 }
 

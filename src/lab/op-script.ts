@@ -107,6 +107,11 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
       return { line: 'exit' };
     case 'eventfd-signal':
       return { skip: 'eventfd-signal: the runner registers no ioeventfd writer' };
+    case 'sysfs':
+      // The runner opens the file (relative to the device's directory unless it starts with /)
+      // and reads it or writes the value plus a newline, as `echo` does.
+      if (/\s/.test(e.path) || (e.write !== undefined && /[\s]/.test(e.write))) return { skip: 'sysfs: the runner takes no blanks in a file name or value' };
+      return { line: e.write === undefined ? `sysfs-read ${e.path}` : `sysfs-write ${e.path} ${e.write === '' ? '-' : e.write}` };
     case 'guest-cfg-read':
     case 'guest-cfg-write':
     case 'guest-mmio-read':

@@ -2,13 +2,17 @@
 // lines): the sysfs snapshot, each scenario's runner results (plain run and strace run), the
 // strace capture and dmesg. Kernel messages may interleave; only marker-delimited lines count.
 
-/** One runner result line: `@@R IDX [ok] [ret=N] [errno=E] [data=HEX] [sig=S code=C addr=A]`. */
+import type { DeviceSysfs } from '../trace/types.js';
+
+/** One runner result line: `@@R IDX [ok] [ret=N] [errno=E] [data=HEX] [text=HEX] [sig=S code=C addr=A]`. */
 export interface RunResult {
   index: number;
   ok?: true;
   ret?: bigint;
   errno?: string;
   data?: Uint8Array;
+  /** A sysfs read's text (without its final newline). */
+  text?: string;
   signal?: { signal: string; code: string; addr: bigint | null };
   /** `@@E`: the runner could not perform the op (a scenario mistake), with its message. */
   error?: string;
@@ -27,6 +31,8 @@ export interface LabConsole {
   bound: string;
   /** Config space read from sysfs right before each scenario ran (hex rows), by scenario. */
   scenarioConfig: Map<string, string[]>;
+  /** The function's runtime PM and driver_override right before each scenario ran (settled). */
+  scenarioSysfs: Map<string, DeviceSysfs>;
   runs: Map<string, ScenarioRun>;
   runs2: Map<string, ScenarioRun>;
   straces: Map<string, string>;
@@ -65,6 +71,9 @@ export function parseResultLine(line: string): RunResult | undefined {
       case 'data':
         r.data = fromHex(v);
         break;
+      case 'text':
+        r.text = Buffer.from(v, 'hex').toString('utf8');
+        break;
       case 'sig':
         sig = v;
         break;
@@ -100,6 +109,7 @@ export function parseConsole(text: string): LabConsole {
     snapshot: { fields: new Map(), resource: [], config: [] },
     bound: '',
     scenarioConfig: new Map(),
+    scenarioSysfs: new Map(),
     runs: new Map(),
     runs2: new Map(),
     straces: new Map(),
@@ -136,6 +146,9 @@ export function parseConsole(text: string): LabConsole {
     } else if ((m = /^@@SCFG begin (\S+)$/.exec(l))) {
       lastConfig = until(`@@SCFG end ${m[1]}`).body.filter((s) => s.startsWith('config')).map((s) => s.slice(6));
       out.scenarioConfig.set(m[1], lastConfig);
+    } else if ((m = /^@@SSYS (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$/.exec(l))) {
+      // power_state runtime_status power/control d3cold_allowed driver_override, settled.
+      out.scenarioSysfs.set(m[1], { powerState: m[2], runtimeStatus: m[3], control: m[4], d3coldAllowed: m[5], driverOverride: m[6] });
     } else if ((m = /^@@SCFG same (\S+)$/.exec(l))) {
       // The guest prints the config only when it changed since the previous scenario.
       out.scenarioConfig.set(m[1], lastConfig);

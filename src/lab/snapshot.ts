@@ -60,6 +60,7 @@ export function snapshotFromConsole(c: LabConsole, scenario?: string): LabSnapsh
   const romSize = rom && (rom.start !== 0n || rom.end !== 0n) ? rom.end - rom.start + 1n : 0n;
   const group = Number(f.get('iommu_group') ?? '-1');
   const page = Number(f.get('pagesize') ?? '4096');
+  const sysfs = scenario !== undefined ? c.scenarioSysfs.get(scenario) : undefined;
   return {
     kernelRelease: f.get('uname') ?? '',
     powerState: f.get('power_state') ?? '',
@@ -77,6 +78,7 @@ export function snapshotFromConsole(c: LabConsole, scenario?: string): LabSnapsh
       pageSize: Number.isFinite(page) && page > 0 ? page : 4096,
       vga: false,
       iommuGroup: Number.isFinite(group) ? group : -1,
+      ...(sysfs !== undefined ? { sysfs } : {}),
     },
   };
 }

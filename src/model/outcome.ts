@@ -22,7 +22,7 @@ export type Outcome =
    * per byte a bit mask; absent = every bit. Bits outside it are the device's (compared, if at all,
    * as device state by the kernel model's `observe`), or bytes the call never wrote.
    */
-  | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint; own?: Uint8Array }
+  | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint; own?: Uint8Array; text?: string }
   /** The call failed with this errno name ("EIO", "EINVAL", "EBUSY", ...). */
   /**
    * `data`: what the kernel still copied back to the caller's struct while failing (the header of
@@ -140,6 +140,7 @@ export function renderOutcome(o: Outcome): string {
       if (o.ret !== undefined) parts.push(`ret=${o.ret}`);
       if (o.value !== undefined) parts.push(`val=${hex(o.value)}`);
       if (o.data !== undefined && o.value === undefined) parts.push(renderData(o.data));
+      if (o.text !== undefined) parts.push(`text=${JSON.stringify(o.text)}`);
       return parts.join(' ');
     }
     case 'errno':

@@ -93,6 +93,10 @@ export function compareObserved(predicted: Outcome, observed: Observed | undefin
   if (data !== undefined && ret === undefined && errno === undefined && signal === undefined && vmmExit === undefined) {
     if (!returns(predicted)) return `data=${Buffer.from(data).toString('hex')}`;
   }
+  // A sysfs read's text: the model says what the file holds.
+  if (observed.text !== undefined) {
+    if (predicted.kind !== 'ok' || (predicted.text !== undefined && predicted.text !== observed.text)) return `text=${JSON.stringify(observed.text)}`;
+  }
   if (data !== undefined) {
     if (predicted.kind === 'ok' && predicted.data !== undefined) return compareData(predicted.data, predicted.own, data);
     if (predicted.kind === 'all-ones') return compareData(allOnes(predicted.len), undefined, data);

@@ -4,7 +4,7 @@
 // Ioctl oneof member names the op. Only the header's format check and Observed's "empty means
 // absent" rules are written out by hand.
 import { UserError } from '../errors.js';
-import { traitsEmpty, type EventBody, type Observed, type TraceEvent, type TraceHeader } from './types.js';
+import { deviceSysfsEmpty, traitsEmpty, type EventBody, type Observed, type TraceEvent, type TraceHeader } from './types.js';
 import { FORMAT_VERSION, camel, kebab, schema, type FieldInfo, type MessageInfo } from './schema.js';
 import { ACCESS_KINDS, accessLenProblem, configSizeProblem } from './limits.js';
 import { assignWithDefaults, withDefaults, type DecodeContext, type Msg, type Value } from './wire.js';
@@ -88,6 +88,8 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
     if (h.device.traits !== undefined && traitsEmpty(h.device.traits)) delete h.device.traits;
     // Host configuration lists are optional in memory too: none on the wire = not recorded.
     if (h.moduleParams?.length === 0) delete h.moduleParams;
+    if (h.device.sysfs !== undefined && deviceSysfsEmpty(h.device.sysfs)) delete h.device.sysfs;
+    if (h.device.quirks.d3cold === '') delete h.device.quirks.d3cold;
     if (h.kernelCmdline?.length === 0) delete h.kernelCmdline;
     if (h.formatVersion !== FORMAT_VERSION) {
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
@@ -168,6 +170,7 @@ function observedFromWire(m: Msg): Observed {
     const f = m.kernelFailure as Msg;
     o.kernelFailure = { kind: (f.kind as string) ?? '', where: (f.where as string) ?? '', consequence: (f.consequence as string) ?? '' };
   }
+  if (m.text !== undefined) o.text = m.text as string;
   return o;
 }
 
@@ -192,6 +195,7 @@ export function headerToWire(h: TraceHeader): Msg {
   const header = pick(packet.byName.get('header')!.msg!, h as unknown as Record<string, unknown>);
   const t = h.device.traits;
   if (t !== undefined && traitsEmpty(t)) delete (header.device as Msg).traits; // canonical: absent = defaults
+  if (h.device.sysfs !== undefined && deviceSysfsEmpty(h.device.sysfs)) delete (header.device as Msg).sysfs;
   return { header };
 }
 
@@ -230,6 +234,7 @@ function observedToWire(o: Observed): Msg {
   if (o.blocked === true) m.blocked = true;
   if (o.kernelLog !== undefined && o.kernelLog !== '') m.kernelLog = o.kernelLog;
   if (o.kernelFailure !== undefined) m.kernelFailure = { ...o.kernelFailure };
+  if (o.text !== undefined) m.text = o.text;
   return m;
 }
 

@@ -40,7 +40,7 @@ const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
 const DMABUF_OPS: DmabufImporterOp[] = ['attach', 'map', 'unmap', 'detach', 'mmap', 'close'];
 const POWER: PowerRequest[] = ['entry', 'entry-with-wakeup', 'exit'];
 const EXIT_HOW: VmmExit['how'][] = ['exited', 'signaled', 'kvm-run-error'];
-const HEADER_WORDS = new Set(['source', 'kernel', 'kernel-cmdline', 'module-params', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'device-traits', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
+const HEADER_WORDS = new Set(['source', 'kernel', 'kernel-cmdline', 'module-params', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'device-traits', 'device-sysfs', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
 
 interface KV {
   raw: string;
@@ -293,6 +293,14 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
       return { kind };
     case 'eventfd-signal':
       return { kind, fd: a.i32('fd') };
+    case 'sysfs': {
+      // `sysfs power_state` (a read), `sysfs reset write=1`.
+      const p = a.next('sysfs file');
+      const path = parseOption(p.text, p.col, ctx);
+      if (path === '') throw textError(ctx, p.col, 'sysfs: the file name is empty');
+      const w = a.opt('write');
+      return w === undefined ? { kind, path } : { kind, path, write: parseStr(w.raw, w.col, ctx, 'write') };
+    }
     case 'guest-cfg-read': {
       const offset = cfgOffset(a, ctx);
       return { kind, offset, len: a.u32('len') };
@@ -400,6 +408,8 @@ function parseObserved(tokens: Token[], ctx: LineCtx, eol: number): Observed {
   if (a.flag('blocked')) o.blocked = true;
   const klog = a.opt('klog');
   if (klog !== undefined) o.kernelLog = parseStr(klog.raw, klog.col, ctx, 'klog');
+  const text = a.opt('text');
+  if (text !== undefined) o.text = parseStr(text.raw, text.col, ctx, 'text');
   const failure = a.opt('kernel-failure');
   if (failure !== undefined) {
     const kind = failure.raw === '' ? '' : oneOf({ text: failure.raw, col: failure.col }, KERNEL_FAILURE_KINDS, ctx, 'kernel-failure');
@@ -590,6 +600,23 @@ export class TextParser {
         if (busy !== undefined) q.resourceBusyBars = listOf(busy, (raw, col) => parseU32(raw, col, ctx, 'BAR number'));
         const iomap = a.opt('iomap-fail');
         if (iomap !== undefined) q.iomapFailBars = listOf(iomap, (raw, col) => parseU32(raw, col, ctx, 'BAR number'));
+        const d3cold = a.opt('d3cold');
+        if (d3cold !== undefined) {
+          const v = parseStr(d3cold.raw, d3cold.col, ctx, 'd3cold');
+          if (v !== '') q.d3cold = v;
+        }
+        break;
+      }
+      case 'device-sysfs': {
+        // `device-sysfs power-state=D3hot runtime-status=suspended control=auto d3cold-allowed=1 driver-override=vfio-pci`
+        this.once(word, ctx);
+        d.sysfs = {
+          powerState: a.str('power-state', ''),
+          runtimeStatus: a.str('runtime-status', ''),
+          control: a.str('control', ''),
+          d3coldAllowed: a.str('d3cold-allowed', ''),
+          driverOverride: a.str('driver-override', ''),
+        };
         break;
       }
       case 'bar': {

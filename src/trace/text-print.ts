@@ -1,6 +1,6 @@
 // The text twin printer: the canonical text of a trace (docs/text-format.md). Streaming-friendly:
 // TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
-import { traitsEmpty, type DeviceTraits, type IoctlOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
+import { deviceSysfsEmpty, traitsEmpty, type DeviceTraits, type IoctlOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
 import type { TracePacket } from './reader.js';
 import { fmtBytes, fmtOption, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
 
@@ -112,6 +112,8 @@ export function describeEvent(e: TraceEvent): string {
       return 'process-exit';
     case 'eventfd-signal':
       return `eventfd-signal fd=${e.fd}`;
+    case 'sysfs':
+      return `sysfs ${fmtOption(e.path)}${e.write !== undefined ? ` write=${fmtStr(e.write)}` : ''}`;
     case 'guest-cfg-read':
       return `guest-cfg-read ${cfgOffset(e.offset)} len=${e.len}`;
     case 'guest-cfg-write':
@@ -143,6 +145,7 @@ export function describeObserved(o: Observed): string {
   if (o.powerState !== undefined) t.push(`power=${fmtStr(o.powerState)}`);
   if (o.blocked === true) t.push('blocked');
   if (o.kernelLog !== undefined && o.kernelLog !== '') t.push(`klog=${fmtStr(o.kernelLog)}`);
+  if (o.text !== undefined) t.push(`text=${fmtStr(o.text)}`);
   if (o.kernelFailure !== undefined) {
     const f = o.kernelFailure;
     t.push(`kernel-failure=${fmtStr(f.kind)}`);
@@ -205,8 +208,19 @@ export function printHeaderLines(h: TraceHeader): string[] {
   if (q.isVirtfn) quirks.push('is_virtfn');
   if (q.resourceBusyBars.length > 0) quirks.push(`resource-busy=${q.resourceBusyBars.join(',')}`);
   if (q.iomapFailBars.length > 0) quirks.push(`iomap-fail=${q.iomapFailBars.join(',')}`);
+  if (q.d3cold !== undefined && q.d3cold !== '') quirks.push(`d3cold=${fmtStr(q.d3cold)}`);
   if (quirks.length > 0) lines.push(`quirks ${quirks.join(' ')}`);
   if (d.traits !== undefined && !traitsEmpty(d.traits)) lines.push(printTraitsLine(d.traits));
+  if (d.sysfs !== undefined && !deviceSysfsEmpty(d.sysfs)) {
+    const p = d.sysfs;
+    const w = ['device-sysfs'];
+    if (p.powerState !== '') w.push(`power-state=${fmtStr(p.powerState)}`);
+    if (p.runtimeStatus !== '') w.push(`runtime-status=${fmtStr(p.runtimeStatus)}`);
+    if (p.control !== '') w.push(`control=${fmtStr(p.control)}`);
+    if (p.d3coldAllowed !== '') w.push(`d3cold-allowed=${fmtStr(p.d3coldAllowed)}`);
+    if (p.driverOverride !== '') w.push(`driver-override=${fmtStr(p.driverOverride)}`);
+    lines.push(w.join(' '));
+  }
   for (const b of d.bars) {
     lines.push(`bar ${b.index} ${b.kind} size=${hex(b.size)}${b.is64 ? ' 64' : ''}${b.prefetchable ? ' prefetch' : ''}`);
   }

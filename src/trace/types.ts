@@ -31,6 +31,24 @@ export interface DeviceQuirks {
   resourceBusyBars: number[];
   /** BARs whose pci_iomap() fails after the region was requested. */
   iomapFailBars: number[];
+  /**
+   * Platform D3cold for runtime suspend: 'wakes', 'no-wake' (power-up leaves the function
+   * inaccessible); absent/'' = none (D3hot is the deepest state).
+   */
+  d3cold?: string;
+}
+
+/** sysfs files of the function when the capture started; '' = not recorded. proto DeviceSysfs. */
+export interface DeviceSysfs {
+  powerState: string; // power_state: D0, D3hot, D3cold
+  runtimeStatus: string; // power/runtime_status: active, suspended
+  control: string; // power/control: auto, on
+  d3coldAllowed: string; // 1, 0
+  driverOverride: string; // "vfio-pci", "(null)"
+}
+
+export function deviceSysfsEmpty(p: DeviceSysfs): boolean {
+  return p.powerState === '' && p.runtimeStatus === '' && p.control === '' && p.d3coldAllowed === '' && p.driverOverride === '';
 }
 
 /** The assigned device as the tracer saw it before the VMM started. */
@@ -52,6 +70,8 @@ export interface DeviceSnapshot {
   iommuGroup: number;
   /** Hardware traits a probe or a log showed (src/model/devices/traits.ts); absent = snapshot + spec defaults. */
   traits?: DeviceTraits;
+  /** Runtime PM and driver_override at capture start; absent = not recorded. */
+  sysfs?: DeviceSysfs;
 }
 
 /**
@@ -162,6 +182,8 @@ export interface Observed {
   kernelLog?: string;
   /** The host kernel failed here (from dmesg or the bug report). */
   kernelFailure?: ObservedKernelFailure;
+  /** What a read of a text file (sysfs) returned, without its final newline. */
+  text?: string;
 }
 
 /**
@@ -280,7 +302,12 @@ export type HostEvent =
   /** The event's process exited: its BAR mappings are unmapped and its fds closed. */
   | { kind: 'process-exit' }
   /** The eventfd `fd` was signaled (a registered VFIO ioeventfd fires: the kernel writes its data). */
-  | { kind: 'eventfd-signal'; fd: number };
+  | { kind: 'eventfd-signal'; fd: number }
+  /**
+   * A read (`write` absent) or write of a sysfs file: `path` relative to the device's directory
+   * ("reset", "power_state", "power/control") or a bus file starting "/sys/bus/pci/" (proto Sysfs).
+   */
+  | { kind: 'sysfs'; path: string; write?: string };
 
 /** Guest side: what the guest asked the VMM. */
 export type GuestEvent =

@@ -16,6 +16,7 @@ import { dropPmSave, setHwPower, vfioSetPowerState } from './power.js';
 import { enableBarmaps, ioeventfd, releaseBarmaps, setupBarmap } from './rdwr.js';
 import { functionReset, resetMethod } from './reset.js';
 import { hugeEntryAt, hugeFault, misdirected } from './huge-fault.js';
+import { enterIdle, leaveIdle } from './runtime-pm.js';
 import type { HugeEntry, Mapping } from './state.js';
 
 const NUM_REGIONS = 9;
@@ -27,6 +28,13 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
     openCount.n++;
     return step({ kind: 'ok', ret: 0n }, 'core.open.already-enabled');
   }
+  // Unbound (sysfs unbind/remove): VFIO_GROUP_GET_DEVICE_FD finds no device of that name [S vfio
+  // group; L runtime-pm].
+  if (k.st.bound !== 'vfio-pci') return step({ kind: 'errno', errno: 'ENODEV' }, 'core.open.not-bound');
+  // Bound again after an unbind, the device is not found through the group fd the VMM opened
+  // before [L runtime-pm #49 on 6.1; why (a new vfio_group for the re-registered device) is M]:
+  // a VMM has to open the group again.
+  if (k.st.groupPredatesRebind) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.open.group-fd-predates-rebind');
   // A denylisted device is never bound to vfio-pci (probe returns -EBUSY): there is no device to
   // get [S vfio_pci.c vfio_pci_is_denylisted; the errno the VMM then sees is M].
   if (k.v.probeDenylist && !k.host.disableDenylist && denylisted(k.dev.vendorId, k.dev.deviceId))
@@ -35,7 +43,8 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
   // vfio_pci_core_enable [S 6.x]: D0, clear bus master, pci_enable_device (decode for present resources).
   // An idle device comes back with its state: from vfio's pm_save, or restored by the PCI core's
   // runtime resume when it was runtime-suspended before the first open [L reset-reopen #7].
-  if (k.hw.power !== 'D0') eff.push(...(k.st.pmSaved ? vfioSetPowerState(k, 'D0') : setHwPower(k, 'D0')));
+  if (k.st.idle) eff.push(...leaveIdle(k));
+  else if (k.hw.power !== 'D0') eff.push(...(k.st.pmSaved ? vfioSetPowerState(k, 'D0') : setHwPower(k, 'D0')));
   let cmd = k.hw.config.u16(R.PCI_COMMAND) & ~R.PCI_COMMAND_MASTER;
   for (const b of k.g.bars) {
     if (b.kind === 'io' && b.size > 0n) cmd |= R.PCI_COMMAND_IO;
@@ -44,7 +53,9 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
     if (b.kind === 'mem' && b.size > 0n && !k.dev.quirks.isVirtfn && !k.dev.quirks.noCommandMemory) cmd |= R.PCI_COMMAND_MEMORY;
   }
   k.hw.config.setU16(R.PCI_COMMAND, cmd);
-  const method = resetMethod(k);
+  const method = k.hw.lost ? undefined : resetMethod(k);
+  // A function lost in D3cold: the reset's wait gives up ("not ready ... giving up"), so
+  // reset_works stays false [M]; vconfig is built from all-ones reads (lost.ts).
   k.st.resetWorks = method !== undefined;
   if (method !== undefined) {
     eff.push(...functionReset(k, method));
@@ -67,7 +78,8 @@ export function openDevice(k: Kctx, openCount: { n: number }): Step {
   k.st.barMmapSupported = k.g.bars.map((_, i) => barMmapSupported(k, i));
   k.st.open = true;
   openCount.n = 1;
-  return step({ kind: 'ok', ret: 0n }, keptDisIntx ? 'core.open.enable-no-intx-masking' : 'core.open.enable', eff);
+  const rule = k.hw.lost ? 'core.open.device-lost' : keptDisIntx ? 'core.open.enable-no-intx-masking' : 'core.open.enable';
+  return step({ kind: 'ok', ret: 0n }, rule, eff);
 }
 
 /** vfio_pci_core_disable + dmabuf cleanup [S]. */
@@ -79,7 +91,8 @@ export function disableDevice(k: Kctx): Effect[] {
     eff.push({ kind: 'low-power', what: 'exit' });
   }
   k.st.runtimeSuspended = false;
-  if (k.hw.power !== 'D0') eff.push(...vfioSetPowerState(k, 'D0'), ...setHwPower(k, 'D0'));
+  // (A function lost in D3cold does not come back for this either: it stays in D3cold.)
+  if (k.hw.power !== 'D0' && !k.hw.lost) eff.push(...vfioSetPowerState(k, 'D0'), ...setHwPower(k, 'D0'));
   k.st.irqType = 'none';
   k.st.irqVectors = 0;
   k.st.ioeventfds = [];
@@ -102,9 +115,9 @@ export function disableDevice(k: Kctx): Effect[] {
   eff.push(...cleanupOnClose(k));
   dropPmSave(k);
   k.st.open = false;
-  // The unused device goes to D3hot unless disable_idle_d3: vfio_pci_set_power_state before 5.19,
-  // runtime suspend after; both keep the NoSoftRst- state for the next open [S].
-  if (!k.host.disableIdleD3) eff.push(...vfioSetPowerState(k, 'D3hot'));
+  // The unused device goes to D3hot (or D3cold) unless disable_idle_d3 / power/control=on:
+  // vfio_pci_set_power_state before 5.19, runtime suspend after (runtime-pm.ts) [S].
+  eff.push(...enterIdle(k));
   eff.push({ kind: 'release', what: 'device' });
   return eff;
 }

@@ -13,11 +13,13 @@ import { cpuAccess, disableDevice, ioctl, mmapRegion, munmap, openDevice, runtim
 import { importerOp } from './dmabuf.js';
 import { ioeventfdSignal, regionRw } from './rdwr.js';
 import { mapDma, unmapDma } from './type1.js';
-import { initialHw, initialVfioState, type HwFunction, type VfioState } from './state.js';
+import { initialHw, initialPmState, initialVfioState, type HwFunction, type VfioState } from './state.js';
 import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
 import { forkMappings, ProcessTable, unknownProcess } from './processes.js';
 import { withUserBuf } from './user-buf.js';
+import { sysfsOp } from './sysfs.js';
+import { lostAccess } from './lost.js';
 import { resolveHostConfig, type HostLists } from './host-config.js';
 import { deepClone, fingerprint } from '../clone.js';
 
@@ -49,7 +51,7 @@ export class VfioPciKernelModel implements KernelModel {
       host: resolveHostConfig(host),
       hw: initialHw(device),
       g: geometry(device, resolveTraits(device)),
-      st: initialVfioState(),
+      st: { ...initialVfioState(), ...initialPmState(device, v.switches) },
       meta: { seq: 0n, tsNs: 0n, tid: 0, overlap: 0 },
     };
     const k = this.k;
@@ -121,6 +123,8 @@ export class VfioPciKernelModel implements KernelModel {
         return step({ kind: 'ok', ret: 0n }, 'kvm.memslot.not-vfio');
       case 'eventfd-signal':
         return ioeventfdSignal(k, ev.fd);
+      case 'sysfs':
+        return sysfsOp(k, ev.path, ev.write);
       case 'kvm-run':
         return step({ kind: 'unsupported', reason: 'KVM_RUN results are decided by the VMM model' }, 'kvm.run.not-kernel-vfio');
       case 'munmap': {
@@ -139,6 +143,9 @@ export class VfioPciKernelModel implements KernelModel {
     if (ev.kind === 'ioctl' && ev.op === 'raw' && ev.fdKind !== 'device') return ioctl(k, ev, meta);
     const file = this.procs.newestFile(pid);
     if (!k.st.open || file === undefined) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
+    // A function that did not come back from D3cold answers nothing (lost.ts).
+    const lost = lostAccess(k, ev);
+    if (lost !== null) return lost;
     switch (ev.kind) {
       case 'mmap':
         return mmapRegion(k, ev.region, ev.offset, ev.length, ev.prot, ev.addr, file);

@@ -17,6 +17,7 @@ import type { Type1Dma } from './type1.js';
 import { findCap, walkCapabilities } from '../pci/caps.js';
 import { hwWriteMask } from '../pci/hw-wmask.js';
 import { resolveTraits, type HwTraits } from '../devices/traits.js';
+import type { KernelSwitches } from '../versions/kernel.js';
 import { PCI_CAP_ID_PM, PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK } from '../pci/regs.js';
 
 /** Volatile: the hardware registers of the function. */
@@ -33,6 +34,8 @@ export interface HwFunction {
    * it shows a reset that clears nothing (learn.ts). Device data: never compared.
    */
   written: Record<string, { value: string; beforeReset: boolean }>;
+  /** Power came back from D3cold without the function (`d3cold=no-wake`): config reads all ones. */
+  lost: boolean;
 }
 
 /** A user mapping of a BAR through the device fd. */
@@ -132,6 +135,18 @@ export interface VfioState {
   pmWakeupEventfd: boolean;
   /** The device is runtime-suspended (D3hot) while low power is engaged. */
   runtimeSuspended: boolean;
+  /** Driver binding of the function (sysfs bind/unbind/remove/rescan). */
+  bound: 'vfio-pci' | 'none' | 'removed';
+  /** sysfs driver_override ("" = none; the file shows "(null)"). */
+  driverOverride: string;
+  /** power/control: "auto" lets runtime PM suspend the unused function, "on" forbids it. */
+  rpmControl: 'auto' | 'on';
+  /** sysfs d3cold_allowed. */
+  d3coldAllowed: boolean;
+  /** The bound, unopened function is in its idle low-power state (runtime-pm.ts). */
+  idle: boolean;
+  /** vfio-pci let go of the device (unbind, remove) while the VMM held its group fd open. */
+  groupPredatesRebind: boolean;
   /** The type1 container's dmas (vfio_iommu.dma_list): the container outlives device opens. */
   dmas: Type1Dma[];
   /** overlap id / tid of the last memory_lock writer (race resolution). */
@@ -149,7 +164,20 @@ export function initialHw(dev: DeviceSnapshot): HwFunction {
   const walk = walkCapabilities(config);
   const pm = findCap(walk, 'std', PCI_CAP_ID_PM);
   const power = pm !== undefined ? (STATE_NAMES[config.u16(pm.offset + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK] ?? 'D0') : 'D0';
-  return { config, power, wmask: hwWriteMask(config, walk), traits: resolveTraits(dev), written: {} };
+  // The capture's sysfs power_state, when recorded, is the state the function is really in (a
+  // runtime-suspended device's PMCSR reads D0 through sysfs config, which resumes it first).
+  const recorded = dev.sysfs?.powerState ?? '';
+  const start: PowerState = recorded === 'D3hot' || recorded === 'D3cold' || recorded === 'D0' ? recorded : power;
+  return { config, power: start, wmask: hwWriteMask(config, walk), traits: resolveTraits(dev), written: {}, lost: false };
+}
+
+/** The bound, unopened device's runtime PM at trace start: from the header, else the driver's defaults. */
+export function initialPmState(dev: DeviceSnapshot, v: KernelSwitches): Pick<VfioState, 'rpmControl' | 'd3coldAllowed' | 'idle' | 'driverOverride'> {
+  const p = dev.sysfs;
+  const control = p?.control === 'on' || p?.control === 'auto' ? p.control : v.idleD3 === 'runtime-pm' ? 'auto' : 'on';
+  const idle = p !== undefined && (p.runtimeStatus === 'suspended' || p.powerState === 'D3hot' || p.powerState === 'D3cold');
+  const override = p === undefined || p.driverOverride === '(null)' ? '' : p.driverOverride;
+  return { rpmControl: control, d3coldAllowed: p?.d3coldAllowed !== '0', idle, driverOverride: override };
 }
 
 export function initialVfioState(): VfioState {
@@ -176,6 +204,12 @@ export function initialVfioState(): VfioState {
     pmRuntimeEngaged: false,
     pmWakeupEventfd: false,
     runtimeSuspended: false,
+    bound: 'vfio-pci',
+    driverOverride: '',
+    rpmControl: 'auto',
+    d3coldAllowed: true,
+    idle: false,
+    groupPredatesRebind: false,
     dmas: [],
     writerOverlap: 0,
     writerTid: 0,

@@ -80,6 +80,11 @@ export interface CoreSwitches {
   hugeFaultChecksPfn: boolean;
   /** vfio-pci refuses to bind denylisted devices (Intel QAT) unless disable_denylist. */
   probeDenylist: boolean;
+  /**
+   * How the unused (bound, unopened) device is put in low power: set-power-state = vfio sets D3hot
+   * itself at probe/release; runtime-pm = runtime suspend (power/control auto, D3cold possible).
+   */
+  idleD3: 'set-power-state' | 'runtime-pm';
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -122,6 +127,7 @@ const LINUX_5_7: KernelSwitches = {
   hugeFault: 'none',
   hugeFaultChecksPfn: false,
   probeDenylist: false,
+  idleD3: 'set-power-state',
   ...(Object.fromEntries(BUG_SWITCHES.map((b) => [b, false])) as BugSwitches),
 };
 
@@ -227,8 +233,13 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
     from: 'linux-5.15',
-    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true },
+    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true, idleD3: 'runtime-pm' },
     sources: {
+      idleD3: {
+        ref: '"vfio/pci: Move the unused device into low power state with runtime PM" (Abhishek Sahu, 5.19 D3cold series): probe allows runtime PM and drops its usage count, enable takes pm_runtime_resume_and_get (skipped with disable_idle_d3)',
+        evidence: 'P',
+        note: 'S: vfio_pci_core.c @0886196c enable/out_power; [L] runtime-pm on 6.1/6.12/7.2: power_state D3hot + runtime_status suspended while unopened, D0 + active while open, D0 + active throughout with disable_idle_d3 or power/control=on',
+      },
       d3hotBlocksAccess: {
         ref: '"vfio/pci: Invalidate mmaps and block the access in D3hot power state" (Abhishek Sahu, 5.19)',
         evidence: 'P',

@@ -12,14 +12,15 @@ const TEMPLATED = [
   'rdwr.rom.memory-disabled-eio', 'rdwr.rom.ok', 'rdwr.rom.reaches-disabled-device',
   'config.exp.flr', 'config.exp.flr-not-supported', 'config.af.flr', 'config.af.flr-not-supported',
   'mmap.barmap.request-ebusy', 'mmap.barmap.iomap-enomem', 'mmap.barmap.enable-time-error', 'mmap.barmap.concurrent-first-use-ebusy',
+  'sysfs.bind.no-device', 'sysfs.bind.already-bound', 'sysfs.bind.override-mismatch', 'sysfs.bind.probes', 'sysfs.drivers-probe.probes',
 ];
-const PREFIXES_ONLY = new Set(['rdwr.bar', 'rdwr.rom']);
+const PREFIXES_ONLY = new Set(['rdwr.bar', 'rdwr.rom', 'sysfs.bind', 'sysfs.drivers-probe']);
 
 function ruleIds(): string[] {
   const ids = new Set<string>(TEMPLATED);
   for (const f of readdirSync(SRC).filter((n) => n.endsWith('.ts'))) {
     const text = readFileSync(join(SRC, f), 'utf8');
-    for (const m of text.matchAll(/'((?:config|rdwr|fault|mem|mmap|core|dmabuf|intrs|ioeventfd|type1|container|kvm|proc)\.[a-z0-9.-]+)'/g)) {
+    for (const m of text.matchAll(/'((?:config|rdwr|fault|mem|mmap|core|dmabuf|intrs|ioeventfd|type1|container|kvm|proc|sysfs)\.[a-z0-9.-]+)'/g)) {
       if (!PREFIXES_ONLY.has(m[1]!)) ids.add(m[1]!);
     }
   }
