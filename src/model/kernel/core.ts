@@ -23,22 +23,28 @@ const NUM_REGIONS = 9;
 
 // ----- open / close ----------------------------------------------------------------------------
 
-export function openDevice(k: Kctx, openCount: { n: number }): Step {
-  if (openCount.n > 0) {
-    openCount.n++;
-    return step({ kind: 'ok', ret: 0n }, 'core.open.already-enabled');
-  }
-  // Unbound (sysfs unbind/remove): VFIO_GROUP_GET_DEVICE_FD finds no device of that name [S vfio
-  // group; L runtime-pm].
+/** Why VFIO_GROUP_GET_DEVICE_FD finds no device to open, or null. */
+export function openRefusal(k: Kctx): Step | null {
+  // Unbound (sysfs unbind/remove): no device of that name in the group [S vfio group; L runtime-pm].
   if (k.st.bound !== 'vfio-pci') return step({ kind: 'errno', errno: 'ENODEV' }, 'core.open.not-bound');
   // Bound again after an unbind, the device is not found through the group fd the VMM opened
-  // before [L runtime-pm #49 on 6.1; why (a new vfio_group for the re-registered device) is M]:
-  // a VMM has to open the group again.
+  // before [L runtime-pm #49 on 6.1, 6.12, 7.2; why (a new vfio_group for the re-registered
+  // device) is M]: a VMM has to open the group again.
   if (k.st.groupPredatesRebind) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.open.group-fd-predates-rebind');
   // A denylisted device is never bound to vfio-pci (probe returns -EBUSY): there is no device to
   // get [S vfio_pci.c vfio_pci_is_denylisted; the errno the VMM then sees is M].
   if (k.v.probeDenylist && !k.host.disableDenylist && denylisted(k.dev.vendorId, k.dev.deviceId))
     return step({ kind: 'errno', errno: 'ENODEV' }, 'core.open.denylisted');
+  return null;
+}
+
+export function openDevice(k: Kctx, openCount: { n: number }): Step {
+  if (openCount.n > 0) {
+    openCount.n++;
+    return step({ kind: 'ok', ret: 0n }, 'core.open.already-enabled');
+  }
+  const refused = openRefusal(k);
+  if (refused !== null) return refused;
   const eff: Effect[] = [];
   // vfio_pci_core_enable [S 6.x]: D0, clear bus master, pci_enable_device (decode for present resources).
   // An idle device comes back with its state: from vfio's pm_save, or restored by the PCI core's

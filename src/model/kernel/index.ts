@@ -9,7 +9,10 @@ import { step, type Effect, type PowerState, type Step } from '../outcome.js';
 import { KERNEL_VERSIONS, findKernelVersion } from '../versions/kernel.js';
 import { cfgRead, cfgWrite, peekConfig } from './config.js';
 import { geometry, memoryEnabled, type Kctx } from './context.js';
-import { cpuAccess, disableDevice, ioctl, mmapRegion, munmap, openDevice, runtimeIdle, runtimeResume } from './core.js';
+import { cpuAccess, disableDevice, ioctl, mmapRegion, munmap, openDevice, openRefusal, runtimeIdle, runtimeResume } from './core.js';
+
+/** VFIO_GROUP_GET_DEVICE_FD's ioctl number (_IO(';', 106)). */
+const GROUP_GET_DEVICE_FD = 0x3b6a;
 import { importerOp } from './dmabuf.js';
 import { ioeventfdSignal, regionRw } from './rdwr.js';
 import { mapDma, unmapDma } from './type1.js';
@@ -138,6 +141,12 @@ export class VfioPciKernelModel implements KernelModel {
       }
       default:
         break;
+    }
+    // A failed VFIO_GROUP_GET_DEVICE_FD is imported as the group ioctl it was (no open): the
+    // model says why it fails when it knows (unbound, rebound, denylisted).
+    if (ev.kind === 'ioctl' && ev.op === 'raw' && ev.fdKind === 'group' && ev.request === GROUP_GET_DEVICE_FD) {
+      const refused = this.procs.liveFiles() === 0 ? openRefusal(k) : null;
+      if (refused !== null) return refused;
     }
     // Container and group ioctls do not go through the device fd.
     if (ev.kind === 'ioctl' && ev.op === 'raw' && ev.fdKind !== 'device') return ioctl(k, ev, meta);

@@ -154,6 +154,9 @@ describe('bind, unbind, remove, rescan', () => {
     const m = model();
     run(m, wr(UNBIND, BDF));
     expectStep(run(m, { kind: 'open' }), err('ENODEV'), 'core.open.not-bound');
+    // The importer writes a failed GET_DEVICE_FD as the raw group ioctl: the same reason.
+    const raw: HostEvent = { kind: 'ioctl', op: 'raw', fdKind: 'group', request: 0x3b6a, name: 'VFIO_GROUP_GET_DEVICE_FD', arg: new Uint8Array(0) };
+    expectStep(run(m, raw), err('ENODEV'), 'core.open.not-bound');
   });
   it('sysfs.bind.probes', () => {
     const m = model();
