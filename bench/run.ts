@@ -13,7 +13,7 @@
 // not spend 15 minutes writing the 1 GB trace again. `npm run bench -- --quick` fits in minutes.
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem, tmpdir, type as osType, release as osRelease } from 'node:os';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,7 @@ import { labWallTime, randomCampaignRows } from './lab-wall.js';
 import { loadTrace } from '../src/trace/index.js';
 import { bisectReplayCounts } from '../src/bisect/cost.js';
 import { replayFile } from '../src/replay/run.js';
-import { runCheck } from '../src/golden/check.js';
+import { PARALLEL_BYTES, PARALLEL_JOBS, runCheck } from '../src/golden/check.js';
 import { minimizeTrace } from '../src/minimize/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
@@ -132,6 +132,8 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'vfio-replay-bench-'));
   const rows: Row[] = [];
   const notes: string[] = [];
+  /** The ratios issue 19 names, printed together at the end for the docs table. */
+  const ratios: string[] = [];
   const kernel = 'linux-6.19';
   const vmm = 'qemu-10.0';
   const sel = { kernel, vmm };
@@ -159,13 +161,14 @@ async function main(): Promise<void> {
     const passes = (m: Measured): string => m.passes.map((p) => p.wallS.toFixed(2)).join('/') + ' s';
     rows.push({ what: `bare protobufjs decode, ${fmtSize(gen.bytes)} trace (${gen.events} events)`, value: rateCell(bare, null), target: 'the limit', verdict: '' });
     const bareRate = bare.units / bare.wallS;
-    for (const [name, m, target] of [
-      ['info (decode + count)', info, 0],
-      ['replay (decode + model + outcome log)', replay, 0.5],
-      ['check (replay + golden text + diff)', check, 0],
+    for (const [name, short, m, target] of [
+      ['info (decode + count)', 'info/decode', info, 0],
+      ['replay (decode + model + outcome log)', 'replay/decode', replay, 0.8],
+      ['check (replay + golden text + diff)', 'check/decode', check, 0.6],
     ] as const) {
       const ratio = m.units / m.wallS / bareRate;
       rows.push({ what: name, value: rateCell(m, bare), target: target > 0 ? `>= ${target}x bare` : '', verdict: target > 0 ? verdict(ratio >= target) : '' });
+      if (short !== 'info/decode') ratios.push(`${short} ${ratio.toFixed(2)}x (by cpu time ${(m.units / m.cpuS / (bare.units / bare.cpuS)).toFixed(2)}x)`);
     }
     notes.push(`passes (wall): bare ${passes(bare)}, info ${passes(info)}, replay ${passes(replay)}, check ${passes(check)}`);
 
@@ -234,6 +237,40 @@ async function main(): Promise<void> {
       verdict: n >= 2 ? verdict(speedup >= 1.7) : '',
     });
     notes.push(`check corpus runs (wall): --jobs 1 ${ones.map((s) => s.toFixed(2)).join('/')} s; --jobs ${n} ${alls.map((s) => s.toFixed(2)).join('/')} s`);
+    ratios.push(`jobs-${n}/jobs-1 at ${corpusCount} traces ${speedup.toFixed(2)}x`);
+
+    // --- the threshold below which check stays in one process ------------------------------------
+    // The same corpus cut to its first K traces (hard links: no copy), K from 125 doubling up to
+    // the corpus: the smallest K where --jobs N is at least 1.2x --jobs 1 is where parallel
+    // evaluators start to pay (src/golden/check.ts PARALLEL_JOBS is set from it).
+    if (n >= 2) {
+      const names = readdirSync(corpus).filter((f) => f.endsWith('.pb')).sort();
+      const files = readdirSync(corpus);
+      const cuts: string[] = [];
+      let threshold: number | null = null;
+      for (let k = 125; k < corpusCount; k *= 2) {
+        const sub = join(work, `corpus-${k}`);
+        mkdirSync(sub);
+        const keep = new Set(names.slice(0, k).map((f) => f.slice(0, -3)));
+        for (const f of files) if (keep.has(f.replace(/(\.pb|\.versions|@.*\.golden)$/, ''))) linkSync(join(corpus, f), join(sub, f));
+        const t1: number[] = [];
+        const tn: number[] = [];
+        for (let r = 0; r < runs; r++) {
+          t1.push(mustSucceed(runCli(['check', '--jobs', '1', sub]), `check --jobs 1 of ${k}`).seconds);
+          tn.push(mustSucceed(runCli(['check', '--jobs', String(n), sub]), `check --jobs ${n} of ${k}`).seconds);
+        }
+        const x = median3Seconds(t1) / median3Seconds(tn);
+        cuts.push(`${k}: ${x.toFixed(2)}x`);
+        if (threshold === null && x >= 1.2) threshold = k;
+      }
+      rows.push({
+        what: `parallel check threshold: smallest corpus where --jobs ${n} >= 1.2x --jobs 1`,
+        value: `${threshold === null ? `none below ${corpusCount}` : `${threshold} traces`} (${cuts.join(', ')})`,
+        target: `default: ${PARALLEL_JOBS} goldens or ${PARALLEL_BYTES >> 20} MiB`,
+        verdict: '',
+      });
+      ratios.push(`parallel threshold ${threshold === null ? 'none' : threshold} traces (${cuts.join(', ')})`);
+    }
 
     // --- bisect cost -----------------------------------------------------------------------------
     const seed004 = await loadTrace(join(root, 'traces', 'seeds', '004-mse-live-mappings', 'mse-live-mappings.pb'));
@@ -317,6 +354,8 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(line([r.what, r.value, r.target, r.verdict]));
   console.log('');
   for (const n of notes) console.log(`- ${n}`);
+  console.log('');
+  console.log(`ratios (load ${load0[0].toFixed(1)} -> ${load1[0].toFixed(1)}): ${ratios.join('; ')}`);
 }
 
 main().catch((err: unknown) => {

@@ -53,16 +53,17 @@ export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * Parallel evaluators cost more than their start-up: each child process loads the modules
- * (~0.1-0.2 s) and runs cold while V8 optimizes the same code again, on the same cores. So by
- * default they are used only for corpora big enough to pay that back. These thresholds were
- * measured for the former worker threads (2-core VM, node 20, `--jobs 1` vs `--jobs 2`: 1000 x
- * 4 KiB 1.1 s vs 1.3 s; 16 x 2 MiB 4.7 s vs 3.9 s); child processes cost less CPU (2000 x 4 KiB:
- * +17% CPU for --jobs 2 against +27% with threads, docs/performance.md) but have not been re-timed
- * on an idle machine, so the thresholds stay. An explicit --jobs is obeyed whatever the size.
+ * Parallel evaluators cost their start-up (a child loads the modules, ~0.15 s of CPU, while this
+ * process lists the corpus) and a second JIT warm-up (the first few hundred jobs of a process
+ * run several times slower than warm ones), so by default they are used only for corpora that
+ * pay that back. Estimated on the shared 2-core VM under load 19-21 from CPU times (docs/
+ * performance.md): --jobs 2 came out ~1.3x at 250-500 small traces, ~1.3-1.6x at 1,000-2,000,
+ * ~1.55-1.7x at 5,000; a big trace is ~1 s of work per 8 MiB. `npm run bench` times the
+ * threshold on an idle machine (its "parallel check threshold" row). An explicit --jobs is
+ * obeyed whatever the size.
  */
-const PARALLEL_BYTES = 24 << 20;
-const PARALLEL_JOBS = 4096;
+export const PARALLEL_BYTES = 8 << 20;
+export const PARALLEL_JOBS = 500;
 
 /** Each job's trace size in bytes (0 when missing: its job reports that). */
 function traceSizes(jobs: CheckJob[]): number[] {
@@ -117,11 +118,24 @@ export function splitBySize(sizes: number[], n: number): number[] {
   return bounds;
 }
 
-/** One child process evaluating jobs [from, to): one message out, one back (shard-process.ts). */
-function runShardProcess(file: string, req: ShardRequest): Promise<JobOutcome[]> {
-  return new Promise((resolve, reject) => {
-    const child = fork(file, ['--check-shard'], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let answer: JobOutcome[] | null = null;
+/**
+ * A child process for one shard (shard-process.ts). Forked before the corpus is listed when
+ * --jobs asks for children, so its node start-up and module loading overlap the listing.
+ */
+interface ShardChild {
+  /** Sends the shard; resolves once the message is written to the pipe (see evaluateAll). */
+  send(req: ShardRequest): Promise<void>;
+  /** The shard's outcomes, once the child has answered and exited. */
+  outcomes: Promise<JobOutcome[]>;
+  /** Lets an unused child go (it exits when its channel closes). */
+  release(): void;
+}
+
+function forkShardChild(file: string): ShardChild {
+  const child = fork(file, ['--check-shard'], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let expected = -1;
+  let answer: JobOutcome[] | null = null;
+  const outcomes = new Promise<JobOutcome[]>((resolve, reject) => {
     child.once('message', (res: ShardResponse) => {
       answer = res.outcomes;
     });
@@ -129,14 +143,25 @@ function runShardProcess(file: string, req: ShardRequest): Promise<JobOutcome[]>
     // A child that dies without answering (out of memory, killed) must not hang check. 'close', not
     // 'exit': it comes after the IPC channel is drained, so the answer has arrived by then.
     child.once('close', (code, signal) => {
-      if (answer !== null && answer.length === req.jobs.length) resolve(answer);
-      else reject(new Error(`check shard process exited (${signal ?? code}) before reporting its ${req.jobs.length} jobs`));
+      if (answer !== null && answer.length === expected) resolve(answer);
+      else reject(new Error(`check shard process exited (${signal ?? code}) before reporting its ${expected} jobs`));
     });
-    child.send(req);
   });
+  // Failures surface when awaited; until then (or for a released child) they must not count as unhandled.
+  outcomes.catch(() => undefined);
+  return {
+    send: (req) => {
+      expected = req.jobs.length;
+      return new Promise((resolve, reject) => child.send(req, (err) => (err === null || err === undefined ? resolve() : reject(err))));
+    },
+    outcomes,
+    release: () => {
+      if (child.connected) child.disconnect();
+    },
+  };
 }
 
-async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOutcome[]> {
+async function evaluateAll(jobs: CheckJob[], opts: CheckOptions, ready: ShardChild[]): Promise<JobOutcome[]> {
   const context = opts.context ?? 5;
   const strictDevice = opts.strictDevice === true;
   const threads = Math.max(1, Math.min(opts.jobs ?? cpus().length, jobs.length));
@@ -149,6 +174,7 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOut
     opts.onProgress?.(done, jobs.length, jobs[i].golden);
   };
   if (!parallel) {
+    for (const c of ready) c.release();
     const outcomes = new Array<JobOutcome>(jobs.length);
     for (let i = 0; i < jobs.length; i++) {
       outcomes[i] = await evaluateJob(jobs[i], context, strictDevice);
@@ -161,17 +187,21 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions): Promise<JobOut
   // it runs like `threads` independent `check --shard` runs, which is what scales. Progress counts
   // this process's jobs as they finish and each child's when it reports.
   const bounds = splitBySize(sizes, threads);
-  const children: Promise<JobOutcome[]>[] = [];
-  for (let t = 1; t < threads; t++) children.push(runShardProcess(file!, { jobs: jobs.slice(bounds[t], bounds[t + 1]), context, strictDevice }));
-  // Failures surface when awaited below; until then they must not count as unhandled.
-  for (const c of children) c.catch(() => undefined);
+  const children = ready.splice(0, threads - 1);
+  for (const c of ready) c.release();
+  while (children.length < threads - 1) children.push(forkShardChild(file!));
+  // Each shard is on its way before this process starts on its own: the loop below never yields
+  // to the event loop (the replay reads files synchronously), so a message still queued in node
+  // would reach its child only after this process had finished (measured: the child got its jobs
+  // when the parent was done, and --jobs 2 ran about as long as --jobs 1).
+  await Promise.all(children.map((c, t) => c.send({ jobs: jobs.slice(bounds[t + 1], bounds[t + 2]), context, strictDevice })));
   const outcomes: JobOutcome[] = [];
   for (let i = bounds[0]; i < bounds[1]; i++) {
     outcomes.push(await evaluateJob(jobs[i], context, strictDevice));
     progress(i);
   }
   for (let t = 1; t < threads; t++) {
-    const part = await children[t - 1];
+    const part = await children[t - 1].outcomes;
     for (let k = 0; k < part.length; k++) {
       outcomes.push(part[k]);
       progress(bounds[t] + k);
@@ -201,10 +231,21 @@ function exitCodeOf(results: JobResult[], obsolete: ObsoleteResult[]): number {
 }
 
 export async function runCheck(paths: string[], opts: CheckOptions): Promise<CheckReport> {
-  const corpus = discoverCorpus(paths.length > 0 ? paths : ['traces']);
-  const jobs = corpus.jobs.filter((_, i) => inShard(i, opts.shard));
-  const obsoleteIn = corpus.obsolete.filter((_, i) => inShard(i, opts.shard));
-  const outcomes = await evaluateAll(jobs, opts);
+  // An explicit --jobs N > 1: start the children now, so they boot while the corpus is listed.
+  const file = opts.jobs !== undefined && opts.jobs > 1 ? shardProcessFile() : null;
+  const ready: ShardChild[] = [];
+  if (file !== null) for (let t = 1; t < opts.jobs!; t++) ready.push(forkShardChild(file));
+  let outcomes: JobOutcome[];
+  let jobs: CheckJob[];
+  let obsoleteIn: ObsoleteGolden[];
+  try {
+    const corpus = discoverCorpus(paths.length > 0 ? paths : ['traces']);
+    jobs = corpus.jobs.filter((_, i) => inShard(i, opts.shard));
+    obsoleteIn = corpus.obsolete.filter((_, i) => inShard(i, opts.shard));
+    outcomes = await evaluateAll(jobs, opts, ready);
+  } finally {
+    for (const c of ready) c.release();
+  }
   const results: JobResult[] = jobs.map((job, i) => ({ job, outcome: outcomes[i], action: 'none' as Action }));
   const obsolete: ObsoleteResult[] = obsoleteIn.map((o) => ({ ...o, action: 'none' as Action }));
   if (opts.update) {

@@ -122,6 +122,11 @@ describe('vfio-replay check (built CLI)', { timeout: 60_000 }, () => {
     expect(badListing.stderr).toMatch(/^vfio-replay: traces\/seeds\/004-mse-live-mappings\/mse-live-mappings\.versions:1:1: expected KERNEL/);
     expect(run(['check', '--shard', '3/2'], { cwd: dir }).code).toBe(2);
     expect(run(['check', '--jobs', '0'], { cwd: dir }).code).toBe(2);
+    // --jobs 3 forks its children before listing the corpus: bad input still ends at once, with
+    // the one line and no orphan (the unused children are let go; spawnSync would wait for them).
+    const early = run(['check', '--jobs', '3', 'no/such/folder'], { cwd: dir });
+    expect(early.code).toBe(2);
+    expect(early.stderr).toBe('vfio-replay: no/such/folder: no such file or folder\n');
   });
 
   test('a corrupt trace is bad input for its golden (exit 2), located', () => {
