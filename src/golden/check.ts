@@ -57,8 +57,8 @@ export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
  * process lists the corpus) and a second JIT warm-up (the first few hundred jobs of a process
  * run several times slower than warm ones), so by default they are used only for corpora that
  * pay that back. Estimated on the shared 2-core VM under load 19-21 from CPU times (docs/
- * performance.md): --jobs 2 came out ~1.3x at 250-500 small traces, ~1.3-1.6x at 1,000-2,000,
- * ~1.55-1.7x at 5,000; a big trace is ~1 s of work per 8 MiB. `npm run bench` times the
+ * performance.md): --jobs 2 came out ~1.3-1.4x at 250-500 small traces, ~1.3-1.6x at 1,000-2,000,
+ * ~1.55-1.70x at 5,000; a big trace is ~1 s of work per 8 MiB. `npm run bench` times the
  * threshold on an idle machine (its "parallel check threshold" row). An explicit --jobs is
  * obeyed whatever the size.
  */
