@@ -131,7 +131,10 @@ function fromConfigSize(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): { note
 function fromRomRead(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): { note: string; corrected?: Step } | null {
   if (ev.kind !== 'region-read' || ev.region !== 6 || s.rule !== 'rdwr.rom.memory-disabled-eio') return null;
   const came = (obs.errno === undefined || obs.errno === '') && obs.signal === undefined && (obs.ret !== undefined || obs.data !== undefined);
-  if (!came || ev.offset >= k.hw.traits.romImage) return null;
+  // The fill is all 0xff: other bytes came from the device, so memory was enabled after all (the
+  // model's power or MSE belief is what is wrong) and the image size is not what it shows.
+  const fill = obs.data === undefined || obs.data.subarray(0, ev.len).every((b) => b === 0xff);
+  if (!came || !fill || ev.offset >= k.hw.traits.romImage) return null;
   k.hw.traits.romImage = ev.offset;
   const r = regionRw(k, 6, ev.offset, ev.len, false);
   return { note: `ROM image ends at or before rom+0x${ev.offset.toString(16)} (vfio reads 0xff past it with memory disabled), adopted`, corrected: { ...r, effects: s.effects } };

@@ -91,6 +91,9 @@ describe('learning from observations', () => {
     // The image itself still fails -EIO; an errno observation teaches nothing.
     expect(observe(m, { ...ev, offset: 0n }, { errno: 'EIO' })).toBeNull();
     expect(m.corrected()).toBeNull();
+    // Bytes other than the 0xff fill came from the device: no image size from them.
+    expect(observe(m, { ...ev, offset: 0x100n }, { ret: 4n, data: Uint8Array.of(0x55, 0xaa, 0, 0) })).toBeNull();
+    expect(m.k.hw.traits.romImage).toBe(0x3fffcn);
   });
   it('device.config.size-from-read: a read past 256 bytes shows the config space size', () => {
     // A 256-byte snapshot (lspci -x) of a PCIe function: the model bounds config at 256 bytes.
