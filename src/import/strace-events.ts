@@ -11,10 +11,11 @@
 //    1-byte load is the faithful minimum. CPU accesses that did not fault are invisible to strace
 //    and are not in the trace.
 //  ioctl: the request number is recovered from whatever strace printed and named by the fd kind.
-//    VFIO_GROUP_GET_DEVICE_FD on the device's group -> open; BIND_IOMMUFD on a cdev -> open (that is
-//    where the kernel opens the device); VFIO_DEVICE_RESET -> reset; the read-only device queries
-//    (GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, GET_PCI_HOT_RESET_INFO, QUERY_GFX_PLANE) and the
-//    container/group/iommufd set-up calls are counted, not imported (they change no device state,
+//    VFIO_GROUP_GET_DEVICE_FD on the device's group -> open; openat of /dev/iommu and of the
+//    device's /dev/vfio/devices/vfioN, BIND/ATTACH/DETACH on the cdev and the /dev/iommu ioctls
+//    whose struct was captured -> iommufd-events.ts; VFIO_DEVICE_RESET -> reset; the read-only
+//    device queries (GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, GET_PCI_HOT_RESET_INFO,
+//    QUERY_GFX_PLANE) and the container/group set-up calls are counted, not imported (they change no device state,
 //    and strace shows only the address of their struct); every other device ioctl (SET_IRQS,
 //    FEATURE, IOEVENTFD, HOT_RESET, ...) -> `raw` with empty argument bytes: strace does not decode
 //    VFIO structs, so the replay can only report it as unsupported.
@@ -41,6 +42,7 @@ import type { StraceCall, StraceItem, StraceReturn } from './strace-lines.js';
 import type { StraceLog } from './strace-log.js';
 import { checked, checkedNumber } from './numbers.js';
 import { argBytes, decodeContainerIoctl, decodeDeviceIoctl } from './vfio-structs.js';
+import { ATTACH_IOMMUFD_PT, BIND_IOMMUFD, DETACH_IOMMUFD_PT, cdevIoctl, iommufdIoctl, openEvent } from './iommufd-events.js';
 import {
   SyntaxProblem,
   parseFdArg,
@@ -122,6 +124,7 @@ export interface StraceStats {
  * be compared, so they are counted, not imported.
  */
 const DEVICE_QUERIES = new Set([0x3b6b, 0x3b6c, 0x3b6d, 0x3b70, 0x3b72]);
+const CDEV_IOCTLS = new Set([BIND_IOMMUFD, ATTACH_IOMMUFD_PT, DETACH_IOMMUFD_PT]);
 
 const OFFSET_SHIFT = 40n;
 const OFFSET_MASK = (1n << OFFSET_SHIFT) - 1n;
@@ -166,6 +169,8 @@ export class StraceConverter {
   private readonly lastRunByVcpu = new Map<number, ImportedEvent>();
   /** iova/size of the MAP_DMAs of BAR mappings still mapped (their UNMAP_DMA is one too). */
   private readonly barDmas = new Set<string>();
+  /** The newest /dev/iommu fd the log opened: the iommufd of a BIND whose struct was not captured. */
+  private iommufdFd = -1;
 
   constructor(
     private readonly file: string,
@@ -323,6 +328,9 @@ export class StraceConverter {
       // Without -y nothing else would tell a later use that this number is no longer the old file.
       if (info.kind === 'other') this.fds.close(Number(call.ret.value));
       else this.fds.created(Number(call.ret.value), info, call.ret.path);
+      if (info.kind === 'iommufd') this.iommufdFd = Number(call.ret.value);
+      const ev = openEvent(info.path ?? '', info.kind, info.ours);
+      if (ev !== null) this.push(call, ev, observedOf(call.ret));
     }
     if (info.kind === 'other') this.stats.untrackedCalls++;
   }
@@ -403,9 +411,18 @@ export class StraceConverter {
         } else this.push(call, { kind: 'open' }, observedOf(ret));
         return;
       }
-      if (f.kind === 'device' && req === 0x3b76) {
-        this.push(call, { kind: 'open' }, observedOf(ret)); // cdev: the kernel opens the device at bind
-        return;
+      if ((f.kind === 'device' && CDEV_IOCTLS.has(req)) || f.kind === 'iommufd') {
+        // The cdev and /dev/iommu calls (iommufd-events.ts); BIND is where the kernel opens the device.
+        const captured = this.capturedArg(call, a, f.fd, req);
+        const body = f.kind === 'device' ? cdevIoctl(req, captured, this.iommufdFd) : captured && iommufdIoctl(req, captured);
+        if (body) {
+          this.push(call, body, observedOf(ret));
+          return;
+        }
+        if (f.kind === 'iommufd') {
+          this.stats.setupIoctls++;
+          return;
+        }
       }
       if (f.kind === 'device' && req === 0x3b6f) {
         this.push(call, { kind: 'ioctl', op: 'reset' }, observedOf(ret));

@@ -23,8 +23,11 @@ interface BodyTables {
   members: Map<string, FieldInfo>;
   /** Packet body member -> event kind (`guestMmioWrite` -> `guest-mmio-write`). */
   kinds: Map<string, string>;
-  /** Ioctl op messages in field-number order, with their op names. */
-  ops: { field: FieldInfo; op: string }[];
+  /**
+   * Bodies that are one `op` oneof (Ioctl, Iommufd): member -> op messages in field-number order,
+   * with their op names. Their events carry `op` and the op message's fields.
+   */
+  opBodies: Map<string, { field: FieldInfo; op: string }[]>;
   header: MessageInfo;
 }
 
@@ -34,13 +37,16 @@ function bodyTables(packet: MessageInfo): BodyTables {
   if (tables !== undefined) return tables;
   const members = new Map<string, FieldInfo>();
   const kinds = new Map<string, string>();
+  const opBodies = new Map<string, { field: FieldInfo; op: string }[]>();
   for (const f of packet.ordered) {
     if (f.oneof !== 'body') continue;
     members.set(f.name, f);
     kinds.set(f.name, kebab(f.name));
+    const fields = f.msg?.ordered ?? [];
+    if (f.name !== 'header' && fields.length > 0 && fields.every((x) => x.oneof === 'op'))
+      opBodies.set(f.name, fields.map((field) => ({ field, op: kebab(field.name) })));
   }
-  const ops = packet.byName.get('ioctl')!.msg!.ordered.map((field) => ({ field, op: kebab(field.name) }));
-  tables = { members, kinds, ops, header: packet.byName.get('header')!.msg! };
+  tables = { members, kinds, opBodies, header: packet.byName.get('header')!.msg! };
   return tables;
 }
 
@@ -123,18 +129,19 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
   const kind = t.kinds.get(member)!;
   ev.kind = kind;
   const bodyField = t.members.get(member)!;
-  if (member === 'ioctl') {
-    const ioctl = m.ioctl as Msg;
+  const ops = t.opBodies.get(member);
+  if (ops !== undefined) {
+    const body = m[member] as Msg;
     let op: { field: FieldInfo; op: string } | undefined;
-    for (const o of t.ops) {
-      if (ioctl[o.field.name] !== undefined) {
+    for (const o of ops) {
+      if (body[o.field.name] !== undefined) {
         op = o;
         break;
       }
     }
-    if (op === undefined) throw new UserError('ioctl event has no operation (an op this reader does not know?)', { file: ctx.file, event: ctx.event, offset: at });
+    if (op === undefined) throw new UserError(`${kind} event has no operation (an op this reader does not know?)`, { file: ctx.file, event: ctx.event, offset: at });
     ev.op = op.op;
-    assignWithDefaults(op.field.msg!, ioctl[op.field.name] as Msg, ev);
+    assignWithDefaults(op.field.msg!, body[op.field.name] as Msg, ev);
   } else {
     assignWithDefaults(bodyField.msg!, m[member] as Msg, ev);
     if (ACCESS_KINDS.has(kind)) {
@@ -208,12 +215,11 @@ export function eventToWire(e: TraceEvent): Msg {
   const f = packet.byName.get(member);
   if (f === undefined || f.oneof !== 'body' || member === 'header') throw new RangeError(`unknown event kind ${e.kind}`);
   const src = e as unknown as Record<string, unknown>;
-  if (e.kind === 'ioctl') {
-    const ioctlInfo = f.msg!;
+  if (e.kind === 'ioctl' || e.kind === 'iommufd') {
     const opName = camel(e.op);
-    const opField = ioctlInfo.byName.get(opName);
-    if (opField === undefined) throw new RangeError(`unknown ioctl op ${e.op}`);
-    m.ioctl = { [opName]: pick(opField.msg!, src) };
+    const opField = f.msg!.byName.get(opName);
+    if (opField === undefined) throw new RangeError(`unknown ${e.kind} op ${e.op}`);
+    m[member] = { [opName]: pick(opField.msg!, src) };
   } else {
     m[member] = pick(f.msg!, src);
   }
@@ -248,6 +254,12 @@ export function eventKinds(): string[] {
 export function ioctlOps(): string[] {
   const { packet } = schema();
   return packet.byName.get('ioctl')!.msg!.ordered.map((f) => kebab(f.name));
+}
+
+/** The iommufd ops the schema knows. */
+export function iommufdOps(): string[] {
+  const { packet } = schema();
+  return packet.byName.get('iommufd')!.msg!.ordered.map((f) => kebab(f.name));
 }
 
 export type { EventBody };

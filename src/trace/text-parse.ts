@@ -301,6 +301,12 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
       const w = a.opt('write');
       return w === undefined ? { kind, path } : { kind, path, write: parseStr(w.raw, w.col, ctx, 'write') };
     }
+    case 'cdev-open':
+      return { kind, index: a.u32('vfio') };
+    case 'iommufd-open':
+      return { kind };
+    case 'iommufd':
+      return parseIommufd(a, ctx);
     case 'guest-cfg-read': {
       const offset = cfgOffset(a, ctx);
       return { kind, offset, len: a.u32('len') };
@@ -383,8 +389,47 @@ function parseIoctl(a: Args, ctx: LineCtx): EventBody {
     }
     case 'raw':
       return { kind, op: 'raw', fdKind: a.str('fd'), request: a.u32('req'), name: a.str('name', ''), arg: a.bytes('arg') };
+    case 'bind-iommufd':
+      return { kind, op: 'bind-iommufd', iommufd: a.i32('iommufd'), flags: a.u32('flags', 0), argsz: a.u32('argsz', 0), vfToken: a.str('vf-token', '') };
+    case 'attach-iommufd-pt':
+      return { kind, op: 'attach-iommufd-pt', ptId: a.u32('pt'), flags: a.u32('flags', 0), argsz: a.u32('argsz', 0) };
+    case 'detach-iommufd-pt':
+      return { kind, op: 'detach-iommufd-pt', flags: a.u32('flags', 0), argsz: a.u32('argsz', 0) };
     default:
       throw textError(ctx, t.col, `unknown ioctl op ${JSON.stringify(t.text)}`);
+  }
+}
+
+/** `iommufd OP key=value...`: an ioctl on /dev/iommu (docs/iommufd.md). */
+function parseIommufd(a: Args, ctx: LineCtx): EventBody {
+  const t = a.next('iommufd op');
+  const kind = 'iommufd' as const;
+  switch (t.text) {
+    case 'ioas-alloc':
+      return { kind, op: 'ioas-alloc', flags: a.u32('flags', 0) };
+    case 'ioas-map':
+      return { kind, op: 'ioas-map', ioasId: a.u32('ioas'), flags: a.u32('flags'), userVa: a.u64('va'), length: a.u64('len'), iova: a.u64('iova', 0n) };
+    case 'ioas-map-file':
+      return {
+        kind,
+        op: 'ioas-map-file',
+        ioasId: a.u32('ioas'),
+        flags: a.u32('flags'),
+        fd: a.i32('fd'),
+        start: a.u64('start', 0n),
+        length: a.u64('len'),
+        iova: a.u64('iova', 0n),
+      };
+    case 'ioas-unmap':
+      return { kind, op: 'ioas-unmap', ioasId: a.u32('ioas'), iova: a.u64('iova'), length: a.u64('len') };
+    case 'ioas-iova-ranges':
+      return { kind, op: 'ioas-iova-ranges', ioasId: a.u32('ioas'), numIovas: a.u32('num', 0) };
+    case 'hwpt-alloc':
+      return { kind, op: 'hwpt-alloc', flags: a.u32('flags', 0), devId: a.u32('dev'), ptId: a.u32('pt') };
+    case 'destroy':
+      return { kind, op: 'destroy', id: a.u32('id') };
+    default:
+      throw textError(ctx, t.col, `unknown iommufd op ${JSON.stringify(t.text)}`);
   }
 }
 

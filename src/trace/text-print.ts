@@ -1,6 +1,6 @@
 // The text twin printer: the canonical text of a trace (docs/text-format.md). Streaming-friendly:
 // TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
-import { deviceSysfsEmpty, traitsEmpty, type DeviceTraits, type IoctlOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
+import { deviceSysfsEmpty, traitsEmpty, type DeviceTraits, type IoctlOp, type IommufdOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
 import type { TracePacket } from './reader.js';
 import { fmtBytes, fmtOption, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
 
@@ -57,6 +57,32 @@ function ioctlArgs(e: IoctlOp): string {
     }
     case 'raw':
       return `fd=${fmtStr(e.fdKind)} req=${hex(e.request)} name=${fmtStr(e.name)} arg=${fmtBytes(e.arg)}`;
+    case 'bind-iommufd':
+      return `iommufd=${e.iommufd} flags=${hex(e.flags)} argsz=${e.argsz}${e.vfToken === '' ? '' : ` vf-token=${fmtStr(e.vfToken)}`}`;
+    case 'attach-iommufd-pt':
+      return `pt=${e.ptId} flags=${hex(e.flags)} argsz=${e.argsz}`;
+    case 'detach-iommufd-pt':
+      return `flags=${hex(e.flags)} argsz=${e.argsz}`;
+  }
+}
+
+/** The arguments of an `iommufd OP ...` line (docs/iommufd.md). */
+function iommufdArgs(e: IommufdOp): string {
+  switch (e.op) {
+    case 'ioas-alloc':
+      return `flags=${hex(e.flags)}`;
+    case 'ioas-map':
+      return `ioas=${e.ioasId} flags=${hex(e.flags)} va=${hex(e.userVa)} len=${hex(e.length)} iova=${hex(e.iova)}`;
+    case 'ioas-map-file':
+      return `ioas=${e.ioasId} flags=${hex(e.flags)} fd=${e.fd} start=${hex(e.start)} len=${hex(e.length)} iova=${hex(e.iova)}`;
+    case 'ioas-unmap':
+      return `ioas=${e.ioasId} iova=${hex(e.iova)} len=${hex(e.length)}`;
+    case 'ioas-iova-ranges':
+      return `ioas=${e.ioasId} num=${e.numIovas}`;
+    case 'hwpt-alloc':
+      return `flags=${hex(e.flags)} dev=${e.devId} pt=${e.ptId}`;
+    case 'destroy':
+      return `id=${e.id}`;
   }
 }
 
@@ -114,6 +140,12 @@ export function describeEvent(e: TraceEvent): string {
       return `eventfd-signal fd=${e.fd}`;
     case 'sysfs':
       return `sysfs ${fmtOption(e.path)}${e.write !== undefined ? ` write=${fmtStr(e.write)}` : ''}`;
+    case 'cdev-open':
+      return `cdev-open vfio=${e.index}`;
+    case 'iommufd-open':
+      return 'iommufd-open';
+    case 'iommufd':
+      return `iommufd ${e.op} ${iommufdArgs(e)}`;
     case 'guest-cfg-read':
       return `guest-cfg-read ${cfgOffset(e.offset)} len=${e.len}`;
     case 'guest-cfg-write':

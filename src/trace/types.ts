@@ -268,7 +268,24 @@ export type IoctlOp =
       ranges: { offset: bigint; length: bigint }[];
     }
   /** Any other ioctl: fd kind as the importer resolved it, request number, argument bytes. */
-  | { op: 'raw'; fdKind: string; request: number; name: string; arg: Uint8Array };
+  | { op: 'raw'; fdKind: string; request: number; name: string; arg: Uint8Array }
+  /** The vfio device cdev (6.6+): bind to an iommufd (opens the device), attach/detach a page table. */
+  | { op: 'bind-iommufd'; iommufd: number; flags: number; argsz: number; vfToken: string }
+  | { op: 'attach-iommufd-pt'; ptId: number; flags: number; argsz: number }
+  | { op: 'detach-iommufd-pt'; flags: number; argsz: number };
+
+/**
+ * An IOMMU_* ioctl on the /dev/iommu fd (object ids are the context's). Outputs the kernel writes
+ * back (a new object id, the chosen iova, the bytes unmapped) are the event's observed data.
+ */
+export type IommufdOp =
+  | { op: 'ioas-alloc'; flags: number }
+  | { op: 'ioas-map'; ioasId: number; flags: number; userVa: bigint; length: bigint; iova: bigint }
+  | { op: 'ioas-map-file'; ioasId: number; flags: number; fd: number; start: bigint; length: bigint; iova: bigint }
+  | { op: 'ioas-unmap'; ioasId: number; iova: bigint; length: bigint }
+  | { op: 'ioas-iova-ranges'; ioasId: number; numIovas: number }
+  | { op: 'hwpt-alloc'; flags: number; devId: number; ptId: number }
+  | { op: 'destroy'; id: number };
 
 export type DmabufImporterOp = 'attach' | 'map' | 'unmap' | 'detach' | 'mmap' | 'close';
 
@@ -307,7 +324,12 @@ export type HostEvent =
    * A read (`write` absent) or write of a sysfs file: `path` relative to the device's directory
    * ("reset", "power_state", "power/control") or a bus file starting "/sys/bus/pci/" (proto Sysfs).
    */
-  | { kind: 'sysfs'; path: string; write?: string };
+  | { kind: 'sysfs'; path: string; write?: string }
+  /** open(/dev/vfio/devices/vfioN): a device file without access until BIND_IOMMUFD. */
+  | { kind: 'cdev-open'; index: number }
+  /** open(/dev/iommu): a new iommufd context. */
+  | { kind: 'iommufd-open' }
+  | ({ kind: 'iommufd' } & IommufdOp);
 
 /** Guest side: what the guest asked the VMM. */
 export type GuestEvent =

@@ -45,6 +45,20 @@ const ioctl: fc.Arbitrary<EventBody> = fc.oneof(
     ranges: fc.array(fc.record({ offset: u64, length: u64 }), { maxLength: 3 }),
   }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('raw' as const), fdKind: str, request: u32, name: str, arg: bytes(12) }),
+  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('bind-iommufd' as const), iommufd: i32, flags: u32, argsz: u32, vfToken: str }),
+  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('attach-iommufd-pt' as const), ptId: u32, flags: u32, argsz: u32 }),
+  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('detach-iommufd-pt' as const), flags: u32, argsz: u32 }),
+);
+
+/** The /dev/iommu ioctls (docs/iommufd.md). */
+const iommufd: fc.Arbitrary<EventBody> = fc.oneof(
+  fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('ioas-alloc' as const), flags: u32 }),
+  fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('ioas-map' as const), ioasId: u32, flags: u32, userVa: u64, length: u64, iova: u64 }),
+  fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('ioas-map-file' as const), ioasId: u32, flags: u32, fd: i32, start: u64, length: u64, iova: u64 }),
+  fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('ioas-unmap' as const), ioasId: u32, iova: u64, length: u64 }),
+  fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('ioas-iova-ranges' as const), ioasId: u32, numIovas: u32 }),
+  fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('hwpt-alloc' as const), flags: u32, devId: u32, ptId: u32 }),
+  fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('destroy' as const), id: u32 }),
 );
 
 export const body: fc.Arbitrary<EventBody> = fc.oneof(
@@ -76,6 +90,9 @@ export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('region-read' as const), region, offset: u64, len: u32, bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('region-write' as const), region, offset: u64, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('eventfd-signal' as const), fd: i32 }),
+  fc.record({ kind: fc.constant('cdev-open' as const), index: u32 }),
+  fc.constant({ kind: 'iommufd-open' as const }),
+  iommufd,
   fc.record({ kind: fc.constant('guest-cfg-read' as const), offset: u32, len: accessLen }),
   fc.record({ kind: fc.constant('guest-cfg-write' as const), offset: u32, len: accessLen, value: u64 }),
   fc.record({ kind: fc.constant('guest-mmio-read' as const), gpa: u64, len: accessLen }),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { decodeTrace, encodeTrace, loadTrace } from '../../src/trace/codec.js';
 import { parseText } from '../../src/trace/text-parse.js';
 import { printText } from '../../src/trace/text-print.js';
-import { eventKinds, ioctlOps } from '../../src/trace/convert.js';
+import { eventKinds, iommufdOps, ioctlOps } from '../../src/trace/convert.js';
 
 const dir = join(import.meta.dirname, '../../traces/examples');
 const names = readdirSync(dir)
@@ -39,17 +39,20 @@ describe('traces/examples', () => {
     });
   }
 
-  it('together use every event kind and every ioctl op', () => {
+  it('together use every event kind, every ioctl op and every iommufd op', () => {
     const kinds = new Set<string>();
     const ops = new Set<string>();
+    const iommufd = new Set<string>();
     for (const name of names) {
       for (const e of decodeTrace(readFileSync(join(dir, `${name}.pb`)), name).events) {
         kinds.add(e.kind);
         if (e.kind === 'ioctl') ops.add(e.op);
+        if (e.kind === 'iommufd') iommufd.add(e.op);
       }
     }
     expect([...kinds].sort()).toEqual(eventKinds().sort());
     expect([...ops].sort()).toEqual(ioctlOps().sort());
+    expect([...iommufd].sort()).toEqual(iommufdOps().sort());
   });
 
   it('the e1000e device block has a correct capability chain', () => {

@@ -388,7 +388,13 @@ function hotResetInfoData(k: Kctx, argsz: number): { data: Uint8Array; own: Uint
   data.set(leBytes(BigInt(argsz), 4), 0);
   data.set(leBytes(BigInt(AFFECTED_SET_SIZE), 4), 8);
   const unknown: [number, number][] = [];
-  if (k.dev.iommuGroup >= 0) data.set(leBytes(BigInt(k.dev.iommuGroup), 4), 12);
+  // Through the cdev (6.6+): flags DEV_ID | DEV_ID_OWNED and the iommufd device id where the group
+  // would be (vfio_pci_fill_devs: the one device is bound to this iommufd) [S vfio_pci_core.c].
+  const bound = k.st.iommufd.cdevFiles.find((f) => f.bound);
+  if (bound !== undefined) {
+    data.set(leBytes(3n, 4), 4);
+    data.set(leBytes(BigInt(bound.devId), 4), 12);
+  } else if (k.dev.iommuGroup >= 0) data.set(leBytes(BigInt(k.dev.iommuGroup), 4), 12);
   else unknown.push([12, 16]);
   const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/.exec(k.dev.bdf);
   if (m !== null) {
@@ -404,11 +410,15 @@ const AFFECTED_SET_SIZE = 1;
 
 function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   if (flags !== 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.flags-einval');
-  // Group path: count must be > 0. 6.5+ checks it before probing for a slot/bus reset [L reset-reopen #45].
-  const countBad = groupFds.length === 0;
-  if (countBad && k.v.hotResetCountCheckFirst) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
+  // Group path: count must be > 0; a device opened through the cdev (6.6+) wants count 0 and
+  // proves ownership through its iommufd (`!!count == cdev_opened` -> -EINVAL). 6.5+ checks it
+  // before probing for a slot/bus reset [S vfio_pci_ioctl_pci_hot_reset; L reset-reopen #45].
+  const cdev = k.st.iommufd.cdevFiles.some((f) => f.bound);
+  const countBad = cdev ? groupFds.length > 0 : groupFds.length === 0;
+  const countRule = cdev ? 'core.hot-reset.cdev-with-fds-einval' : 'core.hot-reset.group-count-einval';
+  if (countBad && k.v.hotResetCountCheckFirst) return step({ kind: 'errno', errno: 'EINVAL' }, countRule);
   if (!k.hw.traits.busReset) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
-  if (countBad) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.group-count-einval');
+  if (countBad) return step({ kind: 'errno', errno: 'EINVAL' }, countRule);
   // More group fds than devices in the affected slot/bus set is -EINVAL; then each fd is fget():
   // a closed or negative fd is -EBADF [S vfio_pci_ioctl_pci_hot_reset_groups; L hot-reset #17, #18].
   // The snapshot describes one function, so the modeled set is the device alone.
@@ -579,6 +589,14 @@ export function ioctl(k: Kctx, op: IoctlOp, meta: EventMeta): Step {
       return exportDmabuf(k, { flags: op.flags, regionIndex: op.regionIndex, dmaBufFlags: op.dmaBufFlags, ranges: op.ranges }, meta);
     case 'raw':
       return rawIoctl(op.name, op.arg);
+    // On a device fd from VFIO_GROUP_GET_DEVICE_FD: BIND is refused by vfio_main (df->group), and
+    // ATTACH/DETACH are not cdev ioctls there, so vfio_pci_core_ioctl gets them: -ENOTTY [S].
+    case 'bind-iommufd':
+      if (!k.v.vfioDeviceCdev) return step({ kind: 'errno', errno: 'ENOTTY' }, 'cdev.bind.no-cdev-enotty');
+      return step({ kind: 'errno', errno: 'EINVAL' }, 'cdev.bind.group-fd-einval');
+    case 'attach-iommufd-pt':
+    case 'detach-iommufd-pt':
+      return step({ kind: 'errno', errno: 'ENOTTY' }, 'cdev.attach.group-fd-enotty');
   }
 }
 

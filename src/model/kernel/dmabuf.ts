@@ -7,6 +7,7 @@ import { memoryEnabled, type Kctx } from './context.js';
 import type { Dmabuf } from './state.js';
 import { barMmapSupported } from './mmap-support.js';
 import { setupBarmap } from './rdwr.js';
+import { revokeIommufdAreas } from './iommufd.js';
 
 /** vfio_pci_dma_buf_move(true): revoke every live, unrevoked dmabuf (importers notified) [S]. */
 export function revokeAll(k: Kctx): Effect[] {
@@ -16,6 +17,7 @@ export function revokeAll(k: Kctx): Effect[] {
     if (d.closed || d.orphaned || d.revoked) continue;
     d.revoked = true;
     d.mapped = false; // importers are told to unmap (move_notify / invalidate) [S]
+    revokeIommufdAreas(k, d.fd); // iommufd as the importer drops its IOMMU mapping (6.19)
     eff.push({ kind: 'revoke', dmabuf: d.fd });
   }
   return eff;
@@ -40,6 +42,7 @@ export function cleanupOnClose(k: Kctx): Effect[] {
     if (d.closed || d.orphaned) continue;
     d.orphaned = true;
     if (!d.revoked) eff.push({ kind: 'revoke', dmabuf: d.fd });
+    revokeIommufdAreas(k, d.fd);
     d.revoked = true;
     d.mapped = false;
   }
@@ -118,7 +121,7 @@ export function exportDmabuf(k: Kctx, req: DmabufRequest, meta: EventMeta): Step
   const ordinal = k.st.dmabufs.length;
   const fd = meta.observed?.ret !== undefined && meta.observed.ret >= 0n ? Number(meta.observed.ret) : 1000 + ordinal;
   // Initial state: revoked = !memory_enabled (6.19/7.0) [S].
-  const d: Dmabuf = { fd, ordinal, region: idx, size: total, revoked: !memoryEnabled(k), orphaned: false, attached: false, mapped: false, closed: false };
+  const d: Dmabuf = { fd, ordinal, region: idx, size: total, ranges: req.ranges.length, revoked: !memoryEnabled(k), orphaned: false, attached: false, mapped: false, closed: false };
   k.st.dmabufs.push(d);
   const eff: Effect[] = [{ kind: 'dmabuf-export', dmabuf: fd, region: idx }];
   if (d.revoked) eff.push({ kind: 'revoke', dmabuf: fd });

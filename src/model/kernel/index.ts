@@ -25,6 +25,8 @@ import { sysfsOp } from './sysfs.js';
 import { lostAccess } from './lost.js';
 import { resolveHostConfig, type HostLists } from './host-config.js';
 import { deepClone, fingerprint } from '../clone.js';
+import { cdevAttach, cdevBind, cdevDetach, cdevFile, cdevOpen, cdevRelease } from './cdev.js';
+import { iommufdIoctl, iommufdOpen } from './iommufd.js';
 
 export interface KernelState {
   hw: HwFunction;
@@ -98,10 +100,17 @@ export class VfioPciKernelModel implements KernelModel {
     if (!this.procs.exists(pid)) return unknownProcess(pid);
     switch (ev.kind) {
       case 'open': {
-        const s = openDevice(k, { n: this.procs.liveFiles() });
+        const s = openDevice(k, { n: this.openedFiles() });
         if (s.outcome.kind === 'ok') this.procs.open(pid);
         return s;
       }
+      case 'cdev-open':
+        if (!k.v.vfioDeviceCdev) return step({ kind: 'errno', errno: 'ENOENT' }, 'cdev.open.no-cdev-enoent');
+        return cdevOpen(k, this.procs.open(pid), meta);
+      case 'iommufd-open':
+        return iommufdOpen(k, meta);
+      case 'iommufd':
+        return iommufdIoctl(k, ev);
       case 'close':
         return this.close(pid);
       case 'fork': {
@@ -151,6 +160,15 @@ export class VfioPciKernelModel implements KernelModel {
     // Container and group ioctls do not go through the device fd.
     if (ev.kind === 'ioctl' && ev.op === 'raw' && ev.fdKind !== 'device') return ioctl(k, ev, meta);
     const file = this.procs.newestFile(pid);
+    const cdev = cdevFile(k, file);
+    if (cdev !== undefined) {
+      // A cdev file: BIND opens the device; nothing else works before it (access_granted) [S vfio_main.c].
+      if (ev.kind === 'ioctl' && ev.op === 'bind-iommufd')
+        return cdevBind(k, cdev, ev.iommufd, ev.flags, ev.argsz, () => this.resumedOpen());
+      if (!cdev.bound) return step({ kind: 'errno', errno: 'EINVAL' }, 'cdev.access.before-bind-einval');
+      if (ev.kind === 'ioctl' && ev.op === 'attach-iommufd-pt') return this.resumed(() => cdevAttach(k, cdev, ev.ptId, ev.flags, ev.argsz));
+      if (ev.kind === 'ioctl' && ev.op === 'detach-iommufd-pt') return this.resumed(() => cdevDetach(k, cdev, ev.flags, ev.argsz));
+    }
     if (!k.st.open || file === undefined) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
     // A function that did not come back from D3cold answers nothing (lost.ts).
     const lost = lostAccess(k, ev);
@@ -193,16 +211,35 @@ export class VfioPciKernelModel implements KernelModel {
     return { ...s, effects: [...pre, ...s.effects, ...post] };
   }
 
+  /** Live files that opened the device (a cdev file only once bound): vfio's open_count. */
+  private openedFiles(): number {
+    const unbound = this.k.st.iommufd.cdevFiles.filter((f) => !f.bound && this.procs.alive(f.file)).length;
+    return this.procs.liveFiles() - unbound;
+  }
+
+  /** The device open a BIND performs, counted like a group open (the binding file is not counted yet). */
+  private resumedOpen(): Step {
+    return openDevice(this.k, { n: this.openedFiles() });
+  }
+
   /** Release files nothing references; the device's effects when that was the last one, else null. */
   private release(): Effect[] | null {
     const n = this.procs.releaseUnreferenced(this.k);
-    if (n === 0 || this.procs.liveFiles() > 0 || !this.k.st.open) return null;
+    // A released cdev file unbinds first (vfio_df_unbind_iommufd) [S device_cdev.c].
+    for (const f of [...this.k.st.iommufd.cdevFiles]) if (!this.procs.alive(f.file)) cdevRelease(this.k, f.file);
+    if (n === 0 || this.openedFiles() > 0 || !this.k.st.open) return null;
     return disableDevice(this.k);
   }
 
   private close(pid: number): Step {
     const k = this.k;
     const file = this.procs.closeNewest(pid);
+    const cdev = cdevFile(k, file);
+    if (file !== undefined && cdev !== undefined && !cdev.bound) {
+      this.procs.releaseUnreferenced(k);
+      cdevRelease(k, file);
+      return step({ kind: 'ok', ret: 0n }, 'cdev.close.unbound');
+    }
     if (file === undefined || !k.st.open) return step({ kind: 'errno', errno: 'EBADF' }, 'core.fd.not-open');
     const ref = this.procs.referenced(k, file);
     if (ref.byVma) return step({ kind: 'ok', ret: 0n }, 'core.close.deferred-by-mappings');

@@ -34,6 +34,11 @@ export class ProcessTable {
     return f === undefined || f.length === 0 ? undefined : f[f.length - 1];
   }
 
+  /** Whether the device file is still alive (an fd or a VMA holds it). */
+  alive(file: number): boolean {
+    return this.files.has(file);
+  }
+
   /** Live device files (vfio open_count), whoever holds them. */
   liveFiles(): number {
     return this.files.size;

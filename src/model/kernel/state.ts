@@ -9,6 +9,7 @@
 //   dmabufs, barmap, eventfds, runtime-PM bookkeeping): predicted from the hardware state; it
 //   survives every reset and is only rebuilt by close + open. A disagreement here is a divergence.
 
+import { initialIommufdState, type IommufdState } from './iommufd-state.js';
 import type { DeviceSnapshot } from '../../trace/types.js';
 import type { HugeSize, PowerState } from '../outcome.js';
 import { ConfigImage } from '../pci/config-image.js';
@@ -87,6 +88,8 @@ export interface Dmabuf {
   ordinal: number;
   region: number;
   size: bigint;
+  /** How many ranges it was exported with (iommufd imports only single-range ones). */
+  ranges: number;
   revoked: boolean;
   /** Device closed: permanently revoked, detached from the device. */
   orphaned: boolean;
@@ -149,6 +152,8 @@ export interface VfioState {
   groupPredatesRebind: boolean;
   /** The type1 container's dmas (vfio_iommu.dma_list): the container outlives device opens. */
   dmas: Type1Dma[];
+  /** /dev/iommu contexts and the device's cdev files (iommufd-state.ts): they outlive device opens too. */
+  iommufd: IommufdState;
   /** overlap id / tid of the last memory_lock writer (race resolution). */
   writerOverlap: number;
   writerTid: number;
@@ -211,6 +216,7 @@ export function initialVfioState(): VfioState {
     idle: false,
     groupPredatesRebind: false,
     dmas: [],
+    iommufd: initialIommufdState(),
     writerOverlap: 0,
     writerTid: 0,
   };

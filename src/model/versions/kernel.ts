@@ -85,6 +85,16 @@ export interface CoreSwitches {
    * itself at probe/release; runtime-pm = runtime suspend (power/control auto, D3cold possible).
    */
   idleD3: 'set-power-state' | 'runtime-pm';
+  /** /dev/iommu: IOAS_ALLOC/MAP/UNMAP/IOVA_RANGES/DESTROY (drivers/iommu/iommufd); else the open fails -ENOENT. */
+  iommufd: boolean;
+  /** /dev/vfio/devices/vfioN: BIND_IOMMUFD, ATTACH/DETACH_IOMMUFD_PT, hot reset with a zero-length fd list. */
+  vfioDeviceCdev: boolean;
+  /** IOMMU_HWPT_ALLOC of a paging domain (else -ENOTTY). */
+  iommufdHwptAlloc: boolean;
+  /** IOMMU_IOAS_MAP_FILE (else -ENOTTY). */
+  iommufdMapFile: boolean;
+  /** IOMMU_IOAS_MAP_FILE takes a vfio dma-buf fd (iopt_alloc_dmabuf_pages; revoke unmaps it from the IOMMU). */
+  iommufdDmabufImport: boolean;
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -128,6 +138,11 @@ const LINUX_5_7: KernelSwitches = {
   hugeFaultChecksPfn: false,
   probeDenylist: false,
   idleD3: 'set-power-state',
+  iommufd: false,
+  vfioDeviceCdev: false,
+  iommufdHwptAlloc: false,
+  iommufdMapFile: false,
+  iommufdDmabufImport: false,
   ...(Object.fromEntries(BUG_SWITCHES.map((b) => [b, false])) as BugSwitches),
 };
 
@@ -269,10 +284,21 @@ const DRAFTS: Draft[] = [
   {
     id: 'linux-6.6',
     axis: 'release',
-    title: 'Linux 6.6 (Oct 2023, LTS): dynamic MSI-X, cdev hot-reset checks',
+    title: 'Linux 6.6 (Oct 2023, LTS): dynamic MSI-X, iommufd and the vfio cdev, cdev hot-reset checks',
     from: 'linux-6.1',
-    set: { hotResetCountCheckFirst: true, dynamicMsix: true },
+    set: { hotResetCountCheckFirst: true, dynamicMsix: true, iommufd: true, vfioDeviceCdev: true, iommufdHwptAlloc: true },
     sources: {
+      iommufd: {
+        ref: '"iommufd: Add a userspace IOAS interface" series (Jason Gunthorpe), merged for 6.2 (first modeled release after it: 6.6)',
+        evidence: 'S',
+        note: 'ioas.c/io_pagetable.c: flags -> EOPNOTSUPP, no R/W -> EINVAL, fixed iova in a reserved range -> EINVAL, over an area -> EEXIST, no hole -> ENOSPC, unmap of nothing/part of an area -> ENOENT, IOVA_RANGES too small -> EMSGSIZE; pages pinned by pin_user_pages only when the IOAS has a domain, so a BAR VA (VM_PFNMAP) is -EFAULT at MAP or at the first ATTACH/HWPT_ALLOC. docs/iommufd.md',
+      },
+      vfioDeviceCdev: {
+        ref: '"Add vfio_device cdev for iommufd support" v16 (Yi Liu), merged for 6.6: device_cdev.c, vfio_main.c vfio_device_fops_unl_ioctl',
+        evidence: 'S',
+        note: 'every ioctl/read/write/mmap before BIND -> EINVAL (access_granted), BIND twice -> EINVAL, BIND flags/negative fd -> EINVAL, ATTACH/DETACH on a group fd -> driver ioctl (ENOTTY); hot reset: !!count == cdev_opened -> EINVAL (cdev wants count 0)',
+      },
+      iommufdHwptAlloc: { ref: '"iommufd: Add IOMMU_HWPT_ALLOC" (Jason Gunthorpe), 6.6', evidence: 'P' },
       dynamicMsix: {
         ref: '"vfio/pci: Probe and store ability to support dynamic MSI-X" (Reinette Chatre, 6.5): NORESIZE only when !has_dyn_msix',
         evidence: 'L',
@@ -313,7 +339,7 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.19 (Feb 2026): DMABUF export of BARs, 8-byte BAR rw',
     from: 'linux-6.12',
-    set: { dmabufExport: true, rw8Byte: true, hugeFault: 'aligned-down', hugeFaultChecksPfn: true },
+    set: { dmabufExport: true, rw8Byte: true, hugeFault: 'aligned-down', hugeFaultChecksPfn: true, iommufdMapFile: true, iommufdDmabufImport: true },
     sources: {
       hugeFault: {
         ref: 'c1d9dac0db16 "vfio/pci: Align huge faults to order" (vfio-v6.15-rc6, Cc stable; first modeled release after it: 6.19): the block containing the fault is mapped when it lies in the VMA and its PFN is aligned; fixes VM_FAULT_OOM from racing aligned/unaligned faults (bugzilla 220057)',
@@ -322,6 +348,16 @@ const DRAFTS: Draft[] = [
       hugeFaultChecksPfn: {
         ref: '09dfc8a5f2ce "vfio/pci: Fallback huge faults for unaligned pfn" (Jan 2025, 6.13, Fixes: f9e54c3a2f5b, Cc stable; first modeled release after it: 6.19)',
         evidence: 'P',
+      },
+      iommufdMapFile: {
+        ref: '"iommufd: File mappings for mdev" / IOMMU_IOAS_MAP_FILE (Steve Sistare), 6.13 (first modeled release after it: 6.19)',
+        evidence: 'S',
+        note: 'ioas.c iommufd_ioas_map_file: same flag checks as IOAS_MAP, bad fd -> EBADF',
+      },
+      iommufdDmabufImport: {
+        ref: '"iommufd: Accept a DMABUF through IOMMU_IOAS_MAP_FILE" + "Add DMABUF to iopt_pages" (Jason Gunthorpe, Nov 2025), 6.19 with vfio-pci dma-buf export',
+        evidence: 'P',
+        note: 'vfio_pci_dma_buf_iommufd_map: revoked -> ENODEV, nr_ranges != 1 -> EOPNOTSUPP; iopt_revoke_notify unmaps the area from every domain and marks it revoked for good (a later unrevoke is ignored)',
       },
       dmabufExport: {
         ref: '"vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky), 6.19',
