@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureHostDeps } from './lib/host-deps.mjs';
 import { fetchKernel, userKernel, SERIES } from './lib/kernels.mjs';
+import { BUILT, builtKernel } from './lib/kernel-build.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
 import { bootGuest, topologyArgs, TOPOLOGIES } from './lib/qemu.mjs';
 import { loadTs, buildRunner } from './lib/build.mjs';
@@ -21,8 +22,10 @@ const ROOT = resolve(LAB, '..');
 const CACHE = join(LAB, '.cache');
 const WORK = join(LAB, 'work');
 
-const USAGE = `usage: npm run lab -- --kernel 6.1|6.12|7.2|all [options] [trace.pb|trace.txt ...]
-  --kernel K        kernel series (repeatable, comma-separated, or "all")
+const USAGE = `usage: npm run lab -- --kernel 6.1|6.12|7.2|all|6.12-iommufd [options] [trace.pb|trace.txt ...]
+  --kernel K        kernel series (repeatable, comma-separated, or "all"); 6.12-iommufd is built
+                    from Debian's linux-source with CONFIG_IOMMUFD + the vfio cdev (opt-in, not in
+                    "all"; first build ~hours on 2 shared cores) and runs lab/scenarios/iommufd/
   --bzimage PATH    boot your own kernel image instead (needs --modules)
   --modules DIR     its modules directory (.../lib/modules/RELEASE)
   --out DIR         where results go (default traces/lab/<kernel> for the scenario set,
@@ -66,7 +69,8 @@ function parseArgs(argv) {
   }
   if (a.kernels.includes('all')) a.kernels = Object.keys(SERIES);
   if (a.kernels.length === 0) fail('--kernel is required');
-  for (const k of a.kernels) if (k !== 'user' && !SERIES[k]) fail(`unknown kernel ${k} (known: ${Object.keys(SERIES).join(', ')}, all)`);
+  for (const k of a.kernels) if (k !== 'user' && !SERIES[k] && !BUILT[k]) fail(`unknown kernel ${k} (known: ${[...Object.keys(SERIES), ...Object.keys(BUILT)].join(', ')}, all)`);
+  if (a.kernels.some((k) => BUILT[k]) && a.kernels.length > 1) fail('a built kernel (6.12-iommufd) runs alone: it has its own scenario set');
   if (!(a.timeout > 0)) fail('--timeout must be a positive number of seconds');
   return a;
 }
@@ -76,8 +80,9 @@ function fail(msg) {
   process.exit(2);
 }
 
-function defaultTraces() {
-  const dir = join(LAB, 'scenarios');
+function defaultTraces(kernel) {
+  // A built iommufd kernel runs the cdev-path scenarios (the group path is the Debian kernels').
+  const dir = BUILT[kernel] ? join(LAB, 'scenarios', 'iommufd') : join(LAB, 'scenarios');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.txt'))
     .sort()
@@ -113,7 +118,7 @@ async function main() {
   if (!labDevice) fail(`unknown device ${args.device} (known: ${lab.LAB_DEVICES.map((d) => d.name).join(', ')})`);
   // Another device than the e1000e gets the scenario set generated for its registers.
   const generated = scenarioSet && labDevice.name !== 'e1000e';
-  const paths = generated ? [] : scenarioSet ? defaultTraces() : args.traces;
+  const paths = generated ? [] : scenarioSet ? defaultTraces(args.kernels[0]) : args.traces;
   const inputs = [];
   if (generated) {
     const devFile = join(ROOT, 'traces/devices', `${labDevice.name}.txt`);
@@ -140,7 +145,7 @@ async function main() {
   const summary = [];
   for (const series of args.kernels) {
     const tk = Date.now();
-    const k = series === 'user' ? userKernel(args.bzimage, args.modules, CACHE) : fetchKernel(series, CACHE);
+    const k = series === 'user' ? userKernel(args.bzimage, args.modules, CACHE) : BUILT[series] ? builtKernel(series, CACHE, LAB) : fetchKernel(series, CACHE);
     const label = series === 'user' ? k.release : series;
     const work = join(WORK, label);
     mkdirSync(work, { recursive: true });
@@ -228,7 +233,7 @@ async function main() {
         // comes from `vfio-replay check --update traces/lab` (the listing of an existing one is kept).
         const listing = join(outDir, `${x.name}.versions`);
         if (!existsSync(listing))
-          writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${label}\n`);
+          writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${BUILT[series]?.base ?? label}\n`);
         const st = con.straces.get(x.name);
         if (args.strace && st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
         const ia = con.ioctlArgs.get(x.name);

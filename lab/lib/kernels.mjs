@@ -6,7 +6,7 @@
 // Entry points (also used by lab/vmm for the nested-QEMU work):
 //   fetchKernel(series, cacheDir) -> KernelBuild
 //   userKernel(bzImage, modulesDir, cacheDir) -> KernelBuild
-// KernelBuild = { series, release, version, vmlinuz, modulesDir, modules: [abs .ko paths in load
+// KernelBuild = { series, release, version, root (fetched ones), vmlinuz, modulesDir, modules: [abs .ko paths in load
 //                 order], packages: [{name, version, bytes}], downloadBytes }
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -94,12 +94,12 @@ function privateApt(cacheDir) {
   return opts;
 }
 
-function aptOpts(kind, cacheDir) {
+export function aptOpts(kind, cacheDir) {
   return kind === 'system' ? [] : privateApt(cacheDir);
 }
 
 /** Newest package whose name matches `re` (names carry the release: sort them as versions). */
-function newestPackage(opts, re) {
+export function newestPackage(opts, re) {
   const out = run('apt-cache', [...opts, 'search', '--names-only', re.source.replace(/\\d\+/g, '[0-9]+')]);
   const names = out.split('\n').map((l) => l.split(' - ')[0].trim()).filter((n) => re.test(n));
   if (names.length === 0) throw new Error(`no package matching ${re} in the apt sources`);
@@ -111,11 +111,14 @@ function newestPackage(opts, re) {
 }
 
 /** Downloads `name=version` into cacheDir/debs unless already there; returns the .deb path. */
-function download(opts, pkg, cacheDir) {
+export function download(opts, pkg, cacheDir) {
   const debs = join(cacheDir, 'debs');
   mkdirSync(debs, { recursive: true });
   const file = `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_amd64.deb`;
-  const path = join(debs, file);
+  let path = join(debs, file);
+  // Architecture-independent packages (linux-source) are _all.deb.
+  const all = path.replace(/_amd64\.deb$/, '_all.deb');
+  if (!existsSync(path) && existsSync(all)) path = all;
   if (!existsSync(path)) {
     log(`downloading ${pkg.name} ${pkg.version}`);
     run('apt-get', [...opts, 'download', '-q', `${pkg.name}=${pkg.version}`], { cwd: debs });
@@ -130,7 +133,7 @@ function download(opts, pkg, cacheDir) {
 }
 
 /** The one directory under `root`/{lib,usr/lib}/modules. */
-function modulesDirOf(root) {
+export function modulesDirOf(root) {
   for (const base of ['lib/modules', 'usr/lib/modules']) {
     const d = join(root, base);
     if (!existsSync(d)) continue;
@@ -153,7 +156,7 @@ function findVmlinuz(root, release) {
 }
 
 /** Runs depmod once for the tree (merged-/usr trees get the lib -> usr/lib link depmod needs). */
-function ensureDepmod(root, release) {
+export function ensureDepmod(root, release) {
   const modDir = modulesDirOf(root);
   if (existsSync(join(modDir, 'modules.dep'))) return modDir;
   if (!existsSync(join(root, 'lib')) && existsSync(join(root, 'usr/lib'))) symlinkSync('usr/lib', join(root, 'lib'));
@@ -231,6 +234,7 @@ export function fetchKernel(series, cacheDir) {
     series,
     release,
     version: pkgs[0].version,
+    root,
     vmlinuz: findVmlinuz(root, release),
     modulesDir: modDir,
     modules: resolveModules(modDir),

@@ -12,8 +12,12 @@
  *   @@R IDX [ok] [ret=N] [errno=NAME] [data=HEX] [sig=SIGBUS code=BUS_ADRERR addr=0x..]
  *   @@E IDX message          -- the script asked for something the runner cannot do
  *
- * Container and group setup happen once per process and are not trace events: the trace's
- * `open` is VFIO_GROUP_GET_DEVICE_FD, its `close` is close(device fd).
+ * Container and group setup happen once per process, at the first op that needs them (`open`,
+ * `map-dma`, `unmap-dma`), and are not trace events: the trace's `open` is
+ * VFIO_GROUP_GET_DEVICE_FD, its `close` is close(device fd). A cdev scenario never opens the group
+ * (an open group blocks VFIO_DEVICE_BIND_IOMMUFD with -EBUSY): `cdev-open` opens
+ * /dev/vfio/devices/vfioN, `iommufd-open` /dev/iommu, and the iommufd ops run on that fd.
+ * Ordinary memory for IOAS_MAP/MAP_DMA: RAM_BASE..+RAM_SIZE is anonymous memory in every run.
  *
  * Processes: `fork N` forks a child that the trace calls N; a line "IDX @N OP ARGS" runs OP in
  * that child (it inherited the fds and BAR mappings), and "IDX @N exit" ends it. The parent hands
@@ -21,6 +25,7 @@
  * order (both flush stdout around the hand-over).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -44,6 +49,21 @@
 #define LAB_FEATURE_GET (1u << 16)
 #define LAB_FEATURE_PROBE (1u << 18)
 
+/* iommufd and the vfio cdev (uapi iommufd.h / vfio.h, 6.2+/6.6+): _IO(';', nr), argument structs
+ * by size. Written out because bookworm's uapi headers predate them; the numbers are ABI. */
+#define LAB_IOMMU_DESTROY 0x3b80
+#define LAB_IOMMU_IOAS_ALLOC 0x3b81
+#define LAB_IOMMU_IOAS_IOVA_RANGES 0x3b84
+#define LAB_IOMMU_IOAS_MAP 0x3b85
+#define LAB_IOMMU_IOAS_UNMAP 0x3b86
+#define LAB_IOMMU_HWPT_ALLOC 0x3b89
+#define LAB_IOMMU_IOAS_MAP_FILE 0x3b8f
+#define LAB_VFIO_DEVICE_BIND_IOMMUFD 0x3b76
+#define LAB_VFIO_DEVICE_ATTACH_IOMMUFD_PT 0x3b77
+#define LAB_VFIO_DEVICE_DETACH_IOMMUFD_PT 0x3b78
+#define RAM_BASE 0x200000000000ull
+#define RAM_SIZE (64ull << 20)
+
 #define MAX_MAPS 64
 #define MAX_DMABUFS 64
 #define MAX_LINE 65536
@@ -60,7 +80,9 @@ struct mapping {
 };
 
 static const char *bdf;
-static int container_fd = -1, group_fd = -1, device_fd = -1;
+static int container_fd = -1, group_fd = -1, device_fd = -1, iommufd = -1;
+static const char *group_name;
+static int container_state; /* 0 = not set up yet, 1 = ready, -1 = failed */
 /* Open device fds, innermost last: `open` pushes, `close` pops; operations use the newest. */
 static int open_fds[16];
 static int n_open;
@@ -250,6 +272,34 @@ static int setup_container(const char *group)
 	if (ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd) < 0) { perror("SET_CONTAINER"); return -1; }
 	if (ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) { perror("SET_IOMMU"); return -1; }
 	return 0;
+}
+
+/* The group and its container, set up on first need (see the top comment). */
+static int need_container(long idx)
+{
+	if (!container_state) container_state = setup_container(group_name) ? -1 : 1;
+	if (container_state < 0) result_err(idx, "container setup failed");
+	return container_state < 0;
+}
+
+/* /dev/vfio/devices/vfioN of the device: the vfioN entry of its sysfs vfio-dev directory. */
+static int open_cdev(void)
+{
+	char path[320];
+	snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	DIR *d = opendir(path);
+	if (!d) return -1;
+	struct dirent *de;
+	int fd = -1;
+	errno = ENOENT;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "vfio", 4)) continue;
+		snprintf(path, sizeof path, "/dev/vfio/devices/%s", de->d_name);
+		fd = open(path, O_RDWR);
+		break;
+	}
+	closedir(d);
+	return fd;
 }
 
 static int live_maps(void)
@@ -450,6 +500,7 @@ static void run_op(long idx, char *op, char *rest)
 		return;
 	}
 	if (!strcmp(op, "open")) {
+		if (need_container(idx)) return;
 		errno = 0;
 		int fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 		if (fd >= 0 && n_open < 16) open_fds[n_open++] = device_fd = fd;
@@ -665,6 +716,7 @@ static void run_op(long idx, char *op, char *rest)
 		/* map-dma VADDR IOVA SIZE FLAGS: type1 on the container. Mappings sit at the trace's
 		 * addresses (see mmap), so the trace's vaddr is valid here as it is. */
 		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || num(&rest, &d)) goto bad;
+		if (need_container(idx)) return;
 		struct vfio_iommu_type1_dma_map m = { .argsz = sizeof m, .flags = (uint32_t)d, .vaddr = (uint64_t)a,
 						      .iova = (uint64_t)b, .size = (uint64_t)c };
 		errno = 0;
@@ -673,11 +725,97 @@ static void run_op(long idx, char *op, char *rest)
 	} else if (!strcmp(op, "unmap-dma")) {
 		/* unmap-dma IOVA SIZE FLAGS: prints the size the kernel reports unmapped as data (u64). */
 		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c)) goto bad;
+		if (need_container(idx)) return;
 		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .flags = (uint32_t)c, .iova = (uint64_t)a,
 							.size = (uint64_t)b };
 		errno = 0;
 		r = ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &u);
 		result_ret(idx, r, errno, (const uint8_t *)&u.size, sizeof u.size);
+	} else if (!strcmp(op, "cdev-open")) {
+		errno = 0;
+		int fd = open_cdev();
+		if (fd >= 0 && n_open < 16) open_fds[n_open++] = device_fd = fd;
+		result_ret(idx, fd, errno, NULL, 0);
+	} else if (!strcmp(op, "iommufd-open")) {
+		errno = 0;
+		r = open("/dev/iommu", O_RDWR);
+		/* At a fixed number, so a scenario's BIND can name it (iommufd=100). */
+		if (r >= 0 && r != 100 && dup2(r, 100) == 100) { close(r); r = 100; }
+		if (r >= 0) iommufd = r;
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "bind-iommufd")) {
+		/* bind-iommufd FD FLAGS ARGSZ: a non-negative trace fd is this process's iommufd. */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c) || c < 0 || c > 4096) goto bad;
+		memset(argbuf, 0, (size_t)c + 24);
+		uint32_t *w = (uint32_t *)argbuf;
+		w[0] = (uint32_t)c;
+		w[1] = (uint32_t)b;
+		w[2] = (uint32_t)(a >= 0 ? iommufd : (int)a);
+		errno = 0;
+		r = ioctl(device_fd, LAB_VFIO_DEVICE_BIND_IOMMUFD, argbuf);
+		result_ret(idx, r, errno, argbuf + 12, 4);
+	} else if (!strcmp(op, "attach-pt") || !strcmp(op, "detach-pt")) {
+		/* attach-pt PT FLAGS ARGSZ / detach-pt FLAGS ARGSZ; attach prints the pt_id written back. */
+		int att = op[0] == 'a';
+		if ((att && num(&rest, &a)) || num(&rest, &b) || num(&rest, &c) || c < 0 || c > 4096) goto bad;
+		memset(argbuf, 0, (size_t)c + 24);
+		uint32_t *w = (uint32_t *)argbuf;
+		w[0] = (uint32_t)c;
+		w[1] = (uint32_t)b;
+		if (att) w[2] = (uint32_t)a;
+		errno = 0;
+		r = ioctl(device_fd, att ? LAB_VFIO_DEVICE_ATTACH_IOMMUFD_PT : LAB_VFIO_DEVICE_DETACH_IOMMUFD_PT, argbuf);
+		result_ret(idx, r, errno, att ? argbuf + 8 : NULL, att ? 4 : 0);
+	} else if (!strcmp(op, "ioas-alloc")) {
+		if (num(&rest, &a)) goto bad;
+		uint32_t w[3] = { sizeof w, (uint32_t)a, 0 };
+		errno = 0;
+		r = ioctl(iommufd, LAB_IOMMU_IOAS_ALLOC, w);
+		result_ret(idx, r, errno, (const uint8_t *)&w[2], 4);
+	} else if (!strcmp(op, "ioas-map") || !strcmp(op, "ioas-map-file")) {
+		/* ioas-map IOAS FLAGS VA LEN IOVA / ioas-map-file IOAS FLAGS FD START LEN IOVA; prints the iova. */
+		int file = op[7] == '-';
+		long long f = 0;
+		if (num(&rest, &a) || num(&rest, &b) || (file && num(&rest, &f)) || num(&rest, &c) || num(&rest, &d) || num(&rest, &e)) goto bad;
+		struct { uint32_t size, flags, ioas_id; int32_t fd_or_reserved; uint64_t va_or_start, length, iova; } m = {
+			sizeof m, (uint32_t)b, (uint32_t)a, file ? (int32_t)f : 0, (uint64_t)c, (uint64_t)d, (uint64_t)e };
+		errno = 0;
+		r = ioctl(iommufd, file ? LAB_IOMMU_IOAS_MAP_FILE : LAB_IOMMU_IOAS_MAP, &m);
+		result_ret(idx, r, errno, (const uint8_t *)&m.iova, 8);
+	} else if (!strcmp(op, "ioas-unmap")) {
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c)) goto bad;
+		struct { uint32_t size, ioas_id; uint64_t iova, length; } u = { sizeof u, (uint32_t)a, (uint64_t)b, (uint64_t)c };
+		errno = 0;
+		r = ioctl(iommufd, LAB_IOMMU_IOAS_UNMAP, &u);
+		result_ret(idx, r, errno, (const uint8_t *)&u.length, 8);
+	} else if (!strcmp(op, "ioas-iova-ranges")) {
+		/* ioas-iova-ranges IOAS NUM: the ranges go to the console as a comment line. */
+		if (num(&rest, &a) || num(&rest, &b) || b < 0 || b > 64) goto bad;
+		static uint64_t ranges[128];
+		struct { uint32_t size, ioas_id, num_iovas, reserved; uint64_t allowed, align; } q = {
+			sizeof q, (uint32_t)a, (uint32_t)b, 0, (uint64_t)(uintptr_t)ranges, 0 };
+		errno = 0;
+		r = ioctl(iommufd, LAB_IOMMU_IOAS_IOVA_RANGES, &q);
+		int err = errno;
+		printf("# iova-ranges %ld: num=%u align=0x%llx", idx, q.num_iovas, (unsigned long long)q.align);
+		for (uint32_t i = 0; r == 0 && i < q.num_iovas && i < 64; i++)
+			printf(" 0x%llx-0x%llx", (unsigned long long)ranges[2 * i], (unsigned long long)ranges[2 * i + 1]);
+		putchar('\n');
+		result_ret(idx, r, err, NULL, 0);
+	} else if (!strcmp(op, "hwpt-alloc")) {
+		/* hwpt-alloc FLAGS DEV PT: the 6.6 struct (40 bytes, no vendor data); prints out_hwpt_id. */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c)) goto bad;
+		struct { uint32_t size, flags, dev_id, pt_id, out_hwpt_id, reserved, data_type, data_len; uint64_t data_uptr; } h = {
+			sizeof h, (uint32_t)a, (uint32_t)b, (uint32_t)c, 0, 0, 0, 0, 0 };
+		errno = 0;
+		r = ioctl(iommufd, LAB_IOMMU_HWPT_ALLOC, &h);
+		result_ret(idx, r, errno, (const uint8_t *)&h.out_hwpt_id, 4);
+	} else if (!strcmp(op, "iommufd-destroy")) {
+		if (num(&rest, &a)) goto bad;
+		uint32_t w[2] = { sizeof w, (uint32_t)a };
+		errno = 0;
+		r = ioctl(iommufd, LAB_IOMMU_DESTROY, w);
+		result_ret(idx, r, errno, NULL, 0);
 	} else if (!strcmp(op, "fork")) {
 		if (num(&rest, &a) || a <= 0) goto bad;
 		do_fork(idx, (long)a);
@@ -717,7 +855,9 @@ int main(int argc, char **argv)
 
 	FILE *in = fopen(argv[3], "r");
 	if (!in) { perror(argv[3]); return 2; }
-	if (setup_container(argv[2])) return 3;
+	group_name = argv[2];
+	/* Ordinary memory at a fixed address, so traces can IOAS_MAP/MAP_DMA "guest RAM" by VA. */
+	mmap((void *)(uintptr_t)RAM_BASE, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
 
 	static char line[MAX_LINE];
 	while (fgets(line, sizeof line, in)) {
@@ -747,6 +887,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MAX_MAPS; i++) if (maps[i].live) munmap(maps[i].addr, maps[i].length);
 	for (int i = 0; i < n_dmabufs; i++) close(dmabufs[i]);
 	while (n_open > 0) close(open_fds[--n_open]);
+	if (iommufd >= 0) close(iommufd);
 	printf("@@DONE\n");
 	fflush(stdout);
 	return 0;

@@ -92,6 +92,12 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
           };
         case 'raw':
           return { skip: `raw ioctl ${e.name || hex(e.request)} is not executed by the runner` };
+        case 'bind-iommufd':
+          return { line: `bind-iommufd ${e.iommufd} ${hex(e.flags)} ${e.argsz}` };
+        case 'attach-iommufd-pt':
+          return { line: `attach-pt ${e.ptId} ${hex(e.flags)} ${e.argsz}` };
+        case 'detach-iommufd-pt':
+          return { line: `detach-pt ${hex(e.flags)} ${e.argsz}` };
       }
       return { skip: 'unknown ioctl' };
     case 'map-dma':
@@ -112,6 +118,28 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
       // and reads it or writes the value plus a newline, as `echo` does.
       if (/\s/.test(e.path) || (e.write !== undefined && /[\s]/.test(e.write))) return { skip: 'sysfs: the runner takes no blanks in a file name or value' };
       return { line: e.write === undefined ? `sysfs-read ${e.path}` : `sysfs-write ${e.path} ${e.write === '' ? '-' : e.write}` };
+    case 'cdev-open':
+      return { line: 'cdev-open' };
+    case 'iommufd-open':
+      return { line: 'iommufd-open' };
+    case 'iommufd':
+      switch (e.op) {
+        case 'ioas-alloc':
+          return { line: `ioas-alloc ${hex(e.flags)}` };
+        case 'ioas-map':
+          return { line: `ioas-map ${e.ioasId} ${hex(e.flags)} ${hex(e.userVa)} ${hex(e.length)} ${hex(e.iova)}` };
+        case 'ioas-map-file':
+          return { line: `ioas-map-file ${e.ioasId} ${hex(e.flags)} ${e.fd} ${hex(e.start)} ${hex(e.length)} ${hex(e.iova)}` };
+        case 'ioas-unmap':
+          return { line: `ioas-unmap ${e.ioasId} ${hex(e.iova)} ${hex(e.length)}` };
+        case 'ioas-iova-ranges':
+          return { line: `ioas-iova-ranges ${e.ioasId} ${e.numIovas}` };
+        case 'hwpt-alloc':
+          return { line: `hwpt-alloc ${hex(e.flags)} ${e.devId} ${e.ptId}` };
+        case 'destroy':
+          return { line: `iommufd-destroy ${e.id}` };
+      }
+      return { skip: 'unknown iommufd op' };
     case 'guest-cfg-read':
     case 'guest-cfg-write':
     case 'guest-mmio-read':
