@@ -16,6 +16,7 @@ const GROUP_GET_DEVICE_FD = 0x3b6a;
 import { importerOp } from './dmabuf.js';
 import { ioeventfdSignal, regionRw } from './rdwr.js';
 import { mapDma, unmapDma } from './type1.js';
+import { setUserMemoryRegion } from './kvm.js';
 import { initialHw, initialPmState, initialVfioState, type HwFunction, type VfioState } from './state.js';
 import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
@@ -132,7 +133,7 @@ export class VfioPciKernelModel implements KernelModel {
       case 'unmap-dma':
         return unmapDma(k, ev.iova, ev.size, ev.flags);
       case 'memslot':
-        return step({ kind: 'ok', ret: 0n }, 'kvm.memslot.not-vfio');
+        return setUserMemoryRegion(k, ev.gpa, ev.size, ev.uaddr);
       case 'eventfd-signal':
         return ioeventfdSignal(k, ev.fd);
       case 'sysfs':

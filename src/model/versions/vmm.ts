@@ -69,6 +69,14 @@ export interface VmmSwitches {
    * largest power of two dividing the mapped size, at most 1G (QEMU 9.2+ vfio_region_mmap).
    */
   barMmapAlign: 'kernel' | 'size-pow2-1g';
+  /** A failed KVM_SET_USER_MEMORY_REGION: 'abort' (QEMU kvm_set_phys_mem: "error registering slot", abort()) or 'unknown'. */
+  memslotFailure: 'abort' | 'unknown';
+  /**
+   * A BAR smaller than the host page: 'expand-when-aligned' = QEMU's vfio_sub_page_bar_update_mapping
+   * grows the mmapped region to a page when the guest places the BAR host-page aligned (a memslot),
+   * otherwise no memslot can hold it and QEMU loads/stores through its own mmap; 'as-other-bars'.
+   */
+  subPageBar: 'expand-when-aligned' | 'as-other-bars';
 }
 
 export interface VmmVersion {
@@ -97,6 +105,8 @@ const QEMU_BASE: VmmSwitches = {
   unassignedRead: 'zero',
   p2pDmaMapBars: true,
   barMmapAlign: 'kernel',
+  memslotFailure: 'abort',
+  subPageBar: 'expand-when-aligned',
 };
 
 const OPENVMM_BASE: VmmSwitches = {
@@ -114,6 +124,8 @@ const OPENVMM_BASE: VmmSwitches = {
   unassignedRead: 'ones',
   p2pDmaMapBars: false,
   barMmapAlign: 'kernel',
+  memslotFailure: 'unknown',
+  subPageBar: 'as-other-bars',
 };
 
 export const VMM_VERSIONS: readonly VmmVersion[] = [
@@ -124,6 +136,10 @@ export const VMM_VERSIONS: readonly VmmVersion[] = [
     source: 'qemu/qemu v7.2 hw/vfio/pci.c, hw/pci/pci.c',
     switches: { ...QEMU_BASE },
     notes: {
+      memslotFailure: 'accel/kvm/kvm-all.c kvm_set_phys_mem: "%s: error registering slot: %s" then abort() [src]',
+      subPageBar:
+        'hw/vfio/pci.c vfio_sub_page_bar_update_mapping (in v7.2 and current source): a BAR smaller than qemu_real_host_page_size whose guest ' +
+        'address is host-page aligned is expanded to a page; otherwise the RAM-device region is not a KVM memslot (kvm_align_section) [src]',
       unmapOnMseClear: 'pci_update_mappings(): pci_bar_address() is PCI_BAR_UNMAPPED without COMMAND.MEM (always)',
       pmcsr: 'PowerState not writable in the emulated config: BARs stay KVM memslots in D3hot (reference §2.3; lab/vmm/FINDINGS.md d3hot-read: killed by SIGBUS, exit 135 under TCG)',
       p2pDmaMapBars:

@@ -224,8 +224,12 @@ export abstract class VmmBase implements VmmModel {
     if (this.death) return step(this.death, 'vmm.dead');
     const calls = new HostCalls(this.kernel, withoutObserved(meta));
     switch (ev.kind) {
-      case 'memslot':
+      case 'memslot': {
+        // KVM's own checks first (host page alignment, kernel/kvm.ts).
+        const k = this.kernel.host(ev, meta);
+        if (k.outcome.kind === 'errno') return this.memslotFailed(k);
         return this.memslot(ev.slot, ev.gpa, ev.size, ev.uaddr);
+      }
       case 'kvm-run':
         return this.kvmRun();
       case 'ioctl':
@@ -346,7 +350,7 @@ export abstract class VmmBase implements VmmModel {
       changed = true;
       if (old.mode === 'direct') {
         calls.push({ kind: 'guest-unmap', bar: i });
-        if (this.sw.p2pDmaMapBars) for (const [off, size] of this.p2pSections(i)) calls.issue({ kind: 'unmap-dma', iova: old.gpa + off, size, flags: 0 });
+        if (this.sw.p2pDmaMapBars) for (const [off, size] of this.p2pSections(i, old.gpa)) calls.issue({ kind: 'unmap-dma', iova: old.gpa + off, size, flags: 0 });
       } else calls.note(`bar${i} untrapped`);
     }
     for (const [i, n] of want) {
@@ -365,10 +369,13 @@ export abstract class VmmBase implements VmmModel {
    * The parts of a direct-mapped BAR the VMM's DMA listener maps for peer-to-peer: the BAR minus
    * the page(s) of the emulated MSI-X table (offset within the BAR, size).
    */
-  private p2pSections(bar: number): [bigint, bigint][] {
+  private p2pSections(bar: number, gpa: bigint): [bigint, bigint][] {
     const info = this.bars.info(bar);
     if (!info) return [];
     const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
+    // A sub-page BAR: expanded to one page when placed host-page aligned, else no section holds a
+    // whole page and the listener maps nothing (vfio_listener_region_add page-aligns iova/end).
+    if (this.sw.subPageBar === 'expand-when-aligned' && info.size < page) return gpa % page === 0n ? [[0n, page]] : [];
     if (!this.msix || this.msix.tableBar !== bar) return [[0n, info.size]];
     const hs = (BigInt(this.msix.tableRange[0]) / page) * page;
     const he = ((BigInt(this.msix.tableRange[1]) + page - 1n) / page) * page;
@@ -382,10 +389,23 @@ export abstract class VmmBase implements VmmModel {
   private p2pMap(calls: HostCalls, bar: number, gpa: bigint): void {
     const va = this.hostMmaps.get(bar);
     if (va === undefined) return;
-    for (const [off, size] of this.p2pSections(bar)) {
+    for (const [off, size] of this.p2pSections(bar, gpa)) {
       const s = calls.issue({ kind: 'map-dma', vaddr: va + off, iova: gpa + off, size, flags: 3 });
       if (s.outcome.kind === 'errno') calls.note(`bar${bar} p2p dma map failed: reported, ignored`);
     }
+  }
+
+  /**
+   * KVM refused a memslot (-EINVAL: not aligned to the host page). QEMU's kvm_set_phys_mem prints
+   * "error registering slot" and aborts (128 + SIGABRT = 134): the VM does not boot. Other VMMs'
+   * handling is not read: the errno is reported as is.
+   */
+  private memslotFailed(k: Step): Step {
+    if (this.sw.memslotFailure === 'abort') {
+      this.death = { kind: 'vmm-exit', how: 'exit', status: 134 };
+      return step(this.death, 'vmm.memslot-failed-aborts', [{ kind: 'vmm-state', what: `memslot ${renderOutcome(k.outcome)} [${k.rule}]: abort` }]);
+    }
+    return step(k.outcome, 'vmm.memslot-failed', [{ kind: 'vmm-state', what: `memslot ${renderOutcome(k.outcome)} [${k.rule}]` }]);
   }
 
   /** KVM_SET_USER_MEMORY_REGION the VMM was seen to issue (strace): a memslot over a BAR mmap. */
@@ -460,8 +480,25 @@ export abstract class VmmBase implements VmmModel {
       case 'userspace':
         return this.userspace(calls, bar, offset, len, value);
       case 'bar':
+        if (lb.mode === 'direct' && this.subPageUnaligned(bar, lb)) {
+          const d = this.userspace(calls, bar, offset, len, value);
+          return d.rule === 'vmm.userspace-mapping' ? { ...d, rule: 'vmm.sub-page-bar-userspace' } : d;
+        }
         return lb.mode === 'direct' ? this.direct(calls, bar, offset, len, value) : this.trapped(calls, bar, offset, len, value);
     }
+  }
+
+  /**
+   * A direct-mapped BAR smaller than the host page, placed by the guest at an address that is not
+   * host-page aligned: QEMU cannot expand it to a page (vfio_sub_page_bar_update_mapping) and KVM
+   * memslots hold only whole host pages (kvm_align_section drops the section), so every access exits
+   * to QEMU, which loads/stores through its own mmap of the BAR.
+   */
+  private subPageUnaligned(bar: number, lb: LiveBar): boolean {
+    if (this.sw.subPageBar !== 'expand-when-aligned') return false;
+    const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
+    const info = this.bars.info(bar);
+    return info !== undefined && info.size < page && lb.gpa % page !== 0n;
   }
 
   /**
