@@ -109,9 +109,15 @@ async function main() {
   if (['--random', '--merge', '--shrink'].some((f) => process.argv.includes(f))) return (await import('./random.mjs')).randomMain(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
-  ensureHostDeps();
+  ensureHostDeps(['amd64', ...args.kernels.map((x) => SERIES[x]?.arch).filter((a) => a !== undefined)]);
   const { lab, trace: codec } = await loadTs(ROOT);
   const runner = buildRunner(LAB, WORK);
+  // A foreign-architecture kernel series (6.12-arm64-16k) needs its own runner; strace is not staged for it.
+  const foreign = args.kernels.map((s) => SERIES[s]?.arch).find((a) => a !== undefined && a !== 'amd64');
+  const runnerFor = foreign !== undefined ? { amd64: runner, [foreign]: buildRunner(LAB, WORK, foreign) } : { amd64: runner };
+  if (foreign !== undefined && args.strace) {
+    log(`${foreign}: no strace in the guest (--no-strace implied for that kernel)`);
+  }
   const { version: pkgVersion } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const scenarioSet = args.traces.length === 0;
   const labDevice = lab.findLabDevice(args.device);
@@ -146,12 +152,14 @@ async function main() {
   for (const series of args.kernels) {
     const tk = Date.now();
     const k = series === 'user' ? userKernel(args.bzimage, args.modules, CACHE) : BUILT[series] ? builtKernel(series, CACHE, LAB) : fetchKernel(series, CACHE);
+    const arch = k.arch ?? 'amd64';
+    const strace = args.strace && arch === 'amd64';
     const label = series === 'user' ? k.release : series;
     const work = join(WORK, label);
     mkdirSync(work, { recursive: true });
     const init = readFileSync(join(LAB, 'guest/init.sh'), 'utf8').replace(
       /^  bash \/lab\/vfio-trace /m,
-      args.strace ? `  bash /lab/vfio-trace --ioctl-args-probe ${args.tracerProbe} ` : '  true ',
+      strace ? `  bash /lab/vfio-trace --ioctl-args-probe ${args.tracerProbe} ` : '  true ',
     );
     const kernelBuild = k.packages.length
       ? k.packages.map((p) => `${p.name} ${p.version}`).join(', ')
@@ -174,9 +182,10 @@ async function main() {
         out: join(work, `initrd${tag}.gz`),
         init,
         modules: k.modules,
-        binaries: args.strace ? ['/usr/bin/strace', '/bin/bash'] : [],
+        binaries: strace ? ['/usr/bin/strace', '/bin/bash'] : [],
+        ...(k.busybox !== undefined ? { busybox: k.busybox } : {}),
         files: [
-          { dest: '/lab/runner', src: runner, mode: 0o755 },
+          { dest: '/lab/runner', src: runnerFor[arch], mode: 0o755 },
           { dest: '/lab/vfio-trace', src: join(ROOT, 'tracer/vfio-trace'), mode: 0o755 },
           // `module param=value ...` lines: init.sh's insmod of that module appends them.
           { dest: '/lab/modparams', text: moduleParamLines(params) },
@@ -189,7 +198,7 @@ async function main() {
       // IO-APIC timer check) is booted again; a run that started is never repeated.
       let boot;
       for (let attempt = 1; ; attempt++) {
-        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: topologyArgs(topo, labDevice) });
+        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: topologyArgs(topo, labDevice, arch), arch });
         if (boot.serial.includes('@@LAB begin') || attempt === 3) break;
         writeFileSync(join(work, `console${tag}.failed-${attempt}.log`), boot.serial);
         log(`${label}: the guest did not reach /init (attempt ${attempt}); booting again`);
@@ -222,7 +231,7 @@ async function main() {
           problems++;
           continue;
         }
-        const applied = lab.applyResults(x.trace, x.script, r1, lab.snapshotFromConsole(con, x.name), { kernelBuild, tracerVersion: `vfio-lab ${pkgVersion}` }, args.strace ? con.runs2.get(x.name) : undefined);
+        const applied = lab.applyResults(x.trace, x.script, r1, lab.snapshotFromConsole(con, x.name), { kernelBuild, tracerVersion: `vfio-lab ${pkgVersion}` }, strace ? con.runs2.get(x.name) : undefined);
         for (const p of applied.problems) log(`${label}/${x.name}: ${p}`);
         if (applied.unstable.length) log(`${label}/${x.name}: outcome differed under strace at events ${applied.unstable.join(', ')}`);
         problems += applied.problems.length;
@@ -232,8 +241,10 @@ async function main() {
         // A new scenario is listed for checking against the matching modeled release; its golden
         // comes from `vfio-replay check --update traces/lab` (the listing of an existing one is kept).
         const listing = join(outDir, `${x.name}.versions`);
+        // A flavour series (6.12-arm64-16k) is checked against its release (linux-6.12).
+        const release = label.replace(/-(arm64|amd64)\b.*$/, '');
         if (!existsSync(listing))
-          writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${BUILT[series]?.base ?? label}\n`);
+          writeFileSync(listing, `# Lab capture on a real Linux ${label} kernel: checked against the matching modeled release.\nlinux-${BUILT[series]?.base ?? release}\n`);
         const st = con.straces.get(x.name);
         if (args.strace && st !== undefined) writeFileSync(join(outDir, `${x.name}.strace`), lab.normalizeStrace(st));
         const ia = con.ioctlArgs.get(x.name);
@@ -249,7 +260,7 @@ async function main() {
     // `npm run bench` compares the model's replay time for the same scenarios against it.
     writeFileSync(
       join(outDir, 'timing.json'),
-      JSON.stringify({ scenarios: inputs.length, guestWallMs: bootMs, totalWallMs: Date.now() - tk, strace: args.strace }, null, 2) + '\n',
+      JSON.stringify({ scenarios: inputs.length, guestWallMs: bootMs, totalWallMs: Date.now() - tk, strace }, null, 2) + '\n',
     );
     const secs = ((Date.now() - tk) / 1000).toFixed(0);
     summary.push(`${label}: ${k.release} (${k.version}) ${inputs.length} traces, ${problems} problems, ${secs}s wall (boot ${(bootMs / 1000).toFixed(0)}s), downloads ${(k.downloadBytes / 1e6).toFixed(0)} MB -> ${outDir}`);

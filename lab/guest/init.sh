@@ -37,7 +37,8 @@ echo "vendor $(cat $D/vendor) device $(cat $D/device)"
 echo "iommu_group $(basename $(readlink $D/iommu_group))"
 echo "reset_method $(cat $D/reset_method 2>/dev/null)"
 echo "power_state $(cat $D/power_state 2>/dev/null)"
-echo "pagesize $(getconf PAGESIZE 2>/dev/null || echo 4096)"
+# busybox has no getconf: the page size as the kernel reports it for our own mappings.
+echo "pagesize $(getconf PAGESIZE 2>/dev/null || awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps 2>/dev/null || echo 4096)"
 echo "cmdline $(cat /proc/cmdline)"
 echo "modparams $(for p in /sys/module/vfio_pci/parameters/*; do [ -f $p ] && echo vfio_pci.$(basename $p)=$(cat $p); done | tr '\n' ' ')"
 cat $D/resource | sed 's/^/resource /'

@@ -26,14 +26,15 @@ export async function loadTs(root) {
   return { lab, trace };
 }
 
-/** gcc -static of lab/runner/runner.c into the cache; returns its path. */
+/** gcc -static of lab/runner/runner.c (a cross gcc for another arch); returns its path. */
 // Built into the worktree's lab/work, not the kernel cache: the cache may be shared by several
 // checkouts (a symlinked lab/.cache), and one checkout's build would replace another's runner
 // between two boots of the same run.
-export function buildRunner(labDir, outDir) {
-  const out = join(outDir, 'runner');
+export function buildRunner(labDir, outDir, arch = 'amd64') {
+  const out = join(outDir, arch === 'amd64' ? 'runner' : `runner-${arch}`);
   mkdirSync(outDir, { recursive: true });
-  run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-o', out, join(labDir, 'runner/runner.c')]);
+  const gcc = arch === 'amd64' ? 'gcc' : 'aarch64-linux-gnu-gcc';
+  run(gcc, ['-static', '-O2', '-Wall', '-Wextra', '-o', out, join(labDir, 'runner/runner.c')]);
   return out;
 }
 

@@ -17,9 +17,17 @@ const NEEDED = [
   ['dpkg-deb', 'dpkg'],
 ];
 
+/** What an arm64 guest needs on top: its QEMU and a cross gcc with a static libc. */
+const NEEDED_ARM64 = [
+  ['qemu-system-aarch64', 'qemu-system-arm'],
+  ['aarch64-linux-gnu-gcc', 'gcc-aarch64-linux-gnu'],
+];
+
 /** Installs whatever is missing. Needs root (apt-get); does nothing when all is there. */
-export function ensureHostDeps() {
-  const missing = NEEDED.filter(([cmd]) => !have(cmd)).map(([, pkg]) => pkg);
+export function ensureHostDeps(arches = ['amd64']) {
+  const needed = arches.includes('arm64') ? [...NEEDED, ...NEEDED_ARM64] : NEEDED;
+  const missing = needed.filter(([cmd]) => !have(cmd)).map(([, pkg]) => pkg);
+  if (arches.includes('arm64') && !existsSync('/usr/aarch64-linux-gnu/lib/libc.a')) missing.push('libc6-dev-arm64-cross');
   // The initramfs needs a static busybox; Debian's plain `busybox` package is dynamic.
   if (!missing.includes('busybox-static') && !staticBusybox()) missing.push('busybox-static');
   // libc6-dev provides the static libc the runner links against; no command to probe for it.

@@ -37,13 +37,14 @@ export function sharedLibs(bin) {
   return libs;
 }
 
-export function buildInitramfs({ out, init, modules = [], binaries = [], files = [], compress = 'gzip' }) {
+export function buildInitramfs({ out, init, modules = [], binaries = [], files = [], compress = 'gzip', busybox = '/bin/busybox' }) {
   const root = mkdtempSync(join(tmpdir(), 'vfio-lab-root-'));
   try {
     for (const d of ['bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'mods', 'etc', 'usr/bin', 'usr/sbin']) {
       mkdirSync(join(root, d), { recursive: true });
     }
-    put(root, '/bin/busybox', '/bin/busybox', 0o755);
+    // The guest's busybox (another architecture's for a foreign guest); its applet list is the host's.
+    put(root, '/bin/busybox', busybox, 0o755);
     const applets = run('/bin/busybox', ['--list']).split('\n').filter(Boolean);
     for (const a of applets) {
       const p = join(root, 'bin', a);

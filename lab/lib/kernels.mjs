@@ -21,6 +21,9 @@ export const SERIES = {
   '6.12': { apt: 'private', packages: [/^linux-image-6\.12\.\d+\+deb13-amd64-unsigned$/] },
   // In sid the image package is a metapackage; the binary, the modules and the base (config,
   // System.map) are separate packages sharing the release string.
+  // aarch64 with 16K pages (Debian's arm64-16k flavour), booted under qemu-system-aarch64 (TCG)
+  // with an SMMUv3 (the kernel has no VFIO_NOIOMMU); the guest's busybox comes from the same apt.
+  '6.12-arm64-16k': { apt: 'private', arch: 'arm64', packages: [/^linux-image-6\.12\.\d+\+deb13-arm64-16k-unsigned$/] },
   '7.2': {
     apt: 'private',
     packages: [
@@ -72,13 +75,14 @@ export function systemMirror() {
 
 /** Creates (once per lab run) and updates the private apt configuration; returns its options. */
 const updated = new Set();
-function privateApt(cacheDir) {
-  const dir = join(cacheDir, 'apt-private');
+function privateApt(cacheDir, arch = 'amd64') {
+  const dir = join(cacheDir, arch === 'amd64' ? 'apt-private' : `apt-private-${arch}`);
   for (const sub of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(dir, sub), { recursive: true });
   const { uri, key } = systemMirror();
-  writeFileSync(join(dir, 'sources.list'), `deb [signed-by=${key}] ${uri} trixie main\ndeb [signed-by=${key}] ${uri} sid main\n`);
+  const suites = arch === 'amd64' ? ['trixie', 'sid'] : ['trixie'];
+  writeFileSync(join(dir, 'sources.list'), suites.map((x) => `deb [arch=${arch} signed-by=${key}] ${uri} ${x} main\n`).join(''));
   if (!existsSync(join(dir, 'status'))) writeFileSync(join(dir, 'status'), '');
-  const opts = privateAptOpts(dir);
+  const opts = [...privateAptOpts(dir), ...(arch === 'amd64' ? [] : ['-o', `APT::Architecture=${arch}`, '-o', `APT::Architectures=${arch}`])];
   if (!updated.has(dir)) {
     log(`apt-get update (private: trixie, sid from ${uri})`);
     try {
@@ -94,8 +98,8 @@ function privateApt(cacheDir) {
   return opts;
 }
 
-export function aptOpts(kind, cacheDir) {
-  return kind === 'system' ? [] : privateApt(cacheDir);
+export function aptOpts(kind, cacheDir, arch = 'amd64') {
+  return kind === 'system' ? [] : privateApt(cacheDir, arch);
 }
 
 /** Newest package whose name matches `re` (names carry the release: sort them as versions). */
@@ -111,20 +115,20 @@ export function newestPackage(opts, re) {
 }
 
 /** Downloads `name=version` into cacheDir/debs unless already there; returns the .deb path. */
-export function download(opts, pkg, cacheDir) {
+export function download(opts, pkg, cacheDir, arch = 'amd64') {
   const debs = join(cacheDir, 'debs');
   mkdirSync(debs, { recursive: true });
-  const file = `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_amd64.deb`;
+  const file = `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_${arch}.deb`;
   let path = join(debs, file);
   // Architecture-independent packages (linux-source) are _all.deb.
-  const all = path.replace(/_amd64\.deb$/, '_all.deb');
+  const all = path.replace(/_[a-z0-9]+\.deb$/, '_all.deb');
   if (!existsSync(path) && existsSync(all)) path = all;
   if (!existsSync(path)) {
     log(`downloading ${pkg.name} ${pkg.version}`);
     run('apt-get', [...opts, 'download', '-q', `${pkg.name}=${pkg.version}`], { cwd: debs });
     // apt-get download url-encodes ':' in epochs; find the file it wrote.
     if (!existsSync(path)) {
-      const hit = readdirSync(debs).find((f) => f.startsWith(`${pkg.name}_`) && f.endsWith('.deb'));
+      const hit = readdirSync(debs).find((f) => f.startsWith(`${pkg.name}_`) && f.endsWith(`_${arch}.deb`));
       if (!hit) throw new Error(`apt-get download ${pkg.name} wrote no file`);
       return join(debs, hit);
     }
@@ -213,15 +217,28 @@ function plainKo(path, scratchDir) {
   return out;
 }
 
+/** busybox-static of `arch` from the apt configuration `opts`, extracted into the cache: its path. */
+function fetchBusybox(opts, cacheDir, arch) {
+  const pkg = newestPackage(opts, /^busybox-static$/);
+  const deb = download(opts, pkg, cacheDir, arch);
+  const root = join(cacheDir, 'busybox', `${arch}_${pkg.version.replace(/^\d+:/, '')}`);
+  if (!existsSync(join(root, 'bin/busybox')) && !existsSync(join(root, 'usr/bin/busybox'))) {
+    mkdirSync(root, { recursive: true });
+    run('dpkg-deb', ['-x', deb, root]);
+  }
+  return existsSync(join(root, 'bin/busybox')) ? join(root, 'bin/busybox') : join(root, 'usr/bin/busybox');
+}
+
 /** Fetches (or reuses from the cache) the newest kernel of `series`. */
 export function fetchKernel(series, cacheDir) {
   const spec = SERIES[series];
   if (!spec) throw new Error(`unknown kernel series ${series} (known: ${Object.keys(SERIES).join(', ')})`);
-  const opts = aptOpts(spec.apt, cacheDir);
+  const arch = spec.arch ?? 'amd64';
+  const opts = aptOpts(spec.apt, cacheDir, arch);
   const pkgs = spec.packages.map((re) => newestPackage(opts, re));
   const key = pkgs.map((p) => `${p.name}_${p.version}`).join('+');
   const root = join(cacheDir, 'kernels', key);
-  const paths = pkgs.map((p) => download(opts, p, cacheDir));
+  const paths = pkgs.map((p) => download(opts, p, cacheDir, arch));
   if (!existsSync(join(root, '.extracted'))) {
     mkdirSync(root, { recursive: true });
     for (const deb of paths) run('dpkg-deb', ['-x', deb, root]);
@@ -232,6 +249,9 @@ export function fetchKernel(series, cacheDir) {
   const packages = pkgs.map((p, i) => ({ ...p, bytes: statSync(paths[i]).size }));
   return {
     series,
+    arch,
+    // Another architecture's guest needs that architecture's static busybox.
+    ...(arch === 'amd64' ? {} : { busybox: fetchBusybox(opts, cacheDir, arch) }),
     release,
     version: pkgs[0].version,
     root,

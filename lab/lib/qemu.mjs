@@ -17,16 +17,18 @@ export const LAB_DEVICE = { bdf: '0000:00:03.0', vendor: 0x8086, device: 0x10d3 
  * `device` is a QEMU -device driver with its extra properties (src/lab/devices.ts); the e1000e
  * when not given.
  */
-export function topologyArgs(topology, device = { name: 'e1000e', props: [] }) {
+export function topologyArgs(topology, device = { name: 'e1000e', props: [] }, arch = 'amd64') {
   const dev = (bus) => ['-device', [device.name, bus, ...device.props].join(',')];
   // virtio-net wants a backend; a hub port with nothing else on it keeps it quiet and offline.
   const backend = device.props.some((p) => p.startsWith('netdev=')) ? ['-netdev', 'hubport,id=n0,hubid=0'] : [];
+  // arm64: the virt machine's SMMUv3 is a machine option (qemuArgs), not a device.
+  const iommu = arch === 'amd64' ? ['-device', 'intel-iommu'] : [];
   switch (topology) {
     case 'root':
-      return ['-device', 'intel-iommu', ...backend, ...dev('bus=pcie.0,addr=0x3')];
+      return [...iommu, ...backend, ...dev('bus=pcie.0,addr=0x3')];
     case 'root-port':
       return [
-        '-device', 'intel-iommu', ...backend,
+        ...iommu, ...backend,
         '-device', 'pcie-root-port,id=rp1,bus=pcie.0,addr=0x4,chassis=1,x-speed=2_5,x-width=1',
         ...dev('bus=rp1,addr=0x0'),
       ];
@@ -40,10 +42,16 @@ export const TOPOLOGIES = { root: topologyArgs('root'), 'root-port': topologyArg
 
 export const BASE_APPEND = 'console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 no_timer_check norandmaps tsc=reliable clocksource=tsc rdinit=/init';
 
-export function qemuArgs({ vmlinuz, initrd, append = BASE_APPEND, smp = 1, memMb = 1024, devices, extraArgs = [] }) {
+/** arm64 (virt machine): PL011 console; the rest as on x86. */
+export const BASE_APPEND_ARM64 = 'console=ttyAMA0 panic=-1 quiet loglevel=3 norandmaps rdinit=/init';
+
+export function qemuArgs({ vmlinuz, initrd, append, smp = 1, memMb = 1024, devices, extraArgs = [], arch = 'amd64' }) {
   const devs = devices ?? ['-device', 'intel-iommu', '-device', 'e1000e,bus=pcie.0,addr=0x3'];
+  // arm64: GICv3 with its ITS, so MSIs count as isolated and type1 attaches without allow_unsafe_interrupts.
+  const machine = arch === 'amd64' ? 'q35,accel=tcg' : 'virt,iommu=smmuv3,gic-version=3,accel=tcg';
+  append ??= arch === 'amd64' ? BASE_APPEND : BASE_APPEND_ARM64;
   return [
-    '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', String(smp), '-m', String(memMb),
+    '-machine', machine, '-cpu', 'max', '-smp', String(smp), '-m', String(memMb),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
     ...devs,
     '-kernel', vmlinuz, '-initrd', initrd, '-append', append,
@@ -54,12 +62,13 @@ export function qemuArgs({ vmlinuz, initrd, append = BASE_APPEND, smp = 1, memMb
 export function bootGuest(opts) {
   const timeoutSec = opts.timeoutSec ?? 600;
   const t0 = Date.now();
-  const r = spawnSync('timeout', ['--kill-after=10', String(timeoutSec), 'qemu-system-x86_64', ...qemuArgs(opts)], {
+  const qemu = (opts.arch ?? 'amd64') === 'amd64' ? 'qemu-system-x86_64' : 'qemu-system-aarch64';
+  const r = spawnSync('timeout', ['--kill-after=10', String(timeoutSec), qemu, ...qemuArgs(opts)], {
     encoding: 'latin1',
     maxBuffer: 1 << 28,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (r.error) throw new Error(`qemu-system-x86_64: ${r.error.message}`);
+  if (r.error) throw new Error(`${qemu}: ${r.error.message}`);
   return {
     serial: r.stdout.replace(/\r/g, ''),
     stderr: r.stderr,

@@ -549,7 +549,10 @@ static void run_op(long idx, char *op, char *rest)
 		void *p = mmap((void *)(uintptr_t)e, (size_t)c, (int)d, flags, device_fd,
 			       (off_t)region_offset((int)a, (uint64_t)b));
 		if (p == MAP_FAILED) { result_ret(idx, -1, errno, NULL, 0); return; }
-		maps[slot] = (struct mapping){ 1, (int)a, (uint64_t)b, (uint64_t)c, e ? (uint64_t)e : (uint64_t)(uintptr_t)p, p, ++n_mmaps };
+		/* The VMA covers whole pages: on a 16K/64K host a 4K request maps (and lets us touch) a page. */
+		uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+		uint64_t vlen = ((uint64_t)c + pg - 1) / pg * pg;
+		maps[slot] = (struct mapping){ 1, (int)a, (uint64_t)b, vlen, e ? (uint64_t)e : (uint64_t)(uintptr_t)p, p, ++n_mmaps };
 		printf("@@R %ld ret=%llu\n", idx, (unsigned long long)(uintptr_t)p);
 	} else if (!strcmp(op, "munmap")) {
 		if (num(&rest, &a) || num(&rest, &b)) goto bad;

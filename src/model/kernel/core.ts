@@ -164,7 +164,9 @@ export function mmapRegion(k: Kctx, region: number, offset: bigint, length: bigi
 }
 
 export function munmap(k: Kctx, addr: bigint, length: bigint): Step {
-  const end = addr + length;
+  // mm: the address must be page aligned, the length is rounded up to whole (host) pages.
+  if (addr % k.g.pageSize !== 0n) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.munmap-unaligned-einval');
+  const end = addr + ((length + k.g.pageSize - 1n) / k.g.pageSize) * k.g.pageSize;
   const hit = ownMappings(k).filter((m) => m.addr < end && addr < m.addr + m.length);
   if (hit.length === 0) return step({ kind: 'ok', ret: 0n }, 'mmap.munmap-nothing');
   for (const m of hit) {

@@ -60,3 +60,13 @@ describe('page size', () => {
     expectStep(run(opened(4096), slot(0xfea01000n, 0x1000n, 0x7f0000001000n)), ok, 'kvm.memslot.not-vfio');
   });
 });
+
+describe('munmap at the host page size', () => {
+  it('mmap.munmap-unaligned-einval', () => {
+    const m = opened(16384);
+    run(m, mmap(0, 0n, 0x1000n));
+    expectStep(run(m, { kind: 'munmap', addr: 0x7f0000001000n, length: 0x1000n }), err('EINVAL'), 'mmap.munmap-unaligned-einval');
+    // The length is rounded up to the page: 4K unmaps the whole 16K mapping (not a partial munmap).
+    expectStep(run(m, { kind: 'munmap', addr: 0x7f0000000000n, length: 0x1000n }), ok, 'mmap.munmap');
+  });
+});
