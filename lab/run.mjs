@@ -14,6 +14,7 @@ import { fetchKernel, userKernel, SERIES } from './lib/kernels.mjs';
 import { BUILT, builtKernel } from './lib/kernel-build.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
 import { bootGuest, topologyArgs, TOPOLOGIES } from './lib/qemu.mjs';
+import { qemu10Command } from './lib/qemu10.mjs';
 import { loadTs, buildRunner } from './lib/build.mjs';
 import { log } from './lib/sh.mjs';
 
@@ -130,7 +131,8 @@ async function main() {
     const devFile = join(ROOT, 'traces/devices', `${labDevice.name}.txt`);
     const head = `vfio-trace 1\nsource hand-written\nkernel -\nvmm - - unknown\ntracer -\ntitle "device"\n`;
     const snap = codec.parseText(head + readFileSync(devFile, 'utf8'), devFile).header.device;
-    for (const s of lab.deviceScenarios(snap, labDevice.name)) inputs.push({ name: s.name, path: devFile, trace: s.trace, script: lab.toOpScript(s.trace), topology: 'root' });
+    const topology = labDevice.topology ?? 'root';
+    for (const s of lab.deviceScenarios(snap, labDevice.name)) inputs.push({ name: s.name, path: devFile, trace: s.trace, script: lab.toOpScript(s.trace), topology });
   }
   for (const p of paths) {
     const t = await codec.loadTrace(p);
@@ -145,6 +147,8 @@ async function main() {
     for (const w of params.split(',').filter(Boolean)) if (!/^[a-z0-9_]+\.[a-z0-9_]+=\S+$/.test(w)) fail(`${p}: module-params: expected module.param=value, got ${w}`);
     inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t), topology: topo, params });
   }
+  const outerQemu = labDevice.qemu === 'qemu10' ? qemu10Command(CACHE) : undefined;
+  if (outerQemu) log(`outer QEMU: ${outerQemu.label}`);
   // One boot per device topology and module-parameter set the traces ask for.
   const bootKey = (x) => (x.params ? `${x.topology} ${x.params}` : x.topology);
   const topologies = [...new Set(inputs.map(bootKey))].sort((a, b) => (a === 'root' ? -1 : b === 'root' ? 1 : a.localeCompare(b)));
@@ -190,6 +194,8 @@ async function main() {
           // `module param=value ...` lines: init.sh's insmod of that module appends them.
           { dest: '/lab/modparams', text: moduleParamLines(params) },
           { dest: '/lab/device', text: `0x${labDevice.vendor.toString(16).padStart(4, '0')} 0x${labDevice.device.toString(16).padStart(4, '0')}\n` },
+          // An SR-IOV VF: init.sh creates it on this PF first.
+          ...(labDevice.pf ? [{ dest: '/lab/pf', text: `0x${labDevice.pf.vendor.toString(16).padStart(4, '0')} 0x${labDevice.pf.device.toString(16).padStart(4, '0')}\n` }] : []),
           ...group.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
         ],
       });
@@ -198,7 +204,9 @@ async function main() {
       // IO-APIC timer check) is booted again; a run that started is never repeated.
       let boot;
       for (let attempt = 1; ; attempt++) {
-        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: topologyArgs(topo, labDevice, arch), arch });
+        // QEMU creates the PF; the VF under test appears when the guest enables SR-IOV.
+        const qemuDevice = labDevice.pf ? { ...labDevice, name: labDevice.pf.name } : labDevice;
+        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: topologyArgs(topo, qemuDevice, arch), arch, qemu: outerQemu });
         if (boot.serial.includes('@@LAB begin') || attempt === 3) break;
         writeFileSync(join(work, `console${tag}.failed-${attempt}.log`), boot.serial);
         log(`${label}: the guest did not reach /init (attempt ${attempt}); booting again`);

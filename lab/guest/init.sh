@@ -18,12 +18,38 @@ for m in $(cat /mods/order); do
   insmod /mods/$m $args || echo "@@FAIL insmod $m $args"
 done
 
+# The address of the (last) PCI function with these vendor and device ids.
+find_bdf() {
+  for d in /sys/bus/pci/devices/*; do
+    if [ "$(cat $d/vendor)" = "$1" ] && [ "$(cat $d/device)" = "$2" ]; then basename $d; fi
+  done | tail -n 1
+}
+
+# vfio-pci creates VFs on a PF bound to it only with enable_sriov=1 (vfio_pci_sriov_configure).
+[ -e /sys/module/vfio_pci/parameters/enable_sriov ] && echo Y > /sys/module/vfio_pci/parameters/enable_sriov
+
+# An SR-IOV VF under test (/lab/pf names its PF's ids): bind the PF to vfio-pci, enable one VF;
+# vfio-pci's bus notifier binds the new VF to vfio-pci too (it is unbound again below).
+if [ -e /lab/pf ]; then
+  read PVEN PDEV < /lab/pf
+  PF=$(find_bdf $PVEN $PDEV)
+  [ -n "$PF" ] || { echo "@@FAIL no PF $PVEN:$PDEV"; poweroff -f; }
+  P=/sys/bus/pci/devices/$PF
+  [ -e $P/driver ] && echo $PF > $P/driver/unbind
+  echo vfio-pci > $P/driver_override
+  echo $PF > /sys/bus/pci/drivers_probe
+  echo 1 > $P/sriov_numvfs || echo "@@FAIL sriov_numvfs on $PF"
+  echo "@@PF $PF driver=$(basename $(readlink $P/driver)) numvfs=$(cat $P/sriov_numvfs)"
+  # vfio-pci gave the PF a random VF token (uuid_gen): the PF's user must set one before any VF
+  # opens. The lab sets the all-zero token by opening the PF once with it.
+  printf '0 open 00000000-0000-0000-0000-000000000000\n1 close\n' > /tmp/pf-token.ops
+  /lab/runner $PF $(basename $(readlink $P/iommu_group)) /tmp/pf-token.ops > /tmp/pf-token.out 2>&1
+  PFTOKEN="rc=$? $(tr '\n' ' ' < /tmp/pf-token.out)"
+fi
+
 VEN=0x8086; DEV=0x10d3
 [ -e /lab/device ] && read VEN DEV < /lab/device
-BDF=""
-for d in /sys/bus/pci/devices/*; do
-  if [ "$(cat $d/vendor)" = "$VEN" ] && [ "$(cat $d/device)" = "$DEV" ]; then BDF=$(basename $d); fi
-done
+BDF=$(find_bdf $VEN $DEV)
 [ -n "$BDF" ] || { echo "@@FAIL no device $VEN:$DEV"; poweroff -f; }
 D=/sys/bus/pci/devices/$BDF
 # A built-in driver may have claimed it at boot (the guest loads no other modules).
@@ -42,6 +68,17 @@ echo "pagesize $(getconf PAGESIZE 2>/dev/null || awk '/^KernelPageSize:/ { print
 echo "cmdline $(cat /proc/cmdline)"
 echo "modparams $(for p in /sys/module/vfio_pci/parameters/*; do [ -f $p ] && echo vfio_pci.$(basename $p)=$(cat $p); done | tr '\n' ' ')"
 cat $D/resource | sed 's/^/resource /'
+# SR-IOV: the PF's capability (the device itself, or a VF's physfn) and where a VF sits in it.
+P=$D; [ -e $D/physfn ] && P=$(readlink -f $D/physfn)
+if [ -e $P/sriov_totalvfs ]; then
+  echo "sriov totalvfs=$(cat $P/sriov_totalvfs) numvfs=$(cat $P/sriov_numvfs) offset=$(cat $P/sriov_offset) stride=$(cat $P/sriov_stride) vfdevice=$(cat $P/sriov_vf_device) enable_sriov=$(cat /sys/module/vfio_pci/parameters/enable_sriov 2>/dev/null)"
+  echo "pfresource $(sed -n 8,13p $P/resource | tr '\n' ';')"
+fi
+if [ -e $D/physfn ]; then
+  echo "physfn $(basename $P) driver=$(basename $(readlink $P/driver 2>/dev/null) 2>/dev/null)"
+  echo "pftoken $PFTOKEN"
+  for v in $P/virtfn*; do [ "$(readlink -f $v)" = "$(readlink -f $D)" ] && echo "vfindex ${v##*virtfn}"; done
+fi
 od -An -v -tx1 $D/config | sed 's/^/config/'
 echo "@@SNAP end"
 

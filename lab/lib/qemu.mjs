@@ -63,12 +63,17 @@ export function bootGuest(opts) {
   const timeoutSec = opts.timeoutSec ?? 600;
   const t0 = Date.now();
   const qemu = (opts.arch ?? 'amd64') === 'amd64' ? 'qemu-system-x86_64' : 'qemu-system-aarch64';
-  const r = spawnSync('timeout', ['--kill-after=10', String(timeoutSec), qemu, ...qemuArgs(opts)], {
+  // opts.qemu (lib/qemu10.mjs): another QEMU build than the host's, for devices 7.2 lacks.
+  const q = opts.qemu;
+  const cmd = q ? [q.cmd, ...q.pre] : [qemu];
+  const args = q ? qemuArgs({ ...opts, extraArgs: [...(opts.extraArgs ?? []), ...q.extraArgs] }) : qemuArgs(opts);
+  const r = spawnSync('timeout', ['--kill-after=10', String(timeoutSec), ...cmd, ...args], {
+    env: q ? { ...process.env, ...q.env } : process.env,
     encoding: 'latin1',
     maxBuffer: 1 << 28,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (r.error) throw new Error(`${qemu}: ${r.error.message}`);
+  if (r.error) throw new Error(`${q ? q.label : qemu}: ${r.error.message}`);
   return {
     serial: r.stdout.replace(/\r/g, ''),
     stderr: r.stderr,

@@ -501,10 +501,34 @@ static void run_op(long idx, char *op, char *rest)
 	}
 	if (!strcmp(op, "open")) {
 		if (need_container(idx)) return;
+		/* "open [UUID]": the group path's VF token option, "BDF vf_token=UUID". */
+		char name[128];
+		char *tok = next_tok(&rest);
+		if (tok)
+			snprintf(name, sizeof name, "%s vf_token=%s", bdf, tok);
+		else
+			snprintf(name, sizeof name, "%s", bdf);
 		errno = 0;
-		int fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+		int fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
 		if (fd >= 0 && n_open < 16) open_fds[n_open++] = device_fd = fd;
 		result_ret(idx, fd, errno, NULL, 0);
+	} else if (!strcmp(op, "sriov-numvfs")) {
+		/* sriov-numvfs N: the PF's sysfs attribute (the device under test is the PF). */
+		char path[160];
+		if (num(&rest, &a)) goto bad;
+		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/sriov_numvfs", bdf);
+		errno = 0;
+		int sfd = open(path, O_WRONLY);
+		r = -1;
+		if (sfd >= 0) {
+			char v[24];
+			int len = snprintf(v, sizeof v, "%lld", a);
+			r = write(sfd, v, (size_t)len) == len ? 0 : -1;
+			int e = errno;
+			close(sfd);
+			errno = e;
+		}
+		result_ret(idx, r, errno, NULL, 0);
 	} else if (!strcmp(op, "close")) {
 		errno = 0;
 		r = close(device_fd);

@@ -402,13 +402,19 @@ export class StraceConverter {
         const sel = this.fds.selector;
         const ours = sel.iommuGroup < 0 || f.group < 0 || f.group === sel.iommuGroup;
         if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path);
+        // The name string may carry the VF token option: "BDF vf_token=UUID" (vfio_pci_core_match).
+        const token = /\bvf_token=([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/.exec(a[2]?.text ?? '')?.[1]?.toLowerCase();
+        const open: { kind: 'open'; vfToken?: string } = token === undefined ? { kind: 'open' } : { kind: 'open', vfToken: token };
         if (!ours) this.stats.otherDeviceCalls++;
-        else if (ret.kind === 'error') {
+        else if (ret.kind === 'error' && (token !== undefined || ret.errno === 'EACCES')) {
+          // The VF-token check refused it: the model's open decides that before enabling anything.
+          this.push(call, open, observedOf(ret));
+        } else if (ret.kind === 'error') {
           // No device was opened: the kernel refused before (EINVAL without a container or IOMMU,
           // EBUSY, ENODEV). An `open` here would count one open too many for the rest of the trace.
           this.stats.failedDeviceOpens++;
           this.push(call, { kind: 'ioctl', op: 'raw', fdKind: 'group', request: req, name: vfioName(req, 'group'), arg: new Uint8Array(0) }, observedOf(ret));
-        } else this.push(call, { kind: 'open' }, observedOf(ret));
+        } else this.push(call, open, observedOf(ret));
         return;
       }
       if ((f.kind === 'device' && CDEV_IOCTLS.has(req)) || f.kind === 'iommufd') {

@@ -165,11 +165,76 @@ export const DEVICE_SCENARIOS = ['probe', 'pm-mse', 'reset-reopen', 'edges'] as 
 /** The device scenario set as traces whose header carries `device` (the lab replaces it). */
 export function deviceScenarios(device: DeviceSnapshot, name: string): { name: string; trace: Trace }[] {
   const p = profileOf(device);
-  const build: Record<(typeof DEVICE_SCENARIOS)[number], () => EventBody[]> = {
+  const build: Record<string, () => EventBody[]> = {
     probe: () => traits(p),
     'pm-mse': () => pmMse(p),
     'reset-reopen': () => resetReopen(p),
     edges: () => edges(p),
   };
-  return DEVICE_SCENARIOS.map((s) => ({ name: s, trace: { header: syntheticHeader(device, `lab ${name} ${s}`), events: asTraceEvents(build[s]()) } }));
+  // SR-IOV: a PF gets the token / sriov_numvfs scenario, a VF the token and config-space one.
+  if (device.sriov !== undefined) build['sriov-pf'] = () => sriovPf(p);
+  const token = vfOpenToken(device);
+  // Its first open goes without a token: vfio-pci refuses it when the PF is vfio-pci's.
+  if (device.sriovVf !== undefined) build['sriov-vf'] = () => [{ kind: 'open' }, { kind: 'cfg-read', offset: 0, len: 4 }, ...withToken(sriovVf(p), token)];
+  return Object.keys(build).map((s) => {
+    const ev = s === 'sriov-vf' ? build[s]!() : withToken(build[s]!(), token);
+    return { name: s, trace: { header: syntheticHeader(device, `lab ${name} ${s}`), events: asTraceEvents(ev) } };
+  });
+}
+
+const ZERO_TOKEN = '00000000-0000-0000-0000-000000000000';
+const TOKEN_A = '6c1e2f4a-1b2c-4d3e-8f90-a1b2c3d4e5f6';
+const TOKEN_B = '0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b';
+
+/** The token a VF's opens need: its PF's when the PF is vfio-pci's (the lab sets the all-zero one). */
+function vfOpenToken(device: DeviceSnapshot): string | undefined {
+  const pf = device.sriovVf?.pf;
+  if (pf === undefined || pf.driver !== 'vfio-pci') return undefined;
+  return pf.vfToken === '' ? ZERO_TOKEN : pf.vfToken;
+}
+
+/** Every plain open of a scenario carries `token` (the sriov-vf scenario's own token opens stay). */
+function withToken(ev: EventBody[], token: string | undefined): EventBody[] {
+  if (token === undefined) return ev;
+  return ev.map((e) => (e.kind === 'open' && e.vfToken === undefined ? { kind: 'open', vfToken: token } : e));
+}
+
+const uuidBytes = (t: string): Uint8Array => Uint8Array.from(t.replace(/-/g, '').match(/../g)!.map((h) => parseInt(h, 16)));
+const vfTokenFeature = (flags: number, payload: Uint8Array): EventBody => ({ kind: 'ioctl', op: 'feature', flags, feature: flags & 0xffff, payload });
+
+/** The PF: its VF token (open, PCI_VF_TOKEN), sriov_numvfs, and D3hot with and without VFs. */
+function sriovPf(p: RandomProfile): EventBody[] {
+  const r = probeReg(p);
+  const ev: EventBody[] = [{ kind: 'open', vfToken: TOKEN_A }];
+  ev.push(vfTokenFeature(0x10000, new Uint8Array(16)), vfTokenFeature(0x60000, new Uint8Array(0)), vfTokenFeature(0x20000, new Uint8Array(8)), vfTokenFeature(0x20000, uuidBytes(TOKEN_B)));
+  const len = r ? mapLen(p, r.bar) : 0n;
+  if (r) ev.push({ kind: 'mmap', region: r.bar, offset: 0n, length: len, prot: 3, addr: MAP }, cfgW(0x04, 2, 0x0106), ...access(p));
+  const pm = p.pm;
+  const d3 = (): EventBody[] => (pm === null ? [] : [cfgW(pm + 4, 2, 3), { kind: 'cfg-read', offset: pm + 4, len: 2 }, ...access(p), cfgW(pm + 4, 2, 0), { kind: 'cfg-read', offset: pm + 4, len: 2 }, ...access(p)]);
+  ev.push(...d3()); // no VFs: D3hot is reached
+  ev.push({ kind: 'sriov-numvfs', numVfs: 1 }, ...d3()); // with a VF: the PF stays in D0
+  ev.push({ kind: 'sriov-numvfs', numVfs: 2 }, { kind: 'sriov-numvfs', numVfs: 1 }, { kind: 'sriov-numvfs', numVfs: 0 }, ...d3());
+  // Enabling VFs while the PF sits in D3hot: it is moved to D0 first (5.19+).
+  if (pm !== null) ev.push(cfgW(pm + 4, 2, 3), { kind: 'sriov-numvfs', numVfs: 1 }, { kind: 'cfg-read', offset: pm + 4, len: 2 }, ...access(p), { kind: 'sriov-numvfs', numVfs: 0 });
+  if (r) ev.push({ kind: 'munmap', addr: MAP, length: len });
+  ev.push({ kind: 'close' }, { kind: 'open' }, { kind: 'close' });
+  return ev;
+}
+
+/** The VF: the token check on open, what vfio-pci makes up in its config space, MEM it lacks. */
+function sriovVf(p: RandomProfile): EventBody[] {
+  const r = probeReg(p);
+  const ev: EventBody[] = [{ kind: 'open', vfToken: TOKEN_B }];
+  // A wrong token is refused too; the plain open below gets the PF's token (withToken).
+  ev.push({ kind: 'cfg-read', offset: 0, len: 4 });
+  ev.push({ kind: 'open' }, { kind: 'cfg-read', offset: 0x00, len: 4 }, { kind: 'cfg-read', offset: 0x3c, len: 4 }, { kind: 'cfg-read', offset: 0x04, len: 2 });
+  const len = r ? mapLen(p, r.bar) : 0n;
+  if (r) ev.push({ kind: 'mmap', region: r.bar, offset: 0n, length: len, prot: 3, addr: MAP }, ...access(p));
+  // COMMAND.MEM is emulated: clearing it neither zaps nor blocks (the VF has no such bit).
+  ev.push(cfgW(0x04, 2, 0x0000), { kind: 'cfg-read', offset: 0x04, len: 2 }, ...access(p), cfgW(0x04, 2, 0x0006), { kind: 'cfg-read', offset: 0x04, len: 2 }, ...access(p));
+  for (const reg of [0x10, 0x14, 0x1c, 0x20]) ev.push({ kind: 'cfg-read', offset: reg, len: 4 }, cfgW(reg, 4, 0xffffffff), { kind: 'cfg-read', offset: reg, len: 4 });
+  ev.push(vfTokenFeature(0x20000, uuidBytes(TOKEN_A)), { kind: 'ioctl', op: 'reset' }, { kind: 'cfg-read', offset: 0x04, len: 2 }, ...access(p));
+  if (r) ev.push({ kind: 'munmap', addr: MAP, length: len });
+  ev.push({ kind: 'close' });
+  return ev;
 }

@@ -31,6 +31,15 @@ export interface LabDevice {
    * package); the lab reads the image size from its PCIR chain (trait `rom-image`). None: no ROM.
    */
   romfile?: string;
+  /** The outer QEMU: the host's (7.2) unless the device needs a newer one (lab/lib/qemu10.mjs). */
+  qemu?: 'qemu10';
+  /** Where QEMU puts it (lab/lib/qemu.mjs topologyArgs): the root bus unless given. */
+  topology?: 'root' | 'root-port';
+  /**
+   * An SR-IOV VF: the lab boots with this PF (the device QEMU creates), binds it to vfio-pci with
+   * enable_sriov=1, writes 1 to its sriov_numvfs and tests the VF that appears (lab/guest/init.sh).
+   */
+  pf?: { name: string; vendor: number; device: number };
 }
 
 export const LAB_DEVICES: readonly LabDevice[] = [
@@ -82,6 +91,29 @@ export const LAB_DEVICES: readonly LabDevice[] = [
     stable: [{ bar: 0, offset: 0x4, len: 4 }], // SCB general pointer
     scratch: [{ bar: 0, offset: 0x4, len: 4 }], // SCB general pointer: stored, used only by a later command
     romfile: 'pxe-eepro100.rom', // a 0x20000 ROM BAR: the legacy PXE image, not the EFI one
+  },
+  {
+    name: 'igb',
+    vendor: 0x8086,
+    device: 0x10c9,
+    about: 'Intel 82576 (QEMU igb, QEMU >= 8.0): PCIe endpoint with an SR-IOV capability (7 VFs, VF BARs 0 and 3, 16K each), FLR, PM, MSI/MSI-X, I/O BAR; the PF side of the SR-IOV scenarios',
+    props: [],
+    stable: [{ bar: 0, offset: 0x8, len: 4 }], // STATUS
+    scratch: [{ bar: 0, offset: 0xc000, len: 4, mask: 0xffffff80 }], // RDBAL0 (82576 queue 0)
+    qemu: 'qemu10',
+    topology: 'root-port',
+  },
+  {
+    name: 'igb-vf',
+    vendor: 0x8086,
+    device: 0x10ca,
+    about: 'Intel 82576 VF (QEMU igbvf), created through the igb PF\'s sriov_numvfs with the PF bound to vfio-pci: memory enable hard-wired to 0 (vfio-pci emulates COMMAND.MEM), ids and BARs virtualized from the PF\'s SR-IOV capability, FLR, MSI-X in BAR3, VF token required',
+    props: [],
+    stable: [{ bar: 0, offset: 0x8, len: 4 }], // STATUS (the VF's view)
+    scratch: [{ bar: 0, offset: 0x2800, len: 4, mask: 0xffffff80 }], // RDBAL0 of the VF's queue 0
+    qemu: 'qemu10',
+    topology: 'root-port',
+    pf: { name: 'igb', vendor: 0x8086, device: 0x10c9 },
   },
   {
     name: 'ich9-intel-hda',

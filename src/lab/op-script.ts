@@ -38,7 +38,9 @@ export function opLine(e: TraceEvent): { line: string } | { skip: string } {
 function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
   switch (e.kind) {
     case 'open':
-      return { line: 'open' };
+      return { line: e.vfToken === undefined ? 'open' : `open ${e.vfToken}` };
+    case 'sriov-numvfs':
+      return { line: `sriov-numvfs ${e.numVfs}` };
     case 'close':
       return { line: 'close' };
     case 'cfg-read':

@@ -1,7 +1,7 @@
 // Turns the guest's sysfs snapshot of the device (lab/guest/init.sh: config, resource,
 // reset_method, iommu_group, uname -r) into the trace header's DeviceSnapshot, so the model
 // replays against the config space and BAR layout the real kernel had.
-import type { BarInfo, DeviceSnapshot } from '../trace/types.js';
+import type { BarInfo, DeviceSnapshot, VfBar } from '../trace/types.js';
 import type { LabConsole } from './serial.js';
 
 // include/linux/ioport.h resource flags, as sysfs `resource` prints them.
@@ -79,6 +79,73 @@ export function snapshotFromConsole(c: LabConsole, scenario?: string): LabSnapsh
       vga: false,
       iommuGroup: Number.isFinite(group) ? group : -1,
       ...(sysfs !== undefined ? { sysfs } : {}),
+      ...sriovBlocks(f, config),
     },
+  };
+}
+
+const PCI_EXT_CAP_ID_SRIOV = 0x10;
+
+const physfnOf = (f: Map<string, string>): string | undefined => f.get('physfn');
+
+/** Offset of the SR-IOV extended capability in a PF's config space, 0 when not there. */
+function sriovCapOffset(config: Uint8Array): number {
+  const u32 = (at: number): number => ((config[at] ?? 0) | ((config[at + 1] ?? 0) << 8) | ((config[at + 2] ?? 0) << 16) | ((config[at + 3] ?? 0) << 24)) >>> 0;
+  for (let at = 0x100, n = 0; at >= 0x100 && at + 4 <= config.length && n < 64; n++) {
+    const h = u32(at);
+    if ((h & 0xffff) === PCI_EXT_CAP_ID_SRIOV) return at;
+    at = (h >>> 20) & 0xffc;
+  }
+  return 0;
+}
+
+/**
+ * The SR-IOV blocks from init.sh's `sriov`, `pfresource`, `physfn` and `vfindex` lines: a VF gets
+ * its PF's capability (quirk is_virtfn too), a PF its own. The lab binds the device under test to
+ * vfio-pci (a VF's PF too), so that is the driver the trace starts with. A PF's own token is the
+ * random one vfio-pci gives it at bind (""); a VF's PF has the all-zero one init.sh set.
+ */
+function sriovBlocks(f: Map<string, string>, config: Uint8Array): Pick<DeviceSnapshot, 'sriov' | 'sriovVf'> & { quirks?: DeviceSnapshot['quirks'] } {
+  const line = f.get('sriov');
+  if (line === undefined) return {};
+  const kv = new Map(line.split(/\s+/).map((w) => w.split('=') as [string, string]));
+  const num = (k: string, radix = 10): number => {
+    const v = kv.get(k) ?? '';
+    const n = radix === 16 ? parseInt(v.replace(/^0x/i, ''), 16) : Number(v);
+    return Number.isFinite(n) ? n : 0;
+  };
+  const vfBars: VfBar[] = [];
+  (f.get('pfresource') ?? '').split(';').forEach((l, i) => {
+    if (l.trim() === '') return;
+    const r = resourceLine(l);
+    if ((r.start === 0n && r.end === 0n) || (r.flags & IORESOURCE_MEM) === 0n) return;
+    const total = BigInt(Math.max(num('totalvfs'), 1));
+    // sysfs shows the whole VF BAR window (size * TotalVFs); a VF's BAR is one slice of it.
+    vfBars.push({ index: i, size: (r.end - r.start + 1n) / total, is64: (r.flags & IORESOURCE_MEM_64) !== 0n, prefetchable: (r.flags & IORESOURCE_PREFETCH) !== 0n, base: r.start });
+  });
+  const physfn = physfnOf(f);
+  const cap = {
+    // The PF's own config has it; a VF's snapshot is the VF's config, without the PF's.
+    capOffset: physfnOf(f) === undefined ? sriovCapOffset(config) : 0,
+    totalVfs: num('totalvfs'),
+    numVfs: num('numvfs'),
+    firstVfOffset: num('offset'),
+    vfStride: num('stride'),
+    vfDeviceId: num('vfdevice', 16),
+    vfBars,
+    driver: 'vfio-pci',
+    vfToken: '',
+    vfUsers: 0,
+    enableSriov: kv.get('enable_sriov') === 'Y',
+  };
+  if (physfn === undefined) return { sriov: { ...cap, numVfs: 0 } };
+  const pfBdf = physfn.split(/\s+/)[0] ?? '';
+  const index = Number(f.get('vfindex') ?? '0');
+  // init.sh opened the PF once with the all-zero token (`pftoken` line) so the VF can be opened.
+  const opened = f.get('pftoken') ?? '';
+  const pfToken = /@@R 0 /.test(opened) && !/errno=/.test(opened) ? '00000000-0000-0000-0000-000000000000' : '';
+  return {
+    sriovVf: { pfBdf, vfIndex: Number.isFinite(index) ? index : 0, pf: { ...cap, vfToken: pfToken } },
+    quirks: { nonMappableBars: false, noCommandMemory: true, isVirtfn: true, resourceBusyBars: [], iomapFailBars: [] },
   };
 }

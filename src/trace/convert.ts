@@ -97,6 +97,10 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
     if (h.device.sysfs !== undefined && deviceSysfsEmpty(h.device.sysfs)) delete h.device.sysfs;
     if (h.device.quirks.d3cold === '') delete h.device.quirks.d3cold;
     if (h.kernelCmdline?.length === 0) delete h.kernelCmdline;
+    // The SR-IOV blocks are there when the wire has them (an all-default one is still a VF/PF).
+    const wireDevice = (m.header as Msg).device as Msg | undefined;
+    if (wireDevice?.sriovVf === undefined) delete h.device.sriovVf;
+    if (wireDevice?.sriov === undefined) delete h.device.sriov;
     if (h.formatVersion !== FORMAT_VERSION) {
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
       throw new UserError(why, { file: ctx.file, offset: at });

@@ -18,6 +18,7 @@ import type {
 } from './types.js';
 import { FAILURE_CONSEQUENCES, KERNEL_FAILURE_KINDS, emptyDeviceSnapshot, emptyTraits } from './types.js';
 import { FORMAT_VERSION } from './schema.js';
+import { parseSriovLine, parseSriovVfLine, parseVfBarLine, parseVfToken } from './text-sriov.js';
 import { accessLenProblem, configSizeProblem } from './limits.js';
 import {
   leBytes,
@@ -40,7 +41,7 @@ const ACCELS: Accelerator[] = ['unknown', 'kvm', 'tcg', 'mshv'];
 const DMABUF_OPS: DmabufImporterOp[] = ['attach', 'map', 'unmap', 'detach', 'mmap', 'close'];
 const POWER: PowerRequest[] = ['entry', 'entry-with-wakeup', 'exit'];
 const EXIT_HOW: VmmExit['how'][] = ['exited', 'signaled', 'kvm-run-error'];
-const HEADER_WORDS = new Set(['source', 'kernel', 'kernel-cmdline', 'module-params', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'device-traits', 'device-sysfs', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config']);
+const HEADER_WORDS = new Set(['source', 'kernel', 'kernel-cmdline', 'module-params', 'vmm', 'vmm-options', 'tracer', 'title', 'device', 'device-traits', 'device-sysfs', 'reset-methods', 'quirks', 'bar', 'rom', 'vga', 'config', 'sriov', 'sriov-vf', 'vf-bar']);
 
 interface KV {
   raw: string;
@@ -49,7 +50,7 @@ interface KV {
 }
 
 /** The arguments of one line: positional words and `key=value` words. */
-class Args {
+export class Args {
   private readonly pos: Token[] = [];
   private posUsed = 0;
   private readonly kv = new Map<string, KV>();
@@ -235,9 +236,14 @@ function userBuf(a: Args, ctx: LineCtx): UserBuf {
 function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
   const kind = kindTok.text;
   switch (kind) {
-    case 'open':
+    case 'open': {
+      const tok = a.opt('vf-token');
+      return tok === undefined ? { kind } : { kind, vfToken: parseVfToken(tok.raw, tok.col, ctx, 'vf-token') };
+    }
     case 'close':
       return { kind };
+    case 'sriov-numvfs':
+      return { kind, numVfs: a.u32('num-vfs') };
     case 'cfg-read': {
       const offset = cfgOffset(a, ctx);
       return { kind, offset, len: a.u32('len'), ...userBuf(a, ctx) };
@@ -632,6 +638,17 @@ export class TextParser {
         d.traits = parseTraits(a, ctx);
         break;
       }
+      case 'sriov':
+        this.once(word, ctx);
+        parseSriovLine(a, ctx, d);
+        break;
+      case 'sriov-vf':
+        this.once(word, ctx);
+        parseSriovVfLine(a, ctx, d);
+        break;
+      case 'vf-bar':
+        parseVfBarLine(a, ctx, d, word.col);
+        break;
       case 'quirks': {
         this.once(word, ctx);
         const q = d.quirks;

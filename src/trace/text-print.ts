@@ -2,6 +2,7 @@
 // TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
 import { deviceSysfsEmpty, traitsEmpty, type DeviceTraits, type IoctlOp, type IommufdOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
 import type { TracePacket } from './reader.js';
+import { printSriovLines } from './text-sriov.js';
 import { fmtBytes, fmtOption, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
 
 /** A written value, padded to two hex digits per byte of the access (accesses are <= 8 bytes). */
@@ -102,8 +103,11 @@ function join(kind: string, args: string): string {
 export function describeEvent(e: TraceEvent): string {
   switch (e.kind) {
     case 'open':
+      return e.vfToken === undefined ? 'open' : `open vf-token=${fmtStr(e.vfToken)}`;
     case 'close':
       return e.kind;
+    case 'sriov-numvfs':
+      return `sriov-numvfs num-vfs=${e.numVfs}`;
     case 'cfg-read':
       return `cfg-read ${cfgOffset(e.offset)} len=${e.len}${userBuf(e)}`;
     case 'cfg-write':
@@ -253,6 +257,7 @@ export function printHeaderLines(h: TraceHeader): string[] {
     if (p.driverOverride !== '') w.push(`driver-override=${fmtStr(p.driverOverride)}`);
     lines.push(w.join(' '));
   }
+  lines.push(...printSriovLines(d));
   for (const b of d.bars) {
     lines.push(`bar ${b.index} ${b.kind} size=${hex(b.size)}${b.is64 ? ' 64' : ''}${b.prefetchable ? ' prefetch' : ''}`);
   }

@@ -72,6 +72,50 @@ export interface DeviceSnapshot {
   traits?: DeviceTraits;
   /** Runtime PM and driver_override at capture start; absent = not recorded. */
   sysfs?: DeviceSysfs;
+  /** The function is an SR-IOV VF: its PF and the PF's SR-IOV capability (issue 15). */
+  sriovVf?: SriovVf;
+  /** The function is an SR-IOV PF: its SR-IOV capability and vfio-pci's VF token state. */
+  sriov?: SriovCap;
+}
+
+/** One VF BAR of an SR-IOV capability: every VF has it, `size` bytes each. */
+export interface VfBar {
+  index: number; // 0..5
+  size: bigint; // bytes per VF
+  is64: boolean;
+  prefetchable: boolean;
+  /** The PF's VF BAR register: VF 0's address (VF n: base + n * size); 0n = unassigned or unknown. */
+  base: bigint;
+}
+
+/** A PF's SR-IOV capability (proto SriovCap) and what vfio-pci keeps for it. */
+export interface SriovCap {
+  capOffset: number; // 0 = unknown
+  totalVfs: number;
+  numVfs: number; // VFs enabled when the snapshot was taken
+  firstVfOffset: number;
+  vfStride: number;
+  vfDeviceId: number;
+  vfBars: VfBar[];
+  /** The PF's driver: "vfio-pci", "igb", "" = none. */
+  driver: string;
+  /** vfio-pci's VF token of the PF (UUID text); "" = the random one it generated at bind (matches nothing). */
+  vfToken: string;
+  /** VFs a vfio user holds open (vf_token->users). */
+  vfUsers: number;
+  /** vfio-pci's enable_sriov module parameter. */
+  enableSriov: boolean;
+}
+
+/** An SR-IOV VF's PF (proto SriovVf). */
+export interface SriovVf {
+  pfBdf: string;
+  vfIndex: number;
+  pf: SriovCap;
+}
+
+export function emptySriovCap(): SriovCap {
+  return { capOffset: 0, totalVfs: 0, numVfs: 0, firstVfOffset: 0, vfStride: 0, vfDeviceId: 0, vfBars: [], driver: '', vfToken: '', vfUsers: 0, enableSriov: false };
 }
 
 /**
@@ -291,7 +335,9 @@ export type DmabufImporterOp = 'attach' | 'map' | 'unmap' | 'detach' | 'mmap' | 
 
 /** Host side: what the VMM asked the kernel. */
 export type HostEvent =
-  | { kind: 'open' } // VFIO_GROUP_GET_DEVICE_FD / open of the cdev: first open enables the device
+  /** VFIO_GROUP_GET_DEVICE_FD / open of the cdev: first open enables the device. `vfToken`: the
+   *  "BDF vf_token=UUID" option (UUID text); absent = none given. */
+  | { kind: 'open'; vfToken?: string }
   | { kind: 'close' } // last close of the device fd
   | ({ kind: 'cfg-read'; offset: number; len: number } & UserBuf)
   | ({ kind: 'cfg-write'; offset: number; data: Uint8Array } & UserBuf)
@@ -329,7 +375,9 @@ export type HostEvent =
   | { kind: 'cdev-open'; index: number }
   /** open(/dev/iommu): a new iommufd context. */
   | { kind: 'iommufd-open' }
-  | ({ kind: 'iommufd' } & IommufdOp);
+  | ({ kind: 'iommufd' } & IommufdOp)
+  /** A write of `numVfs` to the PF's sysfs sriov_numvfs (0 disables the VFs). */
+  | { kind: 'sriov-numvfs'; numVfs: number };
 
 /** Guest side: what the guest asked the VMM. */
 export type GuestEvent =

@@ -118,6 +118,22 @@ describe('strace without the tracer', () => {
     expect(lines(trace)).toEqual(['ioctl raw fd=group req=0x3b6a name=VFIO_GROUP_GET_DEVICE_FD arg=- => errno=EINVAL', 'open => ret=9']);
     expect(report.strace?.stats.failedDeviceOpens).toBe(1);
   });
+  it('a VF token in the GET_DEVICE_FD name is the open\'s vf-token; a refused token open stays an open', () => {
+    const log = [
+      '100 10:00:00.000001 openat(AT_FDCWD, "/dev/vfio/5", O_RDWR) = 8',
+      '100 10:00:00.000002 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, "0000:01:10.0") = -1 EACCES (Permission denied)',
+      '100 10:00:00.000003 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, "0000:01:10.0 vf_token=2B9E2D50-52A5-4A53-8A8A-3F29B0C1A001") = -1 EACCES (Permission denied)',
+      '100 10:00:00.000004 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, "0000:01:10.0 vf_token=00000000-0000-0000-0000-000000000000") = 9',
+      '',
+    ].join('\n');
+    const { trace, report } = importTrace({ strace: file(log), tracerVersion: 't' });
+    expect(lines(trace)).toEqual([
+      'open => errno=EACCES',
+      'open vf-token=2b9e2d50-52a5-4a53-8a8a-3f29b0c1a001 => errno=EACCES',
+      'open vf-token=00000000-0000-0000-0000-000000000000 => ret=9',
+    ]);
+    expect(report.strace?.stats.failedDeviceOpens).toBe(0);
+  });
   it('-ff per-pid files: the pid comes from the file name, calls are put in time order', () => {
     const d = mkdtempSync(join(tmpdir(), 'ff-'));
     writeFileSync(join(d, 'q.200'), '10:00:00.000001 openat(AT_FDCWD, "/dev/vfio/5", O_RDWR) = 8\n10:00:00.000003 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, 0x1) = 9\n');

@@ -61,8 +61,33 @@ const iommufd: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('iommufd' as const), op: fc.constant('destroy' as const), id: u32 }),
 );
 
+/** A PF's SR-IOV capability as the text twin can carry it (num-vfs <= total-vfs, VF BARs by index). */
+const sriovCap = fc
+  .record({
+    capOffset: fc.constantFrom(0, 0x160),
+    totalVfs: fc.integer({ min: 0, max: 0xffff }),
+    numVfs: fc.integer({ min: 0, max: 0xffff }),
+    firstVfOffset: fc.constantFrom(0, 0x80),
+    vfStride: fc.constantFrom(0, 1, 2),
+    vfDeviceId: fc.integer({ min: 0, max: 0xffff }),
+    vfBars: fc.uniqueArray(fc.record({ index: fc.integer({ min: 0, max: 5 }), size: u64, is64: fc.boolean(), prefetchable: fc.boolean(), base: u64 }), { selector: (b) => b.index, maxLength: 3 }),
+    driver: fc.constantFrom('', 'vfio-pci', 'igb', 'a b'),
+    vfToken: fc.oneof(fc.constant(''), fc.uuid()),
+    vfUsers: fc.integer({ min: 0, max: 8 }),
+    enableSriov: fc.boolean(),
+  })
+  .map((c) => ({ ...c, numVfs: Math.min(c.numVfs, c.totalVfs), vfBars: [...c.vfBars].sort((a, b) => a.index - b.index) }));
+
+export const sriovBlocks = fc.oneof(
+  fc.constant({}),
+  sriovCap.map((sriov) => ({ sriov })),
+  fc.record({ pfBdf: str, vfIndex: fc.integer({ min: 0, max: 0xffff }), pf: sriovCap }).map((v) => ({ sriovVf: { ...v, vfIndex: v.pf.totalVfs > 0 ? v.vfIndex % v.pf.totalVfs : v.vfIndex } })),
+);
+
 export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.constant({ kind: 'open' as const }),
+  fc.record({ kind: fc.constant('open' as const), vfToken: fc.uuid() }),
+  fc.record({ kind: fc.constant('sriov-numvfs' as const), numVfs: u32 }),
   fc.constant({ kind: 'close' as const }),
   fc.record({ kind: fc.constant('cfg-read' as const), offset: u32, len: u32 }),
   fc.record({ kind: fc.constant('cfg-write' as const), offset: u32, data: bytes(20) }),
@@ -186,7 +211,8 @@ export const header: fc.Arbitrary<TraceHeader> = fc.record({
       { nil: undefined },
     ),
   }, { requiredKeys: ['bdf', 'vendorId', 'deviceId', 'config', 'bars', 'romSize', 'quirks', 'resetMethods', 'pageSize', 'vga', 'iommuGroup'] }),
-});
+  sriov: sriovBlocks,
+}).map(({ sriov, ...h }) => ({ ...h, device: { ...h.device, ...sriov } }));
 
 export const trace: fc.Arbitrary<Trace> = fc
   .record({ header, events: fc.array(event, { maxLength: 25 }), more: fc.array(fc.record({ at: fc.nat(), header }), { maxLength: 2 }) })

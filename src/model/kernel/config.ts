@@ -10,6 +10,7 @@ import { revokeAll, unrevokeIfEnabled } from './dmabuf.js';
 import { buildPerms, ByteKind } from './perms.js';
 import { vfioSetPowerState } from './power.js';
 import { functionReset } from './reset.js';
+import { isVf, pfKeepsD0, vfVconfig } from './sriov.js';
 
 /** vfio_config_init(): vconfig from the hardware after enable, hidden caps unlinked [S/M]. */
 export function initVconfig(k: Kctx): void {
@@ -21,6 +22,7 @@ export function initVconfig(k: Kctx): void {
     vc.setU16(k.g.pm + R.PCI_PM_CTRL, vc.u16(k.g.pm + R.PCI_PM_CTRL) & ~(R.PCI_PM_CTRL_PME_ENABLE | R.PCI_PM_CTRL_PME_STATUS));
   }
   if (exemptFromMse(k)) vc.setU16(R.PCI_COMMAND, vc.u16(R.PCI_COMMAND) | R.PCI_COMMAND_MEMORY);
+  vfVconfig(k, vc);
   k.st.vconfig = vc;
   k.st.bardirty = true;
   k.st.rbar = [];
@@ -123,9 +125,20 @@ export function cfgRead(k: Kctx, off: number, len: number): Step {
   if (hiddenHeadOutOfBounds(k, off, len))
     return step({ kind: 'kernel-failure', failure: 'warn', where: 'vfio_pci_config_rw', consequence: 'continues' }, 'config.ecap.hidden-head-perms-oob-warn');
   const v = peekConfig(k, off, len);
-  const rule = touchesBars(off, len) ? 'config.read.bar-emulated' : 'config.read';
-  return step({ kind: 'ok', ret: BigInt(len), data: leBytes(v, len), own: configOwnMask(k, off, len) }, rule);
+  return step({ kind: 'ok', ret: BigInt(len), data: leBytes(v, len), own: configOwnMask(k, off, len) }, readRule(k, off, len));
 }
+
+/** Which rule a config read shows: BAR sizing emulation, or for a VF what vfio-pci makes up. */
+function readRule(k: Kctx, off: number, len: number): string {
+  const end = off + len;
+  if (isVf(k)) {
+    if (touchesBars(off, len)) return 'config.vf.bar-from-pf-sriov';
+    if (off < 4 || (off <= R.PCI_INTERRUPT_PIN && end > R.PCI_INTERRUPT_PIN)) return 'config.vf.ids-and-pin-virtualized';
+    if (off <= R.PCI_COMMAND && end > R.PCI_COMMAND && exemptFromMse(k)) return 'config.vf.command-mem-emulated';
+  }
+  return touchesBars(off, len) ? 'config.read.bar-emulated' : 'config.read';
+}
+
 
 /**
  * Catalog bug hidden-first-ecap (fixed by fe4bf8d0b671): the first extended capability is hidden
@@ -334,6 +347,13 @@ function pmWrite(k: Kctx, pos: number, size: number, val: bigint, capOff: number
     rule = 'config.pm.d3hot-zaps';
   } else takeWriter(k);
   const before = k.hw.power;
+  if (target !== 'D0' && pfKeepsD0(k)) {
+    // A PF with VFs: vfio_pci_set_power_state returns -EBUSY, which the PMCSR write ignores; the
+    // zap above has happened, the function stays in D0 [P: 5.19 "Change the PF power state to D0
+    // before enabling VFs"].
+    effects.push(...unrevokeIfEnabled(k));
+    return { rule: 'sriov.pf.low-power-busy', effects };
+  }
   effects.push(...vfioSetPowerState(k, target));
   if (k.hw.power === before && before !== target) rule = 'config.pm.state-refused';
   else if (before === 'D3hot' && target === 'D0') rule = k.g.needsPmRestore ? 'config.pm.d0-restore-nosoftrst' : 'config.pm.d3hot-to-d0';

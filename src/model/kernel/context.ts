@@ -1,7 +1,7 @@
 // What every kernel-model file works on: the device snapshot, the version's switches, the split
 // state, the static geometry derived from the snapshot, and the event's race metadata.
 
-import type { DeviceSnapshot, EventMeta } from '../../trace/types.js';
+import type { DeviceSnapshot, EventMeta, SriovVf } from '../../trace/types.js';
 import type { Effect, PowerState } from '../outcome.js';
 import { ConfigImage } from '../pci/config-image.js';
 import { findCap, walkCapabilities, type CapWalk } from '../pci/caps.js';
@@ -67,6 +67,19 @@ export interface RaceView {
   memoryLockWriter: boolean;
 }
 
+/**
+ * A VF's BAR registers read 0 (SR-IOV: VF BARs are RO zero); pci_resource_start comes from the PF's
+ * VF BAR i plus vf_index * size (pci_iov_resource, drivers/pci/iov.c) [S]. Without the PF's
+ * register in the trace, a BAR sysfs lists is assigned at an unknown, size-aligned address: only
+ * "assigned" and the alignment matter to vfio-pci (vfio_bar_fixup, mmap support) [rule
+ * config.vf.bar-from-pf-sriov].
+ */
+function vfBarStart(vf: SriovVf, index: number, size: bigint): bigint {
+  const bar = vf.pf.vfBars.find((b) => b.index === index);
+  if (bar !== undefined && bar.base !== 0n) return bar.base + BigInt(vf.vfIndex) * bar.size;
+  return size * BigInt(vf.vfIndex + 1);
+}
+
 export function geometry(dev: DeviceSnapshot, traits: HwTraits): Geometry {
   const cfgSize = traits.cfgSize;
   const img = new ConfigImage(cfgSize);
@@ -84,7 +97,8 @@ export function geometry(dev: DeviceSnapshot, traits: HwTraits): Geometry {
     const lo = img.u32(R.PCI_BASE_ADDRESS_0 + 4 * b.index);
     const hi = b.is64 && b.index < 5 ? img.u32(R.PCI_BASE_ADDRESS_0 + 4 * (b.index + 1)) : 0;
     const mask = b.kind === 'io' ? ~0x3 : ~0xf;
-    const start = (BigInt(hi) << 32n) | BigInt((lo & mask) >>> 0);
+    let start = (BigInt(hi) << 32n) | BigInt((lo & mask) >>> 0);
+    if (start === 0n && dev.sriovVf !== undefined) start = vfBarStart(dev.sriovVf, b.index, b.size);
     bars[b.index] = { index: b.index, size: b.size, kind: b.kind, is64: b.is64, prefetch: b.prefetchable, start };
   }
   let msixBar = 0xff;

@@ -18,6 +18,7 @@ import { functionReset, resetMethod } from './reset.js';
 import { hugeEntryAt, hugeFault, misdirected } from './huge-fault.js';
 import { enterIdle, leaveIdle } from './runtime-pm.js';
 import type { HugeEntry, Mapping } from './state.js';
+import { pfKeepsD0, vfTokenFeature } from './sriov.js';
 
 const NUM_REGIONS = 9;
 
@@ -368,15 +369,18 @@ function deviceReset(k: Kctx): Step {
 
 function hotResetInfo(k: Kctx, argsz: number): Step {
   if (argsz < 12) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset-info.argsz-einval');
-  if (!k.hw.traits.busReset) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset-info.no-bus-reset');
+  if (!busResettable(k)) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset-info.no-bus-reset');
   // Too small for the affected devices: -ENOSPC, and the header goes back anyway with the count
-  // the caller must make room for (hdr.count; flags 0 on the group path) [S; L hot-reset #2].
-  if (argsz < 12 + 8 * AFFECTED_SET_SIZE) {
+  // the caller must make room for (hdr.count; flags 0 on the group path) [S; L hot-reset #2]. A
+  // VF's set is its PF and the enabled VFs [L igb-vf reset-reopen #1].
+  const set = vfBusSetSize(k);
+  if (argsz < 12 + 8 * set) {
     const data = new Uint8Array(12);
     data.set(leBytes(BigInt(argsz), 4), 0);
-    data.set(leBytes(BigInt(AFFECTED_SET_SIZE), 4), 8);
+    data.set(leBytes(BigInt(set), 4), 8);
     return step({ kind: 'errno', errno: 'ENOSPC', data }, 'core.hot-reset-info.enospc');
   }
+  if (set > 1) return step({ kind: 'unsupported', reason: "the VF's bus reset set (its PF and sibling VFs) is not in the snapshot" }, 'core.hot-reset-info.vf-siblings-unknown');
   return step({ kind: 'ok', ret: 0n, ...hotResetInfoData(k, argsz) }, 'core.hot-reset-info.ok');
 }
 
@@ -410,6 +414,26 @@ function hotResetInfoData(k: Kctx, argsz: number): { data: Uint8Array; own: Uint
 /** Devices in the hot-reset set: the trace header describes one function and no siblings. */
 const AFFECTED_SET_SIZE = 1;
 
+/**
+ * A VF sits on its PF's bus with its sibling VFs: vfio probes a bus reset there
+ * (pci_probe_reset_bus) although the VF's reset_method has no "bus" (the VF is not alone on the
+ * bus) [S vfio_pci_ioctl_get_pci_hot_reset_info; L igb-vf reset-reopen #1: -ENOSPC, not -ENODEV].
+ * Not on a root bus, which has no bridge to reset.
+ */
+function vfOnPfBus(k: Kctx): boolean {
+  const m = /^[0-9a-fA-F]{4}:([0-9a-fA-F]{2}):/.exec(k.dev.bdf);
+  return k.dev.sriovVf !== undefined && m !== null && parseInt(m[1]!, 16) !== 0;
+}
+
+function busResettable(k: Kctx): boolean {
+  return k.hw.traits.busReset || vfOnPfBus(k);
+}
+
+/** The bus reset's device set for a VF: the PF and the enabled VFs; 1 for anything else. */
+function vfBusSetSize(k: Kctx): number {
+  return vfOnPfBus(k) ? 1 + Math.max(k.dev.sriovVf!.pf.numVfs, 1) : AFFECTED_SET_SIZE;
+}
+
 function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   if (flags !== 0) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.flags-einval');
   // Group path: count must be > 0; a device opened through the cdev (6.6+) wants count 0 and
@@ -419,13 +443,20 @@ function hotReset(k: Kctx, flags: number, groupFds: number[]): Step {
   const countBad = cdev ? groupFds.length > 0 : groupFds.length === 0;
   const countRule = cdev ? 'core.hot-reset.cdev-with-fds-einval' : 'core.hot-reset.group-count-einval';
   if (countBad && k.v.hotResetCountCheckFirst) return step({ kind: 'errno', errno: 'EINVAL' }, countRule);
-  if (!k.hw.traits.busReset) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
+  if (!busResettable(k)) return step({ kind: 'errno', errno: 'ENODEV' }, 'core.hot-reset.no-bus-reset');
   if (countBad) return step({ kind: 'errno', errno: 'EINVAL' }, countRule);
   // More group fds than devices in the affected slot/bus set is -EINVAL; then each fd is fget():
   // a closed or negative fd is -EBADF [S vfio_pci_ioctl_pci_hot_reset_groups; L hot-reset #17, #18].
   // The snapshot describes one function, so the modeled set is the device alone.
-  if (groupFds.length > AFFECTED_SET_SIZE) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.count-exceeds-set-einval');
+  const set = vfBusSetSize(k);
+  if (groupFds.length > set) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.count-exceeds-set-einval');
   if (groupFds.some((fd) => fd < 0)) return step({ kind: 'errno', errno: 'EBADF' }, 'core.hot-reset.bad-fd-ebadf');
+  if (set > 1) {
+    // Every vfio device of the dev_set (the PF and VFs, each in its own group) must be in the
+    // given groups (vfio_pci_dev_set_hot_reset) [S; L igb-vf reset-reopen #16: one fd, -EINVAL].
+    if (groupFds.length < set) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.hot-reset.vf-set-groups-missing-einval');
+    return step({ kind: 'unsupported', reason: "resetting a VF's bus resets its PF and sibling VFs, which the snapshot does not describe" }, 'core.hot-reset.vf-siblings-unknown');
+  }
   if (k.v.blockDisabledMmio && contended(k))
     return step({ kind: 'errno', errno: 'EBUSY' }, 'core.hot-reset.memory-lock-trylock-ebusy');
   const eff: Effect[] = [];
@@ -460,6 +491,8 @@ export function runtimeIdle(k: Kctx): Effect[] {
   // disable_idle_d3: probe never dropped its runtime-PM reference, so low-power entry's put leaves
   // the usage count above zero and the device never suspends [S vfio_pci_core_register_device].
   if (k.host.disableIdleD3) return [];
+  // sriov_configure holds a runtime PM reference while the PF has VFs: it never suspends [S].
+  if (pfKeepsD0(k)) return [];
   k.st.runtimeSuspended = true;
   // vfio_pci_core_runtime_suspend() first moves a device the user left in D3hot back to D0
   // through vfio_pci_set_power_state(), so a NoSoftRst- function gets its config saved at the
@@ -515,6 +548,8 @@ function feature(k: Kctx, flags: number, id: number, payload: Uint8Array, meta: 
   if (flags & FEATURE_GET && flags & FEATURE_SET && !(flags & FEATURE_PROBE)) return step({ kind: 'errno', errno: 'EINVAL' }, 'core.feature.get-and-set');
   // The payload is what follows the 8-byte header (argsz - 8 bytes).
   switch (id) {
+    case 0:
+      return vfTokenFeature(k, flags, payload);
     case 3:
       return lowPower(k, 'entry', flags, -1);
     case 4:
@@ -544,7 +579,7 @@ function feature(k: Kctx, flags: number, id: number, payload: Uint8Array, meta: 
     default:
       break;
   }
-  // PCI_VF_TOKEN needs an SR-IOV PF; migration/logging have no ops in plain vfio-pci; rest unknown -> -ENOTTY [S].
+  // Migration/logging have no ops in plain vfio-pci; the rest are unknown -> -ENOTTY [S].
   return step({ kind: 'errno', errno: 'ENOTTY' }, 'core.feature.not-supported-enotty');
 }
 

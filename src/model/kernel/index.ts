@@ -18,6 +18,7 @@ import { ioeventfdSignal, regionRw } from './rdwr.js';
 import { mapDma, unmapDma } from './type1.js';
 import { setUserMemoryRegion } from './kvm.js';
 import { initialHw, initialPmState, initialVfioState, type HwFunction, type VfioState } from './state.js';
+import { checkVfToken, sriovNumvfs } from './sriov.js';
 import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
 import { forkMappings, ProcessTable, unknownProcess } from './processes.js';
@@ -51,13 +52,15 @@ export class VfioPciKernelModel implements KernelModel {
     if (v === undefined)
       throw new UserError(`unknown kernel version "${versionId}" (known: ${KERNEL_VERSIONS.map((x) => x.id).join(', ')})`);
     this.versionId = versionId;
+    // A function with a VF block is a VF whether or not the quirks line says is_virtfn.
+    if (device.sriovVf !== undefined && !device.quirks.isVirtfn) device = { ...device, quirks: { ...device.quirks, isVirtfn: true } };
     this.k = {
       dev: device,
       v: v.switches,
       host: resolveHostConfig(host),
       hw: initialHw(device),
       g: geometry(device, resolveTraits(device)),
-      st: { ...initialVfioState(), ...initialPmState(device, v.switches) },
+      st: { ...initialVfioState(device), ...initialPmState(device, v.switches) },
       meta: { seq: 0n, tsNs: 0n, tid: 0, overlap: 0 },
     };
     const k = this.k;
@@ -101,9 +104,12 @@ export class VfioPciKernelModel implements KernelModel {
     if (!this.procs.exists(pid)) return unknownProcess(pid);
     switch (ev.kind) {
       case 'open': {
+        const token = checkVfToken(k, ev.vfToken);
+        if (token.fail !== undefined) return token.fail;
         const s = openDevice(k, { n: this.openedFiles() });
         if (s.outcome.kind === 'ok') this.procs.open(pid);
-        return s;
+        // The token check is the step's rule when it decided something and the open only enabled.
+        return token.rule !== undefined && s.outcome.kind === 'ok' ? { ...s, rule: token.rule } : s;
       }
       case 'cdev-open':
         if (!k.v.vfioDeviceCdev) return step({ kind: 'errno', errno: 'ENOENT' }, 'cdev.open.no-cdev-enoent');
@@ -112,6 +118,8 @@ export class VfioPciKernelModel implements KernelModel {
         return iommufdOpen(k, meta);
       case 'iommufd':
         return iommufdIoctl(k, ev);
+      case 'sriov-numvfs':
+        return sriovNumvfs(k, ev.numVfs);
       case 'close':
         return this.close(pid);
       case 'fork': {

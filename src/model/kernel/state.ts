@@ -157,6 +157,11 @@ export interface VfioState {
   /** overlap id / tid of the last memory_lock writer (race resolution). */
   writerOverlap: number;
   writerTid: number;
+  /** SR-IOV (sriov.ts): VFs enabled on this PF (pci_num_vf). */
+  numVfs: number;
+  /** The PF's vf_token->uuid ("" = all zero) and ->users (VFs open by a vfio user). */
+  vfToken: string;
+  vfUsers: number;
 }
 
 const STATE_NAMES: PowerState[] = ['D0', 'D1', 'D2', 'D3hot'];
@@ -185,7 +190,7 @@ export function initialPmState(dev: DeviceSnapshot, v: KernelSwitches): Pick<Vfi
   return { rpmControl: control, d3coldAllowed: p?.d3coldAllowed !== '0', idle, driverOverride: override };
 }
 
-export function initialVfioState(): VfioState {
+export function initialVfioState(dev?: DeviceSnapshot): VfioState {
   return {
     open: false,
     vconfig: new ConfigImage(0),
@@ -219,5 +224,8 @@ export function initialVfioState(): VfioState {
     iommufd: initialIommufdState(),
     writerOverlap: 0,
     writerTid: 0,
+    numVfs: dev?.sriov?.numVfs ?? 0,
+    vfToken: dev?.sriov?.vfToken ?? '',
+    vfUsers: dev?.sriov?.vfUsers ?? 0,
   };
 }

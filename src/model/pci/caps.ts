@@ -158,6 +158,16 @@ export function capLength(img: ConfigImage, cap: Capability): number {
       return img.u32(p + 4) >>> 20;
     case R.PCI_EXT_CAP_ID_DVSEC:
       return img.u32(p + 4) >>> 20;
+    // Fixed sizes of vfio's pci_ext_cap_length[]: exposed (read through, header virtualized), not
+    // hidden [S vfio_pci_config.c; L igb-vf edges #53: the VF's AER next pointer keeps its ARI].
+    case R.PCI_EXT_CAP_ID_ARI:
+    case R.PCI_EXT_CAP_ID_ATS:
+    case R.PCI_EXT_CAP_ID_LTR:
+      return 8;
+    case R.PCI_EXT_CAP_ID_PRI:
+      return 16;
+    case R.PCI_EXT_CAP_ID_SRIOV:
+      return 0x40;
     default:
       return 0;
   }

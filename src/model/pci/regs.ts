@@ -54,6 +54,11 @@ export const PCI_EXT_CAP_ID_DVSEC = 0x0023;
  * no release has perm bits for. IDs between an older release's MAX and this are not told apart.
  */
 export const PCI_EXT_CAP_ID_ABOVE_ANY_MAX = 0x0031;
+export const PCI_EXT_CAP_ID_ARI = 0x000e;
+export const PCI_EXT_CAP_ID_ATS = 0x000f;
+export const PCI_EXT_CAP_ID_SRIOV = 0x0010;
+export const PCI_EXT_CAP_ID_PRI = 0x0013;
+export const PCI_EXT_CAP_ID_LTR = 0x0018;
 
 /** PM capability. */
 export const PCI_PM_PMC = 2;

@@ -95,6 +95,11 @@ export interface CoreSwitches {
   iommufdMapFile: boolean;
   /** IOMMU_IOAS_MAP_FILE takes a vfio dma-buf fd (iopt_alloc_dmabuf_pages; revoke unmaps it from the IOMMU). */
   iommufdDmabufImport: boolean;
+  /**
+   * A PF with VFs stays in D0: vfio_pci_set_power_state refuses a lower state (-EBUSY, ignored by
+   * the PMCSR write), sriov_configure moves the PF to D0 first and holds a runtime PM reference.
+   */
+  sriovPfPowerGuard: boolean;
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -143,6 +148,7 @@ const LINUX_5_7: KernelSwitches = {
   iommufdHwptAlloc: false,
   iommufdMapFile: false,
   iommufdDmabufImport: false,
+  sriovPfPowerGuard: false,
   ...(Object.fromEntries(BUG_SWITCHES.map((b) => [b, false])) as BugSwitches),
 };
 
@@ -248,8 +254,13 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
     from: 'linux-5.15',
-    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true, idleD3: 'runtime-pm' },
+    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true, idleD3: 'runtime-pm', sriovPfPowerGuard: true },
     sources: {
+      sriovPfPowerGuard: {
+        ref: 'D3hot series (Abhishek Sahu, 5.19): "vfio/pci: Change the PF power state to D0 before enabling VFs" (vfio_pci_set_power_state: pci_num_vf && state > D0 -> -EBUSY; sriov_configure sets D0 under memory_lock) + "Move the unused device into low power state with runtime PM" (pm_runtime_resume_and_get in sriov_configure)',
+        evidence: 'P',
+        note: 'vfio_pci_core.c of 6.x has both [S]; [L] sriov-pf on 6.1/6.12/7.2 (traces/lab/<k>/igb): PMCSR D3hot with a VF reads back D0, BAR0 keeps answering; numvfs=1 from D3hot moves the PF to D0',
+      },
       idleD3: {
         ref: '"vfio/pci: Move the unused device into low power state with runtime PM" (Abhishek Sahu, 5.19 D3cold series): probe allows runtime PM and drops its usage count, enable takes pm_runtime_resume_and_get (skipped with disable_idle_d3)',
         evidence: 'P',
