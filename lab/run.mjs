@@ -35,12 +35,14 @@ const USAGE = `usage: npm run lab -- --kernel 6.1|6.12|7.2|all|6.12-iommufd [opt
   --no-strace       skip the second run under the tracer (strace + ioctl argument capture)
   --device NAME     the emulated device (default e1000e; src/lab/devices.ts lists them): any other
                     runs its generated scenario set into traces/lab/<kernel>/<device>/ with traits.txt
+  --scenario NAME   with --device: only these generated scenarios (repeatable; keep "probe" in the
+                    set for the traits that go into the headers)
   --tracer-probe P  the tracer's --ioctl-args-probe for the second run: auto (default), eprobe, kprobe
   --vmm V           instead: real QEMU sessions, qemu-7.2|qemu-10|all (lab/vmm/README.md)
   --random N        instead: N random op sequences, differential against the model (docs/lab.md)`;
 
 function parseArgs(argv) {
-  const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true, tracerProbe: 'auto', device: 'e1000e' };
+  const a = { kernels: [], traces: [], bzimage: '', modules: '', out: '', timeout: 900, strace: true, tracerProbe: 'auto', device: 'e1000e', only: [] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     const next = () => {
@@ -54,6 +56,7 @@ function parseArgs(argv) {
     else if (v === '--timeout') a.timeout = Number(next());
     else if (v === '--no-strace') a.strace = false;
     else if (v === '--device') a.device = next();
+    else if (v === '--scenario') a.only.push(next());
     else if (v === '--tracer-probe') {
       a.tracerProbe = next();
       if (!['auto', 'eprobe', 'kprobe'].includes(a.tracerProbe)) fail(`--tracer-probe must be auto, eprobe or kprobe, not ${a.tracerProbe}`);
@@ -132,7 +135,9 @@ async function main() {
     const head = `vfio-trace 1\nsource hand-written\nkernel -\nvmm - - unknown\ntracer -\ntitle "device"\n`;
     const snap = codec.parseText(head + readFileSync(devFile, 'utf8'), devFile).header.device;
     const topology = labDevice.topology ?? 'root';
-    for (const s of lab.deviceScenarios(snap, labDevice.name)) inputs.push({ name: s.name, path: devFile, trace: s.trace, script: lab.toOpScript(s.trace), topology });
+    const all = lab.deviceScenarios(snap, labDevice.name);
+    for (const o of args.only) if (!all.some((s) => s.name === o)) fail(`--scenario ${o}: ${labDevice.name} has ${all.map((s) => s.name).join(', ')}`);
+    for (const s of all.filter((x) => args.only.length === 0 || args.only.includes(x.name))) inputs.push({ name: s.name, path: devFile, trace: s.trace, script: lab.toOpScript(s.trace), topology });
   }
   for (const p of paths) {
     const t = await codec.loadTrace(p);
@@ -265,8 +270,9 @@ async function main() {
       JSON.stringify({ series: label, release: k.release, version: k.version, packages: k.packages, devices }, null, 2) + '\n',
     );
     // Timing lives apart from kernel.json so the rest of traces/lab regenerates byte-identically;
-    // `npm run bench` compares the model's replay time for the same scenarios against it.
-    writeFileSync(
+    // `npm run bench` compares the model's replay time for the same scenarios against it (so a
+    // --scenario run, which has fewer, leaves it alone).
+    if (args.only.length === 0) writeFileSync(
       join(outDir, 'timing.json'),
       JSON.stringify({ scenarios: inputs.length, guestWallMs: bootMs, totalWallMs: Date.now() - tk, strace }, null, 2) + '\n',
     );

@@ -173,6 +173,7 @@ export function deviceScenarios(device: DeviceSnapshot, name: string): { name: s
   };
   // SR-IOV: a PF gets the token / sriov_numvfs scenario, a VF the token and config-space one.
   if (device.sriov !== undefined) build['sriov-pf'] = () => sriovPf(p);
+  if (sharesMsixBar(p)) build['msix-layout'] = () => msixLayout(p);
   const token = vfOpenToken(device);
   // Its first open goes without a token: vfio-pci refuses it when the PF is vfio-pci's.
   if (device.sriovVf !== undefined) build['sriov-vf'] = () => [{ kind: 'open' }, { kind: 'cfg-read', offset: 0, len: 4 }, ...withToken(sriovVf(p), token)];
@@ -180,6 +181,41 @@ export function deviceScenarios(device: DeviceSnapshot, name: string): { name: s
     const ev = s === 'sriov-vf' ? build[s]!() : withToken(build[s]!(), token);
     return { name: s, trace: { header: syntheticHeader(device, `lab ${name} ${s}`), events: asTraceEvents(ev) } };
   });
+}
+
+/** The MSI-X table lives in a BAR that also holds device registers (nvme's BAR0), not a BAR of its own. */
+function sharesMsixBar(p: RandomProfile): boolean {
+  const m = p.msix;
+  if (m === null) return false;
+  const size = p.device.bars.find((b) => b.index === m.tableBar)?.size ?? 0n;
+  return m.tableOffset > 0 && size > 0n;
+}
+
+/**
+ * Issue 15 item 4, a BAR that holds registers and the MSI-X table: what GET_REGION_INFO reports
+ * for it with room for its capability chain (MSIX_MAPPABLE, or sparse areas around the table on
+ * a kernel without it), a mapping of the whole BAR (allowed since 4.16), and CPU and pread/pwrite
+ * accesses below the table, in its first vector, at the PBA and past them.
+ */
+function msixLayout(p: RandomProfile): EventBody[] {
+  const m = p.msix!;
+  const bar = m.tableBar;
+  const len = mapLen(p, bar);
+  const table = BigInt(m.tableOffset);
+  const pba = m.pbaBar === bar ? BigInt(m.pbaOffset) : null;
+  const ev: EventBody[] = [{ kind: 'open' }, { kind: 'ioctl', op: 'get-region-info', index: bar, argsz: 32 }, { kind: 'ioctl', op: 'get-region-info', index: bar, argsz: 128 }];
+  ev.push({ kind: 'mmap', region: bar, offset: 0n, length: len, prot: 3, addr: MAP }, cfgW(0x04, 2, 0x0106));
+  const at = (off: bigint): EventBody[] => [
+    { kind: 'mem-read', bar, offset: off, len: 4 },
+    { kind: 'region-read', region: bar, offset: off, len: 4 },
+  ];
+  ev.push(...at(0n), ...at(table), ...at(table + 0xcn));
+  // A pwrite into the table is dropped by vfio-pci; through the mapping it reaches the device.
+  ev.push({ kind: 'region-write', region: bar, offset: table + 0x8n, data: Uint8Array.from([0x11, 0x22, 0x33, 0x44]) }, ...at(table + 0x8n));
+  if (pba !== null) ev.push(...at(pba));
+  ev.push({ kind: 'ioctl', op: 'ioeventfd', flags: 4, offset: (BigInt(bar) << 40n) + table, data: 1n, fd: 9 });
+  ev.push({ kind: 'munmap', addr: MAP, length: len }, { kind: 'close' });
+  return ev;
 }
 
 const ZERO_TOKEN = '00000000-0000-0000-0000-000000000000';
