@@ -26,6 +26,7 @@ import { bisectReplayCounts } from '../src/bisect/cost.js';
 import { replayFile } from '../src/replay/run.js';
 import { PARALLEL_BYTES, PARALLEL_JOBS, runCheck } from '../src/golden/check.js';
 import { minimizeTrace } from '../src/minimize/index.js';
+import { raceRows } from './races.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = resolve(here, '..', '..');
@@ -283,6 +284,10 @@ async function main(): Promise<void> {
         verdict: verdict(c.max <= c.budget && c.wrong === 0),
       });
     }
+
+    // --- interleaving explorer (issue 14) --------------------------------------------------------
+    progress('race groups: interleavings explored per second, a racing pair on a long trace');
+    for (const r of await raceRows(root, runs)) rows.push(r);
 
     // --- minimize cost ---------------------------------------------------------------------------
     // One real capture that ends in a VMM death, minimized under its own versions: the replays

@@ -111,12 +111,13 @@ export function versionsText(): string {
   out.push('Kernel-bug catalog (switch = true while the bug is in the kernel; evidence S/P/M):');
   for (const b of KERNEL_BUGS) {
     out.push(`${b.switch} (${b.slug}): ${b.title}`);
-    out.push(`  introduced by ${b.introducedBy.commit} "${b.introducedBy.subject}" [${b.introducedBy.evidence}]`);
+    out.push(`  introduced by ${b.introducedBy.commit === '' ? '(no commit: a posted version)' : b.introducedBy.commit} "${b.introducedBy.subject}" [${b.introducedBy.evidence}]`);
     out.push(`  fixed by ${b.fixedBy.commit} "${b.fixedBy.subject}" [${b.fixedBy.evidence}]${b.fixedBy.note ? ` (${b.fixedBy.note})` : ''}`);
     out.push(`  in: ${b.introducedIn.map((p) => `${p.version} [${p.evidence}]`).join(', ')}; fixed in: ${b.fixedIn.map((p) => `${p.version} [${p.evidence}]${p.note ? ` (${p.note})` : ''}`).join(', ')}`);
     out.push(`  trigger: ${b.trigger}`);
     out.push(`  outcome: ${b.outcome}`);
     out.push(`  report: ${b.report}`);
+    out.push(`  trace: traces/bugs/${b.fixedBy.commit}-${b.slug}/`);
   }
   out.push('');
   out.push('VMM versions:');

@@ -20,6 +20,9 @@ const EXPECT: Record<string, { firstNew: string; commit: string | null }> = {
   'aac6db75a9fc-fork-untracked-ptes': { firstNew: 'linux-6.6.134', commit: 'aac6db75a9fc' },
   '810cd4bb5345-intx-mask-race': { firstNew: 'linux-6.6.24', commit: '810cd4bb5345' },
   'fe4bf8d0b671-hidden-first-ecap': { firstNew: 'linux-6.12.2', commit: 'fe4bf8d0b671' },
+  '09dfc8a5f2ce-huge-fault-unaligned-pfn': { firstNew: 'linux-6.12.10', commit: '09dfc8a5f2ce' },
+  'c1d9dac0db16-huge-fault-order': { firstNew: 'linux-6.12.29', commit: 'c1d9dac0db16' },
+  '07956b6269d3-type1-pfnmap-prot': { firstNew: 'linux-5.10.20', commit: '07956b6269d3' },
 };
 
 describe('traces/bugs: bisect names the fix', () => {

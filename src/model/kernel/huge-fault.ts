@@ -9,12 +9,12 @@
 // munmap: a zap clears PTEs and huge entries but keeps page-table pages (`tables` below).
 //
 // What the handler checks is per release (switches, versions/kernel.ts):
-//   hugeFault 'at-aligned-address' (6.12 as released): only a fault AT a block-aligned address
-//     whose block ends inside the VMA maps huge [S f9e54c3a2f5b];
-//   hugeFault 'aligned-down' (c1d9dac0db16 "vfio/pci: Align huge faults to order"): the aligned
-//     block containing the fault, when it lies inside the VMA [P];
-//   hugeFaultChecksPfn (09dfc8a5f2ce "vfio/pci: Fallback huge faults for unaligned pfn"): a PFN not
-//     aligned to the order falls back. Without it (6.12 as released) the PMD/PUD entry is built
+//   hugeFault 'aligned-down': the aligned block containing the fault, when it lies inside the VMA
+//     (c1d9dac0db16 "vfio/pci: Align huge faults to order") [P]; before that fix (catalog bug
+//     huge-fault-order, 6.12 as released) only a fault AT a block-aligned address whose block
+//     ends inside the VMA maps huge [S f9e54c3a2f5b];
+//   a PFN not aligned to the order falls back (09dfc8a5f2ce "vfio/pci: Fallback huge faults for
+//     unaligned pfn"). Before it (catalog bug huge-fault-unaligned-pfn) the PMD/PUD entry is built
 //     from an unaligned PFN; pfn_pmd()/pfn_pud() mask the low bits, so the block maps the
 //     aligned-down device range: every access through it lands `skew` bytes below where it should
 //     (bugzilla 219619, "screen graphics artifacts after 6.12 kernel upgrade") [P].
@@ -45,9 +45,14 @@ export function hugeOrders(pageSize: bigint): { size: HugeSize; order: number }[
   return out;
 }
 
-/** Whether the handler tests the PFN's alignment (the only reader of hugeFaultChecksPfn). */
+/** Whether the handler tests the PFN's alignment (catalog bug huge-fault-unaligned-pfn: not before 09dfc8a5f2ce). */
 function checksPfn(k: Kctx): boolean {
-  return k.v.hugeFaultChecksPfn;
+  return !k.v.bugHugeFaultUnalignedPfn;
+}
+
+/** Whether only a fault at the block's first address maps it (catalog bug huge-fault-order). */
+function atAlignedAddressOnly(k: Kctx): boolean {
+  return k.v.bugHugeFaultAddressOrder;
 }
 
 const tableKey = (size: HugeSize, base: bigint): string => `${size}@${base.toString(16)}`;
@@ -71,10 +76,10 @@ export function hugeFault(k: Kctx, m: Mapping, page: number): { effects: Effect[
     const key = tableKey(size, aligned);
     if (tables.has(key)) continue; // the entry points to a lower table: this level is not offered
     passed.push(key);
-    const base = k.v.hugeFault === 'aligned-down' ? aligned : addr;
+    const base = atAlignedAddressOnly(k) ? addr : aligned;
     const report = m.length >= block;
     let why: 'address' | 'vma' | 'pfn' | undefined;
-    if (k.v.hugeFault === 'at-aligned-address' && addr !== aligned) why = 'address';
+    if (atAlignedAddressOnly(k) && addr !== aligned) why = 'address';
     else if (base < m.addr || base + block > m.addr + m.length) why = 'vma';
     const pfn = (barStart + m.barOffset + (base - m.addr)) / ps;
     const pfnAligned = pfn % (1n << BigInt(order)) === 0n;

@@ -68,6 +68,7 @@ export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags
   // follow_fault_pfn: a present PTE is used as is, else fixup_user_fault runs the vfio-pci fault
   // handler; any failure removes the half-built dma (vfio_remove_dma) and returns the error.
   const eff: Effect[] = [];
+  let throughReadonly = false;
   for (let off = 0n; off < size; off += k.g.pageSize) {
     const va = vaddr + off;
     const m = mappingAt(k, va);
@@ -76,8 +77,13 @@ export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags
     if (m === undefined) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.range-past-mapping-efault', eff);
     // WRITE on a read-only vma: fixup_user_fault refuses (vma_permits_fault), or the present PTE is
     // not writable -> -EFAULT, in every memory state [S; L #34..35].
-    if (flags & MAP_FLAG_WRITE && !(m.prot & 0x2)) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.write-readonly-efault', eff);
     const page = Number((va - m.addr) / k.g.pageSize);
+    if (flags & MAP_FLAG_WRITE && !(m.prot & 0x2)) {
+      // Catalog bug type1-pfnmap-prot (5cbf3264bc71 .. 07956b6269d3): follow_pfn() took a present
+      // PTE's pfn without testing its protection, so the IOMMU maps a read-only BAR page writable.
+      if (!(k.v.bugType1PfnmapIgnoresProt && m.populated.has(page))) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.write-readonly-efault', eff);
+      throughReadonly = true;
+    }
     if (m.populated.has(page)) continue;
     if (contended(k)) {
       if (k.v.bugContendedFaultSigbus) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.contended-fault-efault', eff);
@@ -90,7 +96,7 @@ export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags
     if (!eff.some((e) => e.kind === 'populate' && e.bar === m.bar)) eff.push(...pe);
   }
   k.st.dmas.push({ iova, size });
-  return step({ kind: 'ok', ret: 0n }, 'type1.map-dma.ok', eff);
+  return step({ kind: 'ok', ret: 0n }, throughReadonly ? 'type1.map-dma.write-through-readonly-pte' : 'type1.map-dma.ok', eff);
 }
 
 /** UNMAP_DMA writes the number of bytes unmapped back into the struct's size field. */

@@ -21,6 +21,9 @@ export const BUG_SWITCHES = [
   'bugForkUntrackedPtes',
   'bugIntxMaskUnlocked',
   'bugFirstEcapPermsOob',
+  'bugHugeFaultUnalignedPfn',
+  'bugHugeFaultAddressOrder',
+  'bugType1PfnmapIgnoresProt',
 ] as const;
 
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
@@ -297,6 +300,76 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     trigger: 'a PCIe function whose first extended capability (at 0x100) has an ID above PCI_EXT_CAP_ID_MAX (vfio hides it); the user reads the dword at 0x100 (as a guest\'s lspci does)',
     outcome: 'WARN at vfio_pci_config_rw (WARN_ON(cap_id > PCI_EXT_CAP_ID_MAX)) and an out-of-bounds read of ecap_perms: the pread returns, its data undefined; fixed versions return the anchor (ID and version 0, next pointer kept)',
     report: 'CVE-2024-53214 (kernel CNA, Dec 2024): the WARNING trace from "simx-qemu-syste" on 6.12.0, vfio_pci_config_rw+0x395 <- vfio_pci_rw <- __x64_sys_pread64',
+  },
+  {
+    switch: 'bugHugeFaultUnalignedPfn',
+    slug: 'huge-fault-unaligned-pfn',
+    title: 'huge_fault builds a PMD/PUD from a PFN not aligned to the order: the block maps the wrong device range',
+    introducedBy: { commit: 'f9e54c3a2f5b', subject: 'vfio/pci: implement huge_fault support', evidence: 'P', note: 'Fixes: tag of the fix' },
+    fixedBy: {
+      commit: '09dfc8a5f2ce',
+      subject: 'vfio/pci: Fallback huge faults for unaligned pfn',
+      evidence: 'P',
+      note: 'A. Williamson, kvm@/linux-pci@ 2 Jan 2025 (Cc regressions@): "The PFN must also be aligned to the fault order to insert a huge pfnmap. Test the alignment and fallback when unaligned."',
+    },
+    introducedIn: [{ version: 'linux-6.12', evidence: 'S', note: 'f9e54c3a2f5b as quoted in the bugzilla 219619 thread' }],
+    fixedIn: [
+      { version: 'linux-6.13', evidence: 'P', note: 'mainline (not modeled; first modeled release after it: 6.19)' },
+      { version: 'linux-6.12.10', evidence: 'M', note: 'the 6.12 stable review of 15 Jan 2025 carries it ("[PATCH 6.12 087/189]") [P]; that it is 6.12.10 is inferred from the review date' },
+    ],
+    trigger: 'a BAR mmap whose address is aligned to a PMD/PUD block but whose BAR offset (the PFN) is not: QEMU 9.1 mmaps 2M- but not 1G-aligned, a 1G BAR at an unaligned pgoff; the first touch of such a block',
+    outcome: 'the huge entry maps the aligned-down device range: every access through it lands PFN-mod-block bytes lower (HAZARD, misdirected; "screen graphics artifacts" in the report); fixed versions fall back to a smaller entry',
+    report: 'kernel bugzilla 219619 "vfio-pci: screen graphics artifacts after 6.12 kernel upgrade" (Athul Krishna, precification@posteo.de; regressions@ Jan 2025)',
+  },
+  {
+    switch: 'bugHugeFaultAddressOrder',
+    slug: 'huge-fault-order',
+    title: 'huge_fault maps a block only for a fault at its first address: other faults in it fall back and race the aligned one',
+    introducedBy: {
+      commit: '09dfc8a5f2ce',
+      subject: 'vfio/pci: Fallback huge faults for unaligned pfn',
+      evidence: 'P',
+      note: 'Fixes: tag of the fix; the address test itself is f9e54c3a2f5b\'s (6.12.0), which the model carries from 6.12 on',
+    },
+    fixedBy: {
+      commit: 'c1d9dac0db16',
+      subject: 'vfio/pci: Align huge faults to order',
+      evidence: 'P',
+      note: '"as any fault to an aligned page results in the same mapping, the race condition suspected in the VM_FAULT_OOM is avoided" (Reported-by Adolfo, bugzilla 220057; Co-developed-by Peter Xu; Cc stable)',
+    },
+    introducedIn: [{ version: 'linux-6.12', evidence: 'S' }],
+    fixedIn: [
+      { version: 'linux-6.15', evidence: 'P', note: 'vfio-v6.15-rc6 (not modeled; first modeled release after it: 6.19)' },
+      { version: 'linux-6.12.29', evidence: 'M', note: 'the 6.12 stable review of 12 May 2025 carries it ("[PATCH 6.12 009/184]", also 6.14 009/197) [P]; that it is 6.12.29 is inferred from the review date' },
+    ],
+    trigger: 'the first fault in a PMD/PUD-sized block of a BAR mapping comes at an address that is not the block\'s first (a guest touching the middle of a BAR, KVM faulting in the page it needs)',
+    outcome: 'the fault falls back to a PTE and the block stays PTE-mapped until munmap (fallback(barN,pmd:address) in the log) where fixed versions map the whole block; the VM_FAULT_OOM of a racing aligned fault ("kvm run failed Bad address", bugzilla 220057) is suspected by the fix and not modeled [M]',
+    report: 'kernel bugzilla 220057 (Adolfo, 2025): QEMU "kvm run failed Bad address" on 6.12+/6.14 with a GPU passed through',
+  },
+  {
+    switch: 'bugType1PfnmapIgnoresProt',
+    slug: 'type1-pfnmap-prot',
+    title: 'type1 MAP_DMA with WRITE of a read-only BAR mapping succeeds where its PTEs are present',
+    introducedBy: {
+      commit: '5cbf3264bc71',
+      subject: 'vfio/type1: Fix VA->PA translation for PFNMAP VMAs in vaddr_get_pfn()',
+      evidence: 'P',
+      note: 'Fixes: tag of the fix (S. Christopherson, Apr 2020: follow_pfn() for VM_PFNMAP vmas); first modeled release carrying it [M]',
+    },
+    fixedBy: {
+      commit: '07956b6269d3',
+      subject: 'vfio/type1: Use follow_pte()',
+      evidence: 'P',
+      note: '"follow_pfn() doesn\'t make sure that we\'re using the correct page protections, get the pte with follow_pte() so that we can test protections and get the pfn from the pte." (A. Williamson, Feb 2021)',
+    },
+    introducedIn: [{ version: 'linux-5.7', evidence: 'M', note: 'posted 16 Apr 2020 as a 5.7-rc fix; also in the CVE-2020-12888 backports' }],
+    fixedIn: [
+      { version: 'linux-5.12', evidence: 'M', note: 'mainline: v2 posted Feb 2021, after the 5.11 release (not modeled; first modeled release after it: 5.14)' },
+      { version: 'linux-5.10.20', evidence: 'M', note: 'the 5.10 stable review of 1 Mar 2021 carries it ("[PATCH 5.10 444/663]") [P]; that it is 5.10.20 is inferred from the review date (5.11: review of 5 Mar 2021, 020/104; 4.4/4.9/4.19: FAILED to apply)' },
+    ],
+    trigger: 'a BAR mmapped PROT_READ whose PTEs are present (touched), then VFIO_IOMMU_MAP_DMA of it with READ|WRITE (the IOMMU mapping of a P2P BAR a VMM sets up)',
+    outcome: 'MAP_DMA succeeds and the IOMMU maps the read-only BAR pages writable (a device can DMA-write what the process may only read); fixed versions -EFAULT, as for pages not yet present',
+    report: 'A. Williamson, "[PATCH] vfio/type1: Use follow_pte()" (kvm@ 12 Feb 2021, v2 16 Feb; reviewed by J. Gunthorpe, C. Huck, P. Xu)',
   },
 ];
 

@@ -71,13 +71,12 @@ export interface CoreSwitches {
    */
   forkChildPtes: 'copied' | 'zapped-by-vm-open';
   /**
-   * vm_ops->huge_fault for BAR mmaps (kernel/huge-fault.ts): none = PTEs only; at-aligned-address
-   * = a PMD/PUD only for a fault at the block's first address; aligned-down = the block around the
-   * fault, when it lies inside the VMA.
+   * vm_ops->huge_fault for BAR mmaps (kernel/huge-fault.ts): none = PTEs only; aligned-down = the
+   * block around the fault, when it lies inside the VMA. 6.12 as released mapped a block only for a
+   * fault at its first address (catalog bug huge-fault-order) and did not test the PFN's alignment
+   * (catalog bug huge-fault-unaligned-pfn).
    */
-  hugeFault: 'none' | 'at-aligned-address' | 'aligned-down';
-  /** huge_fault falls back when the PFN is not aligned to the order (else the entry is misdirected). */
-  hugeFaultChecksPfn: boolean;
+  hugeFault: 'none' | 'aligned-down';
   /** vfio-pci refuses to bind denylisted devices (Intel QAT) unless disable_denylist. */
   probeDenylist: boolean;
   /**
@@ -140,7 +139,6 @@ const LINUX_5_7: KernelSwitches = {
   dynamicMsix: false,
   forkChildPtes: 'copied',
   hugeFault: 'none',
-  hugeFaultChecksPfn: false,
   probeDenylist: false,
   idleD3: 'set-power-state',
   iommufd: false,
@@ -327,16 +325,12 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.12 (Nov 2024): unmap_mapping_range zap, huge_fault',
     from: 'linux-6.6',
-    set: { faultPopulate: 'page', forkChildPtes: 'copied', hugeFault: 'at-aligned-address' },
+    set: { faultPopulate: 'page', forkChildPtes: 'copied', hugeFault: 'aligned-down' },
     sources: {
       hugeFault: {
         ref: 'f9e54c3a2f5b "vfio/pci: implement huge_fault support" (Alex Williamson, 6.12): order>0 falls back unless vmf->address is aligned to the order and the block ends inside the VMA; PMD with CONFIG_ARCH_SUPPORTS_PMD_PFNMAP (x86_64, arm64), PUD with CONFIG_ARCH_SUPPORTS_PUD_PFNMAP (x86_64 only)',
         evidence: 'S',
         note: 'handler as quoted in the bugzilla 219619 thread (linux-pci, Dec 2024); source-only: the lab\'s devices have 128K BARs, no block fits',
-      },
-      hugeFaultChecksPfn: {
-        ref: 'f9e54c3a2f5b (6.12) does not test the PFN: bugzilla 219619 "vfio-pci: screen graphics artifacts after 6.12 kernel upgrade" (QEMU 9.1 mmaps 2M- but not 1G-aligned, 1G faults at unaligned pgoff)',
-        evidence: 'P',
       },
       faultPopulate: { ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) + huge_fault (6.12)', evidence: 'M' },
       forkChildPtes: {
@@ -350,16 +344,8 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.19 (Feb 2026): DMABUF export of BARs, 8-byte BAR rw',
     from: 'linux-6.12',
-    set: { dmabufExport: true, rw8Byte: true, hugeFault: 'aligned-down', hugeFaultChecksPfn: true, iommufdMapFile: true, iommufdDmabufImport: true },
+    set: { dmabufExport: true, rw8Byte: true, iommufdMapFile: true, iommufdDmabufImport: true },
     sources: {
-      hugeFault: {
-        ref: 'c1d9dac0db16 "vfio/pci: Align huge faults to order" (vfio-v6.15-rc6, Cc stable; first modeled release after it: 6.19): the block containing the fault is mapped when it lies in the VMA and its PFN is aligned; fixes VM_FAULT_OOM from racing aligned/unaligned faults (bugzilla 220057)',
-        evidence: 'P',
-      },
-      hugeFaultChecksPfn: {
-        ref: '09dfc8a5f2ce "vfio/pci: Fallback huge faults for unaligned pfn" (Jan 2025, 6.13, Fixes: f9e54c3a2f5b, Cc stable; first modeled release after it: 6.19)',
-        evidence: 'P',
-      },
       iommufdMapFile: {
         ref: '"iommufd: File mappings for mdev" / IOMMU_IOAS_MAP_FILE (Steve Sistare), 6.13 (first modeled release after it: 6.19)',
         evidence: 'S',

@@ -33,6 +33,13 @@ describe('kernel-bug catalog data', () => {
     expect(['linux-6.1', 'linux-6.1.192', 'linux-6.6', 'linux-6.6.30', 'linux-6.6.133', 'linux-6.6.134', 'linux-6.12'].map((v) => has(v, 'bugForkUntrackedPtes'))).toEqual([
       false, true, false, true, true, false, false,
     ]);
+    expect(['linux-5.7', 'linux-5.10', 'linux-5.10.19', 'linux-5.10.20', 'linux-5.14'].map((v) => has(v, 'bugType1PfnmapIgnoresProt'))).toEqual([true, true, true, false, false]);
+    expect(['linux-6.6', 'linux-6.12', 'linux-6.12.9', 'linux-6.12.10', 'linux-6.12.28', 'linux-6.12.29', 'linux-6.19'].map((v) => has(v, 'bugHugeFaultUnalignedPfn'))).toEqual([
+      false, true, true, false, false, false, false,
+    ]);
+    expect(['linux-6.6', 'linux-6.12', 'linux-6.12.9', 'linux-6.12.10', 'linux-6.12.28', 'linux-6.12.29', 'linux-6.19'].map((v) => has(v, 'bugHugeFaultAddressOrder'))).toEqual([
+      false, true, true, true, true, false, false,
+    ]);
     expect(['linux-5.7', 'linux-5.10.230', 'linux-5.10.231', 'linux-6.6.63', 'linux-6.6.64', 'linux-6.12', 'linux-6.12.1', 'linux-6.12.2', 'linux-6.19'].map((v) => has(v, 'bugFirstEcapPermsOob'))).toEqual([
       true, true, false, true, false, true, true, false, false,
     ]);
@@ -131,6 +138,30 @@ describe('hidden-first-ecap', () => {
     const m = ecapModel('linux-6.12.2');
     run(m, { kind: 'open' });
     expect(renderOutcome(run(m, { kind: 'cfg-read', offset: 0x100, len: 4 }).outcome)).toBe('ok ret=4 data=00000014');
+  });
+});
+
+describe('type1-pfnmap-prot', () => {
+  it('type1.map-dma.write-through-readonly-pte', () => {
+    for (const [v, want] of [
+      ['linux-5.10.19', 'ok ret=0 [type1.map-dma.write-through-readonly-pte]'],
+      ['linux-5.10.20', '-EFAULT [type1.map-dma.write-readonly-efault]'],
+    ] as const) {
+      const m = model(v);
+      run(m, { kind: 'open' });
+      run(m, cfgw(0x04, 0x0406));
+      run(m, { kind: 'mmap', region: 0, offset: 0n, length: 0x20000n, prot: 1, addr: BAR0_ADDR });
+      run(m, { kind: 'mem-read', bar: 0, offset: 0x8n, len: 4 });
+      const s = run(m, { kind: 'map-dma', vaddr: BAR0_ADDR, iova: 0x100000n, size: 0x20000n, flags: 3 });
+      expect(`${renderOutcome(s.outcome)} [${s.rule}]`, v).toBe(want);
+    }
+  });
+  it('pages not yet present are refused on every version (the write fault fails)', () => {
+    const m = model('linux-5.10.19');
+    run(m, { kind: 'open' });
+    run(m, cfgw(0x04, 0x0406));
+    run(m, { kind: 'mmap', region: 0, offset: 0n, length: 0x20000n, prot: 1, addr: BAR0_ADDR });
+    expect(run(m, { kind: 'map-dma', vaddr: BAR0_ADDR, iova: 0x100000n, size: 0x20000n, flags: 3 }).rule).toBe('type1.map-dma.write-readonly-efault');
   });
 });
 
