@@ -14,9 +14,12 @@
  *
  * Container and group setup happen once per process, at the first op that needs them (`open`,
  * `map-dma`, `unmap-dma`), and are not trace events: the trace's `open` is
- * VFIO_GROUP_GET_DEVICE_FD, its `close` is close(device fd). A cdev scenario never opens the group
- * (an open group blocks VFIO_DEVICE_BIND_IOMMUFD with -EBUSY): `cdev-open` opens
- * /dev/vfio/devices/vfioN, `iommufd-open` /dev/iommu, and the iommufd ops run on that fd.
+ * VFIO_GROUP_GET_DEVICE_FD, its `close` is close(device fd). A script with set-up ops
+ * (`vfio-open container TFD`, `vfio-open group N TFD`, `vfio-close TFD`, `container-op TFD REQ
+ * ARG`, `group-op TFD REQ CTFD`, `get-device-fd TFD NAME`) does its own set-up instead: TFD are
+ * the trace's fd numbers, mapped to the runner's own as the opens return them. A cdev scenario
+ * never opens the group (an open group blocks VFIO_DEVICE_BIND_IOMMUFD with -EBUSY): `cdev-open`
+ * opens /dev/vfio/devices/vfioN, `iommufd-open` /dev/iommu, and the iommufd ops run on that fd.
  * Ordinary memory for IOAS_MAP/MAP_DMA: RAM_BASE..+RAM_SIZE is anonymous memory in every run.
  *
  * Processes: `fork N` forks a child that the trace calls N; a line "IDX @N OP ARGS" runs OP in
@@ -255,6 +258,25 @@ static uint64_t region_offset(int region, uint64_t off)
 }
 
 /* ---- operations ------------------------------------------------------------------------- */
+
+/* Trace fd -> runner fd, for scripts that do their own set-up (set-up ops). */
+#define MAX_SETUP_FDS 32
+static struct { long long trace; int real; } setup_fds[MAX_SETUP_FDS];
+static int n_setup_fds;
+
+static void setup_fd_set(long long trace, int real)
+{
+	for (int i = 0; i < n_setup_fds; i++) if (setup_fds[i].trace == trace) { setup_fds[i].real = real; return; }
+	if (n_setup_fds < MAX_SETUP_FDS) setup_fds[n_setup_fds++] = (typeof(setup_fds[0])){ trace, real };
+}
+
+/* The runner's fd for a trace fd; an fd the trace never opened is passed as it is (the kernel
+ * answers EBADF for it, as it would have). */
+static int setup_fd(long long trace)
+{
+	for (int i = 0; i < n_setup_fds; i++) if (setup_fds[i].trace == trace) return setup_fds[i].real;
+	return (int)trace;
+}
 
 static int setup_container(const char *group)
 {
@@ -843,6 +865,56 @@ static void run_op(long idx, char *op, char *rest)
 		errno = 0;
 		r = ioctl(iommufd, LAB_IOMMU_DESTROY, w);
 		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "vfio-open")) {
+		/* vfio-open container TFD | vfio-open group N TFD */
+		char *what = next_tok(&rest);
+		char path[64];
+		if (!what) goto bad;
+		if (!strcmp(what, "container")) {
+			snprintf(path, sizeof path, "/dev/vfio/vfio");
+		} else if (!strcmp(what, "group")) {
+			if (num(&rest, &b) || b < 0) goto bad;
+			snprintf(path, sizeof path, "/dev/vfio/%lld", b);
+		} else goto bad;
+		if (num(&rest, &a)) goto bad;
+		errno = 0;
+		r = open(path, O_RDWR);
+		if (r >= 0) setup_fd_set(a, r);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "vfio-close")) {
+		if (num(&rest, &a)) goto bad;
+		errno = 0;
+		r = close(setup_fd(a));
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "container-op")) {
+		/* container-op TFD REQ ARG: GET_API_VERSION / CHECK_EXTENSION / SET_IOMMU take ARG by value. */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c)) goto bad;
+		int cfd = setup_fd(a);
+		errno = 0;
+		r = ioctl(cfd, (unsigned long)b, (unsigned long)c);
+		if (r >= 0 && b == VFIO_SET_IOMMU) container_fd = cfd; /* MAP_DMA goes there */
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "group-op")) {
+		/* group-op TFD REQ CTFD: GET_STATUS (a status struct), SET_CONTAINER (&container fd), UNSET_CONTAINER. */
+		if (num(&rest, &a) || num(&rest, &b) || num(&rest, &c)) goto bad;
+		int gfd = setup_fd(a), cfd = setup_fd(c);
+		struct vfio_group_status st = { .argsz = sizeof st };
+		errno = 0;
+		if (b == VFIO_GROUP_GET_STATUS) r = ioctl(gfd, VFIO_GROUP_GET_STATUS, &st);
+		else if (b == VFIO_GROUP_SET_CONTAINER) r = ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &cfd);
+		else r = ioctl(gfd, (unsigned long)b);
+		result_ret(idx, r, errno, NULL, 0);
+	} else if (!strcmp(op, "get-device-fd")) {
+		/* get-device-fd TFD NAME: a success is the device's open (as `open`). */
+		if (num(&rest, &a)) goto bad;
+		char *name = next_tok(&rest);
+		if (!name) goto bad;
+		int gfd = setup_fd(a);
+		errno = 0;
+		int fd = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, name);
+		if (fd >= 0) group_fd = gfd;
+		if (fd >= 0 && n_open < 16) open_fds[n_open++] = device_fd = fd;
+		result_ret(idx, fd, errno, NULL, 0);
 	} else if (!strcmp(op, "fork")) {
 		if (num(&rest, &a) || a <= 0) goto bad;
 		do_fork(idx, (long)a);
@@ -886,7 +958,14 @@ int main(int argc, char **argv)
 	/* Ordinary memory at a fixed address, so traces can IOAS_MAP/MAP_DMA "guest RAM" by VA. */
 	mmap((void *)(uintptr_t)RAM_BASE, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
 
+	/* A script that opens its own container/group does the set-up itself (set-up ops). */
 	static char line[MAX_LINE];
+	int own_setup = 0;
+	while (fgets(line, sizeof line, in)) if (strstr(line, " vfio-open ")) own_setup = 1;
+	rewind(in);
+	if (own_setup) container_state = 1; /* its own ops set up the container; need_container() must not */
+
+
 	while (fgets(line, sizeof line, in)) {
 		char *rest = line;
 		char *t = next_tok(&rest);

@@ -29,7 +29,7 @@ export interface DeviceSelector {
   iommuGroup: number;
   /** The snapshot device's cdev name (`vfio0`), null unknown. */
   cdev: string | null;
-  /** The snapshot device's address, for its sysfs files (sysfs-ops.ts); absent/'' unknown. */
+  /** The snapshot device's address, for its sysfs files (sysfs-ops.ts) and GET_DEVICE_FD names (another name is another device); absent/'' unknown. */
   bdf?: string;
 }
 
@@ -52,7 +52,14 @@ export function classifyPath(path: string, sel: DeviceSelector): FdInfo {
 
 export class FdTable {
   private readonly fds = new Map<number, FdInfo>();
+  /** Container fds in the order they were opened (SET_CONTAINER's argument is a pointer strace does not follow). */
+  private readonly containers: number[] = [];
   constructor(readonly selector: DeviceSelector) {}
+
+  /** The container fd opened last and still open, if any. */
+  newestContainer(): number | undefined {
+    return this.containers[this.containers.length - 1];
+  }
 
   /** What `fd` is at a use that printed `path` (null without -y). */
   resolve(fd: number, path: string | null): FdInfo {
@@ -76,12 +83,20 @@ export class FdTable {
 
   close(fd: number): void {
     this.fds.delete(fd);
+    this.forgetContainer(fd);
+  }
+
+  private forgetContainer(fd: number): void {
+    const i = this.containers.indexOf(fd);
+    if (i >= 0) this.containers.splice(i, 1);
   }
 
   /** An fd created by a call whose result says what it is (openat path, GET_DEVICE_FD, ...). */
   created(fd: number, info: Omit<FdInfo, 'path'>, retPath: string | null): FdInfo {
     const full = { ...info, path: retPath };
     this.fds.set(fd, full);
+    this.forgetContainer(fd);
+    if (info.kind === 'container') this.containers.push(fd);
     return full;
   }
 }

@@ -2,6 +2,7 @@
 // was read, skipped and not understood. Pure with respect to its inputs (reads files, writes
 // nothing); the CLI writes the result only when this returned without error.
 
+import { isSetupEvent } from '../trace/setup-requests.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -329,8 +330,9 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
 
 /** Item 8, no silent zero: an import without any device event says what it looked for and found. */
 function refuseEmpty(trace: Trace, report: ImportReport, device: DeviceSnapshot, snap: Snapshot | null): void {
+  // KVM and the container/group set-up are not the device (a set-up of another group shows them too).
   const deviceKinds = new Set(['kvm-run', 'memslot']);
-  if (trace.events.some((e) => !deviceKinds.has(e.kind))) return;
+  if (trace.events.some((e) => !deviceKinds.has(e.kind) && !isSetupEvent(e))) return;
   const looked: string[] = [];
   const found: string[] = [];
   const s = report.strace;
@@ -341,7 +343,7 @@ function refuseEmpty(trace: Trace, report: ImportReport, device: DeviceSnapshot,
         : 'VFIO_GROUP_GET_DEVICE_FD on any group, a vfio cdev, or -y annotated device fds',
     );
     found.push(
-      `${s.file}: ${s.lines} lines, ${s.stats.otherDeviceCalls} calls on other devices, ${s.stats.setupIoctls} container/group set-up ioctls, ${s.stats.untrackedCalls + s.skippedCalls} other calls`,
+      `${s.file}: ${s.lines} lines, ${s.stats.otherDeviceCalls} calls on other devices, ${s.stats.setupEvents} container/group set-up calls, ${s.stats.setupIoctls} other container/group/iommufd ioctls, ${s.stats.untrackedCalls + s.skippedCalls} other calls`,
     );
   }
   const q = report.qemu;
@@ -375,7 +377,8 @@ export function renderReport(trace: Trace, report: ImportReport): string {
       `strace ${s.file}: ${s.lines} lines (clock ${s.clock}); not about the device ${s.stats.untrackedCalls + s.skippedCalls}, ignored ${s.stats.ignoredCalls}` +
         (s.stats.attachedGroups ? `, GET_DEVICE_FD on a group fd opened before the capture ${s.stats.attachedGroups}` : '') +
         (s.stats.failedDeviceOpens ? `, failed GET_DEVICE_FD (no open) ${s.stats.failedDeviceOpens}` : '') +
-        (s.stats.setupIoctls ? `, container/group/iommufd set-up ioctls ${s.stats.setupIoctls}` : '') +
+        (s.stats.setupEvents ? `, container/group set-up calls (as set-up events) ${s.stats.setupEvents}` : '') +
+        (s.stats.setupIoctls ? `, other container/group/iommufd ioctls ${s.stats.setupIoctls}` : '') +
         (s.stats.deviceQueries ? `, device info queries ${s.stats.deviceQueries}` : '') +
         (s.stats.rawDeviceIoctls ? `, device ioctls without their struct (raw) ${s.stats.rawDeviceIoctls}` : '') +
         (s.stats.otherDeviceCalls ? `, other devices ${s.stats.otherDeviceCalls}` : '') +

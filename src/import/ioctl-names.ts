@@ -136,3 +136,22 @@ export function vfioName(req: number, kind: FdKind): string {
   const table = kind === 'device' ? DEVICE_NAMES : kind === 'container' ? CONTAINER_NAMES : kind === 'group' ? GROUP_NAMES : {};
   return table[req] ?? `_IOC(_IOC_NONE, 0x3b, 0x${(req & 0xff).toString(16)}, 0)`;
 }
+
+/** Symbolic CHECK_EXTENSION / SET_IOMMU arguments some strace versions print (include/uapi/linux/vfio.h). */
+const SETUP_ARGS: Record<string, bigint> = {
+  VFIO_TYPE1_IOMMU: 1n,
+  VFIO_SPAPR_TCE_IOMMU: 2n,
+  VFIO_TYPE1v2_IOMMU: 3n,
+  VFIO_DMA_CC_IOMMU: 4n,
+  VFIO_EEH: 5n,
+  VFIO_TYPE1_NESTING_IOMMU: 6n,
+  VFIO_SPAPR_TCE_v2_IOMMU: 7n,
+  VFIO_NOIOMMU_IOMMU: 8n,
+  VFIO_UNMAP_ALL: 9n,
+  VFIO_UPDATE_VADDR: 10n,
+};
+
+/** The number behind a symbolic set-up argument, null when the text is none of them. */
+export function setupArgByName(text: string): bigint | null {
+  return SETUP_ARGS[text.trim()] ?? null;
+}

@@ -282,6 +282,7 @@ function numbered(ordered: ImportedEvent[], overlap: Map<ImportedEvent, number>,
       seq: BigInt(seq),
       tsNs: ts,
       tid: e.tid,
+      ...(e.pid !== undefined && e.pid > 0 ? { pid: e.pid } : {}),
       overlap: overlap.get(e) ?? 0,
       ...(e.observed ? { observed: e.observed } : {}),
     } as TraceEvent;

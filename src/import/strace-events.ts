@@ -37,7 +37,9 @@ import type { EventBody, Observed, SignalInfo } from '../trace/types.js';
 import { REGION_CONFIG } from '../trace/types.js';
 import { FdTable, classifyPath, type DeviceSelector, type FdInfo } from './fd-table.js';
 import type { IoctlArgMatcher } from './ioctl-args.js';
-import { KVM, isVfioRequest, requestNumber, vfioName } from './ioctl-names.js';
+import { KVM, isVfioRequest, requestNumber, setupArgByName, vfioName } from './ioctl-names.js';
+import { looksLikePciName, sameDevice } from '../trace/setup-requests.js';
+import { VFIO_SETUP } from '../trace/types.js';
 import type { StraceCall, StraceItem, StraceReturn } from './strace-lines.js';
 import type { StraceLog } from './strace-log.js';
 import { checked, checkedNumber } from './numbers.js';
@@ -53,6 +55,13 @@ import {
   splitTopLevel,
   type Piece,
 } from './strace-text.js';
+
+/** The NUL-terminated string at the start of captured argument bytes ("" without a capture). */
+function cString(bytes: Uint8Array | null): string {
+  if (bytes === null) return '';
+  const end = bytes.indexOf(0);
+  return Buffer.from(end < 0 ? bytes : bytes.subarray(0, end)).toString('latin1');
+}
 
 /** One event as the strace importer produced it, before merging and numbering. */
 export interface ImportedEvent {
@@ -78,6 +87,8 @@ export interface ImportedEvent {
    * that BAR placed (QEMU's pci_update_mappings_add), the merge turns it into the guest access.
    */
   fault?: { bar: number; offset: bigint };
+  /** The process (as the trace numbers it: a forked child's pid) when not the traced VMM. */
+  pid?: number;
   /**
    * A pread/pwrite of a BAR that failed: QEMU traces vfio_region_read/write only on success and
    * gives the guest all-ones for a failed read, so with the guest side merged in, an unpaired
@@ -87,7 +98,7 @@ export interface ImportedEvent {
 }
 
 /** The syscalls the converter reads; the strace reader counts the others without keeping them. */
-export const STRACE_CALLS_USED: ReadonlySet<string> = new Set(['execve', 'openat', 'open', 'close', 'ioctl', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'mmap', 'munmap', 'read', 'write']);
+export const STRACE_CALLS_USED: ReadonlySet<string> = new Set(['execve', 'openat', 'open', 'close', 'ioctl', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'mmap', 'munmap', 'read', 'write', 'clone', 'clone3', 'fork', 'vfork']);
 
 /** The VMM's command line from its execve (argv joined by spaces), and whether -s cut an argument. */
 export interface ExecInfo {
@@ -116,6 +127,8 @@ export interface StraceStats {
   attachedGroups: number;
   /** GET_DEVICE_FD calls that failed: imported as the group ioctl they were, not as an open. */
   failedDeviceOpens: number;
+  /** Container/group opens, closes and set-up ioctls imported as set-up events. */
+  setupEvents: number;
 }
 
 /**
@@ -160,6 +173,7 @@ export class StraceConverter {
     rawDeviceIoctls: 0,
     attachedGroups: 0,
     failedDeviceOpens: 0,
+    setupEvents: 0,
   };
   /** The traced VMM's execve, when the log has it. */
   exec: ExecInfo | null = null;
@@ -171,6 +185,19 @@ export class StraceConverter {
   private readonly barDmas = new Set<string>();
   /** The newest /dev/iommu fd the log opened: the iommufd of a BIND whose struct was not captured. */
   private iommufdFd = -1;
+  /**
+   * Task -> its process as the trace numbers it: a child made by fork/vfork/clone without
+   * CLONE_VM|CLONE_THREAD is its own pid (events `pid=N`), a thread is its creator's; tasks never
+   * seen created are the traced VMM (0). -1 = a child that has exec'd or exited (gone for the device).
+   */
+  private readonly procOf = new Map<number, number>();
+
+  /** vfork children: they borrow the parent's memory until their execve, which ends nothing of the parent's. */
+  private readonly vforked = new Set<number>();
+
+  private processOf(tid: number): number {
+    return this.procOf.get(tid) ?? 0;
+  }
 
   constructor(
     private readonly file: string,
@@ -208,6 +235,8 @@ export class StraceConverter {
       }
     }
     if (item.type === 'exit') {
+      // A forked child ends: its mappings and fds go (power's process-exit).
+      if (this.processOf(item.pid) === item.pid && item.pid > 0) this.childGone(item.pid, { tid: item.pid, ns: item.ns, line: item.line });
       // The VMM (thread-group leader) died of a signal: the observation belongs to what killed it,
       // the last event before (normally the faulting access the signal line produced).
       if (item.how === 'killed' && (item.pid === leader || leader === 0)) {
@@ -235,6 +264,7 @@ export class StraceConverter {
   }
 
   private push(call: StraceCall, body: EventBody, observed: Observed | undefined): ImportedEvent {
+    const pid = this.processOf(call.pid);
     const ev: ImportedEvent = {
       body,
       tid: call.pid,
@@ -244,6 +274,7 @@ export class StraceConverter {
       source: 'strace',
       line: call.startLine,
       ...(observed ? { observed } : {}),
+      ...(pid > 0 ? { pid } : {}),
     };
     this.events.push(ev);
     return ev;
@@ -295,6 +326,11 @@ export class StraceConverter {
         return this.sysfsIo(call);
       case 'execve':
         return this.execve(call);
+      case 'clone':
+      case 'clone3':
+      case 'fork':
+      case 'vfork':
+        return this.clone(call);
       case 'openat':
       case 'open':
         return this.open(call);
@@ -332,10 +368,69 @@ export class StraceConverter {
       const ev = openEvent(info.path ?? '', info.kind, info.ours);
       if (ev !== null) this.push(call, ev, observedOf(call.ret));
     }
+    if (info.kind === 'container' || info.kind === 'group') {
+      // Set-up is part of the trace (group-setup.ts models it): the open, or why it failed.
+      const fd = call.ret.kind === 'value' ? Number(call.ret.value) : -1;
+      this.stats.setupEvents++;
+      this.push(call, { kind: 'vfio-open', fd, container: info.kind === 'container', group: Math.max(0, info.group) }, observedOf(call.ret));
+    }
     if (info.kind === 'other') this.stats.untrackedCalls++;
   }
 
+  /**
+   * fork/vfork/clone returning the new task's id in the parent: a thread (CLONE_VM or
+   * CLONE_THREAD in the flags; vfork shares the parent's memory too, but its child only runs until
+   * its execve) joins its creator's process; any other child is a new process, a `fork` event.
+   * strace -f often prints the child's first calls before the parent's clone returns: those are
+   * moved after the fork event and given the child's pid.
+   */
+  private clone(call: StraceCall): void {
+    if (call.ret.kind !== 'value' || call.ret.value <= 0n) {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    const child = checkedNumber(call.ret.value, 'u32', 'child pid', call.argsColumn);
+    const parent = this.processOf(call.pid);
+    const shares = call.name === 'vfork' || /\bCLONE_(VM|THREAD)\b/.test(call.args);
+    if (shares || parent < 0) {
+      this.procOf.set(child, parent);
+      if (call.name === 'vfork' || /\bCLONE_VFORK\b/.test(call.args)) this.vforked.add(child);
+      return;
+    }
+    this.procOf.set(child, child);
+    const fork: ImportedEvent = {
+      body: { kind: 'fork', child },
+      tid: call.pid,
+      ns: call.startNs,
+      startLine: call.startLine,
+      endLine: call.startLine,
+      source: 'strace',
+      line: call.startLine,
+      ...(parent > 0 ? { pid: parent } : {}),
+    };
+    const early = this.events.findIndex((e) => e.tid === child && e.startLine > call.startLine);
+    for (const e of early < 0 ? [] : this.events.slice(early)) if (e.tid === child) e.pid = child;
+    if (early < 0) this.events.push(fork);
+    else this.events.splice(early, 0, fork);
+  }
+
+  /** A forked child exited or exec'd: for the device it is gone (exec drops its mappings and the CLOEXEC vfio fds). */
+  private childGone(pid: number, at: { tid: number; ns: bigint | null; line: number }): void {
+    this.procOf.set(pid, -1);
+    for (const [tid, p] of this.procOf) if (p === pid) this.procOf.set(tid, -1);
+    this.events.push({ body: { kind: 'process-exit' }, tid: at.tid, ns: at.ns, startLine: at.line, endLine: at.line, source: 'strace', line: at.line, pid });
+  }
+
   private execve(call: StraceCall): void {
+    const proc = this.processOf(call.pid);
+    if (this.vforked.delete(call.pid)) {
+      this.stats.untrackedCalls++;
+      return;
+    }
+    if (proc > 0 && call.ret.kind === 'value') {
+      this.childGone(proc, { tid: call.pid, ns: call.endNs ?? call.startNs, line: call.startLine });
+      return;
+    }
     if (this.exec !== null || call.ret.kind !== 'value') {
       this.stats.untrackedCalls++;
       return;
@@ -366,7 +461,10 @@ export class StraceConverter {
     const a = this.args(call, 1);
     const f = this.fdOf(a[0]!);
     if (f.kind === 'device' && f.ours) this.push(call, { kind: 'close' }, observedOf(call.ret));
-    else if (f.kind === 'other') this.stats.untrackedCalls++;
+    else if (f.kind === 'container' || f.kind === 'group') {
+      this.stats.setupEvents++;
+      this.push(call, { kind: 'vfio-close', fd: f.fd }, observedOf(call.ret));
+    } else if (f.kind === 'other') this.stats.untrackedCalls++;
     if (call.ret.kind !== 'error') {
       this.fds.close(f.fd);
       this.sysfs.closed(f.fd);
@@ -398,23 +496,41 @@ export class StraceConverter {
     }
     const ret = call.ret;
     if (isVfioRequest(req)) {
-      if (f.kind === 'group' && req === 0x3b6a) {
+      if (f.kind === 'group' && req === VFIO_SETUP.GROUP_GET_DEVICE_FD) {
         const sel = this.fds.selector;
-        const ours = sel.iommuGroup < 0 || f.group < 0 || f.group === sel.iommuGroup;
+        // strace prints the name as a pointer; the tracer's argument capture has its bytes.
+        const name = a[2] ? parseStringArg(a[2].text, a[2].column) : null;
+        const devName = name ? Buffer.from(name.bytes).toString('latin1') : cString(this.capturedArg(call, a, f.fd, req));
+        // A name that is another PCI device is another device; any other name fails on this group.
+        const ours = (sel.iommuGroup < 0 || f.group < 0 || f.group === sel.iommuGroup) && (!looksLikePciName(devName) || sameDevice(devName, sel.bdf ?? ''));
         if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path);
-        // The name string may carry the VF token option: "BDF vf_token=UUID" (vfio_pci_core_match).
-        const token = /\bvf_token=([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/.exec(a[2]?.text ?? '')?.[1]?.toLowerCase();
-        const open: { kind: 'open'; vfToken?: string } = token === undefined ? { kind: 'open' } : { kind: 'open', vfToken: token };
-        if (!ours) this.stats.otherDeviceCalls++;
-        else if (ret.kind === 'error' && (token !== undefined || ret.errno === 'EACCES')) {
-          // The VF-token check refused it: the model's open decides that before enabling anything.
-          this.push(call, open, observedOf(ret));
-        } else if (ret.kind === 'error') {
-          // No device was opened: the kernel refused before (EINVAL without a container or IOMMU,
-          // EBUSY, ENODEV). An `open` here would count one open too many for the rest of the trace.
-          this.stats.failedDeviceOpens++;
-          this.push(call, { kind: 'ioctl', op: 'raw', fdKind: 'group', request: req, name: vfioName(req, 'group'), arg: new Uint8Array(0) }, observedOf(ret));
-        } else this.push(call, open, observedOf(ret));
+        if (!ours) {
+          this.stats.otherDeviceCalls++;
+          return;
+        }
+        // Success is the device's open; a failure (EINVAL before the container has an IOMMU,
+        // ENODEV, ...) opened nothing, and the model says which (group-setup.ts).
+        if (ret.kind === 'error') this.stats.failedDeviceOpens++;
+        this.push(call, { kind: 'ioctl', op: 'get-device-fd', fd: f.fd, name: devName }, observedOf(ret));
+        return;
+      }
+      if (f.kind === 'container' && (req === VFIO_SETUP.GET_API_VERSION || req === VFIO_SETUP.CHECK_EXTENSION || req === VFIO_SETUP.SET_IOMMU)) {
+        const n = a[2] ? parseInteger(a[2].text) ?? setupArgByName(a[2].text) : 0n;
+        const arg = n === null ? null : checkedNumber(n, 'u32', 'ioctl argument', a[2]!.column);
+        if (arg === null) {
+          this.stats.ignoredCalls++;
+          return;
+        }
+        this.stats.setupEvents++;
+        this.push(call, { kind: 'ioctl', op: 'container-op', fd: f.fd, request: req, arg }, observedOf(ret));
+        return;
+      }
+      if (f.kind === 'group' && (req === VFIO_SETUP.GROUP_GET_STATUS || req === VFIO_SETUP.GROUP_SET_CONTAINER || req === VFIO_SETUP.GROUP_UNSET_CONTAINER)) {
+        // SET_CONTAINER passes a pointer to the container fd, which strace does not follow: the
+        // container is the one this process opened last (a VMM has one per address space).
+        const containerFd = req === VFIO_SETUP.GROUP_SET_CONTAINER ? this.setContainerArg(a[2]) : 0;
+        this.stats.setupEvents++;
+        this.push(call, { kind: 'ioctl', op: 'group-op', fd: f.fd, request: req, containerFd }, observedOf(ret));
         return;
       }
       if ((f.kind === 'device' && CDEV_IOCTLS.has(req)) || f.kind === 'iommufd') {
@@ -500,6 +616,13 @@ export class StraceConverter {
       return;
     }
     this.stats.ignoredCalls++;
+  }
+
+  /** The container fd of a SET_CONTAINER: `[5]` when strace printed it, else the newest open container. */
+  private setContainerArg(p: Piece | undefined): number {
+    const m = p ? /^\[(\d+)\]$/.exec(p.text.trim()) : null;
+    if (m) return Number(m[1]);
+    return this.fds.newestContainer() ?? -1;
   }
 
   /** The captured argument bytes of this ioctl (same thread, fd, request and address), if any. */

@@ -100,6 +100,13 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
           return { line: `attach-pt ${e.ptId} ${hex(e.flags)} ${e.argsz}` };
         case 'detach-iommufd-pt':
           return { line: `detach-pt ${hex(e.flags)} ${e.argsz}` };
+        // Set-up ops name the trace's fds; the runner maps them to its own (runner.c setup ops).
+        case 'container-op':
+          return { line: `container-op ${e.fd} ${hex(e.request)} ${e.arg}` };
+        case 'group-op':
+          return { line: `group-op ${e.fd} ${hex(e.request)} ${e.containerFd}` };
+        case 'get-device-fd':
+          return { line: `get-device-fd ${e.fd} ${e.name.split(' ')[0]}` };
       }
       return { skip: 'unknown ioctl' };
     case 'map-dma':
@@ -109,6 +116,10 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
     case 'memslot':
     case 'kvm-run':
       return { skip: `${e.kind}: no KVM in the lab (TCG guest)` };
+    case 'vfio-open':
+      return { line: e.container ? `vfio-open container ${e.fd}` : `vfio-open group ${e.group} ${e.fd}` };
+    case 'vfio-close':
+      return { line: `vfio-close ${e.fd}` };
     case 'fork':
       return { line: `fork ${e.child}` };
     case 'process-exit':

@@ -35,7 +35,7 @@ import type { EventBody, Observed, VmmExit } from '../trace/types.js';
 
 /** Calls whose return value is a new file descriptor: only their success is comparable. */
 export function returnsHandle(ev: EventBody): boolean {
-  return ev.kind === 'open' || (ev.kind === 'ioctl' && ev.op === 'dma-buf');
+  return ev.kind === 'open' || ev.kind === 'vfio-open' || (ev.kind === 'ioctl' && (ev.op === 'dma-buf' || ev.op === 'get-device-fd'));
 }
 
 /**

@@ -17,6 +17,7 @@ import type {
   VmmExit,
 } from './types.js';
 import { FAILURE_CONSEQUENCES, KERNEL_FAILURE_KINDS, emptyDeviceSnapshot, emptyTraits } from './types.js';
+import { setupRequestNames, setupRequestNumber } from './setup-requests.js';
 import { FORMAT_VERSION } from './schema.js';
 import { parseSriovLine, parseSriovVfLine, parseVfBarLine, parseVfToken } from './text-sriov.js';
 import { accessLenProblem, configSizeProblem } from './limits.js';
@@ -289,6 +290,14 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
       return { kind, slot: a.u32('slot'), flags: a.u32('flags', 0), gpa: a.u64('gpa'), size: a.u64('size'), uaddr: a.u64('uaddr') };
     case 'kvm-run':
       return { kind, vcpu: a.u32('vcpu', 0) };
+    case 'vfio-open': {
+      // `vfio-open container fd=3` or `vfio-open group=7 fd=4`.
+      const container = a.flag('container');
+      if (!container && !a.has('group')) throw textError(ctx, kindTok.col, 'vfio-open needs "container" or group=N');
+      return { kind, fd: a.i32('fd'), container, group: a.u32('group', container ? 0 : undefined) };
+    }
+    case 'vfio-close':
+      return { kind, fd: a.i32('fd') };
     case 'fork': {
       const child = a.req('child');
       const n = parseU32(child.raw, child.col, ctx, 'child');
@@ -331,6 +340,16 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
     default:
       throw textError(ctx, kindTok.col, `unknown event kind ${JSON.stringify(kind)}`);
   }
+}
+
+/** A set-up ioctl's request: its name as a word (`set-iommu`) or `req=0x3b66`. */
+function setupRequest(a: Args, ctx: LineCtx, on: 'container' | 'group'): number {
+  const r = a.opt('req');
+  if (r !== undefined) return parseU32(r.raw, r.col, ctx, 'req');
+  const t = a.next(`${on} ioctl name (${setupRequestNames(on).join(', ')}) or req=`);
+  const n = setupRequestNumber(t.text, on);
+  if (n === undefined) throw textError(ctx, t.col, `unknown ${on} ioctl ${JSON.stringify(t.text)} (known: ${setupRequestNames(on).join(', ')})`);
+  return n;
 }
 
 function parseIoctl(a: Args, ctx: LineCtx): EventBody {
@@ -401,6 +420,16 @@ function parseIoctl(a: Args, ctx: LineCtx): EventBody {
       return { kind, op: 'attach-iommufd-pt', ptId: a.u32('pt'), flags: a.u32('flags', 0), argsz: a.u32('argsz', 0) };
     case 'detach-iommufd-pt':
       return { kind, op: 'detach-iommufd-pt', flags: a.u32('flags', 0), argsz: a.u32('argsz', 0) };
+    case 'container-op': {
+      const fd = a.i32('fd');
+      return { kind, op: 'container-op', fd, request: setupRequest(a, ctx, 'container'), arg: a.u32('arg', 0) };
+    }
+    case 'group-op': {
+      const fd = a.i32('fd');
+      return { kind, op: 'group-op', fd, request: setupRequest(a, ctx, 'group'), containerFd: a.i32('container', 0) };
+    }
+    case 'get-device-fd':
+      return { kind, op: 'get-device-fd', fd: a.i32('fd'), name: a.str('name') };
     default:
       throw textError(ctx, t.col, `unknown ioctl op ${JSON.stringify(t.text)}`);
   }

@@ -1,6 +1,7 @@
 // The text twin printer: the canonical text of a trace (docs/text-format.md). Streaming-friendly:
 // TextPrinter turns one packet at a time into lines, so `dump` of a large file never holds it.
-import { deviceSysfsEmpty, traitsEmpty, type DeviceTraits, type IoctlOp, type IommufdOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
+import { setupRequestName } from './setup-requests.js';
+import { VFIO_SETUP, deviceSysfsEmpty, traitsEmpty, type DeviceTraits, type IoctlOp, type IommufdOp, type Observed, type Trace, type TraceEvent, type TraceHeader, type UserBuf } from './types.js';
 import type { TracePacket } from './reader.js';
 import { printSriovLines } from './text-sriov.js';
 import { fmtBytes, fmtOption, fmtPlace, fmtStr, hex, hexPad, leValue } from './text-lex.js';
@@ -58,6 +59,18 @@ function ioctlArgs(e: IoctlOp): string {
     }
     case 'raw':
       return `fd=${fmtStr(e.fdKind)} req=${hex(e.request)} name=${fmtStr(e.name)} arg=${fmtBytes(e.arg)}`;
+    case 'container-op': {
+      const name = setupRequestName(e.request);
+      const arg = e.request === VFIO_SETUP.GET_API_VERSION && e.arg === 0 ? '' : ` arg=${e.arg}`;
+      return `fd=${e.fd} ${name ?? `req=${hex(e.request)}`}${arg}`;
+    }
+    case 'group-op': {
+      const name = setupRequestName(e.request);
+      const c = e.request === VFIO_SETUP.GROUP_SET_CONTAINER || e.containerFd !== 0 ? ` container=${e.containerFd}` : '';
+      return `fd=${e.fd} ${name ?? `req=${hex(e.request)}`}${c}`;
+    }
+    case 'get-device-fd':
+      return `fd=${e.fd} name=${fmtStr(e.name)}`;
     case 'bind-iommufd':
       return `iommufd=${e.iommufd} flags=${hex(e.flags)} argsz=${e.argsz}${e.vfToken === '' ? '' : ` vf-token=${fmtStr(e.vfToken)}`}`;
     case 'attach-iommufd-pt':
@@ -136,6 +149,10 @@ export function describeEvent(e: TraceEvent): string {
       return `memslot slot=${e.slot} flags=${hex(e.flags)} gpa=${hex(e.gpa)} size=${hex(e.size)} uaddr=${hex(e.uaddr)}`;
     case 'kvm-run':
       return `kvm-run vcpu=${e.vcpu}`;
+    case 'vfio-open':
+      return e.container ? `vfio-open container fd=${e.fd}${e.group !== 0 ? ` group=${e.group}` : ''}` : `vfio-open group=${e.group} fd=${e.fd}`;
+    case 'vfio-close':
+      return `vfio-close fd=${e.fd}`;
     case 'fork':
       return `fork child=${e.child}`;
     case 'process-exit':

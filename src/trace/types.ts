@@ -316,7 +316,13 @@ export type IoctlOp =
   /** The vfio device cdev (6.6+): bind to an iommufd (opens the device), attach/detach a page table. */
   | { op: 'bind-iommufd'; iommufd: number; flags: number; argsz: number; vfToken: string }
   | { op: 'attach-iommufd-pt'; ptId: number; flags: number; argsz: number }
-  | { op: 'detach-iommufd-pt'; flags: number; argsz: number };
+  | { op: 'detach-iommufd-pt'; flags: number; argsz: number }
+  /** An ioctl on a container fd: GET_API_VERSION, CHECK_EXTENSION, SET_IOMMU (request numbers in VFIO_SETUP). */
+  | { op: 'container-op'; fd: number; request: number; arg: number }
+  /** An ioctl on a group fd: GET_STATUS, SET_CONTAINER (`containerFd`), UNSET_CONTAINER. */
+  | { op: 'group-op'; fd: number; request: number; containerFd: number }
+  /** VFIO_GROUP_GET_DEVICE_FD on the group fd `fd`: success is the device's open (observed ret = its fd). */
+  | { op: 'get-device-fd'; fd: number; name: string };
 
 /**
  * An IOMMU_* ioctl on the /dev/iommu fd (object ids are the context's). Outputs the kernel writes
@@ -330,6 +336,19 @@ export type IommufdOp =
   | { op: 'ioas-iova-ranges'; ioasId: number; numIovas: number }
   | { op: 'hwpt-alloc'; flags: number; devId: number; ptId: number }
   | { op: 'destroy'; id: number };
+
+
+
+/** The set-up ioctl numbers (include/uapi/linux/vfio.h, VFIO_BASE 100 on type ';'). */
+export const VFIO_SETUP = {
+  GET_API_VERSION: 0x3b64,
+  CHECK_EXTENSION: 0x3b65,
+  SET_IOMMU: 0x3b66,
+  GROUP_GET_STATUS: 0x3b67,
+  GROUP_SET_CONTAINER: 0x3b68,
+  GROUP_UNSET_CONTAINER: 0x3b69,
+  GROUP_GET_DEVICE_FD: 0x3b6a,
+} as const;
 
 export type DmabufImporterOp = 'attach' | 'map' | 'unmap' | 'detach' | 'mmap' | 'close';
 
@@ -360,6 +379,10 @@ export type HostEvent =
   | { kind: 'memslot'; slot: number; flags: number; gpa: bigint; size: bigint; uaddr: bigint }
   /** A KVM_RUN return; its observed outcome carries the result. */
   | { kind: 'kvm-run'; vcpu: number }
+  /** open() of /dev/vfio/vfio (`container`) or of the group /dev/vfio/`group`; `fd` is what it returned (-1 if it failed). */
+  | { kind: 'vfio-open'; fd: number; container: boolean; group: number }
+  /** close() of a container or group fd. */
+  | { kind: 'vfio-close'; fd: number }
   /** fork() by the event's process: `child` (non-zero) inherits its fds and BAR mappings. */
   | { kind: 'fork'; child: number }
   /** The event's process exited: its BAR mappings are unmapped and its fds closed. */

@@ -16,8 +16,8 @@ describe('vfio-replay import (built CLI)', { timeout: 60_000 }, () => {
     const out = join(dir, 'ok.pb');
     const r = run(['import', '--strace', join(straceDir, 'xverbose.strace'), '--vmm', 'qemu', '--vmm-version', '10.0.3', '--title', 'fixture', '-o', out]);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/^25 events: /);
-    expect(r.stderr).toMatch(/container\/group\/iommufd set-up ioctls 6, device info queries 4/);
+    expect(r.stderr).toMatch(/^34 events: vfio-open 3, /);
+    expect(r.stderr).toMatch(/container\/group set-up calls \(as set-up events\) 9, other container\/group\/iommufd ioctls 1, device info queries 4/);
     expect(r.stderr).toMatch(/note: no device snapshot/);
     const d = run(['dump', out]);
     expect(d.status).toBe(0);

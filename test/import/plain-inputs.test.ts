@@ -12,7 +12,9 @@ import { readVmmLog } from '../../src/import/libvirt-log.js';
 import { fileLines } from '../../src/import/lines.js';
 import { readLspci, resetMethodsFromConfig } from '../../src/import/lspci.js';
 import { describeEvent, describeObserved } from '../../src/trace/text-print.js';
-import type { Trace } from '../../src/trace/types.js';
+import type { HostEvent, Trace, TraceEvent } from '../../src/trace/types.js';
+import { VfioPciKernelModel } from '../../src/model/kernel/index.js';
+import { compareObserved } from '../../src/replay/compare.js';
 import { repo } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'plain-inputs-'));
@@ -102,21 +104,69 @@ const SETUP_NO_OPENAT = ['100 10:00:00.000001 ioctl(8, VFIO_GROUP_GET_DEVICE_FD,
 describe('strace without the tracer', () => {
   it('attach to a running VMM: GET_DEVICE_FD on an fd never opened in the log names the device fd', () => {
     const { trace, report } = importTrace({ strace: file(SETUP_NO_OPENAT.join('\n') + '\n'), tracerVersion: 't' });
-    expect(lines(trace)).toEqual(['open => ret=9', 'cfg-read 0x00 len=4 => ret=4 data=8680d310']);
+    expect(lines(trace)).toEqual(['ioctl get-device-fd fd=8 name=- => ret=9', 'cfg-read 0x00 len=4 => ret=4 data=8680d310']);
     expect(report.strace?.stats.attachedGroups).toBe(1);
+    // A group fd the log never showed opened has an implicit set-up: the GET_DEVICE_FD opens the device.
+    const k = new VfioPciKernelModel(trace.header.device, 'linux-6.12');
+    expect(k.host(trace.events[0]! as TraceEvent & HostEvent, trace.events[0]!).outcome.kind).toBe('ok');
+    expect(k.view.isOpen).toBe(true);
   });
-  it('a failed GET_DEVICE_FD is no open: the group ioctl with its errno, and the device stays closed', () => {
+  it('a failed GET_DEVICE_FD is no open: the set-up events with its errno, predicted by the model, and the device stays closed', () => {
     const log = [
       '100 10:00:00.000001 openat(AT_FDCWD, "/dev/vfio/5", O_RDWR) = 8',
       '100 10:00:00.000002 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, 0x55d160cb20ea) = -1 EINVAL (Invalid argument)',
       '100 10:00:00.000003 openat(AT_FDCWD, "/dev/vfio/vfio", O_RDWR) = 7',
       '100 10:00:00.000004 ioctl(8, VFIO_GROUP_SET_CONTAINER, 0x7ffc) = 0',
-      '100 10:00:00.000005 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, 0x55d160cb20ea) = 9',
+      '100 10:00:00.000005 ioctl(7, VFIO_SET_IOMMU, 0x3) = 0',
+      '100 10:00:00.000006 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, 0x55d160cb20ea) = 9',
       '',
     ].join('\n');
     const { trace, report } = importTrace({ strace: file(log), tracerVersion: 't' });
-    expect(lines(trace)).toEqual(['ioctl raw fd=group req=0x3b6a name=VFIO_GROUP_GET_DEVICE_FD arg=- => errno=EINVAL', 'open => ret=9']);
+    expect(lines(trace)).toEqual([
+      'vfio-open group=5 fd=8 => ret=8',
+      'ioctl get-device-fd fd=8 name=- => errno=EINVAL',
+      'vfio-open container fd=7 => ret=7',
+      'ioctl group-op fd=8 set-container container=7 => ret=0',
+      'ioctl container-op fd=7 set-iommu arg=3 => ret=0',
+      'ioctl get-device-fd fd=8 name=- => ret=9',
+    ]);
     expect(report.strace?.stats.failedDeviceOpens).toBe(1);
+    // Replayed: the failure is the model's own prediction (no container yet), the retry opens once.
+    const k = new VfioPciKernelModel(trace.header.device, 'linux-6.12');
+    const outcomes = trace.events.map((e) => k.host(e as TraceEvent & HostEvent, e));
+    expect(outcomes.map((s) => compareObserved(s.outcome, trace.events[outcomes.indexOf(s)]!.observed, trace.events[outcomes.indexOf(s)]!))).toEqual(Array(6).fill(null));
+    expect(outcomes[1]!.rule).toBe('group.get-device-fd.no-iommu');
+    expect(outcomes.map((s) => s.outcome.kind)).toEqual(['ok', 'errno', 'ok', 'ok', 'ok', 'ok']);
+  });
+  it('fork: a clone without CLONE_VM/CLONE_THREAD is a fork event, the child\'s calls carry its pid, its exit is process-exit; a thread stays the VMM\'s', () => {
+    const log = [
+      '100 10:00:00.000001 openat(AT_FDCWD, "/dev/vfio/5", O_RDWR) = 8',
+      '100 10:00:00.000002 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, 0x55d160cb20ea) = 9',
+      '100 10:00:00.000003 clone(child_stack=0x7f0000001000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, parent_tid=[101]) = 101',
+      '101 10:00:00.000004 pread64(9, "\\x86\\x80", 2, 0x70000000000) = 2',
+      '100 10:00:00.000005 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD <unfinished ...>',
+      // strace -f shows the child's first call before the parent's clone returns
+      '200 10:00:00.000006 pread64(9, "\\x86\\x80", 2, 0x70000000000) = 2',
+      '100 10:00:00.000007 <... clone resumed>, child_tidptr=0x7f0000003000) = 200',
+      '200 10:00:00.000008 +++ exited with 0 +++',
+      '100 10:00:00.000009 vfork() = 300',
+      '300 10:00:00.000010 execve("/bin/true", ["true"], 0x7ffc /* 3 vars */) = 0',
+      '100 10:00:00.000011 close(9) = 0',
+      '',
+    ].join('\n');
+    const { trace } = importTrace({ strace: file(log), tracerVersion: 't', allowEmpty: true });
+    expect(trace.events.map((e) => `${e.tid}${e.pid ? ` pid=${e.pid}` : ''} ${describeEvent(e)}`)).toEqual([
+      '100 vfio-open group=5 fd=8',
+      '100 ioctl get-device-fd fd=8 name=-',
+      '101 cfg-read 0x00 len=2',
+      '100 fork child=200',
+      '200 pid=200 cfg-read 0x00 len=2',
+      '200 pid=200 process-exit',
+      '100 close',
+    ]);
+    // The model runs it: the child reads through the inherited fd, its exit leaves the device open.
+    const k = new VfioPciKernelModel(trace.header.device, 'linux-6.12');
+    expect(trace.events.map((e) => k.host(e as TraceEvent & HostEvent, e).rule)).toContain('proc.exit');
   });
   it('a VF token in the GET_DEVICE_FD name is the open\'s vf-token; a refused token open stays an open', () => {
     const log = [
@@ -139,7 +189,7 @@ describe('strace without the tracer', () => {
     writeFileSync(join(d, 'q.200'), '10:00:00.000001 openat(AT_FDCWD, "/dev/vfio/5", O_RDWR) = 8\n10:00:00.000003 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, 0x1) = 9\n');
     writeFileSync(join(d, 'q.201'), '10:00:00.000005 pread64(9, "\\x86\\x80", 2, 0x70000000000) = 2\n10:00:00.000002 close(3) = 0\n');
     const { trace } = importTrace({ files: [join(d, 'q.201'), join(d, 'q.200')], tracerVersion: 't' });
-    expect(trace.events.map((e) => `${e.tid} ${e.kind}`)).toEqual(['200 open', '201 cfg-read']);
+    expect(trace.events.map((e) => `${e.tid} ${e.kind === 'ioctl' ? e.op : e.kind}`)).toEqual(['200 vfio-open', '200 get-device-fd', '201 cfg-read']);
   });
   it('no silent zero: a capture without device events says what it looked for and exits 2 unless allowed', () => {
     const f = file('100 10:00:00.000001 openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3\n');

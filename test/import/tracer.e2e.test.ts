@@ -129,7 +129,9 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
       expect(trace.header.moduleParams).toEqual(['vfio_pci.disable_idle_d3=Y', 'vfio_pci.disable_vga=N', 'vfio_pci.nointxmask=N']);
       expect(trace.header.kernelCmdline).toEqual(readFileSync('/proc/cmdline', 'utf8').trim().split(/\s+/));
       const lines = eventLines(trace);
-      expect(lines[0]).toMatch(/^open => ret=\d+$/);
+      // Set-up first (container, group, SET_CONTAINER, SET_IOMMU), then the device's open.
+      expect(lines[0]).toMatch(/^vfio-open container fd=\d+ => ret=\d+$/);
+      expect(lines.find((l) => l.startsWith('ioctl get-device-fd'))).toMatch(/^ioctl get-device-fd fd=\d+ name=\S+ => ret=\d+$/);
       expect(lines).toContain('cfg-read 0x00 len=4 => ret=4 data=8680d310');
       expect(lines).toContain('mem-read bar0+0x10 len=1 => signal=SIGBUS code=BUS_ADRERR addr=ADDR');
       // -tt stamps anchored by the info file: absolute, so a QEMU log could be merged.

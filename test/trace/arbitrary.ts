@@ -45,6 +45,10 @@ const ioctl: fc.Arbitrary<EventBody> = fc.oneof(
     ranges: fc.array(fc.record({ offset: u64, length: u64 }), { maxLength: 3 }),
   }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('raw' as const), fdKind: str, request: u32, name: str, arg: bytes(12) }),
+  // set-up ioctls: the named requests and any other number
+  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('container-op' as const), fd: i32, request: fc.oneof(fc.constantFrom(0x3b64, 0x3b65, 0x3b66), u32), arg: u32 }),
+  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('group-op' as const), fd: i32, request: fc.oneof(fc.constantFrom(0x3b67, 0x3b68, 0x3b69), u32), containerFd: i32 }),
+  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('get-device-fd' as const), fd: i32, name: str }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('bind-iommufd' as const), iommufd: i32, flags: u32, argsz: u32, vfToken: str }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('attach-iommufd-pt' as const), ptId: u32, flags: u32, argsz: u32 }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('detach-iommufd-pt' as const), flags: u32, argsz: u32 }),
@@ -109,6 +113,8 @@ export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('kvm-run' as const), vcpu: u32 }),
   fc.record({ kind: fc.constant('fork' as const), child: fc.integer({ min: 1, max: 0xffffffff }) }),
   fc.constant({ kind: 'process-exit' as const }),
+  fc.record({ kind: fc.constant('vfio-open' as const), fd: i32, container: fc.boolean(), group: u32 }),
+  fc.record({ kind: fc.constant('vfio-close' as const), fd: i32 }),
   // preads/pwrites whose user buffer lies in a BAR mapping
   fc.record({ kind: fc.constant('cfg-read' as const), offset: u32, len: u32, bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('cfg-write' as const), offset: u32, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),

@@ -22,7 +22,7 @@ describe('promote (built CLI)', { timeout: 120_000 }, () => {
       { cwd: root },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^promote .*d3hot-read: imported 164 events, minimized to [2-5]\n/);
+    expect(r.stdout).toMatch(/^promote .*d3hot-read: imported 171 events, minimized to [2-5]\n/);
     const t = await loadTrace(join(folder, 'q72-d3hot.pb'));
     // The importer may show the fatal access as the guest's MMIO read or the VMM's own load.
     expect(t.events.length).toBeLessThanOrEqual(5);
@@ -36,7 +36,7 @@ describe('promote (built CLI)', { timeout: 120_000 }, () => {
     expect(goldens).toHaveLength(listing.length);
     const readme = readFileSync(join(folder, 'README.md'), 'utf8');
     expect(readme).toContain(`from \`${capture}\` (a capture folder, imported; source strace, kernel 6.1.0-56-amd64, VMM qemu 7.2.22`);
-    expect(readme).toContain('Minimized from 164 to');
+    expect(readme).toContain('Minimized from 171 to');
     const check = run(['check', folder], { cwd: root });
     expect(check.stdout).toMatch(new RegExp(`check: ${listing.length} goldens, ${listing.length} passed, 0 failed`));
     expect(check.code).toBe(0);

@@ -19,6 +19,7 @@ import { hugeEntryAt, hugeFault, misdirected } from './huge-fault.js';
 import { enterIdle, leaveIdle } from './runtime-pm.js';
 import type { HugeEntry, Mapping } from './state.js';
 import { pfKeepsD0, vfTokenFeature } from './sriov.js';
+import { checkExtension } from './group-setup.js';
 
 const NUM_REGIONS = 9;
 
@@ -587,10 +588,8 @@ function rawIoctl(name: string, arg: Uint8Array): Step {
   switch (name) {
     case 'VFIO_GET_API_VERSION':
       return step({ kind: 'ok', ret: 0n }, 'container.api-version');
-    case 'VFIO_CHECK_EXTENSION': {
-      const ext = arg.length >= 4 ? (arg[0] ?? 0) | ((arg[1] ?? 0) << 8) : -1;
-      return step({ kind: 'ok', ret: [1, 3, 9, 10].includes(ext) ? 1n : 0n }, 'container.check-extension');
-    }
+    case 'VFIO_CHECK_EXTENSION':
+      return checkExtension(arg.length >= 4 ? (arg[0] ?? 0) | ((arg[1] ?? 0) << 8) : -1);
     case 'VFIO_SET_IOMMU':
     case 'VFIO_GROUP_SET_CONTAINER':
     case 'VFIO_GROUP_GET_STATUS':
@@ -634,6 +633,11 @@ export function ioctl(k: Kctx, op: IoctlOp, meta: EventMeta): Step {
     case 'attach-iommufd-pt':
     case 'detach-iommufd-pt':
       return step({ kind: 'errno', errno: 'ENOTTY' }, 'cdev.attach.group-fd-enotty');
+    case 'container-op':
+    case 'group-op':
+    case 'get-device-fd':
+      // Routed to group-setup.ts before a device fd is needed (index.ts); never through here.
+      return step({ kind: 'unsupported', reason: `${op.op} is a container/group ioctl, not a device one` }, 'core.ioctl.setup-not-device');
   }
 }
 

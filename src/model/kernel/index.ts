@@ -29,6 +29,7 @@ import { resolveHostConfig, type HostLists } from './host-config.js';
 import { deepClone, fingerprint } from '../clone.js';
 import { cdevAttach, cdevBind, cdevDetach, cdevFile, cdevOpen, cdevRelease } from './cdev.js';
 import { iommufdIoctl, iommufdOpen } from './iommufd.js';
+import { GroupSetup } from './group-setup.js';
 
 export interface KernelState {
   hw: HwFunction;
@@ -36,6 +37,8 @@ export interface KernelState {
   meta: EventMeta;
   /** Processes, their fds and the device files (power's per-process state). */
   procs: ProcessTable;
+  /** Container and group files the trace opened (group-setup.ts). */
+  setup: GroupSetup;
 }
 
 export class VfioPciKernelModel implements KernelModel {
@@ -45,6 +48,8 @@ export class VfioPciKernelModel implements KernelModel {
   readonly k: Kctx;
   /** Processes and the device files they hold (fds, BAR VMAs): decides when the device is released. */
   private procs = new ProcessTable();
+  /** Container/group files and their state; empty (implicit set-up) for traces without set-up events. */
+  private setup = new GroupSetup();
 
   /** `host`: the trace header's module parameters and kernel command line (absent = defaults). */
   constructor(device: DeviceSnapshot, versionId: string, host?: HostLists) {
@@ -80,7 +85,7 @@ export class VfioPciKernelModel implements KernelModel {
 
   /** A deep copy of the mutable state (the interleaving explorer's snapshot). */
   saveState(): KernelState {
-    return deepClone({ hw: this.k.hw, st: this.k.st, meta: this.k.meta, procs: this.procs });
+    return deepClone({ hw: this.k.hw, st: this.k.st, meta: this.k.meta, procs: this.procs, setup: this.setup });
   }
 
   /** Puts a saved state back (copied again, so the saved one can be loaded many times). */
@@ -90,11 +95,12 @@ export class VfioPciKernelModel implements KernelModel {
     this.k.st = c.st;
     this.k.meta = c.meta;
     this.procs = c.procs;
+    this.setup = c.setup;
   }
 
   /** What tells two states apart (the explorer merges interleavings that reach the same one). */
   stateKey(): string {
-    return fingerprint([this.k.hw, this.k.st, this.procs]);
+    return fingerprint([this.k.hw, this.k.st, this.procs, this.setup]);
   }
 
   host(ev: HostEvent, meta: EventMeta): Step {
@@ -103,14 +109,8 @@ export class VfioPciKernelModel implements KernelModel {
     const pid = meta.pid ?? 0;
     if (!this.procs.exists(pid)) return unknownProcess(pid);
     switch (ev.kind) {
-      case 'open': {
-        const token = checkVfToken(k, ev.vfToken);
-        if (token.fail !== undefined) return token.fail;
-        const s = openDevice(k, { n: this.openedFiles() });
-        if (s.outcome.kind === 'ok') this.procs.open(pid);
-        // The token check is the step's rule when it decided something and the open only enabled.
-        return token.rule !== undefined && s.outcome.kind === 'ok' ? { ...s, rule: token.rule } : s;
-      }
+      case 'open':
+        return this.openDevice(pid, ev.vfToken);
       case 'cdev-open':
         if (!k.v.vfioDeviceCdev) return step({ kind: 'errno', errno: 'ENOENT' }, 'cdev.open.no-cdev-enoent');
         return cdevOpen(k, this.procs.open(pid), meta);
@@ -120,6 +120,10 @@ export class VfioPciKernelModel implements KernelModel {
         return iommufdIoctl(k, ev);
       case 'sriov-numvfs':
         return sriovNumvfs(k, ev.numVfs);
+      case 'vfio-open':
+        return this.setup.open(k.v, pid, ev.fd, ev.container, ev.group, this.procs.liveFiles());
+      case 'vfio-close':
+        return this.setup.close(k.v, pid, ev.fd, this.procs.liveFiles());
       case 'close':
         return this.close(pid);
       case 'fork': {
@@ -167,7 +171,18 @@ export class VfioPciKernelModel implements KernelModel {
       if (refused !== null) return refused;
     }
     // Container and group ioctls do not go through the device fd.
-    if (ev.kind === 'ioctl' && ev.op === 'raw' && ev.fdKind !== 'device') return ioctl(k, ev, meta);
+    if (ev.kind === 'ioctl') {
+      if (ev.op === 'raw' && ev.fdKind !== 'device') return ioctl(k, ev, meta);
+      if (ev.op === 'container-op') return this.setup.containerOp(pid, ev.fd, ev.request, ev.arg);
+      if (ev.op === 'group-op') return this.setup.groupOp(pid, ev.fd, ev.request, ev.containerFd, this.procs.liveFiles());
+      if (ev.op === 'get-device-fd') {
+        const r = this.setup.getDeviceFd(k.v, pid, ev.fd, ev.name, k.dev.bdf, k.dev.iommuGroup);
+        if (!r.open) return r.step;
+        const s = this.openDevice(pid, vfTokenOfName(ev.name));
+        if (s.outcome.kind === 'ok') this.setup.openedThrough(pid, ev.fd);
+        return s;
+      }
+    }
     const file = this.procs.newestFile(pid);
     const cdev = cdevFile(k, file);
     if (cdev !== undefined) {
@@ -198,6 +213,19 @@ export class VfioPciKernelModel implements KernelModel {
       case 'ioctl':
         return this.resumed(() => ioctl(k, ev, meta));
     }
+  }
+
+  /**
+   * The device's open through the group (VFIO_GROUP_GET_DEVICE_FD): the VF-token check first
+   * (sriov.ts), then the enable; a new device file in `pid`.
+   */
+  private openDevice(pid: number, vfToken: string | undefined): Step {
+    const token = checkVfToken(this.k, vfToken);
+    if (token.fail !== undefined) return token.fail;
+    const s = openDevice(this.k, { n: this.openedFiles() });
+    if (s.outcome.kind === 'ok') this.procs.open(pid);
+    // The token check is the step's rule when it decided something and the open only enabled.
+    return token.rule !== undefined && s.outcome.kind === 'ok' ? { ...s, rule: token.rule } : s;
   }
 
   observe(ev: TraceEvent, observed: Observed, s: Step): string | null {
@@ -274,4 +302,9 @@ export class VfioPciKernelModel implements KernelModel {
 
 export function createKernelModel(device: DeviceSnapshot, versionId: string, host?: HostLists): KernelModel {
   return new VfioPciKernelModel(device, versionId, host);
+}
+
+/** The VF token a GET_DEVICE_FD name string carries ("BDF vf_token=UUID", vfio_pci_core_match). */
+function vfTokenOfName(name: string): string | undefined {
+  return /\bvf_token=([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/.exec(name)?.[1]?.toLowerCase();
 }

@@ -99,6 +99,13 @@ export interface CoreSwitches {
    * the PMCSR write), sriov_configure moves the PF to D0 first and holds a runtime PM reference.
    */
   sriovPfPowerGuard: boolean;
+  /**
+   * VFIO_GROUP_GET_DEVICE_FD looks the name up before checking the group's container + IOMMU
+   * driver (both failing: -ENODEV, not -EINVAL). Seen only when both checks fail.
+   */
+  getDeviceFdNameFirst: boolean | Unknown;
+  /** Device files hold a reference to the group file: closing the group fd with the device open releases nothing, a reopen is -EBUSY. */
+  groupFileHeldByDevice: boolean | Unknown;
 }
 
 export type SwitchName = keyof KernelSwitches;
@@ -147,6 +154,8 @@ const LINUX_5_7: KernelSwitches = {
   iommufdMapFile: false,
   iommufdDmabufImport: false,
   sriovPfPowerGuard: false,
+  getDeviceFdNameFirst: false,
+  groupFileHeldByDevice: 'unknown',
   ...(Object.fromEntries(BUG_SWITCHES.map((b) => [b, false])) as BugSwitches),
 };
 
@@ -178,6 +187,14 @@ const DRAFTS: Draft[] = [
       forkChildPtes: {
         ref: 'mm/memory.c copy_page_range: PTEs of VM_PFNMAP vmas are copied at fork; vfio_pci_mmap sets VM_IO|VM_PFNMAP (no VM_DONTCOPY) and has no vm_ops->open',
         evidence: 'S',
+      },
+      getDeviceFdNameFirst: {
+        ref: 'vfio.c vfio_group_get_device_fd (5.x): "if (0 == atomic_read(&group->container_users) || !group->container->iommu_driver || !vfio_group_viable(group)) return -EINVAL" before vfio_device_get_from_name',
+        evidence: 'S',
+      },
+      groupFileHeldByDevice: {
+        ref: 'vfio.c (5.x) vfio_group_fops_release dissolves the container via container_users; whether an open device keeps the group from a reopen was not read',
+        evidence: 'M',
       },
     },
   },
@@ -252,8 +269,12 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 5.19 (Jul 2022): D3hot blocks access, PME virtualized',
     from: 'linux-5.15',
-    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true, idleD3: 'runtime-pm', sriovPfPowerGuard: true },
+    set: { d3hotBlocksAccess: true, resetEntersD0ViaVfio: true, idleD3: 'runtime-pm', sriovPfPowerGuard: true, getDeviceFdNameFirst: 'unknown' },
     sources: {
+      getDeviceFdNameFirst: {
+        ref: 'the split of vfio_group_get_device_fd (name lookup first) landed between 5.14 (container check first) and 6.1 (name first); which side 5.19 is on was not read',
+        evidence: 'M',
+      },
       sriovPfPowerGuard: {
         ref: 'D3hot series (Abhishek Sahu, 5.19): "vfio/pci: Change the PF power state to D0 before enabling VFs" (vfio_pci_set_power_state: pci_num_vf && state > D0 -> -EBUSY; sriov_configure sets D0 under memory_lock) + "Move the unused device into low power state with runtime PM" (pm_runtime_resume_and_get in sriov_configure)',
         evidence: 'P',
@@ -281,8 +302,18 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.1 (Dec 2022): low-power device features',
     from: 'linux-5.19',
-    set: { lowPowerFeatures: true },
+    set: { lowPowerFeatures: true, getDeviceFdNameFirst: true, groupFileHeldByDevice: true },
     sources: {
+      getDeviceFdNameFirst: {
+        ref: 'Jason Gunthorpe "vfio: Split up vfio_group_get_device_fd()" (vfio_device_assign_container called from the open, after vfio_device_get_from_name); 6.1 vfio_main.c, 6.2+ group.c vfio_group_ioctl_get_device_fd -> vfio_df_group_open',
+        evidence: 'S',
+        note: 'first release between 5.19 and 6.1 [M]; [L] group-setup on 6.1/6.12/7.2: GET_DEVICE_FD before SET_CONTAINER -> EINVAL',
+      },
+      groupFileHeldByDevice: {
+        ref: 'vfio_device_assign_container: get_file(group->opened_file); group.c vfio_group_fops_release: "Device FDs hold a group file reference, therefore the group release is only called when there are no open devices"',
+        evidence: 'S',
+        note: 'first release between 5.19 and 6.1 [M]',
+      },
       lowPowerFeatures: {
         ref: 'vfio pull for v6.1: "vfio/pci: Implement VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY/EXIT"',
         evidence: 'P',

@@ -20,7 +20,7 @@ function ruleIds(): string[] {
   const ids = new Set<string>(TEMPLATED);
   for (const f of readdirSync(SRC).filter((n) => n.endsWith('.ts'))) {
     const text = readFileSync(join(SRC, f), 'utf8');
-    for (const m of text.matchAll(/'((?:config|rdwr|fault|mem|mmap|core|dmabuf|intrs|ioeventfd|type1|container|kvm|proc|sysfs|iommufd|cdev|open|sriov)\.[a-z0-9.-]+)'/g)) {
+    for (const m of text.matchAll(/'((?:config|rdwr|fault|mem|mmap|core|dmabuf|intrs|ioeventfd|type1|container|group|kvm|proc|sysfs|iommufd|cdev|open|sriov)\.[a-z0-9.-]+)'/g)) {
       if (!PREFIXES_ONLY.has(m[1]!)) ids.add(m[1]!);
     }
   }
