@@ -168,7 +168,7 @@ describe('strace without the tracer', () => {
     const k = new VfioPciKernelModel(trace.header.device, 'linux-6.12');
     expect(trace.events.map((e) => k.host(e as TraceEvent & HostEvent, e).rule)).toContain('proc.exit');
   });
-  it('a VF token in the GET_DEVICE_FD name is the open\'s vf-token; a refused token open stays an open', () => {
+  it('a VF token stays in the GET_DEVICE_FD name (the model\'s token check reads it there); refused opens stay get-device-fd events with their errno', () => {
     const log = [
       '100 10:00:00.000001 openat(AT_FDCWD, "/dev/vfio/5", O_RDWR) = 8',
       '100 10:00:00.000002 ioctl(8, VFIO_GROUP_GET_DEVICE_FD, "0000:01:10.0") = -1 EACCES (Permission denied)',
@@ -178,11 +178,12 @@ describe('strace without the tracer', () => {
     ].join('\n');
     const { trace, report } = importTrace({ strace: file(log), tracerVersion: 't' });
     expect(lines(trace)).toEqual([
-      'open => errno=EACCES',
-      'open vf-token=2b9e2d50-52a5-4a53-8a8a-3f29b0c1a001 => errno=EACCES',
-      'open vf-token=00000000-0000-0000-0000-000000000000 => ret=9',
+      'vfio-open group=5 fd=8 => ret=8',
+      'ioctl get-device-fd fd=8 name=0000:01:10.0 => errno=EACCES',
+      'ioctl get-device-fd fd=8 name="0000:01:10.0 vf_token=2B9E2D50-52A5-4A53-8A8A-3F29B0C1A001" => errno=EACCES',
+      'ioctl get-device-fd fd=8 name="0000:01:10.0 vf_token=00000000-0000-0000-0000-000000000000" => ret=9',
     ]);
-    expect(report.strace?.stats.failedDeviceOpens).toBe(0);
+    expect(report.strace?.stats.failedDeviceOpens).toBe(2);
   });
   it('-ff per-pid files: the pid comes from the file name, calls are put in time order', () => {
     const d = mkdtempSync(join(tmpdir(), 'ff-'));

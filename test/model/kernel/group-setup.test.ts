@@ -165,8 +165,10 @@ describe('GET_DEVICE_FD', () => {
   it('group.get-device-fd', () => {
     // Passing the set-up checks is the device's open: the open's own rule and effects.
     const m = setUp('linux-6.12', 2);
-    expectStep(run(m, getFd(`${BDF} vf_token=00000000-0000-0000-0000-000000000000`)), ok, 'core.open.enable');
+    expectStep(run(m, getFd(BDF)), ok, 'core.open.enable');
     expect(m.view.isOpen).toBe(true);
+    // A VF token in the name goes to the open's token check (sriov.ts): this function is no VF or PF.
+    expectStep(run(setUp('linux-6.12', 2), getFd(`${BDF} vf_token=00000000-0000-0000-0000-000000000000`)), err('EINVAL'), 'open.vf-token.not-sriov-einval');
   });
   it('group.get-device-fd.implicit-setup', () => {
     // No set-up events (the trace starts later): the group fd is taken as ready, as `open` is.
