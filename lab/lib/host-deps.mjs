@@ -23,6 +23,30 @@ const NEEDED_ARM64 = [
   ['aarch64-linux-gnu-gcc', 'gcc-aarch64-linux-gnu'],
 ];
 
+/**
+ * What building a kernel from Debian's linux-source needs (kernel-build.mjs): the tools its
+ * Makefiles run and the headers its host programs include (objtool, sign-file, BTF from pahole).
+ */
+const NEEDED_KERNEL_BUILD = [
+  ['make', 'make'],
+  ['flex', 'flex'],
+  ['bison', 'bison'],
+  ['bc', 'bc'],
+  ['perl', 'perl'],
+  ['pahole', 'dwarves'],
+];
+const KERNEL_BUILD_HEADERS = [
+  ['/usr/include/libelf.h', 'libelf-dev'],
+  ['/usr/include/openssl/ssl.h', 'libssl-dev'],
+];
+
+/** Installs what a kernel build needs and is missing (root; nothing when all is there). */
+export function ensureKernelBuildDeps() {
+  const missing = NEEDED_KERNEL_BUILD.filter(([cmd]) => !have(cmd)).map(([, pkg]) => pkg);
+  for (const [file, pkg] of KERNEL_BUILD_HEADERS) if (!existsSync(file)) missing.push(pkg);
+  aptInstall(missing);
+}
+
 /** Installs whatever is missing. Needs root (apt-get); does nothing when all is there. */
 export function ensureHostDeps(arches = ['amd64']) {
   const needed = arches.includes('arm64') ? [...NEEDED, ...NEEDED_ARM64] : NEEDED;
@@ -32,6 +56,10 @@ export function ensureHostDeps(arches = ['amd64']) {
   if (!missing.includes('busybox-static') && !staticBusybox()) missing.push('busybox-static');
   // libc6-dev provides the static libc the runner links against; no command to probe for it.
   if (!staticLibcPresent()) missing.push('libc6-dev');
+  aptInstall(missing);
+}
+
+function aptInstall(missing) {
   if (missing.length === 0) return;
   log(`installing ${missing.join(' ')}`);
   runLoud('apt-get', ['update', '-q']);

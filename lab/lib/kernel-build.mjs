@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { aptOpts, download, fetchKernel, modulesDirOf, ensureDepmod, resolveModules } from './kernels.mjs';
 import { log, run } from './sh.mjs';
+import { ensureKernelBuildDeps } from './host-deps.mjs';
 
 export const BUILT = {
   '6.12-iommufd': {
@@ -61,6 +62,8 @@ export function builtKernel(name, cacheDir, labDir) {
   const fragPath = join(labDir, 'kconfig', `${name}.config`);
   const fragment = readFileSync(fragPath, 'utf8');
   if (!existsSync(join(dir, '.done'))) {
+    // A fresh machine has none of the build tools; the lab installs its own dependencies.
+    ensureKernelBuildDeps();
     const opts = aptOpts(spec.apt, cacheDir);
     const deb = download(opts, pkg, cacheDir);
     const src = join(dir, 'src');
