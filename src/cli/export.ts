@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const trace = await loadTrace(file);
       requireOneHeader(trace, file, 'export');
       const [sel] = selectionsFor(trace.header, flags, (w) => process.stderr.write(`vfio-replay: warning: ${w}\n`), file);
-      const out = perfettoTrace(trace, file, buildTimeline(trace, sel));
+      const out = perfettoTrace(trace, file, await buildTimeline(file, sel));
       try {
         writeFileAtomic(flags.output, out.bytes);
       } catch (err) {

@@ -34,7 +34,7 @@ export function register(program: Command): void {
       const trace = await loadTrace(file);
       const [main] = selectionsFor(trace.header, flags, (w) => process.stderr.write(`vfio-replay: warning: ${w}\n`));
       const compare = flags.compare === undefined ? undefined : compareSelection(main, flags.compare);
-      const html = reportHtml(trace, file, main, compare);
+      const html = await reportHtml(trace, file, main, compare);
       try {
         writeFileAtomic(flags.output, html);
       } catch (err) {

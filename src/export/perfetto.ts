@@ -103,6 +103,7 @@ export function perfettoTrace(trace: Trace, file: string, timeline: Timeline): P
       ['clock', stamped ? 'ts_ns' : 'event index x 1us'],
       ['events', n],
       ['divergences', divergences],
+      ['device notes', timeline.summary.deviceNotes],
     ],
   });
 
@@ -125,6 +126,7 @@ export function perfettoTrace(trace: Trace, file: string, timeline: Timeline): P
     ];
     if (e.effects.length > 0) args.push(['effects', e.effects.join(' ')]);
     if (e.divergence !== null) args.push(['divergence', e.divergence]);
+    if (e.note !== null) args.push(['device note', e.note]);
     recs.push({ ts: t[i], track: tr, type: F.TYPE_SLICE_BEGIN, name: sliceName(e.side, e.what), category: e.side, args });
     if (e.divergence !== null)
       recs.push({ ts: t[i], track: tr, type: F.TYPE_INSTANT, name: 'divergence', category: 'divergence', args: [['index', i], ['rule', e.rule], ['outcome', e.outcome], ['divergence', e.divergence]] });

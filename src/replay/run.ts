@@ -31,8 +31,11 @@ export interface ReplayStart {
 
 export interface ReplayObserver {
   start?(s: ReplayStart): void;
-  /** Called once per event, in order. Keep it cheap: it is the hot path. `note` = the device note. */
-  event(line: string, index: number, ev: TraceEvent, s: Step, divergence: string | null, note: string | null): void;
+  /**
+   * Called once per event, in order. Keep it cheap: it is the hot path. `note` = the device note;
+   * `r` = the replayer that stepped it (its models' read-only views show the state after the event).
+   */
+  event(line: string, index: number, ev: TraceEvent, s: Step, divergence: string | null, note: string | null, r: Replayer): void;
   /** Called every few thousand events and at the end, so an observer can wait for a slow stdout. */
   flush?(): Promise<void> | void;
   /** Checked after each flush: true ends the replay early (the reader of the output went away). */
@@ -139,7 +142,7 @@ export async function replayFile(path: string, opts: ReplayOptions, observer: Re
       if (s.effects.length > 0) lastChange = line;
     }
     sum.events++;
-    observer.event(line, index, ev, s, divergence, note);
+    observer.event(line, index, ev, s, divergence, note, r);
     if (++sinceFlush < FLUSH_EVERY) return false;
     sinceFlush = 0;
     return true;

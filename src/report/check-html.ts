@@ -14,7 +14,7 @@ export async function writeFailingReports(report: CheckReport, dir: string): Pro
     if (r.outcome.kind !== 'mismatch' || r.action !== 'none') continue;
     mkdirSync(dir, { recursive: true });
     const path = join(dir, basename(r.job.golden).replace(/\.golden$/, '.html'));
-    writeFileAtomic(path, reportHtml(await loadTrace(r.job.trace), r.job.trace, r.job.selection));
+    writeFileAtomic(path, await reportHtml(await loadTrace(r.job.trace), r.job.trace, r.job.selection));
     written.push(path);
   }
   return written;

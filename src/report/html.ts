@@ -96,7 +96,7 @@ td.what,pre.line{font-family:ui-monospace,monospace;font-size:12px}pre.line{whit
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;background:#e0e0e0}
 .k-ok{background:#d8efd9}.k-errno{background:#fbd3c4}.k-signal{background:#f6b2b2}.k-hazard{background:#ffd48a}.k-vmm-exit{background:#d32f2f;color:#fff}
 .k-all-ones,.k-dropped,.k-unassigned{background:#f3e0a0}.k-blocked{background:#cdbdf0}.k-unsupported{background:#ddd;color:#666}
-.obs{color:#b00}.rule{font-family:ui-monospace,monospace;color:#555}
+.obs{color:#b00}.note{color:#865}.rule{font-family:ui-monospace,monospace;color:#555}
 #detail{background:#fff;border:1px solid #ddd;padding:8px 12px;max-height:70vh;overflow:auto}
 dl{display:grid;grid-template-columns:auto 1fr;gap:2px 8px;margin:6px 0}dt{color:#666}dd{margin:0}
 .why{border-left:3px solid #9cc3e6;padding:2px 8px;margin:6px 0}.why-head{font-weight:600}.switch{margin:2px 0 2px 8px}.source{color:#555;font-size:12px}
@@ -122,6 +122,7 @@ export function renderReport(r: ReportInput): string {
       effects: e.effects,
       rule: e.rule,
       divergence: e.divergence,
+      note: e.note,
       why: r.why[i],
       ...(cmp === undefined
         ? {}
@@ -130,7 +131,12 @@ export function renderReport(r: ReportInput): string {
   };
   const rows = ev.map((e, i) => {
     const cls = ['ev', div.has(i) ? 'div' : '', diff.has(i) ? 'diff' : ''].filter((c) => c !== '').join(' ');
-    const obs = e.divergence !== null ? ` <span class="obs">!= observed: ${esc(e.divergence)}</span>` : '';
+    const obs =
+      e.divergence !== null
+        ? ` <span class="obs">!= observed: ${esc(e.divergence)}</span>`
+        : e.note !== null
+          ? ` <span class="note">device: ${esc(e.note)}</span>`
+          : '';
     const other = cmp === undefined ? '' : `<td>${badge(cmp[i])}</td>`;
     return `<tr class="${cls}" data-i="${i}"><td>#${i}</td><td>${e.side}</td><td class="what">${esc(e.what)}</td><td>${badge(e)}${obs}</td>${other}<td class="rule">${esc(e.rule)}</td></tr>`;
   });
@@ -138,7 +144,11 @@ export function renderReport(r: ReportInput): string {
     `<h2>Device state under ${esc(labels[0])}</h2><div class="lanes-wrap">${lanesSvg(r.main, col, { div, diff })}</div>`,
     r.compare ? `<h2>Device state under ${esc(labels[1])}</h2><div class="lanes-wrap">${lanesSvg(r.compare.timeline, col, { div: new Set(), diff })}</div>` : '',
   ].join('');
-  const counts = `${ev.length} events, ${div.size} divergence${div.size === 1 ? '' : 's'} from the observation` + (cmp ? `, ${diff.size} event${diff.size === 1 ? '' : 's'} differ under ${labels[1]}` : '');
+  const notes = r.main.summary.deviceNotes;
+  const counts =
+    `${ev.length} events, ${div.size} divergence${div.size === 1 ? '' : 's'} from the observation` +
+    (notes > 0 ? `, ${notes} device note${notes === 1 ? '' : 's'}` : '') +
+    (cmp ? `, ${diff.size} event${diff.size === 1 ? '' : 's'} differ under ${labels[1]}` : '');
   // JSON inside <script>: "<" escaped so no trace string can close the element.
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   return `<!doctype html>

@@ -29,13 +29,13 @@ export function requireOneHeader(trace: Trace, file: string, command: string): v
   if ((trace.moreHeaders ?? []).length > 0) throw new UserError(`${command} takes a trace with one header (this one concatenates several)`, { file });
 }
 
-export function reportHtml(trace: Trace, file: string, main: ModelSelection, compare?: ModelSelection): string {
+export async function reportHtml(trace: Trace, file: string, main: ModelSelection, compare?: ModelSelection): Promise<string> {
   requireOneHeader(trace, file, 'report');
   return renderReport({
     file,
     title: trace.header.title,
-    main: buildTimeline(trace, main),
+    main: await buildTimeline(file, main),
     why: explainEvents(trace, main),
-    ...(compare === undefined ? {} : { compare: { timeline: buildTimeline(trace, compare), why: explainEvents(trace, compare) } }),
+    ...(compare === undefined ? {} : { compare: { timeline: await buildTimeline(file, compare), why: explainEvents(trace, compare) } }),
   });
 }

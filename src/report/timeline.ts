@@ -1,15 +1,17 @@
-// The data behind the HTML report: one replay of a trace under one model selection, event by event,
-// with the device's state after each event in lanes (power, MEM/IO decode, each BAR's user mapping,
-// runtime low power, each DMABUF, the VMM's guest mapping of each BAR). The state comes from the
-// kernel model's read-only view and from the effects every step reports; nothing is re-derived
-// from version ids.
+// The data behind the HTML report and the Perfetto export: one replay of a trace under one model
+// selection, event by event, with the device's state after each event in lanes (power, MEM/IO
+// decode, each BAR's user mapping, runtime low power, each DMABUF, the VMM's guest mapping of each
+// BAR). The state comes from the kernel model's read-only view and from the effects every step
+// reports; nothing is re-derived from version ids.
+// It is an observer of the same replay loop `replay` and `check` run (src/replay/run.ts), so what
+// the report shows is what they judge: device traits learned from observations (device notes,
+// not divergences), race groups explored, outcomes after an opaque ioctl, the same log lines.
 
-import { renderLine } from '../replay/log-line.js';
-import { renderEffect, renderOutcome, type Effect } from '../model/outcome.js';
-import { compareObserved } from '../replay/compare.js';
-import { Replayer, type ModelSelection } from '../replay/engine.js';
+import { renderEffect, renderOutcome, type Effect, type Step } from '../model/outcome.js';
+import type { ModelSelection, Replayer } from '../replay/engine.js';
+import { replayFile, type ReplaySummary } from '../replay/run.js';
 import { describeEvent } from '../trace/text-print.js';
-import { isGuestEvent, type Trace, type TraceEvent } from '../trace/types.js';
+import { isGuestEvent, type TraceEvent } from '../trace/types.js';
 
 export interface TimelineEvent {
   index: number;
@@ -24,6 +26,8 @@ export interface TimelineEvent {
   rule: string;
   /** The observation the prediction disagrees with, or null. */
   divergence: string | null;
+  /** What the observation showed of the device that the model then adopted (not a divergence), or null. */
+  note: string | null;
 }
 
 export interface Lane {
@@ -36,6 +40,8 @@ export interface Timeline {
   selection: ModelSelection;
   events: TimelineEvent[];
   lanes: Lane[];
+  /** The replay's summary: counts, races explored, outcomes after opaque ioctls. */
+  summary: ReplaySummary;
 }
 
 type BarMap = 'mapped' | 'live' | 'zapped';
@@ -96,29 +102,27 @@ class LaneState {
   }
 }
 
-export function buildTimeline(trace: Trace, selection: ModelSelection): Timeline {
-  const r = new Replayer(trace.header, selection);
+/** Replays `file` (a .pb or its text twin) under `selection` and records every event and the lanes. */
+export async function buildTimeline(file: string, selection: ModelSelection): Promise<Timeline> {
   const st = new LaneState();
   const events: TimelineEvent[] = [];
   const rows: Record<string, string>[] = [];
-  for (let i = 0; i < trace.events.length; i++) {
-    const ev = trace.events[i];
-    const s = r.apply(ev);
+  const event = (line: string, index: number, ev: TraceEvent, s: Step, divergence: string | null, note: string | null, r: Replayer): void => {
     const guest = isGuestEvent(ev);
-    const divergence = compareObserved(s.outcome, ev.observed, ev);
     const desc = describeEvent(ev);
     events.push({
-      index: i,
+      index,
       side: guest ? 'guest' : 'host',
       tid: ev.tid,
       tsNs: ev.tsNs.toString(),
       what: guest && desc.startsWith('guest-') ? desc.slice(6) : desc,
-      line: renderLine(i, guest, desc, ev.overlap, s, divergence),
+      line,
       outcome: renderOutcome(s.outcome),
       kind: s.outcome.kind,
       effects: s.effects.map(renderEffect),
       rule: s.rule,
       divergence,
+      note,
     });
     st.apply(ev, s.outcome.kind === 'ok', s.effects);
     const view = r.kernel.view;
@@ -133,7 +137,8 @@ export function buildTimeline(trace: Trace, selection: ModelSelection): Timeline
     for (const [id, d] of st.dmabufs) row[`dma-buf ${id}`] = d;
     for (const [bar, g] of st.guest) row[`guest BAR${bar}`] = g;
     rows.push(row);
-  }
+  };
+  const summary = await replayFile(file, { kernel: selection.kernel, vmm: selection.vmm }, { event });
   // Lanes in a fixed order; a lane that never shows anything is left out.
   const names = new Set<string>(['power', 'MEM decode', 'IO decode']);
   for (const row of rows) for (const k of Object.keys(row)) if (k.startsWith('BAR')) names.add(k);
@@ -143,5 +148,5 @@ export function buildTimeline(trace: Trace, selection: ModelSelection): Timeline
   const lanes = [...names]
     .map((name) => ({ name, values: rows.map((row) => row[name] ?? '') }))
     .filter((l) => l.values.some((v) => v !== ''));
-  return { selection, events, lanes };
+  return { selection, events, lanes, summary };
 }

@@ -127,6 +127,29 @@ describe('export --perfetto (built CLI)', { timeout: 120_000 }, () => {
     }
   });
 
+  // The export is an observer of replay's own loop (src/report/timeline.ts): what it shows per event
+  // is what `replay` judges, including the traits it learns and the outcome sets of a race group.
+  it('it judges as replay does: a device note is not a divergence, a race group has its may: set', () => {
+    const lab = 'traces/lab/6.1/reset-reopen.pb';
+    const replayed = run(['replay', lab, '--kernel', 'linux-6.1'], { cwd: repo });
+    expect(replayed.stdout).toMatch(/^1 device note|, 1 device note/m);
+    const { out } = exportTo([lab, '--kernel', 'linux-6.1'], 'lab.perfetto-trace');
+    const replay = out.slices.find((s) => s.name === 'replay')!;
+    expect(replay.args).toMatchObject({ divergences: 0, 'device notes': 1 });
+    const noted = out.slices.filter((s) => s.args['device note'] !== undefined);
+    expect(noted).toHaveLength(1);
+    expect(replayed.stdout).toContain(`device: ${noted[0].args['device note']}`);
+    expect(out.slices.filter((s) => s.name === 'divergence')).toEqual([]);
+
+    const race = 'traces/bugs/6a45ece4c9af-concurrent-vma-fault/concurrent-vma-fault.pb';
+    const raced = run(['replay', race, '--kernel', 'linux-5.10'], { cwd: repo });
+    const may = raced.stdout.split('\n').filter((l) => / may: /.test(l));
+    expect(may.length).toBeGreaterThan(0);
+    const { out: rt } = exportTo([race, '--kernel', 'linux-5.10'], 'race.perfetto-trace');
+    const outcomes = rt.slices.filter((s) => !s.instant && typeof s.args.outcome === 'string').map((s) => String(s.args.outcome));
+    for (const line of may) expect(outcomes.some((o) => o.startsWith('may:') && line.includes(o))).toBe(true);
+  });
+
   it('bad input: one located line, exit 2, nothing written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-perfetto-bad-'));
     const out = join(dir, 'x.perfetto-trace');
