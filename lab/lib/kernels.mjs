@@ -115,23 +115,26 @@ export function newestPackage(opts, re) {
 }
 
 /** Downloads `name=version` into cacheDir/debs unless already there; returns the .deb path. */
+/**
+ * The names `apt-get download` gives the .deb of `pkg`: it url-encodes the ':' of an epoch
+ * (busybox-static_1%3a1.37.0-6+b9_arm64.deb), and architecture-independent packages
+ * (linux-source) are _all.deb. Exact names only: another cached version of the package is not it.
+ */
+export function debFileNames(pkg, arch = 'amd64') {
+  const version = pkg.version.replace(':', '%3a');
+  return [`${pkg.name}_${version}_${arch}.deb`, `${pkg.name}_${version}_all.deb`];
+}
+
 export function download(opts, pkg, cacheDir, arch = 'amd64') {
   const debs = join(cacheDir, 'debs');
   mkdirSync(debs, { recursive: true });
-  const file = `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_${arch}.deb`;
-  let path = join(debs, file);
-  // Architecture-independent packages (linux-source) are _all.deb.
-  const all = path.replace(/_[a-z0-9]+\.deb$/, '_all.deb');
-  if (!existsSync(path) && existsSync(all)) path = all;
-  if (!existsSync(path)) {
+  const cached = () => debFileNames(pkg, arch).map((f) => join(debs, f)).find((p) => existsSync(p));
+  let path = cached();
+  if (path === undefined) {
     log(`downloading ${pkg.name} ${pkg.version}`);
     run('apt-get', [...opts, 'download', '-q', `${pkg.name}=${pkg.version}`], { cwd: debs });
-    // apt-get download url-encodes ':' in epochs; find the file it wrote.
-    if (!existsSync(path)) {
-      const hit = readdirSync(debs).find((f) => f.startsWith(`${pkg.name}_`) && f.endsWith(`_${arch}.deb`));
-      if (!hit) throw new Error(`apt-get download ${pkg.name} wrote no file`);
-      return join(debs, hit);
-    }
+    path = cached();
+    if (path === undefined) throw new Error(`apt-get download ${pkg.name}=${pkg.version} wrote none of ${debFileNames(pkg, arch).join(', ')} in ${debs}`);
   }
   return path;
 }
