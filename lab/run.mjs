@@ -150,7 +150,11 @@ async function main() {
     // (the guest's insmod gets them; the trace header records what sysfs then shows).
     const params = p.endsWith('.txt') ? /^#\s*lab:.*\bmodule-params=(\S+)/m.exec(readFileSync(p, 'utf8'))?.[1] ?? '' : '';
     for (const w of params.split(',').filter(Boolean)) if (!/^[a-z0-9_]+\.[a-z0-9_]+=\S+$/.test(w)) fail(`${p}: module-params: expected module.param=value, got ${w}`);
-    inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t), topology: topo, params });
+    // ... and the kernel log lines of one function's dynamic debug with each event's outcome with
+    // `# lab: klog=vfio_pci_mmap_huge_fault` (init.sh turns the prints on; the runner collects them).
+    const klog = p.endsWith('.txt') ? /^#\s*lab:.*\bklog=(\S+)/m.exec(readFileSync(p, 'utf8'))?.[1] ?? '' : '';
+    if (klog && !/^[A-Za-z0-9_]+$/.test(klog)) fail(`${p}: klog: expected a kernel function name, got ${klog}`);
+    inputs.push({ name, path: p, trace: t, script: lab.toOpScript(t), topology: topo, params, klog });
   }
   const outerQemu = labDevice.qemu === 'qemu10' ? qemu10Command(CACHE) : undefined;
   if (outerQemu) log(`outer QEMU: ${outerQemu.label}`);
@@ -202,6 +206,7 @@ async function main() {
           // An SR-IOV VF: init.sh creates it on this PF first.
           ...(labDevice.pf ? [{ dest: '/lab/pf', text: `0x${labDevice.pf.vendor.toString(16).padStart(4, '0')} 0x${labDevice.pf.device.toString(16).padStart(4, '0')}\n` }] : []),
           ...group.map((x) => ({ dest: `/lab/scen/${x.name}.ops`, text: x.script.text })),
+          ...group.filter((x) => x.klog).map((x) => ({ dest: `/lab/scen/${x.name}.klog`, text: `${x.klog}\n` })),
         ],
       });
       log(`${label}: booting ${k.release}, device on ${topo}${params ? `, ${params}` : ''} (${group.length} traces, initramfs ${(img.bytes / 1e6).toFixed(1)} MB)`);

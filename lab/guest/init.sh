@@ -66,6 +66,8 @@ echo "power_state $(cat $D/power_state 2>/dev/null)"
 # busybox has no getconf: the page size as the kernel reports it for our own mappings.
 echo "pagesize $(getconf PAGESIZE 2>/dev/null || awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps 2>/dev/null || echo 4096)"
 echo "cmdline $(cat /proc/cmdline)"
+# Transparent huge pages: the mm core offers a BAR fault a PMD/PUD only when THP is not "never".
+echo "thp $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 echo "modparams $(for p in /sys/module/vfio_pci/parameters/*; do [ -f $p ] && echo vfio_pci.$(basename $p)=$(cat $p); done | tr '\n' ' ')"
 cat $D/resource | sed 's/^/resource /'
 # SR-IOV: the PF's capability (the device itself, or a VF's physfn) and where a VF sits in it.
@@ -118,8 +120,16 @@ for s in /lab/scen/*.ops; do
     echo "@@SCFG end $name"
     mv /tmp/cfg.new /tmp/cfg.old
   fi
+  # A scenario with `# lab: klog=FUNC`: FUNC's dynamic debug prints on, and the runner hands the
+  # kernel log lines naming it to each event (LAB_KLOG).
+  klog=$(cat /lab/scen/$name.klog 2>/dev/null)
+  if [ -n "$klog" ]; then
+    [ -e /proc/dynamic_debug/control ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+    ctl=/proc/dynamic_debug/control; [ -e $ctl ] || ctl=/sys/kernel/debug/dynamic_debug/control
+    echo "func $klog +p" > $ctl || echo "@@FAIL dynamic debug for $klog"
+  fi
   echo "@@RUN begin $name"
-  /lab/runner $BDF $GROUP $s
+  LAB_KLOG=$klog /lab/runner $BDF $GROUP $s
   echo "@@RUN end $name rc=$?"
   [ -e /lab/single ] && continue
   # The second run goes through the project's tracer, as a bug reporter would run it: strace plus

@@ -18,7 +18,8 @@ export const LAB_DEVICE = { bdf: '0000:00:03.0', vendor: 0x8086, device: 0x10d3 
  * when not given.
  */
 export function topologyArgs(topology, device = { name: 'e1000e', props: [] }, arch = 'amd64') {
-  const dev = (bus) => ['-device', [device.name, bus, ...device.props].join(',')];
+  // device.qemuArgs: what the device needs besides itself (ivshmem-plain's memory backend).
+  const dev = (bus) => [...(device.qemuArgs ?? []), '-device', [device.name, bus, ...device.props].join(',')];
   // virtio-net wants a backend; a hub port with nothing else on it keeps it quiet and offline.
   const backend = device.props.some((p) => p.startsWith('netdev=')) ? ['-netdev', 'hubport,id=n0,hubid=0'] : [];
   // arm64: the virt machine's SMMUv3 is a machine option (qemuArgs), not a device.

@@ -26,6 +26,13 @@
  * that child (it inherited the fds and BAR mappings), and "IDX @N exit" ends it. The parent hands
  * each such line over a pipe and waits for the child's acknowledgement, so results stay in trace
  * order (both flush stdout around the hand-over).
+ *
+ * Kernel log (LAB_KLOG=WORD in the environment, set by init.sh for a scenario with a
+ * `# lab: klog=WORD` line): after each op the runner reads the records /dev/kmsg gained and prints
+ * those containing WORD (or the ratelimit's "callbacks suppressed") as `@@K IDX HEX` (the message
+ * text, hex): the event's kernel log. A dev_dbg_ratelimited() callsite prints at most 10 lines per
+ * 5 s, so before a CPU access the runner waits out the window once 7 lines were printed in it
+ * (one fault prints up to 3: PUD, PMD, PTE).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -142,6 +149,55 @@ static void rpm_settle(void)
 		if (!strcmp(st, prev) && strncmp(st, "suspending", 10) && strncmp(st, "resuming", 8)) return;
 		memcpy(prev, st, sizeof prev);
 		usleep(20000);
+	}
+}
+
+static void put_hex(const uint8_t *p, size_t n);
+
+/* ---- kernel log capture (LAB_KLOG) ------------------------------------------------------- */
+
+static const char *klog_word;
+static int kmsg_fd = -1;
+static int klog_lines; /* lines printed since the last wait */
+
+static void klog_open(void)
+{
+	klog_word = getenv("LAB_KLOG");
+	if (!klog_word || !*klog_word) { klog_word = NULL; return; }
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd >= 0) lseek(kmsg_fd, 0, SEEK_END);
+	/* A window opened by an earlier scenario may still be running. */
+	usleep(5100000);
+}
+
+/* Before a CPU access: a fresh ratelimit window when this one may not hold another fault. */
+static void klog_window(void)
+{
+	if (kmsg_fd < 0 || klog_lines <= 7) return;
+	usleep(5100000);
+	klog_lines = 0;
+}
+
+static void klog_drain(long idx)
+{
+	if (kmsg_fd < 0) return;
+	static char rec[8192];
+	for (;;) {
+		ssize_t n = read(kmsg_fd, rec, sizeof rec - 1);
+		if (n < 0 && errno == EPIPE) continue; /* records were overwritten: go on with the next */
+		if (n <= 0) return;
+		rec[n] = 0;
+		/* "PRI,SEQ,USEC,FLAGS;text\n continuation lines" */
+		char *text = strchr(rec, ';');
+		if (!text) continue;
+		text++;
+		char *nl = strchr(text, '\n');
+		if (nl) *nl = 0;
+		if (!strstr(text, klog_word) && !strstr(text, "callbacks suppressed")) continue;
+		printf("@@K %ld ", idx);
+		put_hex((const uint8_t *)text, strlen(text));
+		printf("\n");
+		klog_lines++;
 	}
 }
 
@@ -534,23 +590,6 @@ static void run_op(long idx, char *op, char *rest)
 		int fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
 		if (fd >= 0 && n_open < 16) open_fds[n_open++] = device_fd = fd;
 		result_ret(idx, fd, errno, NULL, 0);
-	} else if (!strcmp(op, "sriov-numvfs")) {
-		/* sriov-numvfs N: the PF's sysfs attribute (the device under test is the PF). */
-		char path[160];
-		if (num(&rest, &a)) goto bad;
-		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/sriov_numvfs", bdf);
-		errno = 0;
-		int sfd = open(path, O_WRONLY);
-		r = -1;
-		if (sfd >= 0) {
-			char v[24];
-			int len = snprintf(v, sizeof v, "%lld", a);
-			r = write(sfd, v, (size_t)len) == len ? 0 : -1;
-			int e = errno;
-			close(sfd);
-			errno = e;
-		}
-		result_ret(idx, r, errno, NULL, 0);
 	} else if (!strcmp(op, "close")) {
 		errno = 0;
 		r = close(device_fd);
@@ -955,6 +994,7 @@ int main(int argc, char **argv)
 	FILE *in = fopen(argv[3], "r");
 	if (!in) { perror(argv[3]); return 2; }
 	group_name = argv[2];
+	klog_open();
 	/* Ordinary memory at a fixed address, so traces can IOAS_MAP/MAP_DMA "guest RAM" by VA. */
 	mmap((void *)(uintptr_t)RAM_BASE, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
 
@@ -979,7 +1019,9 @@ int main(int argc, char **argv)
 			to_kid(idx, strtol(op + 1, NULL, 10), kop, rest);
 			continue;
 		}
+		if (!strcmp(op, "mem-read") || !strcmp(op, "mem-write")) klog_window();
 		run_op(idx, op, rest);
+		klog_drain(idx);
 		lp_settle();
 	}
 	/* Children still alive end first: they hold the device files too. */

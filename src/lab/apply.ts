@@ -9,9 +9,11 @@ import type { LabSnapshot } from './snapshot.js';
 /** The observed outcome for one runner result, or undefined when the runner could not run it. */
 export function observedFrom(r: RunResult): Observed | undefined {
   if (r.error !== undefined) return undefined;
-  if (r.signal) return { signal: { ...r.signal } };
-  if (r.errno !== undefined) return r.data ? { errno: r.errno, data: r.data } : { errno: r.errno };
-  const o: Observed = {};
+  // The kernel log lines the op produced (a `# lab: klog=` scenario) go with every kind of outcome.
+  const klog = r.klog?.length ? { kernelLog: r.klog.join('\n') } : {};
+  if (r.signal) return { signal: { ...r.signal }, ...klog };
+  if (r.errno !== undefined) return r.data ? { errno: r.errno, data: r.data, ...klog } : { errno: r.errno, ...klog };
+  const o: Observed = { ...klog };
   if (r.ret !== undefined) o.ret = r.ret;
   if (r.data !== undefined) o.data = r.data;
   if (r.text !== undefined) o.text = r.text;

@@ -22,6 +22,8 @@ export interface LabDevice {
   about: string;
   /** Extra `-device` properties (after `driver,bus=...,addr=...`). */
   props: string[];
+  /** QEMU arguments the device needs besides its `-device` (a memory backend it names in props). */
+  qemuArgs?: string[];
   /** Registers that read without side effects. */
   stable: DeviceRegister[];
   /** Registers that store what is written and trigger nothing. */
@@ -123,6 +125,17 @@ export const LAB_DEVICES: readonly LabDevice[] = [
     props: [],
     stable: [{ bar: 0, offset: 0x0, len: 2 }], // GCAP
     scratch: [{ bar: 0, offset: 0x40, len: 4, mask: 0xffffff80 }], // CORBLBASE
+  },
+  {
+    name: 'ivshmem-plain',
+    vendor: 0x1af4,
+    device: 0x1110,
+    about: 'QEMU ivshmem without interrupts: conventional PCI, no capabilities, 256-byte register BAR0 and a 1G 64-bit prefetchable BAR2 (its memory backend): big enough for PMD and PUD mappings of a BAR (huge_fault, 6.12+)',
+    props: ['memdev=labshm'],
+    // RAM QEMU allocates only where the guest touches it; 1G so that a PUD fits (BARs are aligned to their size).
+    qemuArgs: ['-object', 'memory-backend-ram,id=labshm,size=1G'],
+    stable: [{ bar: 0, offset: 0x8, len: 4 }], // IVPosition (-1 without a server)
+    scratch: [{ bar: 2, offset: 0x0, len: 4 }], // shared memory: RAM
   },
 ];
 

@@ -16,6 +16,8 @@ export interface RunResult {
   signal?: { signal: string; code: string; addr: bigint | null };
   /** `@@E`: the runner could not perform the op (a scenario mistake), with its message. */
   error?: string;
+  /** `@@K IDX HEX` lines after the result: kernel log lines the op produced (LAB_KLOG). */
+  klog?: string[];
 }
 
 export interface ScenarioRun {
@@ -96,6 +98,12 @@ function parseRun(lines: string[], endLine: string): ScenarioRun {
   let done = false;
   for (const l of lines) {
     if (l === '@@DONE') done = true;
+    const k = /^@@K (\d+) ([0-9a-f]*)$/.exec(l);
+    if (k) {
+      const r = results.get(Number(k[1]));
+      if (r) (r.klog ??= []).push(Buffer.from(k[2], 'hex').toString('utf8'));
+      continue;
+    }
     const r = parseResultLine(l);
     if (r) results.set(r.index, r);
   }

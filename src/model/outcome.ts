@@ -109,6 +109,12 @@ export interface Step {
   outcome: Outcome;
   effects: Effect[];
   rule: RuleId;
+  /**
+   * The BAR fault handler's calls the step made, `order=N:RET` each (kernels with huge_fault,
+   * 6.12+; src/model/kernel/huge-fault.ts). Not rendered: replay compares it with the
+   * handler's dynamic-debug lines in an observed kernel log (src/replay/fault-log.ts).
+   */
+  faultLog?: string[];
 }
 
 export function step(outcome: Outcome, rule: RuleId, effects: Effect[] = []): Step {

@@ -10,6 +10,7 @@ import { createVmmModel } from '../model/vmm/index.js';
 import type { KernelModel, VmmModel } from '../model/interfaces.js';
 import { step, type Step } from '../model/outcome.js';
 import { compareObserved } from './compare.js';
+import { FaultLogJudge } from './fault-log.js';
 import { GUEST_KINDS, type GuestEvent, type HostEvent, type TraceEvent, type TraceHeader } from '../trace/types.js';
 import { OpaqueTracker } from './opaque.js';
 
@@ -50,6 +51,9 @@ export class Replayer {
   /** The device note of the last `judge`, or null. */
   note: string | null = null;
 
+  /** The BAR fault handler's calls in the observed kernel log against the model's (fault-log.ts). */
+  private readonly faultLog = new FaultLogJudge();
+
   /**
    * After `s = apply(ev)`: the kernel model first learns what the observation shows of the
    * hardware (a device note, kept in `note`; the model adopts it), then the observation is
@@ -65,7 +69,8 @@ export class Replayer {
     // replay renders and compares becomes the corrected one.
     const fixed = note !== null ? (this.kernel.corrected?.() ?? null) : null;
     if (fixed !== null) Object.assign(s, fixed);
-    const d = compareObserved(s.outcome, obs, ev, this.kernel.view.powerState);
+    const calls = this.faultLog.judge(s.faultLog, obs.kernelLog); // every event: it learns whether the log has the lines
+    const d = compareObserved(s.outcome, obs, ev, this.kernel.view.powerState) ?? calls;
     if (note !== null && strictDevice) return d ?? `device: ${note}`;
     this.note = note;
     return d;

@@ -119,6 +119,19 @@ describe('observedFrom', () => {
   });
 });
 
+describe('kernel log lines of a `# lab: klog=` scenario', () => {
+  test('@@K lines (hex) go with the result before them, into the observed klog=, for every outcome kind', () => {
+    const hex = (t: string) => Buffer.from(t).toString('hex');
+    const line = 'vfio-pci 0000:00:03.0: vfio_pci_mmap_huge_fault(,order = 18) BAR 2 page offset 0x0: 0x2';
+    const con = parseConsole(['@@RUN begin k', '@@R 0 ok data=00000000', `@@K 0 ${hex('a')}`, `@@K 0 ${hex('b')}`, '@@R 1 sig=SIGBUS code=BUS_ADRERR addr=0x7f0040000000', `@@K 1 ${hex(line)}`, '@@DONE', '@@RUN end k rc=0'].join('\n'));
+    const r = con.runs.get('k')!.results;
+    expect(r.get(0)!.klog).toEqual(['a', 'b']);
+    expect(observedFrom(r.get(0)!)).toEqual({ kernelLog: 'a\nb', data: Uint8Array.of(0, 0, 0, 0) });
+    expect(observedFrom(r.get(1)!)).toEqual({ signal: { signal: 'SIGBUS', code: 'BUS_ADRERR', addr: 0x7f0040000000n }, kernelLog: line });
+    expect(observedFrom({ index: 2, errno: 'EIO', klog: ['x'] })).toEqual({ errno: 'EIO', kernelLog: 'x' });
+  });
+});
+
 describe('parseConsole', () => {
   const con = parseConsole(CONSOLE);
 

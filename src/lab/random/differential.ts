@@ -4,6 +4,7 @@
 // UNMAP_DMA writes back the size it unmapped, both knowable without the device.
 import { createKernelModel } from '../../model/kernel/index.js';
 import { compareObserved } from '../../replay/compare.js';
+import { FaultLogJudge } from '../../replay/fault-log.js';
 import { selectVersions } from '../../replay/select-versions.js';
 import { isGuestEvent, type HostEvent, type Trace } from '../../trace/types.js';
 import { describeEvent } from '../../trace/text-print.js';
@@ -34,6 +35,7 @@ export function disagreements(trace: Trace, kernel?: string): Disagreement[] {
   const id = kernel ?? selectVersions(trace.header, { vmm: null }).selection.kernel;
   const model = createKernelModel(trace.header.device, id, trace.header);
   const out: Disagreement[] = [];
+  const faultLog = new FaultLogJudge();
   trace.events.forEach((e, index) => {
     if (isGuestEvent(e)) return;
     let s = model.host(e as HostEvent, e);
@@ -46,7 +48,9 @@ export function disagreements(trace: Trace, kernel?: string): Disagreement[] {
       out.push({ index, event, rule: s.rule, predicted: json(s.outcome), observed: '', what: 'unsupported' });
       return;
     }
-    const bad = compareObserved(s.outcome, e.observed, e);
+    // The fault handler's own lines (a `# lab: klog=` capture) against the calls the model made.
+    const calls = faultLog.judge(s.faultLog, e.observed?.kernelLog);
+    const bad = compareObserved(s.outcome, e.observed, e) ?? calls;
     if (bad !== null) {
       out.push({ index, event, rule: s.rule, predicted: json(s.outcome), observed: bad, what: 'outcome' });
       return;

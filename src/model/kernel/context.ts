@@ -59,6 +59,11 @@ export interface Kctx {
   race?: RaceView;
   /** Set only by the explorer's dry run: the locks the step took for write (`memory_lock`). */
   lockLog?: string[];
+  /**
+   * vfio_pci_mmap_huge_fault's calls during the current host event (6.12+, huge-fault.ts), as
+   * `order=N:RET`; deleted when the model cannot tell them (a mapping without its address).
+   */
+  faultLog?: string[];
 }
 
 /** What the explorer tells a step about the locks other threads of the race hold. */

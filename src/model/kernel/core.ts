@@ -15,7 +15,7 @@ import { barMmapSupported } from './mmap-support.js';
 import { dropPmSave, setHwPower, vfioSetPowerState } from './power.js';
 import { enableBarmaps, ioeventfd, releaseBarmaps, setupBarmap } from './rdwr.js';
 import { functionReset, resetMethod } from './reset.js';
-import { hugeEntryAt, hugeFault, misdirected } from './huge-fault.js';
+import { hugeEntryAt, handlerFault, misdirected } from './huge-fault.js';
 import { enterIdle, leaveIdle } from './runtime-pm.js';
 import type { HugeEntry, Mapping } from './state.js';
 import { pfKeepsD0, vfTokenFeature } from './sriov.js';
@@ -199,7 +199,8 @@ export function contended(k: Kctx): boolean {
   return k.meta.overlap !== 0 && k.st.writerOverlap === k.meta.overlap && k.st.writerTid !== k.meta.tid;
 }
 
-export function populate(k: Kctx, m: Mapping, page: number): Effect[] {
+/** A fault the handler inserts for; `userMode`: a CPU access of the process (huge-fault.ts FaultPath). */
+export function populate(k: Kctx, m: Mapping, page: number, userMode = false): Effect[] {
   m.untracked = false; // the fault handler puts the VMA on vma_list (5.8-6.9)
   if (k.v.faultPopulate === 'whole-vma') {
     // 5.8-6.9: io_remap_pfn_range of the entire VMA on its first fault [S @0886196c].
@@ -207,9 +208,13 @@ export function populate(k: Kctx, m: Mapping, page: number): Effect[] {
     return [{ kind: 'populate', bar: m.bar }];
   }
   // 6.12+: the mm core offers PUD, PMD, then a page (huge-fault.ts).
-  const huge = hugeFault(k, m, page);
-  if (huge.entry === undefined) m.populated.add(page);
+  const huge = handlerFault(k, m, page, { refused: false, userMode });
   return [...huge.effects, { kind: 'populate', bar: m.bar }];
+}
+
+/** A fault the handler refuses (SIGBUS): no mapping, but its calls and the tables they leave (huge-fault.ts). */
+export function refusedFault(k: Kctx, m: Mapping, page: number, userMode = false): void {
+  if (k.v.faultPopulate !== 'whole-vma') handlerFault(k, m, page, { refused: true, userMode });
 }
 
 /** Where a CPU access lands: a finished step (no mapping, read-only, PTE present) or the fault to take. */
@@ -239,8 +244,11 @@ export function cpuWalk(k: Kctx, bar: number, offset: bigint, write: boolean): W
 export function faultIn(k: Kctx, m: Mapping, offset: bigint, what: string): Step {
   const page = Number((offset - m.barOffset) / k.g.pageSize);
   const refusal = faultRefusal(k);
-  if (refusal !== undefined) return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, refusal);
-  const eff = populate(k, m, page);
+  if (refusal !== undefined) {
+    refusedFault(k, m, page, true);
+    return step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, refusal);
+  }
+  const eff = populate(k, m, page, true);
   eff.push({ kind: 'device-access', what });
   const h = hugeEntryAt(m, page);
   if (h !== undefined && h.skew !== 0n) return misdirected(k, m, h, offset, 'fault.huge-unaligned-pfn-misdirected', eff);

@@ -27,6 +27,21 @@
 // The log: `map(barN,pmd|pud)` for a huge insert (`,pfn-unaligned` when misdirected) and
 // `fallback(barN,pmd|pud:why)` for an order the handler refused, reported only for mappings at
 // least one block long (a small BAR's faults fall back from every order on every fault: noise).
+//
+// The handler's own word: every call prints a dynamic-debug line "vfio_pci_mmap_huge_fault(,order =
+// N) BAR b page offset 0x..: RET" (RET 0x100 inserted, 0x800 fallback, 0x2 SIGBUS). The model
+// predicts those calls exactly (Kctx.faultLog, `order=N:RET` per call; replay/fault-log.ts compares
+// them with a lab trace's klog=). What the lab showed on 6.12.117 and 7.2.13 [L ivshmem-huge]:
+//   - the alignment test comes before the memory test: with memory disabled the first level that
+//     passes it answers SIGBUS (lower levels are never asked), levels that fail it fall back first;
+//   - a level that fell back leaves a lower table behind even when the fault then SIGBUSes (the
+//     mm core allocates the PMD table after a PUD fallback), except the PTE table, which only an
+//     insert allocates;
+//   - a user-mode fault that ends at the PTE level is retried once: it starts under the per-VMA
+//     lock, and do_read_fault/do_shared_fault hand a VMA without map_pages back with
+//     VM_FAULT_RETRY before calling ->fault (vmf_can_call_fault, 6.8+) [S mm/memory.c]; the retry
+//     under mmap_lock offers the PMD level again when its entry is still none. Kernel-mode faults
+//     (a pread into a BAR mapping) and GUP (type1 MAP_DMA) start under mmap_lock: no retry.
 
 import { step, type Effect, type HugeSize, type Step } from '../outcome.js';
 import type { Kctx } from './context.js';
@@ -57,12 +72,103 @@ function atAlignedAddressOnly(k: Kctx): boolean {
 
 const tableKey = (size: HugeSize, base: bigint): string => `${size}@${base.toString(16)}`;
 
+/** How a fault reaches vfio_pci_mmap_huge_fault (see the header): refused = memory not usable. */
+export interface FaultPath {
+  refused: boolean;
+  /** A user-mode CPU fault: it starts under the per-VMA lock and a PTE-level fault is retried. */
+  userMode: boolean;
+}
+
+const RET = { nopage: '0x100', fallback: '0x800', sigbus: '0x2' } as const;
+
+/** One handler call as replay compares it with the kernel's dynamic-debug line. */
+function logCall(k: Kctx, order: number, ret: keyof typeof RET): void {
+  k.faultLog?.push(`order=${order}:${RET[ret]}`);
+}
+
+/**
+ * vfio_pci_mmap_huge_fault's calls for one fault at page `page` of `m` (6.12+): the huge levels,
+ * then the page. Returns the effects, the entry inserted if any, and whether the fault SIGBUSes
+ * (`path.refused`: at the first level whose alignment test passes). Updates the page tables
+ * (`m.populated`, `m.huge`, `m.tables`) and logs each call to `k.faultLog`.
+ */
+export function handlerFault(k: Kctx, m: Mapping, page: number, path: FaultPath): { effects: Effect[]; entry?: HugeEntry } {
+  if (k.v.hugeFault === 'none') {
+    if (!path.refused) m.populated.add(page);
+    return { effects: [] };
+  }
+  // Without the VMA's address the levels' alignment is unknown: so is the handler's log.
+  if (m.addr === 0n) delete k.faultLog;
+  const levels = hugeLevels(k, m, page);
+  const h = path.refused ? { effects: [] } : hugeFault(k, m, page);
+  if (path.refused) {
+    // Alignment first: fallbacks, then SIGBUS at the first level that passes (or the page).
+    const passed: string[] = [];
+    for (const l of levels) {
+      if (!l.offered) continue;
+      passed.push(l.key);
+      logCall(k, l.order, l.why === undefined ? 'sigbus' : 'fallback');
+      if (l.why === undefined) {
+        for (const t of passed.slice(0, -1)) m.tables!.add(t);
+        return { effects: [] };
+      }
+    }
+    retryLog(k, levels, path);
+    for (const t of passed.slice(0, -1)) m.tables!.add(t); // no PTE table without an insert
+    logCall(k, 0, 'sigbus');
+    return { effects: [] };
+  }
+  if (h.entry === undefined) {
+    retryLog(k, levels, path);
+    m.populated.add(page);
+    logCall(k, 0, 'nopage');
+  }
+  return h;
+}
+
+/** The retry of a PTE-level user fault under mmap_lock: the lowest huge level again when it was offered. */
+function retryLog(k: Kctx, levels: HugeLevel[], path: FaultPath): void {
+  const last = levels[levels.length - 1];
+  if (path.userMode && last !== undefined && last.offered) logCall(k, last.order, 'fallback');
+}
+
+interface HugeLevel {
+  size: HugeSize;
+  order: number;
+  key: string;
+  /** The mm core offers the level (its entry is none, not a lower table). */
+  offered: boolean;
+  /** Why the handler falls back (undefined: it maps, or SIGBUSes when memory is refused). */
+  why?: 'address' | 'vma' | 'pfn';
+}
+
+/** What the handler's tests say about each level for a fault at `page`, before anything changes. */
+function hugeLevels(k: Kctx, m: Mapping, page: number): HugeLevel[] {
+  const ps = k.g.pageSize;
+  if (m.addr === 0n) return [];
+  const addr = m.addr + BigInt(page) * ps;
+  const barStart = k.g.bars[m.bar]?.start ?? 0n;
+  const tables = (m.tables ??= new Set<string>());
+  return hugeOrders(ps).map(({ size, order }) => {
+    const block = ps << BigInt(order);
+    const aligned = addr - (addr % block);
+    const key = tableKey(size, aligned);
+    const base = atAlignedAddressOnly(k) ? addr : aligned;
+    let why: 'address' | 'vma' | 'pfn' | undefined;
+    if (atAlignedAddressOnly(k) && addr !== aligned) why = 'address';
+    else if (base < m.addr || base + block > m.addr + m.length) why = 'vma';
+    const pfn = (barStart + m.barOffset + (base - m.addr)) / ps;
+    if (why === undefined && pfn % (1n << BigInt(order)) !== 0n && checksPfn(k)) why = 'pfn';
+    return { size, order, key, offered: !tables.has(key), ...(why !== undefined ? { why } : {}) };
+  });
+}
+
 /**
  * The huge-fault part of a fault at page `page` of `m` (memory already known enabled): the effects
  * in the order tried, and the entry inserted, if any. Without an insert, a PTE fault follows and the
- * levels it passed through now point to lower tables.
+ * levels it passed through now point to lower tables. Call through handlerFault (it logs the calls).
  */
-export function hugeFault(k: Kctx, m: Mapping, page: number): { effects: Effect[]; entry?: HugeEntry } {
+function hugeFault(k: Kctx, m: Mapping, page: number): { effects: Effect[]; entry?: HugeEntry } {
   const effects: Effect[] = [];
   if (k.v.hugeFault === 'none' || m.addr === 0n) return { effects }; // no address: alignment unknown
   const ps = k.g.pageSize;
@@ -85,9 +191,11 @@ export function hugeFault(k: Kctx, m: Mapping, page: number): { effects: Effect[
     const pfnAligned = pfn % (1n << BigInt(order)) === 0n;
     if (why === undefined && !pfnAligned && checksPfn(k)) why = 'pfn';
     if (why !== undefined) {
+      logCall(k, order, 'fallback');
       if (report) effects.push({ kind: 'fallback', bar: m.bar, size, why });
       continue;
     }
+    logCall(k, order, 'nopage');
     const first = Number((base - m.addr) / ps);
     const pages = 1 << order;
     for (let i = 0; i < pages; i++) m.populated.add(first + i);

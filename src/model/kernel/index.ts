@@ -18,7 +18,7 @@ import { ioeventfdSignal, regionRw } from './rdwr.js';
 import { mapDma, unmapDma } from './type1.js';
 import { setUserMemoryRegion } from './kvm.js';
 import { initialHw, initialPmState, initialVfioState, type HwFunction, type VfioState } from './state.js';
-import { checkVfToken, sriovNumvfs } from './sriov.js';
+import { checkVfToken } from './sriov.js';
 import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
 import { forkMappings, ProcessTable, unknownProcess } from './processes.js';
@@ -104,6 +104,17 @@ export class VfioPciKernelModel implements KernelModel {
   }
 
   host(ev: HostEvent, meta: EventMeta): Step {
+    // The fault handler's calls are known (and predicted) only where it has huge_fault (6.12+).
+    if (this.k.v.hugeFault === 'none') return this.hostStep(ev, meta);
+    const log: string[] = [];
+    this.k.faultLog = log;
+    const s = this.hostStep(ev, meta);
+    const known = this.k.faultLog === log;
+    delete this.k.faultLog;
+    return known ? { ...s, faultLog: log } : s;
+  }
+
+  private hostStep(ev: HostEvent, meta: EventMeta): Step {
     this.k.meta = meta;
     const k = this.k;
     const pid = meta.pid ?? 0;
@@ -118,8 +129,6 @@ export class VfioPciKernelModel implements KernelModel {
         return iommufdOpen(k, meta);
       case 'iommufd':
         return iommufdIoctl(k, ev);
-      case 'sriov-numvfs':
-        return sriovNumvfs(k, ev.numVfs);
       case 'vfio-open':
         return this.setup.open(k.v, pid, ev.fd, ev.container, ev.group, this.procs.liveFiles());
       case 'vfio-close':

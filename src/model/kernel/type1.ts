@@ -7,7 +7,7 @@
 import { step, type Effect, type Step } from '../outcome.js';
 import { leBytes } from '../pci/config-image.js';
 import { ownMappings, type Kctx } from './context.js';
-import { contended, faultRefusal, populate } from './core.js';
+import { contended, faultRefusal, populate, refusedFault } from './core.js';
 import type { Mapping } from './state.js';
 
 /** uapi vfio.h */
@@ -91,7 +91,10 @@ export function mapDma(k: Kctx, vaddr: bigint, iova: bigint, size: bigint, flags
     }
     // The fault handler would SIGBUS (MSE off, D3hot, low power engaged): fixup_user_fault returns
     // -EFAULT and no signal reaches the caller [S; L #11..12, #17, #22].
-    if (faultRefusal(k) !== undefined) return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.fault-sigbus-efault', eff);
+    if (faultRefusal(k) !== undefined) {
+      refusedFault(k, m, page);
+      return step({ kind: 'errno', errno: 'EFAULT' }, 'type1.map-dma.fault-sigbus-efault', eff);
+    }
     const pe = populate(k, m, page);
     if (!eff.some((e) => e.kind === 'populate' && e.bar === m.bar)) eff.push(...pe);
   }

@@ -15,7 +15,7 @@
 import type { UserBuf } from '../../trace/types.js';
 import { step, type Effect, type Outcome, type Step } from '../outcome.js';
 import { hazardReason, type Kctx } from './context.js';
-import { contended, faultRefusal, findMapping, populate } from './core.js';
+import { contended, faultRefusal, findMapping, populate, refusedFault } from './core.js';
 
 export const RECURSIVE_LOCKDEP: Outcome = {
   kind: 'kernel-failure',
@@ -62,7 +62,10 @@ function copy(k: Kctx, bar: number, offset: bigint, len: number, store: boolean,
         if (k.v.bugContendedFaultSigbus) return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-contended-efault', effects) };
         return { fail: step({ kind: 'blocked' }, 'rdwr.user-buf.fault-waits-for-writer', effects) };
       }
-      if (faultRefusal(k) !== undefined) return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-refused-efault', effects) };
+      if (faultRefusal(k) !== undefined) {
+        refusedFault(k, m, page);
+        return { fail: step({ kind: 'errno', errno: 'EFAULT' }, 'rdwr.user-buf.fault-refused-efault', effects) };
+      }
       effects.push(...populate(k, m, page));
       recursive ||= nested;
     }

@@ -1,6 +1,8 @@
 // One test per huge-fault rule (vfio_pci_mmap_huge_fault, 6.12+) on a device whose BAR0 is 1G at a
-// 1G-aligned address. Source-only: the lab's e1000e has 128K BARs, no PMD fits in them (see
-// docs/power-pages-processes.md and src/model/kernel/huge-fault.ts for the evidence).
+// 1G-aligned address, and the handler calls the model predicts (Step.faultLog) as the lab saw them
+// on 6.12.117 and 7.2.13 with ivshmem-plain's 1G BAR (traces/lab/<k>/ivshmem-plain/ivshmem-huge).
+// The released-6.12 behaviors (catalog bugs huge-fault-order, huge-fault-unaligned-pfn) stay
+// source-only: Debian's 6.12 carries both fixes.
 import { describe, expect, it } from 'vitest';
 import type { HostEvent } from '../../../src/trace/types.js';
 import { renderEffect } from '../../../src/model/outcome.js';
@@ -120,5 +122,57 @@ describe('huge faults', () => {
   it('huge faults: a trace without the mmap address maps pages only', () => {
     const s = run(mapped('linux-6.19', 0n, GIB, 4096, 0n), memr(0n));
     expect(fx(s)).toBe('populate(bar0) device(bar0+0x0)');
+  });
+});
+
+describe('the handler\'s calls (Step.faultLog, compared with the lab\'s dynamic-debug lines)', () => {
+  const off = (m: ReturnType<typeof mapped>) => run(m, { kind: 'cfg-write', offset: 4, data: new Uint8Array([0x04, 0x00]) });
+  const on = (m: ReturnType<typeof mapped>) => run(m, { kind: 'cfg-write', offset: 4, data: new Uint8Array([0x06, 0x00]) });
+
+  it('a PUD insert is one call; a fault with memory disabled SIGBUSes at the first aligned level', () => {
+    const m = mapped('linux-6.19');
+    expect(run(m, memr(0n)).faultLog).toEqual(['order=18:0x100']);
+    expect(run(m, memr(GIB - 4n)).faultLog).toEqual([]); // present: no fault, no call
+    off(m);
+    const s = run(m, memr(0n));
+    expectStep(s, { kind: 'signal' }, 'fault.memory-disabled-sigbus');
+    expect(s.faultLog).toEqual(['order=18:0x2']); // the zap cleared the PUD: offered again, aligned, refused
+    on(m);
+    expect(run(m, memr(0x12345678n)).faultLog).toEqual(['order=18:0x100']);
+  });
+
+  it('a PUD fallback leaves a PMD table behind, even when the fault then SIGBUSes', () => {
+    const m = mapped('linux-6.19', 0n, GIB, 4096, VMA + MIB2);
+    expect(run(m, memr(0n)).faultLog).toEqual(['order=18:0x800', 'order=9:0x100']);
+    off(m);
+    // lab ivshmem-huge #17: only the PMD level is offered (the pud points to a table), and refuses.
+    expect(run(m, memr(0x400000n)).faultLog).toEqual(['order=9:0x2']);
+    on(m);
+    expect(run(m, memr(0x400000n)).faultLog).toEqual(['order=9:0x100']);
+  });
+
+  it('a user fault that ends in a PTE is retried under mmap_lock: the PMD level is asked twice', () => {
+    // lab ivshmem-huge #23/#24: PFN not aligned to a PMD (BAR offset 0x3000 at a 2M-aligned address).
+    const m = mapped('linux-6.19', 0x3000n, 0x400000n);
+    expect(run(m, memr(0x3000n)).faultLog).toEqual(['order=18:0x800', 'order=9:0x800', 'order=9:0x800', 'order=0:0x100']);
+    expect(run(m, memr(0x4000n)).faultLog).toEqual(['order=0:0x100']); // the PMD level holds a PTE table now
+    // Memory disabled at the page level: the same walk, the page refused; no PTE table is left.
+    const r = mapped('linux-6.19', 0x3000n, 0x400000n);
+    off(r);
+    expect(run(r, memr(0x3000n)).faultLog).toEqual(['order=18:0x800', 'order=9:0x800', 'order=9:0x800', 'order=0:0x2']);
+    on(r);
+    expect(run(r, memr(0x3000n)).faultLog).toEqual(['order=9:0x800', 'order=9:0x800', 'order=0:0x100']);
+  });
+
+  it('a kernel-mode fault (a pread into the mapping) and GUP start under mmap_lock: no retry', () => {
+    const m = mapped('linux-6.19', 0x3000n, 0x400000n);
+    const s = run(m, { kind: 'cfg-read', offset: 0, len: 4, bufBar: 0, bufOffset: 0x3000n });
+    expect(s.faultLog).toEqual(['order=18:0x800', 'order=9:0x800', 'order=0:0x100']);
+  });
+
+  it('no prediction where the kernel has no huge_fault or the mapping has no address', () => {
+    expect(run(mapped('linux-6.1'), memr(0n)).faultLog).toBeUndefined();
+    expect(run(mapped('linux-6.19', 0n, GIB, 4096, 0n), memr(0n)).faultLog).toBeUndefined();
+    expect(run(mapped('linux-6.19'), { kind: 'cfg-read', offset: 0, len: 2 }).faultLog).toEqual([]);
   });
 });
