@@ -8,8 +8,8 @@
 
 import type { EventBody, Observed } from '../trace/types.js';
 
-/** Files of a device directory the model knows (src/model/kernel/sysfs.ts). */
-const DEVICE_FILES = new Set(['reset', 'power_state', 'd3cold_allowed', 'power/control', 'power/runtime_status', 'driver_override', 'remove', 'driver/unbind']);
+/** Files of a device directory the model knows (src/model/kernel/sysfs.ts; a PF's sriov_numvfs too). */
+const DEVICE_FILES = new Set(['reset', 'power_state', 'd3cold_allowed', 'power/control', 'power/runtime_status', 'driver_override', 'remove', 'driver/unbind', 'sriov_numvfs']);
 
 /**
  * The event path for a sysfs file path: a device file of `bdf` (relative to its directory, as the

@@ -238,6 +238,9 @@ function withToken(ev: EventBody[], token: string | undefined): EventBody[] {
 const uuidBytes = (t: string): Uint8Array => Uint8Array.from(t.replace(/-/g, '').match(/../g)!.map((h) => parseInt(h, 16)));
 const vfTokenFeature = (flags: number, payload: Uint8Array): EventBody => ({ kind: 'ioctl', op: 'feature', flags, feature: flags & 0xffff, payload });
 
+/** A write to the PF's sysfs sriov_numvfs. */
+const numvfs = (n: number): EventBody => ({ kind: 'sysfs', path: 'sriov_numvfs', write: String(n) });
+
 /** The PF: its VF token (open, PCI_VF_TOKEN), sriov_numvfs, and D3hot with and without VFs. */
 function sriovPf(p: RandomProfile): EventBody[] {
   const r = probeReg(p);
@@ -248,10 +251,10 @@ function sriovPf(p: RandomProfile): EventBody[] {
   const pm = p.pm;
   const d3 = (): EventBody[] => (pm === null ? [] : [cfgW(pm + 4, 2, 3), { kind: 'cfg-read', offset: pm + 4, len: 2 }, ...access(p), cfgW(pm + 4, 2, 0), { kind: 'cfg-read', offset: pm + 4, len: 2 }, ...access(p)]);
   ev.push(...d3()); // no VFs: D3hot is reached
-  ev.push({ kind: 'sriov-numvfs', numVfs: 1 }, ...d3()); // with a VF: the PF stays in D0
-  ev.push({ kind: 'sriov-numvfs', numVfs: 2 }, { kind: 'sriov-numvfs', numVfs: 1 }, { kind: 'sriov-numvfs', numVfs: 0 }, ...d3());
+  ev.push(numvfs(1), ...d3()); // with a VF: the PF stays in D0
+  ev.push(numvfs(2), numvfs(1), numvfs(0), ...d3());
   // Enabling VFs while the PF sits in D3hot: it is moved to D0 first (5.19+).
-  if (pm !== null) ev.push(cfgW(pm + 4, 2, 3), { kind: 'sriov-numvfs', numVfs: 1 }, { kind: 'cfg-read', offset: pm + 4, len: 2 }, ...access(p), { kind: 'sriov-numvfs', numVfs: 0 });
+  if (pm !== null) ev.push(cfgW(pm + 4, 2, 3), numvfs(1), { kind: 'cfg-read', offset: pm + 4, len: 2 }, ...access(p), numvfs(0));
   if (r) ev.push({ kind: 'munmap', addr: MAP, length: len });
   ev.push({ kind: 'close' }, { kind: 'open' }, { kind: 'close' });
   return ev;

@@ -39,8 +39,6 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
   switch (e.kind) {
     case 'open':
       return { line: e.vfToken === undefined ? 'open' : `open ${e.vfToken}` };
-    case 'sriov-numvfs':
-      return { line: `sriov-numvfs ${e.numVfs}` };
     case 'close':
       return { line: 'close' };
     case 'cfg-read':

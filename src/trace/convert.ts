@@ -17,6 +17,15 @@ export type DecodedPacket =
 
 const META = ['seq', 'tsNs', 'tid', 'overlap', 'pid', 'observed'];
 
+/**
+ * Deprecated Packet bodies (`[deprecated = true]` in the .proto) and the event each one now is:
+ * old traces keep decoding, nothing writes them. The sysfs event absorbed the first form of a
+ * sriov_numvfs write (Packet 52).
+ */
+const SUCCESSORS: Record<string, (body: Msg) => Msg> = {
+  sriovNumvfs: (b) => ({ kind: 'sysfs', path: 'sriov_numvfs', write: String((b.numVfs as number | undefined) ?? 0) }),
+};
+
 /** Per-schema lookups for the hot path, built once: the `body` oneof members by name, the kinds. */
 interface BodyTables {
   /** Packet field name -> its field, for members of the `body` oneof. */
@@ -130,6 +139,8 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
   // Absent rather than 0, so events of the traced process keep their shape.
   if (m.pid !== undefined && m.pid !== 0) ev.pid = m.pid;
   if (m.observed !== undefined) ev.observed = observedFromWire(m.observed as Msg) as unknown as Msg;
+  const successor = t.members.get(member)!.deprecated ? SUCCESSORS[member] : undefined;
+  if (successor !== undefined) return Object.assign(ev, successor((m[member] as Msg) ?? {})) as unknown as TraceEvent;
   const kind = t.kinds.get(member)!;
   ev.kind = kind;
   const bodyField = t.members.get(member)!;
@@ -217,7 +228,7 @@ export function eventToWire(e: TraceEvent): Msg {
   if (e.observed !== undefined) m.observed = observedToWire(e.observed);
   const member = camel(e.kind);
   const f = packet.byName.get(member);
-  if (f === undefined || f.oneof !== 'body' || member === 'header') throw new RangeError(`unknown event kind ${e.kind}`);
+  if (f === undefined || f.oneof !== 'body' || member === 'header' || f.deprecated) throw new RangeError(`unknown event kind ${e.kind}`);
   const src = e as unknown as Record<string, unknown>;
   if (e.kind === 'ioctl' || e.kind === 'iommufd') {
     const opName = camel(e.op);
@@ -248,10 +259,10 @@ function observedToWire(o: Observed): Msg {
   return m;
 }
 
-/** The event kinds the schema knows, in field-number order (for `info`, tests, the generator). */
+/** The event kinds the schema knows, in field-number order (for `info`, tests, the generator); deprecated bodies are none. */
 export function eventKinds(): string[] {
   const { packet } = schema();
-  return packet.ordered.filter((f) => f.oneof === 'body' && f.name !== 'header').map((f) => kebab(f.name));
+  return packet.ordered.filter((f) => f.oneof === 'body' && f.name !== 'header' && !f.deprecated).map((f) => kebab(f.name));
 }
 
 /** The ioctl ops the schema knows. */

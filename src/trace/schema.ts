@@ -34,6 +34,8 @@ export interface FieldInfo {
   enumValues?: Map<string, number>;
   /** For kind 'msg'. */
   msg?: MessageInfo;
+  /** `[deprecated = true]`: still decoded (convert.ts maps it to its successor), never written. */
+  deprecated?: true;
 }
 
 export interface MessageInfo {
@@ -107,6 +109,7 @@ function buildMessage(t: protobuf.Type, memo: Map<string, MessageInfo>): Message
       presence: f.partOf !== null || f.resolvedType instanceof protobuf.Type,
       oneof: f.partOf !== null && !f.partOf.name.startsWith('_') ? f.partOf.name : null,
     };
+    if (f.options?.deprecated === true) fi.deprecated = true;
     if (f.resolvedType instanceof protobuf.Type) {
       kind = 'msg';
       fi.msg = buildMessage(f.resolvedType, memo);

@@ -244,7 +244,8 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
     case 'close':
       return { kind };
     case 'sriov-numvfs':
-      return { kind, numVfs: a.u32('num-vfs') };
+      // The first form of a sriov_numvfs write (Packet 52, deprecated): read as the sysfs write it is.
+      return { kind: 'sysfs', path: 'sriov_numvfs', write: String(a.u32('num-vfs')) };
     case 'cfg-read': {
       const offset = cfgOffset(a, ctx);
       return { kind, offset, len: a.u32('len'), ...userBuf(a, ctx) };

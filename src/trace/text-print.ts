@@ -119,8 +119,6 @@ export function describeEvent(e: TraceEvent): string {
       return e.vfToken === undefined ? 'open' : `open vf-token=${fmtStr(e.vfToken)}`;
     case 'close':
       return e.kind;
-    case 'sriov-numvfs':
-      return `sriov-numvfs num-vfs=${e.numVfs}`;
     case 'cfg-read':
       return `cfg-read ${cfgOffset(e.offset)} len=${e.len}${userBuf(e)}`;
     case 'cfg-write':

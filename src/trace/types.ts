@@ -398,9 +398,7 @@ export type HostEvent =
   | { kind: 'cdev-open'; index: number }
   /** open(/dev/iommu): a new iommufd context. */
   | { kind: 'iommufd-open' }
-  | ({ kind: 'iommufd' } & IommufdOp)
-  /** A write of `numVfs` to the PF's sysfs sriov_numvfs (0 disables the VFs). */
-  | { kind: 'sriov-numvfs'; numVfs: number };
+  | ({ kind: 'iommufd' } & IommufdOp);
 
 /** Guest side: what the guest asked the VMM. */
 export type GuestEvent =

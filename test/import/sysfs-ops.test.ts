@@ -17,6 +17,8 @@ describe('sysfs paths', () => {
     expect(sysfsPath(`/sys/devices/pci0000:00/0000:00:1c.0/${BDF}/power/control`, BDF)).toBe('power/control');
     expect(sysfsPath('/sys/bus/pci/drivers/vfio-pci/unbind', BDF)).toBe('/sys/bus/pci/drivers/vfio-pci/unbind');
     expect(sysfsPath('/sys/bus/pci/rescan', BDF)).toBe('/sys/bus/pci/rescan');
+    // A PF's `echo 2 > sriov_numvfs`: the one form of that write (Packet 52 is no longer written).
+    expect(sysfsPath(`/sys/bus/pci/devices/${BDF}/sriov_numvfs`, BDF)).toBe('sriov_numvfs');
     expect(sysfsPath(`/sys/bus/pci/devices/0000:02:00.0/reset`, BDF)).toBeNull();
     expect(sysfsPath(`/sys/bus/pci/devices/${BDF}/config`, BDF)).toBeNull();
     expect(sysfsPath(`/tmp/${BDF}/reset`, BDF)).toBeNull();

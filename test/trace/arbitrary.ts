@@ -91,7 +91,6 @@ export const sriovBlocks = fc.oneof(
 export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.constant({ kind: 'open' as const }),
   fc.record({ kind: fc.constant('open' as const), vfToken: fc.uuid() }),
-  fc.record({ kind: fc.constant('sriov-numvfs' as const), numVfs: u32 }),
   fc.constant({ kind: 'close' as const }),
   fc.record({ kind: fc.constant('cfg-read' as const), offset: u32, len: u32 }),
   fc.record({ kind: fc.constant('cfg-write' as const), offset: u32, data: bytes(20) }),

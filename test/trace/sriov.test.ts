@@ -1,11 +1,15 @@
 // SR-IOV in the format (issue 15): the PF block (DeviceSnapshot.sriov, 19), the VF block
-// (DeviceSnapshot.sriov_vf, 18) with its VF BARs, `open vf-token=` (Open.vf_token) and the
-// `sriov-numvfs` event (Packet 52): text twin, binary, absent defaults, located errors.
+// (DeviceSnapshot.sriov_vf, 18) with its VF BARs, `open vf-token=` (Open.vf_token) and a write of
+// sriov_numvfs: the `sysfs` event now; the first form (Packet 52, text `sriov-numvfs num-vfs=N`)
+// still reads, as that sysfs write. Text twin, binary, absent defaults, located errors.
 import { describe, expect, it } from 'vitest';
 import { decodeTrace, encodeTrace } from '../../src/trace/codec.js';
 import { parseText } from '../../src/trace/text-parse.js';
 import { printText } from '../../src/trace/text-print.js';
 import { UserError } from '../../src/errors.js';
+import { eventKinds } from '../../src/trace/convert.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const text = (...lines: string[]): string => ['vfio-trace 1', 'device 0000:01:10.0 8086:10ca', ...lines, ''].join('\n');
 
@@ -46,18 +50,33 @@ describe('SR-IOV header blocks', () => {
     expect(printText(back)).toBe(printed);
   });
 
-  it('a PF block and sriov-numvfs events round-trip; a plain open has no token', () => {
-    const t = parseText(text('sriov total-vfs=8 vf-users=2 driver=igb', 'vf-bar 0 size=0x4000', 'open', 'sriov-numvfs num-vfs=2 => ret=0', 'sriov-numvfs num-vfs=0'), 't.txt');
+  it('a PF block and sriov_numvfs writes round-trip; the old text form reads as the sysfs write; a plain open has no token', () => {
+    const t = parseText(text('sriov total-vfs=8 vf-users=2 driver=igb', 'vf-bar 0 size=0x4000', 'open', 'sriov-numvfs num-vfs=2 => ret=0', 'sysfs sriov_numvfs write=0'), 't.txt');
     expect(t.header.device.sriov).toMatchObject({ totalVfs: 8, numVfs: 0, vfUsers: 2, driver: 'igb', vfToken: '', enableSriov: false });
-    expect(t.events.map((e) => e.kind)).toEqual(['open', 'sriov-numvfs', 'sriov-numvfs']);
+    expect(t.events.map((e) => e.kind)).toEqual(['open', 'sysfs', 'sysfs']);
+    expect(t.events[1]).toMatchObject({ kind: 'sysfs', path: 'sriov_numvfs', write: '2' });
     expect('vfToken' in t.events[0]!).toBe(false);
     const printed = printText(t);
     expect(printed).toContain('\nsriov total-vfs=8 num-vfs=0 driver=igb vf-users=2\nvf-bar 0 size=0x4000\n');
-    expect(printed).toContain(' sriov-numvfs num-vfs=2 => ret=0\n');
+    expect(printed).toContain(' sysfs sriov_numvfs write=2 => ret=0\n');
+    expect(printed).not.toContain('sriov-numvfs');
     const back = decodeTrace(encodeTrace(t), 't.pb');
     expect(back.header.device.sriov).toEqual(t.header.device.sriov);
     expect(back.events[0]).toEqual(t.events[0]);
     expect(printText(back)).toBe(printed);
+  });
+
+  it('Packet 52 (deprecated) decodes into the sysfs write; nothing writes it any more', () => {
+    // A real capture written before the sysfs event absorbed it (lab igb sriov-pf on 6.12.117).
+    const old = decodeTrace(readFileSync(join(import.meta.dirname, '../fixtures/legacy/sriov-numvfs-packet52.pb')), 'old.pb');
+    const writes = old.events.filter((e) => e.kind === 'sysfs');
+    expect(writes.map((e) => (e.kind === 'sysfs' ? `${e.path}=${e.write}` : ''))).toEqual(['sriov_numvfs=1', 'sriov_numvfs=2', 'sriov_numvfs=1', 'sriov_numvfs=0', 'sriov_numvfs=1', 'sriov_numvfs=0']);
+    expect(writes[0]!.observed).toEqual({ ret: 0n });
+    const again = encodeTrace(old);
+    expect(Buffer.from(again).includes(Buffer.from([0xa2, 0x03]))).toBe(false); // field 52, length-delimited: gone
+    expect(decodeTrace(again, 'new.pb')).toEqual(old);
+    expect(eventKinds()).not.toContain('sriov-numvfs');
+    expect(eventKinds()).toContain('sysfs');
   });
 
   it('absent blocks: no line, no field on the wire', () => {

@@ -10,6 +10,7 @@ import type { Kctx } from './context.js';
 import { functionReset, resetMethod } from './reset.js';
 import { enterIdle, leaveIdle, runtimeStatus } from './runtime-pm.js';
 import { setHwPower } from './power.js';
+import { sriovNumvfs } from './sriov.js';
 
 const BUS = '/sys/bus/pci/';
 const text = (t: string, rule: string, eff: Effect[] = []): Step => step({ kind: 'ok', text: t }, rule, eff);
@@ -45,9 +46,32 @@ export function sysfsOp(k: Kctx, path: string, value: string | undefined): Step 
     case 'remove':
       if (value === undefined) return fail('EACCES', 'sysfs.write-only-file');
       return remove(k, value);
+    case 'sriov_numvfs':
+      return sriovNumvfsFile(k, value);
     default:
       return step({ kind: 'unsupported', reason: `sysfs file ${path} is not modeled` }, 'sysfs.unmodeled-file');
   }
+}
+
+/**
+ * The PF's sriov_numvfs: only an SR-IOV PF has the file; a read shows num_VFs, a write is parsed
+ * by kstrtou16 (base 0: "0x8" works, a trailing newline too) before the PF driver's sriov_configure
+ * sees it (the rules of sriov.ts) [S drivers/pci/iov.c sriov_numvfs_show/_store].
+ */
+function sriovNumvfsFile(k: Kctx, value: string | undefined): Step {
+  if (k.dev.sriov === undefined) return fail('ENOENT', 'sriov.numvfs.not-pf'); // no such file
+  if (value === undefined) return text(String(k.st.numVfs), 'sysfs.sriov-numvfs.read');
+  const n = kstrtou16(value);
+  if (typeof n === 'string') return fail(n, n === 'ERANGE' ? 'sysfs.sriov-numvfs.too-big-erange' : 'sysfs.sriov-numvfs.invalid-einval');
+  return sriovNumvfs(k, n);
+}
+
+/** kstrtou16(s, 0): the number, or the errno (EINVAL not a number, ERANGE above 0xffff). */
+function kstrtou16(s: string): number | 'EINVAL' | 'ERANGE' {
+  const m = /^\+?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)\n?$/i.exec(s);
+  if (m === null) return 'EINVAL';
+  const v = m[1].length > 1 && m[1][0] === '0' && !/^0x/i.test(m[1]) ? parseInt(m[1], 8) : Number(m[1]);
+  return v > 0xffff ? 'ERANGE' : v;
 }
 
 function busOp(k: Kctx, file: string, value: string | undefined): Step {

@@ -1,7 +1,7 @@
 // SR-IOV rules (src/model/kernel/sriov.ts and the VF parts of config.ts / context.ts): one test per
 // rule id, on an e1000e-like snapshot turned into a PF (an SR-IOV block) or a VF (a VF block).
 import { describe, expect, it } from 'vitest';
-import type { SriovCap } from '../../../src/trace/types.js';
+import type { HostEvent, SriovCap } from '../../../src/trace/types.js';
 import { emptySriovCap } from '../../../src/trace/types.js';
 import { e1000eSnapshot, type E1000eOverrides } from '../../../src/model/devices/e1000e.js';
 import { VfioPciKernelModel } from '../../../src/model/kernel/index.js';
@@ -145,52 +145,74 @@ describe('VFIO_DEVICE_FEATURE_PCI_VF_TOKEN', () => {
   });
 });
 
+/** A write to the PF's sysfs sriov_numvfs (the `sysfs` event; Packet 52's old form decodes to it). */
+const numvfs = (n: number | string): HostEvent => ({ kind: 'sysfs', path: 'sriov_numvfs', write: String(n) });
+
 describe('sriov_numvfs on the PF', () => {
   it('sriov.numvfs.enable', () => {
     const m = pf();
-    expectStep(run(m, { kind: 'sriov-numvfs', numVfs: 2 }), ok, 'sriov.numvfs.enable');
+    expectStep(run(m, numvfs(2)), ok, 'sriov.numvfs.enable');
     expect(m.k.st.numVfs).toBe(2);
   });
   it('sriov.numvfs.already-enabled', () => {
     const m = pf({ numVfs: 2 });
-    expectStep(run(m, { kind: 'sriov-numvfs', numVfs: 3 }), err('EBUSY'), 'sriov.numvfs.already-enabled');
+    expectStep(run(m, numvfs(3)), err('EBUSY'), 'sriov.numvfs.already-enabled');
   });
   it('sriov.numvfs.unchanged', () => {
-    expectStep(run(pf({ numVfs: 2 }), { kind: 'sriov-numvfs', numVfs: 2 }), ok, 'sriov.numvfs.unchanged');
+    expectStep(run(pf({ numVfs: 2 }), numvfs(2)), ok, 'sriov.numvfs.unchanged');
   });
   it('sriov.numvfs.disable', () => {
     const m = pf({ numVfs: 2 });
-    expectStep(run(m, { kind: 'sriov-numvfs', numVfs: 0 }), ok, 'sriov.numvfs.disable');
+    expectStep(run(m, numvfs(0)), ok, 'sriov.numvfs.disable');
     expect(m.k.st.numVfs).toBe(0);
   });
   it('sriov.numvfs.over-total', () => {
-    expectStep(run(pf(), { kind: 'sriov-numvfs', numVfs: 8 }), err('ERANGE'), 'sriov.numvfs.over-total');
+    expectStep(run(pf(), numvfs(8)), err('ERANGE'), 'sriov.numvfs.over-total');
+  });
+  it('sysfs.sriov-numvfs.read', () => {
+    expectStep(run(pf({ numVfs: 2 }), { kind: 'sysfs', path: 'sriov_numvfs' }), { kind: 'ok', text: '2' }, 'sysfs.sriov-numvfs.read');
+  });
+  it('sysfs.sriov-numvfs.invalid-einval', () => {
+    expectStep(run(pf(), numvfs('two')), err('EINVAL'), 'sysfs.sriov-numvfs.invalid-einval');
+    expectStep(run(pf(), numvfs('-1')), err('EINVAL'), 'sysfs.sriov-numvfs.invalid-einval');
+  });
+  it('sysfs.sriov-numvfs.too-big-erange', () => {
+    expectStep(run(pf(), numvfs('65536')), err('ERANGE'), 'sysfs.sriov-numvfs.too-big-erange');
+  });
+  it('kstrtou16 base 0: hex, octal and a trailing newline are numbers', () => {
+    const m = pf();
+    expectStep(run(m, numvfs('0x2\n')), ok, 'sriov.numvfs.enable');
+    expect(m.k.st.numVfs).toBe(2);
+    expectStep(run(m, numvfs('0')), ok, 'sriov.numvfs.disable');
+    expectStep(run(m, numvfs('03')), ok, 'sriov.numvfs.enable');
+    expect(m.k.st.numVfs).toBe(3);
   });
   it('sriov.numvfs.not-pf', () => {
     const m = new VfioPciKernelModel(e1000eSnapshot(), 'linux-6.12');
-    expectStep(run(m, { kind: 'sriov-numvfs', numVfs: 1 }), err('ENOENT'), 'sriov.numvfs.not-pf');
+    expectStep(run(m, numvfs(1)), err('ENOENT'), 'sriov.numvfs.not-pf');
+    expectStep(run(m, { kind: 'sysfs', path: 'sriov_numvfs' }), err('ENOENT'), 'sriov.numvfs.not-pf'); // no such file to read either
   });
   it('sriov.numvfs.no-driver', () => {
-    expectStep(run(pf({ driver: '' }), { kind: 'sriov-numvfs', numVfs: 1 }), err('ENOENT'), 'sriov.numvfs.no-driver');
+    expectStep(run(pf({ driver: '' }), numvfs(1)), err('ENOENT'), 'sriov.numvfs.no-driver');
   });
   it('sriov.numvfs.other-driver', () => {
-    expect(run(pf({ driver: 'igb' }), { kind: 'sriov-numvfs', numVfs: 1 }).rule).toBe('sriov.numvfs.other-driver');
+    expect(run(pf({ driver: 'igb' }), numvfs(1)).rule).toBe('sriov.numvfs.other-driver');
   });
   it('sriov.numvfs.enable-sriov-off', () => {
-    expectStep(run(pf({ enableSriov: false }), { kind: 'sriov-numvfs', numVfs: 1 }), err('ENOENT'), 'sriov.numvfs.enable-sriov-off');
+    expectStep(run(pf({ enableSriov: false }), numvfs(1)), err('ENOENT'), 'sriov.numvfs.enable-sriov-off');
   });
   it('sriov.numvfs.enable-pf-to-d0', () => {
     const m = pf();
     run(m, { kind: 'open' });
     run(m, cfgw(0xc8 + 4, 0x0003)); // e1000e PM cap at 0xc8: PMCSR -> D3hot
     expect(m.view.powerState).toBe('D3hot');
-    expectStep(run(m, { kind: 'sriov-numvfs', numVfs: 1 }), ok, 'sriov.numvfs.enable-pf-to-d0');
+    expectStep(run(m, numvfs(1)), ok, 'sriov.numvfs.enable-pf-to-d0');
     expect(m.view.powerState).toBe('D0');
     // Before 5.19 the PF stays where the user put it.
     const old = pf({}, 'linux-5.14');
     run(old, { kind: 'open' });
     run(old, cfgw(0xc8 + 4, 0x0003));
-    expectStep(run(old, { kind: 'sriov-numvfs', numVfs: 1 }), ok, 'sriov.numvfs.enable');
+    expectStep(run(old, numvfs(1)), ok, 'sriov.numvfs.enable');
     expect(old.view.powerState).toBe('D3hot');
   });
   it('sriov.pf.low-power-busy', () => {

@@ -53,7 +53,7 @@ describe('reads', () => {
   });
   it('sysfs.read-only-file', () => expectStep(run(model(), wr('power_state', 'D0')), err('EACCES'), 'sysfs.read-only-file'));
   it('sysfs.write-only-file', () => expectStep(run(model(), rd('reset')), err('EACCES'), 'sysfs.write-only-file'));
-  it('sysfs.unmodeled-file', () => expectStep(run(model(), rd('sriov_numvfs')), { kind: 'unsupported' }, 'sysfs.unmodeled-file'));
+  it('sysfs.unmodeled-file', () => expectStep(run(model(), rd('sriov_totalvfs')), { kind: 'unsupported' }, 'sysfs.unmodeled-file'));
 });
 
 describe('power/control and d3cold_allowed', () => {
