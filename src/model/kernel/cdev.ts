@@ -2,7 +2,7 @@
 // /dev/vfio/devices/vfioN gives no access until VFIO_DEVICE_BIND_IOMMUFD, which opens the device
 // (vfio_df_open -> vfio_pci_core_enable) and binds it to an iommufd; ATTACH/DETACH_IOMMUFD_PT put
 // it on an IOAS or HWPT; the last close unbinds. Evidence: [S] device_cdev.c, vfio_main.c,
-// iommufd/device.c at 6.12; [L] traces/lab/6.12-iommufd.
+// iommufd/device.c at 6.12, vfio_df_check_token (6.17); [L] traces/lab/6.12-iommufd.
 
 import type { EventMeta } from '../../trace/types.js';
 import { step, type Effect, type Step } from '../outcome.js';
@@ -10,11 +10,14 @@ import { leBytes } from '../pci/config-image.js';
 import type { Kctx } from './context.js';
 import { allocId, ctxByFd, fillFails, hasDomain, markDmabufsMapped } from './iommufd.js';
 import type { CdevFile, IommufdCtx } from './iommufd-state.js';
+import { checkVfToken } from './sriov.js';
 
 const ATTACH_PASID = 0x1;
 const BIND_FLAG_TOKEN = 0x1;
 /** offsetofend(struct vfio_device_bind_iommufd, out_devid) / attach's pt_id / detach's flags. */
 const BIND_MINSZ = 16;
+/** offsetofend(struct vfio_device_bind_iommufd, token_uuid_ptr) (6.17+). */
+const BIND_TOKEN_MINSZ = 24;
 const ATTACH_MINSZ = 12;
 const DETACH_MINSZ = 8;
 
@@ -30,25 +33,50 @@ export function cdevOpen(k: Kctx, file: number, meta: EventMeta): Step {
   return step({ kind: 'ok', ...(meta.observed?.ret !== undefined ? { ret: meta.observed.ret } : {}) }, 'cdev.open.ok');
 }
 
+/** What a BIND_IOMMUFD carries (the ioctl's struct; the token is the 16 bytes token_uuid_ptr points at). */
+export interface BindArgs {
+  iommufd: number;
+  flags: number;
+  argsz: number;
+  /** "" = not recorded (the tracer's capture reads the struct, not what its pointer points at). */
+  vfToken: string;
+}
+
 /**
  * VFIO_DEVICE_BIND_IOMMUFD [S vfio_df_ioctl_bind_iommufd]: argsz/flags/negative fd -> EINVAL, a
- * second bind -> EINVAL, an fd that is no iommufd -> EBADF; then the device opens like a group
- * open (`open` does the enabling and may fail) and gets an iommufd device id (the data).
+ * second bind -> EINVAL, the VF token (where the release checks one), an fd that is no iommufd
+ * -> EBADF; then the device opens like a group open (`open` does the enabling and may fail) and
+ * gets an iommufd device id (the data).
  */
-export function cdevBind(k: Kctx, f: CdevFile, iommufd: number, flags: number, argsz: number, open: () => Step): Step {
-  // VFIO_DEVICE_BIND_FLAG_TOKEN (a VF token through the cdev) came after the releases read here.
-  if (flags === BIND_FLAG_TOKEN && argsz >= BIND_MINSZ + 8)
-    return step({ kind: 'unsupported', reason: 'BIND_IOMMUFD with a VF token (BIND_FLAG_TOKEN) is not modeled' }, 'cdev.bind.vf-token-unsupported');
-  if (argsz < BIND_MINSZ || flags !== 0 || iommufd < 0) return err('EINVAL', 'cdev.bind.bad-args-einval');
+export function cdevBind(k: Kctx, f: CdevFile, a: BindArgs, open: () => Step): Step {
+  const validFlags = k.v.cdevBindVfToken ? BIND_FLAG_TOKEN : 0;
+  if (a.argsz < BIND_MINSZ || a.flags & ~validFlags || a.iommufd < 0) return err('EINVAL', 'cdev.bind.bad-args-einval');
   if (f.bound) return err('EINVAL', 'cdev.bind.twice-einval');
-  const ctx = ctxByFd(k, iommufd);
+  const token = bindToken(k, a);
+  if (token.fail !== undefined) return token.fail;
+  const ctx = ctxByFd(k, a.iommufd);
   if (ctx === undefined) return err('EBADF', 'cdev.bind.not-an-iommufd-ebadf');
   const s = open();
   if (s.outcome.kind !== 'ok') return s;
   const devId = allocId(ctx);
   ctx.objects.push({ id: devId, type: 'device' });
   Object.assign(f, { bound: true, iommufd: ctx.fd, devId });
-  return step({ kind: 'ok', ret: 0n, data: leBytes(BigInt(devId), 4) }, 'cdev.bind.ok', s.effects);
+  return step({ kind: 'ok', ret: 0n, data: leBytes(BigInt(devId), 4) }, token.rule ?? 'cdev.bind.ok', s.effects);
+}
+
+/**
+ * The VF token of a BIND [S vfio_df_check_token, 6.17+]: without the flag the check runs with no
+ * token (a VF of a vfio-pci PF, or a PF with VF users, is -EACCES), with it the kernel reads 16
+ * bytes at token_uuid_ptr (zero-filled when argsz stops before it: -EFAULT) and checks them like
+ * a GET_DEVICE_FD name's vf_token= (sriov.ts checkVfToken, which also lets a PF's opener set the
+ * token). Before 6.17 the cdev path checked nothing: a VF the group path refuses binds.
+ */
+function bindToken(k: Kctx, a: BindArgs): { fail?: Step; rule?: string } {
+  if (!k.v.cdevBindVfToken) return checkVfToken(k, undefined).fail !== undefined ? { rule: 'cdev.bind.vf-token-unchecked' } : {};
+  if (!(a.flags & BIND_FLAG_TOKEN)) return checkVfToken(k, undefined);
+  if (a.argsz < BIND_TOKEN_MINSZ) return { fail: err('EFAULT', 'cdev.bind.token-null-efault') };
+  if (a.vfToken === '') return { fail: step({ kind: 'unsupported', reason: 'BIND_IOMMUFD with BIND_FLAG_TOKEN: the token was not recorded' }, 'cdev.bind.token-unrecorded-unsupported') };
+  return checkVfToken(k, a.vfToken);
 }
 
 function ctxOf(k: Kctx, f: CdevFile): IommufdCtx | undefined {

@@ -197,7 +197,7 @@ export class VfioPciKernelModel implements KernelModel {
     if (cdev !== undefined) {
       // A cdev file: BIND opens the device; nothing else works before it (access_granted) [S vfio_main.c].
       if (ev.kind === 'ioctl' && ev.op === 'bind-iommufd')
-        return cdevBind(k, cdev, ev.iommufd, ev.flags, ev.argsz, () => this.resumedOpen());
+        return cdevBind(k, cdev, ev, () => this.resumedOpen());
       if (!cdev.bound) return step({ kind: 'errno', errno: 'EINVAL' }, 'cdev.access.before-bind-einval');
       if (ev.kind === 'ioctl' && ev.op === 'attach-iommufd-pt') return this.resumed(() => cdevAttach(k, cdev, ev.ptId, ev.flags, ev.argsz));
       if (ev.kind === 'ioctl' && ev.op === 'detach-iommufd-pt') return this.resumed(() => cdevDetach(k, cdev, ev.flags, ev.argsz));

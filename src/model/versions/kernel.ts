@@ -95,6 +95,11 @@ export interface CoreSwitches {
   /** IOMMU_IOAS_MAP_FILE takes a vfio dma-buf fd (iopt_alloc_dmabuf_pages; revoke unmaps it from the IOMMU). */
   iommufdDmabufImport: boolean;
   /**
+   * VFIO_DEVICE_BIND_IOMMUFD checks the VF token (vfio_pci_core_match_token_uuid) and takes one with
+   * VFIO_DEVICE_BIND_FLAG_TOKEN; before, any flag is -EINVAL and a VF binds without a token.
+   */
+  cdevBindVfToken: boolean;
+  /**
    * A PF with VFs stays in D0: vfio_pci_set_power_state refuses a lower state (-EBUSY, ignored by
    * the PMCSR write), sriov_configure moves the PF to D0 first and holds a runtime PM reference.
    */
@@ -153,6 +158,7 @@ const LINUX_5_7: KernelSwitches = {
   iommufdHwptAlloc: false,
   iommufdMapFile: false,
   iommufdDmabufImport: false,
+  cdevBindVfToken: false,
   sriovPfPowerGuard: false,
   getDeviceFdNameFirst: false,
   groupFileHeldByDevice: 'unknown',
@@ -375,8 +381,13 @@ const DRAFTS: Draft[] = [
     axis: 'release',
     title: 'Linux 6.19 (Feb 2026): DMABUF export of BARs, 8-byte BAR rw',
     from: 'linux-6.12',
-    set: { dmabufExport: true, rw8Byte: true, iommufdMapFile: true, iommufdDmabufImport: true },
+    set: { dmabufExport: true, rw8Byte: true, iommufdMapFile: true, iommufdDmabufImport: true, cdevBindVfToken: true },
     sources: {
+      cdevBindVfToken: {
+        ref: '86624ba3b522 "vfio/pci: Do vf_token checks for VFIO_DEVICE_BIND_IOMMUFD" (Jason Gunthorpe, Fixes: 5fcc26969a16), 6.17 (first modeled release after it: 6.19)',
+        evidence: 'P',
+        note: 'device_cdev.c vfio_df_check_token after the access_granted test and before iommufd_ctx_from_fd: no flag -> match_token_uuid(NULL), flag -> copy_from_user(token_uuid_ptr) (-EFAULT) then the same check as a GET_DEVICE_FD name with vf_token=. Before it the cdev path checked no token at all ([L] 6.12-iommufd: flags=1 -> -EINVAL). NOT modeled: 6.17..6.18.2 copied only 16 bytes with copy_struct_from_user, so a BIND with a token pointer was -E2BIG until 2f03f21fe751 "vfio: Fix ksize arg while copying user struct in vfio_df_ioctl_bind_iommufd()" (6.19, 6.18.y stable review of 29 Dec 2025 [P]); no modeled release carries it',
+      },
       iommufdMapFile: {
         ref: '"iommufd: File mappings for mdev" / IOMMU_IOAS_MAP_FILE (Steve Sistare), 6.13 (first modeled release after it: 6.19)',
         evidence: 'S',

@@ -111,6 +111,59 @@ describe('VF token on open (vfio_pci_core_match / vfio_pci_validate_vf_token)', 
   });
 });
 
+/** /dev/iommu (fd 5) and the device's cdev opened, as a VMM with the iommufd backend does. */
+function cdevOpened(m: VfioPciKernelModel): VfioPciKernelModel {
+  run(m, { kind: 'iommufd-open' }, { observed: { ret: 5n } });
+  run(m, { kind: 'cdev-open', index: 0 }, { observed: { ret: 6n } });
+  return m;
+}
+const bind = (flags: number, vfToken = '', argsz = 24, iommufd = 5) => ({ kind: 'ioctl', op: 'bind-iommufd', iommufd, flags, argsz, vfToken }) as const;
+
+describe('VF token on VFIO_DEVICE_BIND_IOMMUFD (vfio_df_check_token, 6.17+)', () => {
+  it('cdev.bind.vf-token-unchecked', () => {
+    // 6.12: the cdev path checks no token, so a VF the group path refuses binds (86624ba3b522 fixed it).
+    const m = cdevOpened(vf({ vfToken: TOKEN }));
+    expectStep(run(m, bind(0, '', 16)), ok, 'cdev.bind.vf-token-unchecked');
+    expect(m.view.isOpen).toBe(true);
+    expectStep(run(cdevOpened(pf({ vfUsers: 1, vfToken: TOKEN })), bind(0, '', 16)), ok, 'cdev.bind.vf-token-unchecked');
+    // Where the group path needs nothing either, it is the plain bind.
+    expectStep(run(cdevOpened(pf()), bind(0, '', 16)), ok, 'cdev.bind.ok');
+  });
+  it('cdev.bind: a VF without the flag is refused like a GET_DEVICE_FD without vf_token= (6.19)', () => {
+    const m = cdevOpened(vf({ vfToken: TOKEN }, 'linux-6.19'));
+    expectStep(run(m, bind(0, '', 16)), err('EACCES'), 'open.vf-token.vf-needs-token');
+    expect(m.view.isOpen).toBe(false);
+    expectStep(run(m, bind(1, OTHER)), err('EACCES'), 'open.vf-token.vf-wrong-token');
+    expectStep(run(m, bind(1, TOKEN)), ok, 'open.vf-token.vf-match');
+    expect(m.view.isOpen).toBe(true);
+    // The token check comes after the twice test: a bound file is -EINVAL whatever it passes.
+    expectStep(run(m, bind(1, OTHER)), err('EINVAL'), 'cdev.bind.twice-einval');
+  });
+  it('cdev.bind: the PF with VF users, and the PF\'s opener setting the token (6.19)', () => {
+    expectStep(run(cdevOpened(pf({ vfUsers: 1, vfToken: TOKEN }, 'linux-6.19')), bind(0, '', 16)), err('EACCES'), 'open.vf-token.pf-users-need-token');
+    expectStep(run(cdevOpened(pf({ vfUsers: 1, vfToken: TOKEN }, 'linux-6.19')), bind(1, TOKEN)), ok, 'open.vf-token.pf-match');
+    const m = cdevOpened(pf({}, 'linux-6.19'));
+    expectStep(run(m, bind(1, TOKEN)), ok, 'open.vf-token.pf-sets-token');
+    expect(m.k.st.vfToken).toBe(TOKEN);
+    // A token on a function that is neither PF nor VF: -EINVAL, as on the group path.
+    const plain = cdevOpened(new VfioPciKernelModel(e1000eSnapshot(), 'linux-6.19'));
+    expectStep(run(plain, bind(1, TOKEN)), err('EINVAL'), 'open.vf-token.not-sriov-einval');
+    expectStep(run(plain, bind(0, '', 16)), ok, 'cdev.bind.ok');
+  });
+  it('cdev.bind: the token is checked before the iommufd fd (a PF\'s token is set even when BIND then fails -EBADF)', () => {
+    const m = cdevOpened(pf({}, 'linux-6.19'));
+    expectStep(run(m, bind(1, TOKEN, 24, 9)), err('EBADF'), 'cdev.bind.not-an-iommufd-ebadf');
+    expect(m.k.st.vfToken).toBe(TOKEN);
+  });
+  it('cdev.bind.token-null-efault', () => {
+    // argsz 16 stops before token_uuid_ptr: copy_struct_from_user zero-fills it, copy_from_user(NULL) faults.
+    expectStep(run(cdevOpened(vf({ vfToken: TOKEN }, 'linux-6.19')), bind(1, TOKEN, 16)), err('EFAULT'), 'cdev.bind.token-null-efault');
+  });
+  it('cdev.bind.token-unrecorded-unsupported', () => {
+    expectStep(run(cdevOpened(vf({ vfToken: TOKEN }, 'linux-6.19')), bind(1, '')), { kind: 'unsupported' }, 'cdev.bind.token-unrecorded-unsupported');
+  });
+});
+
 const tokenBytes = (t: string) => Uint8Array.from(t.replace(/-/g, '').match(/../g)!.map((h) => parseInt(h, 16)));
 const feature = (flags: number, payload: Uint8Array) => ({ kind: 'ioctl', op: 'feature', flags, feature: flags & 0xffff, payload }) as const;
 
