@@ -10,6 +10,10 @@
 //   DIR/sysfs/iommu_group    group number (basename of the `iommu_group` link)
 //   DIR/sysfs/is_virtfn      "1" when the device has a `physfn` link (an SR-IOV VF)
 //   DIR/sysfs/vfio_dev       the cdev name (`vfio0`) from `vfio-dev/`, when present
+//   DIR/sysfs/sriov_totalvfs, sriov_numvfs, sriov_offset, sriov_stride, sriov_vf_device   a PF's
+//                            SR-IOV capability (its `resource` lines 7-12 are the VF BAR windows)
+//   DIR/sysfs/physfn, virtfn_index, pf/{sriov_*,resource,driver}   a VF: its PF's BDF, its index,
+//                            the PF's capability (sysfs-sriov.ts fills the sriov / sriov-vf blocks)
 //   DIR/sysfs/d3cold_allowed, power_control, power_runtime_status   runtime-PM files (power/ -> power_)
 //   DIR/module-params        `module.param=value` lines from /sys/module/{vfio_pci,...}/parameters/
 //   info kernel_cmdline      /proc/cmdline
@@ -18,6 +22,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from '
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { BarInfo, DeviceSnapshot } from '../trace/types.js';
+import { sriovFromSysfs } from './sysfs-sriov.js';
 
 export interface SnapshotInfo {
   bdf: string;
@@ -203,6 +208,7 @@ export function readSnapshot(dir: string): Snapshot {
     // Class 0x0300xx (VGA-compatible display): vfio-pci exposes region 8 when built with VGA support.
     vga: classCode >> 8 === 0x0300,
     iommuGroup,
+    ...sriovFromSysfs(sys, config, readText(sys, 'driver') ?? '', info.moduleParams),
   };
   return { info, device, driver: readText(sys, 'driver') ?? '', powerState: readText(sys, 'power_state') ?? '', cdev: readText(sys, 'vfio_dev') ?? firstEntry(join(sys, 'vfio-dev')) };
 }

@@ -1,8 +1,9 @@
 // Turns the guest's sysfs snapshot of the device (lab/guest/init.sh: config, resource,
 // reset_method, iommu_group, uname -r) into the trace header's DeviceSnapshot, so the model
 // replays against the config space and BAR layout the real kernel had.
-import type { BarInfo, DeviceSnapshot, VfBar } from '../trace/types.js';
+import type { BarInfo, DeviceSnapshot } from '../trace/types.js';
 import type { LabConsole } from './serial.js';
+import { sriovCapOffset, vfBarsFromResource } from '../import/sysfs-sriov.js';
 
 // include/linux/ioport.h resource flags, as sysfs `resource` prints them.
 const IORESOURCE_IO = 0x100n;
@@ -84,20 +85,7 @@ export function snapshotFromConsole(c: LabConsole, scenario?: string): LabSnapsh
   };
 }
 
-const PCI_EXT_CAP_ID_SRIOV = 0x10;
-
 const physfnOf = (f: Map<string, string>): string | undefined => f.get('physfn');
-
-/** Offset of the SR-IOV extended capability in a PF's config space, 0 when not there. */
-function sriovCapOffset(config: Uint8Array): number {
-  const u32 = (at: number): number => ((config[at] ?? 0) | ((config[at + 1] ?? 0) << 8) | ((config[at + 2] ?? 0) << 16) | ((config[at + 3] ?? 0) << 24)) >>> 0;
-  for (let at = 0x100, n = 0; at >= 0x100 && at + 4 <= config.length && n < 64; n++) {
-    const h = u32(at);
-    if ((h & 0xffff) === PCI_EXT_CAP_ID_SRIOV) return at;
-    at = (h >>> 20) & 0xffc;
-  }
-  return 0;
-}
 
 /**
  * The SR-IOV blocks from init.sh's `sriov`, `pfresource`, `physfn` and `vfindex` lines: a VF gets
@@ -114,15 +102,9 @@ function sriovBlocks(f: Map<string, string>, config: Uint8Array): Pick<DeviceSna
     const n = radix === 16 ? parseInt(v.replace(/^0x/i, ''), 16) : Number(v);
     return Number.isFinite(n) ? n : 0;
   };
-  const vfBars: VfBar[] = [];
-  (f.get('pfresource') ?? '').split(';').forEach((l, i) => {
-    if (l.trim() === '') return;
-    const r = resourceLine(l);
-    if ((r.start === 0n && r.end === 0n) || (r.flags & IORESOURCE_MEM) === 0n) return;
-    const total = BigInt(Math.max(num('totalvfs'), 1));
-    // sysfs shows the whole VF BAR window (size * TotalVFs); a VF's BAR is one slice of it.
-    vfBars.push({ index: i, size: (r.end - r.start + 1n) / total, is64: (r.flags & IORESOURCE_MEM_64) !== 0n, prefetchable: (r.flags & IORESOURCE_PREFETCH) !== 0n, base: r.start });
-  });
+  // init.sh prints the PF's resource lines 8-13 (VF BARs 0-5) as `pfresource`; they are lines 7-12 of the file.
+  const res = (f.get('pfresource') ?? '').split(';').filter((l) => l.trim() !== '').map(resourceLine);
+  const vfBars = vfBarsFromResource([...Array.from({ length: 7 }, () => ({ start: 0n, end: 0n, flags: 0n })), ...res], num('totalvfs'));
   const physfn = physfnOf(f);
   const cap = {
     // The PF's own config has it; a VF's snapshot is the VF's config, without the PF's.
