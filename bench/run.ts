@@ -27,6 +27,7 @@ import { replayFile } from '../src/replay/run.js';
 import { PARALLEL_BYTES, PARALLEL_JOBS, runCheck } from '../src/golden/check.js';
 import { minimizeTrace } from '../src/minimize/index.js';
 import { raceRows } from './races.js';
+import { importRows } from './import-rss.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = resolve(here, '..', '..');
@@ -122,6 +123,10 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       cache: { type: 'string', default: join(tmpdir(), 'vfio-replay-bench-cache') },
       keep: { type: 'boolean', default: false },
+      // The import rows' input sizes (strace + QEMU log + ioctl-args), and `--only import`.
+      'import-small': { type: 'string' },
+      'import-big': { type: 'string' },
+      only: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -140,7 +145,19 @@ async function main(): Promise<void> {
   const sel = { kernel, vmm };
   const load0 = loadavg();
   const t0 = Date.now();
+  const importSizes = { small: parseSize(values['import-small'] ?? (quick ? '2MB' : '10MB')), big: parseSize(values['import-big'] ?? (quick ? '100MB' : '500MB')) };
+  const startedAt = t0; // (the try block below has a t0 of its own)
+  const addImportRows = async (): Promise<void> => {
+    const r = await importRows(root, cache, importSizes, work, (args) => runCli(args), progress);
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  };
   try {
+    if (values.only === 'import') {
+      await addImportRows();
+      return printTable(rows, notes, ratios, load0, startedAt, runs);
+    }
+    if (values.only !== undefined) throw new Error(`bench: --only ${values.only}: the only section that runs alone is "import"`);
     // --- throughput on the small trace (in-process) ----------------------------------------------
     const gen = await cachedTrace(cache, smallSize, 1);
     const small = join(work, 'small.pb');
@@ -340,11 +357,17 @@ async function main(): Promise<void> {
       }
       for (const r of randomCampaignRows(root)) rows.push(r);
     }
+
+    // --- import: peak RSS of a small and a big capture (CLI) -------------------------------------
+    await addImportRows();
   } finally {
     if (values.keep !== true) rmSync(work, { recursive: true, force: true });
     else progress(`kept ${work}`);
   }
+  printTable(rows, notes, ratios, load0, t0, runs);
+}
 
+function printTable(rows: Row[], notes: string[], ratios: string[], load0: number[], t0: number, runs: number): void {
   const load1 = loadavg();
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(`vfio-replay bench: ${osType()} ${osRelease()}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
@@ -360,7 +383,7 @@ async function main(): Promise<void> {
   console.log('');
   for (const n of notes) console.log(`- ${n}`);
   console.log('');
-  console.log(`ratios (load ${load0[0].toFixed(1)} -> ${load1[0].toFixed(1)}): ${ratios.join('; ')}`);
+  if (ratios.length) console.log(`ratios (load ${load0[0].toFixed(1)} -> ${load1[0].toFixed(1)}): ${ratios.join('; ')}`);
 }
 
 main().catch((err: unknown) => {

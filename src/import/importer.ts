@@ -13,11 +13,11 @@ import { readVmmLog, type VmmLog } from './libvirt-log.js';
 import { fileLines } from './lines.js';
 import { deviceFromCapture } from './infer-device.js';
 import { pickLspciDevice, readLspci } from './lspci.js';
-import { IoctlArgMatcher, parseIoctlArgs } from './ioctl-args.js';
+import { IoctlArgMatcher } from './ioctl-args.js';
 import { mergeEvents } from './merge.js';
 import { readQemuLog, type QemuLogResult } from './qemu-log.js';
 import { STRACE_CALLS_USED, StraceConverter, type StraceStats } from './strace-events.js';
-import { mergeStraceLogs, readStraceLog, type StraceLog } from './strace-log.js';
+import { emptyStraceLog, mergedStraceItems, readStraceLog, type StraceLog } from './strace-log.js';
 import { readSnapshot, type Snapshot } from './sysfs.js';
 import { vfioDeviceOptions } from './vmm-options.js';
 
@@ -195,10 +195,10 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
   if (inputs.bdf !== undefined && device.bdf === '') device = { ...device, bdf: inputs.bdf };
 
   if (argsPath !== undefined && stracePaths.length === 0) throw new UserError('an ioctl argument capture needs the strace log it belongs to (--strace)', { file: argsPath });
-  const matcher = argsPath !== undefined ? new IoctlArgMatcher(parseIoctlArgs(readInput(argsPath, 'ioctl argument capture'), argsPath)) : null;
-  if (matcher?.log.cutLastLine) notes.push(`the ioctl argument capture ends inside a record (cut short); that record was dropped`);
-  if (matcher && matcher.log.lost > 0)
-    notes.push(`the kernel dropped ${matcher.log.lost} ioctl argument records (trace buffer full); the ioctls they belonged to import as raw`);
+  // The capture is read in step with the strace calls it belongs to; what it says about itself
+  // (a cut last record, records the kernel dropped) is known once it has been read to its end.
+  const matcher = argsPath !== undefined ? IoctlArgMatcher.reading(fileLines(argsPath, 'ioctl argument capture'), argsPath) : null;
+  const argNotesAt = notes.length;
   if (stracePaths.length > 0 && argsPath === undefined && snap?.info.ioctlArgs.startsWith('off'))
     notes.push(`the tracer captured no ioctl arguments (${snap.info.ioctlArgs}): SET_IRQS, FEATURE, HOT_RESET... import as raw`);
 
@@ -215,11 +215,20 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
       straceLog = readStraceLog(fileLines(stracePaths[0]!, 'strace log'), stracePaths[0]!, { anchor, keep: STRACE_CALLS_USED, onItem: (it, leader) => conv.item(it, leader) });
       straceEvents = conv.finish();
     } else {
-      // -ff: the per-task files are put in one time order first.
-      const logs = stracePaths.map((p) => readStraceLog(fileLines(p, 'strace log'), p, { anchor, keep: STRACE_CALLS_USED, defaultPid: pidFromName(p) }));
-      straceLog = mergeStraceLogs(logs, stracePaths);
-      straceEvents = conv.convert(straceLog);
+      // -ff: the per-task files read side by side, merged on their stamps as they stream.
+      const log = emptyStraceLog();
+      const files = stracePaths.map((p) => ({ src: fileLines(p, 'strace log'), file: p, opts: { anchor, keep: STRACE_CALLS_USED, defaultPid: pidFromName(p) } }));
+      for (const it of mergedStraceItems(files, log)) conv.item(it, log.leaderPid);
+      straceLog = log;
+      straceEvents = conv.finish();
     }
+  }
+  if (matcher) {
+    const t = matcher.finish();
+    const argNotes: string[] = [];
+    if (t.cutLastLine) argNotes.push(`the ioctl argument capture ends inside a record (cut short); that record was dropped`);
+    if (t.lost > 0) argNotes.push(`the kernel dropped ${t.lost} ioctl argument records (trace buffer full); the ioctls they belonged to import as raw`);
+    notes.splice(argNotesAt, 0, ...argNotes);
   }
   if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
   const merged = mergeEvents(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
@@ -308,7 +317,7 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
         : null,
     ioctlArgs:
       matcher && argsPath !== undefined
-        ? { file: argsPath, records: matcher.log.records.length, paired: matcher.paired, unpaired: matcher.unpaired, lost: matcher.log.lost, otherLines: matcher.log.otherLines }
+        ? { file: argsPath, records: matcher.tally.records, paired: matcher.paired, unpaired: matcher.unpaired, lost: matcher.tally.lost, otherLines: matcher.tally.otherLines }
         : null,
     qemu:
       qemu && qemuPath !== undefined

@@ -3,6 +3,7 @@
 
 import { UserError } from '../errors.js';
 import { textLines, type LineSource } from './lines.js';
+import { kWayMerge } from './kway-merge.js';
 import { SyntaxProblem } from './strace-text.js';
 import { findCallClose, parseLine, parseReturn, type Clock, type StraceItem } from './strace-lines.js';
 
@@ -99,25 +100,34 @@ interface Pending {
 export function readStraceLog(input: string | LineSource, file: string, options: StraceReadOptions | ClockAnchor | null = null): StraceLog {
   const src = typeof input === 'string' ? textLines(input, file) : input;
   const opts: StraceReadOptions = options === null ? {} : 'startEpochNs' in options ? { anchor: options } : options;
+  const out = emptyStraceLog();
+  const onItem = opts.onItem;
+  for (const it of straceItems(src, file, opts, out)) {
+    if (onItem) onItem(it, out.leaderPid);
+    else out.items.push(it);
+  }
+  return out;
+}
+
+export function emptyStraceLog(): StraceLog {
+  return { items: [], absolute: false, clock: 'none', lines: 0, otherLines: 0, orphanResumes: 0, unfinishedAtEnd: 0, leaderPid: 0, skippedCalls: 0 };
+}
+
+/**
+ * The items of a log as they are read (pull: the caller takes one when it wants one, so several
+ * logs can be read side by side); `out` gets the counts, the clock and the leader as they become
+ * known (`items` stays empty). `out.leaderPid` is the first pid seen so far.
+ */
+export function* straceItems(src: LineSource, file: string, opts: StraceReadOptions, out: StraceLog): Generator<StraceItem> {
   const clock = new ClockResolver(opts.anchor ?? null);
   const keep = opts.keep;
   const defaultPid = opts.defaultPid ?? 0;
-  const onItem = opts.onItem;
   const pending = new Map<number, Pending>();
-  const out: StraceLog = {
-    items: [],
-    absolute: false,
-    clock: 'none',
-    lines: 0,
-    otherLines: 0,
-    orphanResumes: 0,
-    unfinishedAtEnd: 0,
-    leaderPid: 0,
-    skippedCalls: 0,
-  };
+  // Items of the current line (a generator cannot yield inside the line's try/catch and still
+  // tell the line's syntax errors from the caller's).
+  const ready: StraceItem[] = [];
   const emit = (it: StraceItem): void => {
-    if (onItem) onItem(it, out.leaderPid);
-    else out.items.push(it);
+    ready.push(it);
   };
   // A line that does not parse is an error unless it is the last one of a log that does not end
   // with a newline (strace was killed while writing it): known only once the next line comes.
@@ -125,6 +135,11 @@ export function readStraceLog(input: string | LineSource, file: string, options:
   let lineNo = 0;
   for (const rawLine of src.lines()) {
     lineNo++;
+    if (ready.length > 0) {
+      out.clock = clock.kind;
+      out.absolute = clock.absolute;
+      yield* ready.splice(0);
+    }
     if (failed !== null) throw failed.error;
     const raw = rawLine.replace(/\r$/, '');
     if (raw.trim() === '') continue;
@@ -213,6 +228,7 @@ export function readStraceLog(input: string | LineSource, file: string, options:
       failed = { error: located(e, file, lineNo), line: lineNo };
     }
   }
+  if (ready.length > 0) yield* ready.splice(0);
   if (failed !== null) {
     if (src.endsClean) throw failed.error;
     out.otherLines++; // the log was cut while strace wrote this line
@@ -239,7 +255,7 @@ export function readStraceLog(input: string | LineSource, file: string, options:
   }
   out.absolute = clock.absolute;
   out.clock = clock.kind;
-  return out;
+  yield* ready.splice(0);
 }
 
 export function located(e: unknown, file: string, line: number, columnBase = 0): unknown {
@@ -252,33 +268,57 @@ function itemNs(it: StraceItem): bigint | null {
   return it.type === 'call' ? (it.endNs ?? it.startNs) : it.ns;
 }
 
-/**
- * `strace -ff -o F` logs (one file per task, F.PID): one log, items in time order (stable per file).
- * Without stamps the files cannot be interleaved: refused with what to do.
- */
-export function mergeStraceLogs(logs: StraceLog[], files: string[]): StraceLog {
-  logs.forEach((l, i) => {
-    if (l.clock === 'none' && l.items.length > 0)
-      throw new UserError('several strace files (-ff) without timestamps cannot be put in one order: capture with -tt or -ttt, or pass one -f log', { file: files[i]! });
-    if (l.clock === 'relative') throw new UserError('several strace files (-ff) with -r stamps cannot be put in one order: capture with -tt or -ttt', { file: files[i]! });
-  });
-  const all = logs.flatMap((l, f) => l.items.map((it, i) => ({ it, f, i })));
-  all.sort((a, b) => {
-    const x = itemNs(a.it) ?? 0n;
-    const y = itemNs(b.it) ?? 0n;
-    return x < y ? -1 : x > y ? 1 : a.f - b.f || a.i - b.i;
-  });
+function refuseUnordered(l: StraceLog, hadItems: boolean, file: string): void {
+  if (l.clock === 'none' && hadItems)
+    throw new UserError('several strace files (-ff) without timestamps cannot be put in one order: capture with -tt or -ttt, or pass one -f log', { file });
+  if (l.clock === 'relative') throw new UserError('several strace files (-ff) with -r stamps cannot be put in one order: capture with -tt or -ttt', { file });
+}
+
+/** One summary of several logs read side by side (`items` stays empty). */
+function summarize(logs: StraceLog[], into: StraceLog): void {
   const leaders = logs.map((l) => l.leaderPid).filter((p) => p > 0);
-  return {
-    items: all.map((x) => x.it),
-    absolute: logs.every((l) => l.absolute),
-    clock: logs[0]!.clock,
-    lines: logs.reduce((n, l) => n + l.lines, 0),
-    otherLines: logs.reduce((n, l) => n + l.otherLines, 0),
-    orphanResumes: logs.reduce((n, l) => n + l.orphanResumes, 0),
-    unfinishedAtEnd: logs.reduce((n, l) => n + l.unfinishedAtEnd, 0),
-    // The traced command's task has the lowest id of the tasks it started.
-    leaderPid: leaders.length ? Math.min(...leaders) : 0,
-    skippedCalls: logs.reduce((n, l) => n + l.skippedCalls, 0),
+  into.absolute = logs.every((l) => l.absolute);
+  into.clock = logs[0]?.clock ?? 'none';
+  into.lines = logs.reduce((n, l) => n + l.lines, 0);
+  into.otherLines = logs.reduce((n, l) => n + l.otherLines, 0);
+  into.orphanResumes = logs.reduce((n, l) => n + l.orphanResumes, 0);
+  into.unfinishedAtEnd = logs.reduce((n, l) => n + l.unfinishedAtEnd, 0);
+  // The traced command's task has the lowest id of the tasks it started.
+  into.leaderPid = leaders.length ? Math.min(...leaders) : 0;
+  into.skippedCalls = logs.reduce((n, l) => n + l.skippedCalls, 0);
+}
+
+const sortsBefore = (a: StraceItem, b: StraceItem): boolean => (itemNs(a) ?? 0n) < (itemNs(b) ?? 0n);
+
+/**
+ * `strace -ff -o F` logs (one file per task, F.PID) read side by side: one stream of items in time
+ * order (a k-way merge on the stamps: each task's file is in its own time order, so nothing is
+ * sorted whole), ties in file order. `summary` gets the leader, clock and absoluteness once every
+ * file's first item is read (before the first item comes out), and the counts at the end. Without
+ * stamps the files cannot be interleaved: refused with what to do.
+ */
+export function* mergedStraceItems(inputs: { src: LineSource; file: string; opts: StraceReadOptions }[], summary: StraceLog): Generator<StraceItem> {
+  const logs = inputs.map(() => emptyStraceLog());
+  const counted = inputs.map(() => 0);
+  const streams = inputs.map(function* (x, i) {
+    for (const it of straceItems(x.src, x.file, x.opts, logs[i]!)) {
+      counted[i]++;
+      yield it;
+    }
+  });
+  const check = (): void => {
+    logs.forEach((l, i) => refuseUnordered(l, counted[i]! > 0, inputs[i]!.file));
+    summarize(logs, summary);
   };
+  yield* kWayMerge(streams, sortsBefore, check);
+  check();
+}
+
+/** `strace -ff` logs read whole (see mergedStraceItems): one log, items in time order. */
+export function mergeStraceLogs(logs: StraceLog[], files: string[]): StraceLog {
+  logs.forEach((l, i) => refuseUnordered(l, l.items.length > 0, files[i]!));
+  const out = emptyStraceLog();
+  out.items = [...kWayMerge(logs.map((l) => l.items), sortsBefore)];
+  summarize(logs, out);
+  return out;
 }
