@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { importTrace, renderReport } from '../import/importer.js';
+import { importTraceStream, renderReport } from '../import/importer.js';
 import { loadTrace } from '../trace/codec.js';
 import type { Accelerator } from '../trace/types.js';
 import { TraceWriter } from '../trace/writer.js';
@@ -70,7 +70,7 @@ export function register(program: Command): void {
       if (flags.accel !== undefined && !ACCELS.includes(flags.accel as Accelerator))
         throw new UserError(`--accel must be one of ${ACCELS.join(', ')}, not "${flags.accel}"`);
       const header = flags.headerFrom !== undefined ? (await loadTrace(flags.headerFrom)).header : undefined;
-      const { trace, report } = importTrace({
+      const { imported, report } = importTraceStream({
         ...(inputs.length > 0 ? { files: inputs } : {}),
         ...(flags.strace !== undefined ? { strace: flags.strace } : {}),
         ...(flags.ioctlArgs !== undefined ? { ioctlArgs: flags.ioctlArgs } : {}),
@@ -93,13 +93,14 @@ export function register(program: Command): void {
       });
       const writer = await TraceWriter.create(flags.output);
       try {
-        await writer.header(trace.header);
-        for (const e of trace.events) await writer.event(e);
+        // Each event is numbered as it is written: the trace is never held a second time.
+        await writer.header(imported.header);
+        for (const e of imported.events()) await writer.event(e);
         await writer.close();
       } catch (err) {
         await writer.abort();
         throw err;
       }
-      if (!flags.quiet) process.stderr.write(`${renderReport(trace, report)}\nwrote ${flags.output}\n`);
+      if (!flags.quiet) process.stderr.write(`${renderReport(imported, report)}\nwrote ${flags.output}\n`);
     });
 }

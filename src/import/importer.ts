@@ -6,7 +6,7 @@ import { isSetupEvent } from '../trace/setup-requests.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { emptyDeviceSnapshot, emptyTraits, type Accelerator, type DeviceSnapshot, type DeviceTraits, type Trace, type TraceHeader } from '../trace/types.js';
+import { emptyDeviceSnapshot, emptyTraits, type Accelerator, type DeviceSnapshot, type DeviceTraits, type EventBody, type Trace, type TraceEvent, type TraceHeader } from '../trace/types.js';
 import { detectKind, KIND_NAMES } from './detect.js';
 import { readKernelLog, type KernelLog } from './dmesg.js';
 import { readVmmLog, type VmmLog } from './libvirt-log.js';
@@ -14,7 +14,7 @@ import { fileLines } from './lines.js';
 import { deviceFromCapture } from './infer-device.js';
 import { pickLspciDevice, readLspci } from './lspci.js';
 import { IoctlArgMatcher } from './ioctl-args.js';
-import { mergeEvents } from './merge.js';
+import { mergeOrder, numberEvents, type MergedOrder } from './merge.js';
 import { readQemuLog, type QemuLogResult } from './qemu-log.js';
 import { STRACE_CALLS_USED, StraceConverter, type StraceStats } from './strace-events.js';
 import { emptyStraceLog, mergedStraceItems, readStraceLog, type StraceLog } from './strace-log.js';
@@ -162,7 +162,23 @@ function gatherSources(inputs: ImportInputs): Sources {
   return src;
 }
 
+/**
+ * An import whose events are made on demand: `events()` numbers them one at a time (the CLI writes
+ * each as it comes; nothing holds a second copy of the trace). `kinds` counts them by kind.
+ */
+export interface ImportedTrace {
+  header: TraceHeader;
+  events(): Generator<TraceEvent>;
+  kinds: Map<string, number>;
+}
+
+/** The whole import in memory: a Trace (tests, callers that look at the events). */
 export function importTrace(inputs: ImportInputs): { trace: Trace; report: ImportReport } {
+  const { imported, report } = importTraceStream(inputs);
+  return { trace: { header: imported.header, events: [...imported.events()] }, report };
+}
+
+export function importTraceStream(inputs: ImportInputs): { imported: ImportedTrace; report: ImportReport } {
   const notes: string[] = [];
   const provenance: string[] = [];
   const src = gatherSources(inputs);
@@ -231,9 +247,9 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
     notes.splice(argNotesAt, 0, ...argNotes);
   }
   if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
-  const merged = mergeEvents(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
+  const merged: MergedOrder = mergeOrder(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
   if (inferFromQemu) {
-    const d = qemu ? deviceFromCapture(qemu.setup, merged.events) : null;
+    const d = qemu ? deviceFromCapture(qemu.setup, numberEvents(merged)) : null;
     if (d) {
       device = d.device;
       provenance.push(`device snapshot from ${qemuPath} and the config reads: ${d.inferred.join('; ')}`);
@@ -246,7 +262,7 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
   const kernelLog = src.kernelLog !== undefined ? readKernelLog(fileLines(src.kernelLog, 'kernel log'), device.bdf) : null;
   if (vmmLog?.kvmRunFailed) {
     // QEMU stops the VM when KVM_RUN fails (`kvm run failed Bad address` + a register dump).
-    const last = merged.events[merged.events.length - 1];
+    const last = merged.ordered[merged.ordered.length - 1];
     if (last && !last.observed?.vmmExit)
       last.observed = { ...last.observed, vmmExit: { how: 'kvm-run-error', status: 0, signal: '', errno: vmmLog.kvmRunFailed.errno } };
     notes.push(`${vmmLog.file}:${vmmLog.kvmRunFailed.line}: KVM_RUN failed with ${vmmLog.kvmRunFailed.errno}: the VMM stopped (observed on the last event)`);
@@ -274,7 +290,7 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
     notes.push(`no ${name} version in the capture: replay cannot choose a ${name} model (pass --vmm-version, or attach the libvirt log)`);
   if (!inputs.header && kernelRelease === '') notes.push('no kernel release in the capture: pass --kernel-release (uname -r of the host), or attach dmesg or the libvirt log');
 
-  const sawKvm = merged.events.some((e) => e.kind === 'kvm-run' || e.kind === 'memslot');
+  const sawKvm = merged.ordered.some((e) => e.body.kind === 'kvm-run' || e.body.kind === 'memslot');
   const accel: Accelerator =
     inputs.accel ?? (sawKvm || /accel=kvm|-enable-kvm|-accel\s+kvm/.test(cmdline) ? 'kvm' : /accel=tcg|-accel\s+tcg/.test(cmdline) ? 'tcg' : 'unknown');
   const source = stracePaths.length > 0 ? 'strace' : 'qemu-log';
@@ -332,16 +348,17 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
     droppedForwards: merged.droppedForwards,
     notes,
   };
-  const trace = { header, events: merged.events };
-  if (!inputs.allowEmpty) refuseEmpty(trace, report, device, snap);
-  return { trace, report };
+  const kinds = new Map<string, number>();
+  for (const e of merged.ordered) kinds.set(e.body.kind, (kinds.get(e.body.kind) ?? 0) + 1);
+  if (!inputs.allowEmpty) refuseEmpty(merged.ordered, report, device, snap);
+  return { imported: { header, kinds, events: () => numberEvents(merged) }, report };
 }
 
 /** Item 8, no silent zero: an import without any device event says what it looked for and found. */
-function refuseEmpty(trace: Trace, report: ImportReport, device: DeviceSnapshot, snap: Snapshot | null): void {
+function refuseEmpty(events: readonly { body: EventBody }[], report: ImportReport, device: DeviceSnapshot, snap: Snapshot | null): void {
   // KVM and the container/group set-up are not the device (a set-up of another group shows them too).
   const deviceKinds = new Set(['kvm-run', 'memslot']);
-  if (trace.events.some((e) => !deviceKinds.has(e.kind) && !isSetupEvent(e))) return;
+  if (events.some((e) => !deviceKinds.has(e.body.kind) && !isSetupEvent(e.body))) return;
   const looked: string[] = [];
   const found: string[] = [];
   const s = report.strace;
@@ -373,11 +390,16 @@ function commonPrefix(paths: string[]): string {
 }
 
 /** The report as the CLI prints it: a few lines, unknown things named with counts. */
-export function renderReport(trace: Trace, report: ImportReport): string {
+export function renderReport(trace: Trace | ImportedTrace, report: ImportReport): string {
   const lines: string[] = [];
-  const byKind = new Map<string, number>();
-  for (const e of trace.events) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
-  lines.push(`${trace.events.length} events: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  let byKind: Map<string, number>;
+  if ('kinds' in trace) byKind = trace.kinds;
+  else {
+    byKind = new Map<string, number>();
+    for (const e of trace.events) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+  }
+  const total = [...byKind.values()].reduce((a, b) => a + b, 0);
+  lines.push(`${total} events: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   if (report.inputs.length) lines.push(`inputs: ${report.inputs.join('; ')}`);
   for (const p of report.provenance) lines.push(`inferred: ${p}`);
   if (report.strace) {

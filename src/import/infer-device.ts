@@ -11,7 +11,7 @@ import type { QemuDeviceSetup } from './qemu-log.js';
 const VFIO_REGION_INFO_FLAG_MMAP = 0x4;
 
 /** Config bytes as the VMM first read them (a byte read twice keeps its first value). */
-function configFromReads(events: TraceEvent[], size: number): { config: Uint8Array; known: number } {
+function configFromReads(events: Iterable<TraceEvent>, size: number): { config: Uint8Array; known: number } {
   const config = new Uint8Array(size);
   const seen = new Uint8Array(size);
   let known = 0;
@@ -28,7 +28,7 @@ function configFromReads(events: TraceEvent[], size: number): { config: Uint8Arr
   return { config, known };
 }
 
-export function deviceFromCapture(setup: QemuDeviceSetup, events: TraceEvent[]): { device: DeviceSnapshot; inferred: string[] } | null {
+export function deviceFromCapture(setup: QemuDeviceSetup, events: Iterable<TraceEvent>): { device: DeviceSnapshot; inferred: string[] } | null {
   if (setup.bdf === '' && setup.bars.size === 0) return null;
   const dev = emptyDeviceSnapshot();
   const inferred: string[] = [];

@@ -93,6 +93,21 @@ export interface MergeResult {
   guestFaults: number;
 }
 
+/**
+ * The merge before numbering: the events in trace order (duplicates dropped) and their overlap
+ * ids. numberEvents() turns it into trace events one at a time, so the importer writes each one as
+ * it is made instead of holding a second copy of the whole trace.
+ */
+export interface MergedOrder {
+  ordered: ImportedEvent[];
+  overlap: Map<ImportedEvent, number>;
+  droppedForwards: number;
+  /** How the two logs were interleaved. */
+  order: 'single' | 'time' | 'sequence';
+  /** Faults in a BAR mapping that became the guest access at the BAR's guest address. */
+  guestFaults: number;
+}
+
 /** How far ahead (in strace host ops) a QEMU line looks for its call before it counts as unpaired. */
 const ALIGN_LOOKAHEAD = 512;
 
@@ -182,6 +197,19 @@ export function mergeEvents(
   files: { strace: string; qemu: string },
   lastBars: ReadonlyMap<number, bigint> | null = null,
 ): MergeResult {
+  const m = mergeOrder(strace, straceAbsolute, qemu, qemuAbsolute, files, lastBars);
+  return { events: [...numberEvents(m)], droppedForwards: m.droppedForwards, order: m.order, guestFaults: m.guestFaults };
+}
+
+/** mergeEvents without the numbering (see MergedOrder). */
+export function mergeOrder(
+  strace: ImportedEvent[],
+  straceAbsolute: boolean,
+  qemu: QemuEvent[],
+  qemuAbsolute: boolean,
+  files: { strace: string; qemu: string },
+  lastBars: ReadonlyMap<number, bigint> | null = null,
+): MergedOrder {
   const both = strace.length > 0 && qemu.length > 0;
   const dropped = new Set<ImportedEvent>();
   let droppedForwards = 0;
@@ -190,7 +218,7 @@ export function mergeEvents(
     if (qemu.some((q) => !q.fallback)) for (const s of strace) if (s.barDma) dropped.add(s);
     const guestFaults = faultsToGuest(order, lastBars);
     const kept = order.filter((e) => !dropped.has(e));
-    return { events: numbered(kept, markOverlaps(strace), 'sequence'), droppedForwards: pairs + strace.filter((s) => s.barDma && dropped.has(s)).length, order: 'sequence', guestFaults };
+    return { ordered: kept, overlap: markOverlaps(strace), droppedForwards: pairs + strace.filter((s) => s.barDma && dropped.has(s)).length, order: 'sequence', guestFaults };
   }
   void files;
   // Candidates by (kind, region, offset, length), each list sorted by time: a lookup is a binary
@@ -261,30 +289,31 @@ export function mergeEvents(
   }
   const ordered = indexed.map(({ e }) => e);
   const guestFaults = faultsToGuest(ordered, lastBars);
-  return { events: numbered(ordered, overlap, both ? 'time' : 'single'), droppedForwards, order: both ? 'time' : 'single', guestFaults };
+  return { ordered, overlap, droppedForwards, order: both ? 'time' : 'single', guestFaults };
 }
 
 /**
  * Final numbering. Time since the first stamp; in a sequence-aligned merge the two logs' clocks are
  * not one scale, so only strace's stamps count and the others carry the previous event's time.
  */
-function numbered(ordered: ImportedEvent[], overlap: Map<ImportedEvent, number>, order: MergeResult['order']): TraceEvent[] {
+export function* numberEvents({ ordered, overlap, order }: MergedOrder): Generator<TraceEvent> {
   const timed = (e: ImportedEvent): boolean => e.ns !== null && (order !== 'sequence' || e.source === 'strace');
   let epoch: bigint | null = null;
   for (const e of ordered) if (timed(e) && (epoch === null || e.ns! < epoch)) epoch = e.ns;
   let prev = 0n;
-  return ordered.map((e, seq) => {
+  let seq = 0;
+  for (const e of ordered) {
     let ts = timed(e) && epoch !== null ? e.ns! - epoch : order === 'sequence' ? prev : 0n;
     if (order === 'sequence' && ts < prev) ts = prev;
     prev = ts;
-    return {
+    yield {
       ...e.body,
-      seq: BigInt(seq),
+      seq: BigInt(seq++),
       tsNs: ts,
       tid: e.tid,
       ...(e.pid !== undefined && e.pid > 0 ? { pid: e.pid } : {}),
       overlap: overlap.get(e) ?? 0,
       ...(e.observed ? { observed: e.observed } : {}),
     } as TraceEvent;
-  });
+  }
 }
