@@ -25,36 +25,16 @@ import { UserError } from '../errors.js';
 import type { TraceEvent } from '../trace/types.js';
 import type { ForwardKey, QemuEvent } from './qemu-log.js';
 import type { ImportedEvent } from './strace-events.js';
+import { alignBySequence, forwardKey, hostKey } from './align.js';
 
 // On QEMU's own thread nothing runs between the host call and its trace line but QEMU itself, yet
 // under nested TCG with strace attached a real capture showed 112 ms between them: the window is
 // generous because the side of the line and the thread already pin the match.
 const WINDOW_NS = 1_000_000_000n;
 
-/** The bucket of a host pread/pwrite on the device: what a forwarded guest access must equal. */
-function hostKey(ev: ImportedEvent): string | null {
-  const b = ev.body;
-  switch (b.kind) {
-    case 'cfg-read':
-      return `cfg-read/7/${b.offset}/${b.len}`;
-    case 'cfg-write':
-      return `cfg-write/7/${b.offset}/${b.data.length}`;
-    case 'region-read':
-      return `region-read/${b.region}/${b.offset}/${b.len}`;
-    case 'region-write':
-      return `region-write/${b.region}/${b.offset}/${b.data.length}`;
-    default:
-      return null;
-  }
-}
-
 /** Whether QEMU writes the trace line after the host call it makes for the access returned. */
 function tracedAfterCall(k: ForwardKey): boolean {
   return k.kind !== 'cfg-write';
-}
-
-function forwardKey(k: ForwardKey): string {
-  return `${k.kind}/${k.region}/${k.offset}/${k.len}`;
 }
 
 /** Assign overlap ids to clusters of strace calls in flight together. Returns the number of clusters. */
@@ -106,46 +86,6 @@ export interface MergedOrder {
   order: 'single' | 'time' | 'sequence';
   /** Faults in a BAR mapping that became the guest access at the BAR's guest address. */
   guestFaults: number;
-}
-
-/** How far ahead (in strace host ops) a QEMU line looks for its call before it counts as unpaired. */
-const ALIGN_LOOKAHEAD = 512;
-
-/**
- * Sequence alignment: anchors are QEMU forwarded accesses paired with their strace call; returns
- * both logs in one order (each log's own order kept) and marks the duplicate of each pair dropped.
- */
-function alignBySequence(strace: ImportedEvent[], qemu: QemuEvent[], dropped: Set<ImportedEvent>): { order: ImportedEvent[]; pairs: number } {
-  const hostOps: { ev: ImportedEvent; key: string; at: number }[] = [];
-  strace.forEach((ev, at) => {
-    const k = hostKey(ev);
-    if (k !== null) hostOps.push({ ev, key: k, at });
-  });
-  const anchorOf = new Map<ImportedEvent, number>(); // strace event -> index of its QEMU line
-  let p = 0;
-  let pairs = 0;
-  qemu.forEach((q, qi) => {
-    if (!q.forward) return;
-    const key = forwardKey(q.forward);
-    for (let j = p; j < hostOps.length && j < p + ALIGN_LOOKAHEAD; j++) {
-      const h = hostOps[j]!;
-      if (h.key !== key || (q.tid !== 0 && h.ev.tid !== 0 && q.tid !== h.ev.tid)) continue;
-      anchorOf.set(h.ev, qi);
-      dropped.add(q.fallback ? q : h.ev);
-      pairs++;
-      p = j + 1;
-      return;
-    }
-  });
-  const order: ImportedEvent[] = [];
-  let qi = 0;
-  for (const s of strace) {
-    const a = anchorOf.get(s);
-    if (a !== undefined) while (qi <= a) order.push(qemu[qi++]!);
-    order.push(s);
-  }
-  while (qi < qemu.length) order.push(qemu[qi++]!);
-  return { order, pairs };
 }
 
 /**
@@ -214,7 +154,9 @@ export function mergeOrder(
   const dropped = new Set<ImportedEvent>();
   let droppedForwards = 0;
   if (both && !(straceAbsolute && qemuAbsolute)) {
-    const { order, pairs } = alignBySequence(strace, qemu, dropped);
+    const stats = { pairs: 0 };
+    const order = [...alignBySequence(strace, qemu, dropped, stats)];
+    const pairs = stats.pairs;
     if (qemu.some((q) => !q.fallback)) for (const s of strace) if (s.barDma) dropped.add(s);
     const guestFaults = faultsToGuest(order, lastBars);
     const kept = order.filter((e) => !dropped.has(e));

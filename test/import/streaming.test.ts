@@ -7,7 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { alignBySequence } from '../../src/import/align.js';
 import { IoctlArgMatcher, type IoctlArgRecord } from '../../src/import/ioctl-args.js';
+import type { QemuEvent } from '../../src/import/qemu-log.js';
+import type { ImportedEvent } from '../../src/import/strace-events.js';
 import { kWayMerge } from '../../src/import/kway-merge.js';
 import { textLines } from '../../src/import/lines.js';
 import { assertBuilt, run } from '../e2e/cli.js';
@@ -110,6 +113,100 @@ describe('IoctlArgMatcher reading the capture in step with the calls', () => {
     const text = recs.map(recordLine).join('\n') + '\n';
     expect(IoctlArgMatcher.reading(textLines(text, 'f'), 'f', 4).take(2, 5, 0x3b75, 0x2000n)).toBeNull();
     expect(IoctlArgMatcher.reading(textLines(text, 'f'), 'f', 16).take(2, 5, 0x3b75, 0x2000n)?.line).toBe(11);
+  });
+});
+
+/**
+ * The alignment over whole arrays, as docs/importing.md states it: each QEMU forward line pairs with
+ * the first unpaired host op of its key (and thread) among the `lookahead` host ops from p, p moves
+ * past the pair; strace in its order, each anchored call after the QEMU lines up to its anchor.
+ */
+function wholeAlignment(strace: ImportedEvent[], qemu: QemuEvent[], lookahead: number): { order: ImportedEvent[]; dropped: Set<ImportedEvent> } {
+  const key = (e: ImportedEvent) => (e.body.kind === 'cfg-read' ? `cfg-read/${e.body.offset}` : null);
+  const hostOps = strace.filter((e) => key(e) !== null);
+  const anchorOf = new Map<ImportedEvent, number>();
+  const dropped = new Set<ImportedEvent>();
+  let p = 0;
+  qemu.forEach((q, qi) => {
+    if (!q.forward) return;
+    for (let j = p; j < hostOps.length && j < p + lookahead; j++) {
+      const h = hostOps[j]!;
+      if (key(h) !== `cfg-read/${q.forward.offset}` || (q.tid !== 0 && h.tid !== 0 && q.tid !== h.tid)) continue;
+      anchorOf.set(h, qi);
+      dropped.add(q.fallback ? q : h);
+      p = j + 1;
+      return;
+    }
+  });
+  const order: ImportedEvent[] = [];
+  let qi = 0;
+  for (const s of strace) {
+    const a = anchorOf.get(s);
+    if (a !== undefined) while (qi <= a) order.push(qemu[qi++]!);
+    order.push(s);
+  }
+  while (qi < qemu.length) order.push(qemu[qi++]!);
+  return { order, dropped };
+}
+
+describe('sequence alignment over streams (windowed)', () => {
+  // A session as it happened: guest accesses QEMU forwarded (a line in both logs), host calls QEMU
+  // made on its own (strace only), guest events QEMU logged that strace cannot see (QEMU only).
+  const step = fc.oneof(
+    fc.record({ what: fc.constant('forward' as const), offset: fc.integer({ min: 0, max: 3 }), tid: fc.integer({ min: 0, max: 2 }), fallback: fc.boolean() }),
+    fc.record({ what: fc.constant('host-only' as const), offset: fc.integer({ min: 0, max: 3 }), tid: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ what: fc.constant('strace-other' as const), tid: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ what: fc.constant('qemu-only' as const), tid: fc.integer({ min: 0, max: 2 }) }),
+  );
+  /** The two logs of a session; the QEMU line of a forward may come a few places early or late (`skew`). */
+  function logs(steps: fc.infer<typeof step>[], skew: number[]): { strace: ImportedEvent[]; qemu: QemuEvent[] } {
+    const strace: ImportedEvent[] = [];
+    const qemu: (QemuEvent & { at: number })[] = [];
+    const base = (n: number, tid: number, source: 'strace' | 'qemu') => ({ tid, ns: null, startLine: n, endLine: n, source, line: n });
+    steps.forEach((s, n) => {
+      if (s.what === 'forward' || s.what === 'host-only') strace.push({ body: { kind: 'cfg-read', offset: s.offset, len: 4 }, ...base(n, s.tid, 'strace') });
+      if (s.what === 'strace-other') strace.push({ body: { kind: 'reset' }, ...base(n, s.tid, 'strace') });
+      if (s.what === 'forward')
+        qemu.push({ body: { kind: 'guest-cfg-read', offset: s.offset, len: 4 }, forward: { kind: 'cfg-read', region: 7, offset: BigInt(s.offset), len: 4 }, fallback: s.fallback, at: n + (skew[n] ?? 0), ...base(n, s.tid, 'qemu') });
+      if (s.what === 'qemu-only') qemu.push({ body: { kind: 'guest-cfg-read', offset: 0x40, len: 4 }, at: n + (skew[n] ?? 0), ...base(n, s.tid, 'qemu') });
+    });
+    qemu.sort((a, b) => a.at - b.at);
+    return { strace, qemu };
+  }
+
+  it('equals the whole-input alignment, for any lookahead (small ones miss pairs the same way)', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 60 }), fc.integer({ min: 1, max: 6 }), (steps, skew, lookahead) => {
+        const { strace, qemu } = logs(steps, skew);
+        for (const l of [lookahead, 512]) {
+          const want = wholeAlignment(strace, qemu, l);
+          const dropped = new Set<ImportedEvent>();
+          const stats = { pairs: 0 };
+          expect([...alignBySequence(strace, qemu, dropped, stats, l)]).toEqual(want.order);
+          expect(dropped).toEqual(want.dropped);
+          expect(stats.pairs).toBe(want.dropped.size);
+        }
+      }),
+    );
+  });
+
+  it('reads each side only as far as the lookahead needs, and hands events on before reading to the end', () => {
+    // 2000 host calls, each forwarded: the alignment pairs them one by one.
+    const n = 2000;
+    let read = 0;
+    function* straceSide(): Generator<ImportedEvent> {
+      for (let i = 0; i < n; i++) {
+        read++;
+        yield { body: { kind: 'cfg-read', offset: i % 4, len: 4 }, tid: 1, ns: null, startLine: i, endLine: i, source: 'strace', line: i };
+      }
+    }
+    function* qemuSide(): Generator<QemuEvent> {
+      for (let i = 0; i < n; i++)
+        yield { body: { kind: 'guest-cfg-read', offset: i % 4, len: 4 }, forward: { kind: 'cfg-read', region: 7, offset: BigInt(i % 4), len: 4 }, tid: 1, ns: null, startLine: i, endLine: i, source: 'qemu', line: i };
+    }
+    const out = alignBySequence(straceSide(), qemuSide(), new Set(), { pairs: 0 }, 8);
+    for (let i = 0; i < 100; i++) out.next();
+    expect(read).toBeLessThan(100);
   });
 });
 
