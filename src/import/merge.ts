@@ -129,15 +129,9 @@ function faultsToGuest(order: ImportedEvent[], lastBars: ReadonlyMap<number, big
   return n;
 }
 
-export function mergeEvents(
-  strace: ImportedEvent[],
-  straceAbsolute: boolean,
-  qemu: QemuEvent[],
-  qemuAbsolute: boolean,
-  files: { strace: string; qemu: string },
-  lastBars: ReadonlyMap<number, bigint> | null = null,
-): MergeResult {
-  const m = mergeOrder(strace, straceAbsolute, qemu, qemuAbsolute, files, lastBars);
+/** The merge, numbered: the whole trace's events (see mergeOrder for the arguments). */
+export function mergeEvents(...args: Parameters<typeof mergeOrder>): MergeResult {
+  const m = mergeOrder(...args);
   return { events: [...numberEvents(m)], droppedForwards: m.droppedForwards, order: m.order, guestFaults: m.guestFaults };
 }
 
