@@ -408,6 +408,7 @@ export function renderReport(trace: Trace | ImportedTrace, report: ImportReport)
       `strace ${s.file}: ${s.lines} lines (clock ${s.clock}); not about the device ${s.stats.untrackedCalls + s.skippedCalls}, ignored ${s.stats.ignoredCalls}` +
         (s.stats.attachedGroups ? `, GET_DEVICE_FD on a group fd opened before the capture ${s.stats.attachedGroups}` : '') +
         (s.stats.failedDeviceOpens ? `, failed GET_DEVICE_FD (no open) ${s.stats.failedDeviceOpens}` : '') +
+        (s.stats.namesFromResult ? `, GET_DEVICE_FD names not shown, taken from the device fd they returned ${s.stats.namesFromResult}` : '') +
         (s.stats.setupEvents ? `, container/group set-up calls (as set-up events) ${s.stats.setupEvents}` : '') +
         (s.stats.setupIoctls ? `, other container/group/iommufd ioctls ${s.stats.setupIoctls}` : '') +
         (s.stats.deviceQueries ? `, device info queries ${s.stats.deviceQueries}` : '') +

@@ -129,6 +129,8 @@ export interface StraceStats {
   failedDeviceOpens: number;
   /** Container/group opens, closes and set-up ioctls imported as set-up events. */
   setupEvents: number;
+  /** Successful GET_DEVICE_FD calls whose name strace did not show: named after the device they opened. */
+  namesFromResult: number;
 }
 
 /**
@@ -174,6 +176,7 @@ export class StraceConverter {
     attachedGroups: 0,
     failedDeviceOpens: 0,
     setupEvents: 0,
+    namesFromResult: 0,
   };
   /** The traced VMM's execve, when the log has it. */
   exec: ExecInfo | null = null;
@@ -500,9 +503,17 @@ export class StraceConverter {
         const sel = this.fds.selector;
         // strace prints the name as a pointer; the tracer's argument capture has its bytes.
         const name = a[2] ? parseStringArg(a[2].text, a[2].column) : null;
-        const devName = name ? Buffer.from(name.bytes).toString('latin1') : cString(this.capturedArg(call, a, f.fd, req));
+        let devName = name ? Buffer.from(name.bytes).toString('latin1') : cString(this.capturedArg(call, a, f.fd, req));
         // A name that is another PCI device is another device; any other name fails on this group.
         const ours = (sel.iommuGroup < 0 || f.group < 0 || f.group === sel.iommuGroup) && (!looksLikePciName(devName) || sameDevice(devName, sel.bdf ?? ''));
+        // Without the name (strace prints the pointer), a call that returned a device fd on the
+        // device's group named the device: its fd is the one the device's accesses use. A failed
+        // call keeps no name: the kernel found no such device, or refused before looking, and the
+        // model answers only what does not depend on the name (group-setup.ts name-unknown).
+        if (devName === '' && ours && ret.kind === 'value' && sel.bdf) {
+          devName = sel.bdf;
+          this.stats.namesFromResult++;
+        }
         if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path);
         if (!ours) {
           this.stats.otherDeviceCalls++;

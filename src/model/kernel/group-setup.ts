@@ -201,6 +201,17 @@ export class GroupSetup {
     if (g === undefined || g.container) return { open: true, rule: 'group.get-device-fd.implicit-setup' };
     const c = this.byId(g.attachedTo);
     const hasIommu = c !== undefined && c.iommuType !== 0;
+    // A name the capture does not hold ('': strace prints GET_DEVICE_FD's argument as a pointer)
+    // may or may not be the device: the importer names a call that returned the device fd after
+    // the device; one that failed keeps no name. Where the answer depends on the name, it is not
+    // predicted (a failed call is no open either way).
+    if (name === '' && bdf !== '') {
+      const needsName = hasIommu || v.getDeviceFdNameFirst !== false;
+      if (needsName) {
+        const reason = 'GET_DEVICE_FD\'s name was not captured (strace shows only its pointer): whether it names a device of the group decides the result; capture the ioctl arguments with tracer/vfio-trace';
+        return { open: false, step: step({ kind: 'unsupported', reason }, 'group.get-device-fd.name-unknown') };
+      }
+    }
     let found: boolean | 'unknown';
     if (name !== '' && !looksLikePciName(name)) found = false;
     else if (!sameDevice(name, bdf)) found = 'unknown'; // another device of the group?

@@ -186,6 +186,18 @@ describe('GET_DEVICE_FD', () => {
     run(m, setIommu());
     expectStep(run(m, getFd()), ok, 'core.open.enable');
   });
+  it('group.get-device-fd.name-unknown', () => {
+    // strace alone shows the name as a pointer: where the name decides, nothing is predicted, and
+    // nothing is opened (the importer names a call that returned the device fd after the device).
+    const m = setUp('linux-6.12', 2);
+    expectStep(run(m, getFd('')), { kind: 'unsupported' }, 'group.get-device-fd.name-unknown');
+    expect(m.view.isOpen).toBe(false);
+    // 6.x looks the name up before the container check: the EINVAL depends on the name too.
+    expectStep(run(setUp('linux-6.1', 0), getFd('')), { kind: 'unsupported' }, 'group.get-device-fd.name-unknown');
+    // 5.x checks the container first: EINVAL whatever the name.
+    expectStep(run(setUp('linux-5.14', 0), getFd('')), err('EINVAL'), 'group.get-device-fd.no-iommu');
+    expectStep(run(setUp('linux-6.12', 2), getFd(BDF)), ok, 'core.open.enable');
+  });
   it('group.get-device-fd.no-such-device', () => {
     expectStep(run(setUp('linux-6.12', 2), getFd('vfio-device')), err('ENODEV'), 'group.get-device-fd.no-such-device');
     // The traced device opened through another group: it is not in that one.
