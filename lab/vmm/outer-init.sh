@@ -71,15 +71,52 @@ capture_plain() {
       if [ $k -lt $n ]; then echo "$a \\"; else echo "$a"; fi
     done
   } > $O/libvirt.log
+  if [ "$variant" = attach ]; then
+    attach_strace "$@"
+    rc=$?
+  else
   # Every syscall under nested TCG is too slow (a 5 s session passes the timeout): the syscalls a
   # VFIO report needs, with --seccomp-bpf so the others do not stop QEMU's threads.
   timeout -s KILL $TIMEOUT $ROOTCMD /usr/bin/strace -f -tt --seccomp-bpf -e trace=execve,openat,close,ioctl,pread64,pwrite64,mmap,munmap \
     -o $O/qemu.strace /usr/bin/qemu-system-x86_64 "$@" \
     > /tmp/stdout.txt 2>> $O/libvirt.log
   rc=$?
+  fi
   if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then why=shutdown; else why=crashed; fi
   echo "$(/vmm/bin/date -u '+%Y-%m-%d %H:%M:%S.%3N+0000'): shutting down, reason=$why" >> $O/libvirt.log
   return $rc
+}
+
+# The attach variant: QEMU starts paused (-S, HMP monitor on the FIFOs $MON.in/.out); once its
+# device fd is open (realize done, the guest not started) a plain `strace -f -tt -p PID` attaches,
+# as a reporter does to a running VMM: no execve, no openat of the group, no GET_DEVICE_FD, no mmap
+# of the BARs, and the calls in flight show as `<... resumed>`. Then `cont` runs the guest. The
+# strace has no syscall filter (what a reporter types): after start-up QEMU makes few calls.
+attach_strace() {
+  $ROOTCMD /usr/bin/qemu-system-x86_64 "$@" > /tmp/stdout.txt 2>> $O/libvirt.log &
+  QPID=$!
+  i=0
+  until ls -l /proc/$QPID/fd 2>/dev/null | grep -q 'vfio-device'; do
+    sleep 0.2; i=$((i+1)); [ $i -lt 300 ] || { kill -9 $QPID; wait $QPID; return 124; }
+  done
+  sleep 1
+  /usr/bin/strace -f -tt -p $QPID -o $O/qemu.strace 2> /tmp/strace-stderr.txt &
+  SPID=$!
+  # Attached when every thread has a tracer.
+  i=0
+  while grep -q '^TracerPid:[[:space:]]*0$' /proc/$QPID/task/*/status 2>/dev/null; do
+    sleep 0.2; i=$((i+1)); [ $i -lt 100 ] || break
+  done
+  sleep 1
+  ( sleep $TIMEOUT; kill -9 $QPID ) 2>/dev/null &
+  WPID=$!
+  echo cont > $MON.in
+  wait $QPID
+  qrc=$?
+  kill $WPID 2>/dev/null
+  wait $SPID
+  cat /tmp/strace-stderr.txt >> $O/attach-notes.txt
+  return $qrc
 }
 
 while IFS='|' read -r vmm run variant script; do
@@ -87,13 +124,29 @@ while IFS='|' read -r vmm run variant script; do
   O=/out/$vmm/$run
   X=""
   [ "$variant" = "no-mmap" ] && X=",x-no-mmap=on"
+  MONITOR="-monitor none"
+  EXTRA=""
+  if [ "$variant" = attach ]; then
+    MON=/out/monitor-$run; rm -f $MON.in $MON.out; mkfifo $MON.in $MON.out
+    MONITOR="-S -monitor pipe:$MON"
+  fi
+  if [ "$variant" = bad-name ]; then
+    # A sysfs-like directory for a function of the same slot that does not exist, whose iommu_group
+    # link is the device's group: QEMU opens the group (already open for the first device) and asks
+    # it for that name; the kernel answers ENODEV. The directory itself is ours; the failure is the
+    # kernel's.
+    BAD=${BDF%.*}.7
+    mkdir -p /out/fakedev/$BAD
+    ln -sf /sys/kernel/iommu_groups/$GROUP /out/fakedev/$BAD/iommu_group
+    EXTRA="-device vfio-pci,sysfsdev=/out/fakedev/$BAD,rombar=0"
+  fi
   if [ "$vmm" = "qemu-10" ]; then ROOTCMD="chroot /qemu10"; else ROOTCMD=""; fi
   QLOG=/tmp/qemu-$run.log
   STAMP="-msg timestamp=on"
   if [ "$CAPTURE" = plain ]; then QLOG=$O/qemu-trace.log; STAMP=""; mkdir -p $O; fi
   set -- -machine pc -accel tcg -m 64M -smp 1 -nodefaults -no-user-config -display none \
-    -monitor none -no-reboot -serial file:$O/serial.txt \
-    -device vfio-pci,host=$BDF,rombar=0$X -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    $MONITOR -no-reboot -serial file:$O/serial.txt \
+    -device vfio-pci,host=$BDF,rombar=0$X $EXTRA -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel /vmm/inner.elf -append "$script" \
     -trace 'vfio_*' -trace 'pci_*' -D $QLOG $STAMP
   echo "@@VMM run $vmm $run"
@@ -122,6 +175,7 @@ while IFS='|' read -r vmm run variant script; do
   echo $((t1 - t0)) > $O/wall-seconds
   cat $D/power_state > $O/power_state.after 2>/dev/null
   dmesg -c > $O/dmesg.txt
+  rm -rf /out/fakedev; [ -n "$MON" ] && rm -f $MON.in $MON.out; MON=""
   echo "@@VMM done $vmm $run rc=$rc wall=$((t1 - t0))s"
 done < /vmm/runs.txt
 

@@ -21,7 +21,7 @@ import { fetchKernel, resolveModules } from '../lib/kernels.mjs';
 import { qemuArgs, BASE_APPEND } from '../lib/qemu.mjs';
 import { log, run } from '../lib/sh.mjs';
 import { cpioOfChroot, hostQemu, trixieQemu, VMMS } from './qemu-builds.mjs';
-import { runName, SCENARIOS, VARIANTS } from './scenarios.mjs';
+import { EXTRA_VARIANTS, runName, SCENARIOS, VARIANTS } from './scenarios.mjs';
 import { collectRun, importRun } from './collect.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,7 +40,8 @@ const PCI_IDS = '/usr/share/misc/pci.ids';
 
 const USAGE = `usage: npm run lab -- --vmm qemu-7.2|qemu-10|all [options]
   --scenario a,b    only these scenarios (lab/vmm/scenarios.mjs)
-  --variant V       mmap, no-mmap or both (default)
+  --variant V       mmap, no-mmap or both (default); also attach (strace -p once the device is open)
+                    and bad-name (a failed GET_DEVICE_FD), lab/vmm/scenarios.mjs EXTRA_VARIANTS
   --timeout SEC     limit per inner QEMU run (default 90)
   --out DIR         where captures go (default traces/qemu)
   --no-import       keep the raw captures only
@@ -77,7 +78,7 @@ function parseArgs(argv) {
   for (const s of o.scenarios ?? []) {
     if (!SCENARIOS.some((x) => x.name === s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
   }
-  for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+  for (const v of o.variants) if (!VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
   if (!(o.timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
   if (o.capture !== 'tracer' && o.capture !== 'plain') throw new Error('--capture must be tracer or plain');
   if (o.capture === 'plain' && o.importOnly) throw new Error('--import-only re-imports tracer captures; plain captures are imported by the tests');

@@ -15,6 +15,13 @@ export const PMCSR = '0xcc';
 const PLACE = `find ${DEVICE_ID}; bars; mem 0; bar 0 0xc0000000; bar 1 0xc0020000; bar 3 0xc0040000; mem 1`;
 
 export const VARIANTS = ['mmap', 'no-mmap'];
+/**
+ * Variants run only when asked for (--variant): `attach` (mmap, but QEMU starts paused with -S, and
+ * `strace -f -tt -p PID` attaches once the device is open, as a reporter attaches to a running VMM);
+ * `bad-name` (a second -device vfio-pci whose sysfsdev names a function that is not in the group:
+ * QEMU's VFIO_GROUP_GET_DEVICE_FD fails with the kernel's ENODEV, and realize stops QEMU).
+ */
+export const EXTRA_VARIANTS = ['attach', 'bad-name'];
 
 export const SCENARIOS = [
   {

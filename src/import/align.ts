@@ -14,6 +14,15 @@ import type { ImportedEvent } from './strace-events.js';
 
 /** How far ahead (in strace host ops) a QEMU line looks for its call before it counts as unpaired. */
 export const ALIGN_LOOKAHEAD = 512;
+/**
+ * A pair that skips strace host ops is taken only when the next CONFIRM forwarded QEMU lines pair
+ * on after its call too (two thirds of them, each within CONFIRM_REACH host ops of the last): a
+ * QEMU log that began before strace (strace attached to a running VMM) holds QEMU's own start-up
+ * accesses, whose calls strace never saw, and a far later call of the same key must not swallow
+ * them (and every strace event between) as one pair.
+ */
+export const CONFIRM = 6;
+export const CONFIRM_REACH = 16;
 
 /** The bucket of a host pread/pwrite on the device: what a forwarded guest access must equal. */
 export function hostKey(ev: ImportedEvent): string | null {
@@ -85,7 +94,50 @@ export function* alignBySequence(
     for (let j = 0; j < hostOps.length; j++) hostOps[j]! -= upTo;
   }
 
-  for (const q of qemu) {
+  const qemuIt = qemu[Symbol.iterator]();
+  let qemuDone = false;
+  /** QEMU events read ahead (for a confirmation) and not yet taken by the loop. */
+  const ahead: QemuEvent[] = [];
+  const readQemu = (): QemuEvent | undefined => {
+    if (qemuDone) return undefined;
+    const n = qemuIt.next();
+    if (n.done) {
+      qemuDone = true;
+      return undefined;
+    }
+    return n.value;
+  };
+  const fits = (q: QemuEvent, j: number, key: string): boolean => {
+    while (j >= hostOps.length && readStrace());
+    if (j >= hostOps.length) return false;
+    const h = held[hostOps[j]!]!;
+    return h.key === key && (q.tid === 0 || h.ev.tid === 0 || q.tid === h.ev.tid);
+  };
+  /** Whether the QEMU lines after the current one pair on after host op j (see CONFIRM). */
+  const confirmed = (j: number): boolean => {
+    const next = ahead.filter((q) => q.forward);
+    while (next.length < CONFIRM) {
+      const q = readQemu();
+      if (q === undefined) break;
+      ahead.push(q);
+      if (q.forward) next.push(q);
+    }
+    const tried = next.slice(0, CONFIRM);
+    let at = j + 1;
+    let ok = 0;
+    for (const q of tried) {
+      const key = forwardKey(q.forward!);
+      for (let k = at; k < at + CONFIRM_REACH; k++) {
+        if (!fits(q, k, key)) continue;
+        ok++;
+        at = k + 1;
+        break;
+      }
+    }
+    return tried.length === 0 || ok * 3 >= tried.length * 2;
+  };
+
+  for (let q = ahead.shift() ?? readQemu(); q !== undefined; q = ahead.shift() ?? readQemu()) {
     // strace events before the first host op a QEMU line may still pair with are final.
     yield* release(hostOps.length > 0 ? hostOps[0]! : held.length);
     pendingQemu.push(q);
@@ -94,8 +146,9 @@ export function* alignBySequence(
     for (let j = 0; j < lookahead; j++) {
       while (j >= hostOps.length && readStrace());
       if (j >= hostOps.length) break;
+      if (!fits(q, j, key)) continue;
+      if (j > 0 && !confirmed(j)) continue;
       const h = held[hostOps[j]!]!;
-      if (h.key !== key || (q.tid !== 0 && h.ev.tid !== 0 && q.tid !== h.ev.tid)) continue;
       anchorOf.set(h.ev, q);
       dropped.add(q.fallback ? q : h.ev);
       stats.pairs++;

@@ -84,6 +84,15 @@ export class FdTable {
   close(fd: number): void {
     this.fds.delete(fd);
     this.forgetContainer(fd);
+    this.shown.add(fd);
+  }
+
+  /** fds whose open or close the log showed: any other fd was opened before the capture began. */
+  private readonly shown = new Set<number>();
+
+  /** Whether the log showed this fd number opened or closed (else it predates the capture). */
+  wasShown(fd: number): boolean {
+    return this.shown.has(fd);
   }
 
   private forgetContainer(fd: number): void {
@@ -95,6 +104,7 @@ export class FdTable {
   created(fd: number, info: Omit<FdInfo, 'path'>, retPath: string | null): FdInfo {
     const full = { ...info, path: retPath };
     this.fds.set(fd, full);
+    this.shown.add(fd);
     this.forgetContainer(fd);
     if (info.kind === 'container') this.containers.push(fd);
     return full;

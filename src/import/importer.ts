@@ -222,9 +222,11 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
   let converter: StraceConverter | null = null;
   let straceEvents: ReturnType<StraceConverter['convert']> = [];
   const stracePath = stracePaths.length === 1 ? stracePaths[0]! : stracePaths.length > 1 ? `${commonPrefix(stracePaths)}* (${stracePaths.length} files)` : undefined;
+  // The QEMU log before strace: its BAR mappings place the faults of a strace attached after QEMU's mmaps.
+  if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
   if (stracePaths.length > 0) {
     const anchor = snap?.info.startEpochNs != null ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec } : null;
-    converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null, bdf: device.bdf }, matcher);
+    converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null, bdf: device.bdf }, matcher, qemu?.barHostMappings ?? []);
     const conv = converter;
     if (stracePaths.length === 1) {
       // One log: each call is converted as it is read, none kept (bounded memory on big logs).
@@ -246,7 +248,6 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
     if (t.lost > 0) argNotes.push(`the kernel dropped ${t.lost} ioctl argument records (trace buffer full); the ioctls they belonged to import as raw`);
     notes.splice(argNotesAt, 0, ...argNotes);
   }
-  if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
   const merged: MergedOrder = mergeOrder(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
   if (inferFromQemu) {
     const d = qemu ? deviceFromCapture(qemu.setup, numberEvents(merged)) : null;
@@ -409,6 +410,8 @@ export function renderReport(trace: Trace | ImportedTrace, report: ImportReport)
         (s.stats.attachedGroups ? `, GET_DEVICE_FD on a group fd opened before the capture ${s.stats.attachedGroups}` : '') +
         (s.stats.failedDeviceOpens ? `, failed GET_DEVICE_FD (no open) ${s.stats.failedDeviceOpens}` : '') +
         (s.stats.namesFromResult ? `, GET_DEVICE_FD names not shown, taken from the device fd they returned ${s.stats.namesFromResult}` : '') +
+        (s.stats.attachedDeviceFd >= 0 ? `, device fd opened before the capture (a config-region access on it) ${s.stats.attachedDeviceFd}` : '') +
+        (s.stats.faultsPlacedByQemuLog ? `, faults placed by the QEMU log's BAR mappings ${s.stats.faultsPlacedByQemuLog}` : '') +
         (s.stats.setupEvents ? `, container/group set-up calls (as set-up events) ${s.stats.setupEvents}` : '') +
         (s.stats.setupIoctls ? `, other container/group/iommufd ioctls ${s.stats.setupIoctls}` : '') +
         (s.stats.deviceQueries ? `, device info queries ${s.stats.deviceQueries}` : '') +

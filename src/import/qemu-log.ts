@@ -59,6 +59,22 @@ export interface QemuLogResult {
   lastBars: ReadonlyMap<number, bigint>;
   /** What QEMU's set-up lines say about the device (snapshot inference without sysfs or lspci). */
   setup: QemuDeviceSetup;
+  /**
+   * Where QEMU's own mappings of the device's BARs are in its address space, from the DMA
+   * listener's `vfio_listener_region_add_ram` lines (`region_add [ram] IOVA - END [VADDR]`) that
+   * fall inside a BAR the guest placed: what a strace attached after the device's mmaps cannot show.
+   */
+  barHostMappings: BarHostMapping[];
+}
+
+/** A host-virtual range of QEMU's mapping of a BAR: `bar`, at `offset` into the BAR, `length` bytes. */
+export interface BarHostMapping {
+  vaddr: bigint;
+  length: bigint;
+  bar: number;
+  offset: bigint;
+  /** 1-based line of the listener's line. */
+  line: number;
 }
 
 export interface QemuDeviceSetup {
@@ -68,6 +84,28 @@ export interface QemuDeviceSetup {
   /** vfio_region_setup of BARs 0-5 with a size: index -> size and VFIO region flags. */
   bars: Map<number, { size: bigint; flags: number }>;
   msix: { cap: number; bar: number; offset: bigint; entries: number } | null;
+}
+
+/**
+ * `region_add [ram] 0xc0000000 - 0xc001ffff [0x7ffff4d5c000]` inside the guest placement of a BAR
+ * (`bars`, with the size QEMU's region setup gave when it logged one): that part of the BAR is
+ * mapped at VADDR in QEMU (hw/vfio/trace-events vfio_listener_region_add_ram). Other RAM (the
+ * guest's memory, ROMs) is not the device's.
+ */
+function barHostMapping(rest: string, line: number, bars: ReadonlyMap<number, bigint>, res: QemuLogResult): void {
+  const m = /^region_add \[ram\] 0x([0-9a-f]{1,16}) - 0x([0-9a-f]{1,16}) \[(?:0x)?([0-9a-f]{1,16})\]$/.exec(rest);
+  if (!m) return;
+  const start = BigInt('0x' + m[1]);
+  const end = BigInt('0x' + m[2]);
+  if (end < start) return;
+  // The BAR placed nearest below the range; it must hold all of it when its size is known.
+  let best: [number, bigint] | null = null;
+  for (const [bar, base] of bars) if (base <= start && (best === null || base > best[1])) best = [bar, base];
+  if (best === null) return;
+  const [bar, base] = best;
+  const size = res.setup.bars.get(bar)?.size;
+  if (size === undefined || end >= base + size) return;
+  res.barHostMappings.push({ vaddr: BigInt('0x' + m[3]), length: end - start + 1n, bar, offset: start - base, line });
 }
 
 /**
@@ -128,7 +166,7 @@ const POWER = ['D0', 'D1', 'D2', 'D3hot'];
 
 export function readQemuLog(input: string | LineSource, file: string, opts: QemuLogOptions): QemuLogResult {
   const src = typeof input === 'string' ? textLines(input, file) : input;
-  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0, lastBars: new Map(), setup: { bdf: '', iommuGroup: -1, configSize: 0, bars: new Map(), msix: null } };
+  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0, lastBars: new Map(), setup: { bdf: '', iommuGroup: -1, configSize: 0, bars: new Map(), msix: null }, barHostMappings: [] };
   let bdf = opts.bdf;
   let guestBdf = opts.guestBdf;
   const bars = new Map<number, bigint>(); // BAR index -> guest-physical base
@@ -153,6 +191,7 @@ export function readQemuLog(input: string | LineSource, file: string, opts: Qemu
     const entry = DECLS.get(name);
     if (!entry) {
       setupFact(name, (g.rest ?? '').trim(), res.setup, bdf);
+      if (name === 'vfio_listener_region_add_ram') barHostMapping((g.rest ?? '').trim(), lineNo, bars, res);
       if (SKIPPED.has(name)) res.skipped.set(name, (res.skipped.get(name) ?? 0) + 1);
       else res.unknown.set(name, (res.unknown.get(name) ?? 0) + 1);
       return;

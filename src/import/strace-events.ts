@@ -37,6 +37,7 @@ import type { EventBody, Observed, SignalInfo } from '../trace/types.js';
 import { REGION_CONFIG } from '../trace/types.js';
 import { FdTable, classifyPath, type DeviceSelector, type FdInfo } from './fd-table.js';
 import type { IoctlArgMatcher } from './ioctl-args.js';
+import type { BarHostMapping } from './qemu-log.js';
 import { KVM, isVfioRequest, requestNumber, setupArgByName, vfioName } from './ioctl-names.js';
 import { looksLikePciName, sameDevice } from '../trace/setup-requests.js';
 import { VFIO_SETUP } from '../trace/types.js';
@@ -131,6 +132,10 @@ export interface StraceStats {
   setupEvents: number;
   /** Successful GET_DEVICE_FD calls whose name strace did not show: named after the device they opened. */
   namesFromResult: number;
+  /** The device fd when the log never showed it opened (strace attached later), found by a config-region access; -1 none. */
+  attachedDeviceFd: number;
+  /** Faults placed in a BAR by QEMU's log (the BAR mmaps predate an attached strace). */
+  faultsPlacedByQemuLog: number;
 }
 
 /**
@@ -177,6 +182,8 @@ export class StraceConverter {
     failedDeviceOpens: 0,
     setupEvents: 0,
     namesFromResult: 0,
+    attachedDeviceFd: -1,
+    faultsPlacedByQemuLog: 0,
   };
   /** The traced VMM's execve, when the log has it. */
   exec: ExecInfo | null = null;
@@ -207,6 +214,8 @@ export class StraceConverter {
     selector: DeviceSelector,
     /** The tracer's ioctl argument capture, when there is one. */
     private readonly argCapture: IoctlArgMatcher | null = null,
+    /** QEMU's own BAR mappings from its log (qemu-log.ts): where faults land when the log has no device mmap. */
+    private readonly qemuBarMappings: readonly BarHostMapping[] = [],
   ) {
     this.fds = new FdTable(selector);
     this.sysfs = new SysfsFiles(selector.bdf ?? '');
@@ -515,6 +524,7 @@ export class StraceConverter {
           this.stats.namesFromResult++;
         }
         if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path);
+        if (ret.kind === 'value') this.sawDevice = true;
         if (!ours) {
           this.stats.otherDeviceCalls++;
           return;
@@ -648,12 +658,12 @@ export class StraceConverter {
     const vector = call.name === 'preadv' || call.name === 'pwritev';
     const write = call.name === 'pwrite64' || call.name === 'pwritev';
     const a = this.args(call, 4);
-    if (!this.onTracedDevice(this.fdOf(a[0]!))) return;
     const offArg = a[3]!;
     let off = parseInteger(offArg.text);
     if (off === null) throw new SyntaxProblem(`expected a file offset, found "${offArg.text}"`, offArg.column);
     checked(off, 'off_t', 'file offset', offArg.column);
     if (off < 0n) off += U64; // strace prints the loff_t signed
+    if (!this.onTracedDevice(this.attachedDevice(call, this.fdOf(a[0]!), off))) return;
     let len: number;
     let bytes: Uint8Array | null;
     let cut = false;
@@ -696,6 +706,24 @@ export class StraceConverter {
     }
   }
 
+  /**
+   * strace attached to a running VMM (no GET_DEVICE_FD, no -y): an fd the log never showed opened,
+   * read or written at an offset in VFIO's config region (index 7 << 40: no ordinary file is that
+   * large), is taken as the device fd, once, when no device fd is known. The report names it.
+   */
+  private attachedDevice(call: StraceCall, f: FdInfo & { fd: number }, off: bigint): FdInfo & { fd: number } {
+    if (f.kind !== 'other' || f.path !== null || this.fds.wasShown(f.fd) || this.stats.attachedDeviceFd >= 0 || this.sawDevice) return f;
+    if (off >> OFFSET_SHIFT !== BigInt(REGION_CONFIG) || (off & OFFSET_MASK) >= 4096n) return f;
+    this.stats.attachedDeviceFd = f.fd;
+    // The device was opened before the capture: an `open` with nothing observed stands for it (the
+    // replay models the open, compares nothing), so what follows runs on an open device.
+    this.push({ ...call, endLine: call.startLine }, { kind: 'open' }, undefined);
+    return { ...this.fds.created(f.fd, { kind: 'device', vcpu: -1, group: -1, ours: true }, null), fd: f.fd };
+  }
+
+  /** The log showed a device fd made (GET_DEVICE_FD, a cdev open) or mapped: nothing is inferred then. */
+  private sawDevice = false;
+
   private mmap(call: StraceCall): void {
     const a = this.args(call, 6);
     if (!this.onTracedDevice(this.fdOf(a[4]!))) return;
@@ -712,6 +740,7 @@ export class StraceConverter {
     const hint = checked(parseInteger(a[0]!.text) ?? 0n, 'u64', 'address', a[0]!.column);
     const addr = call.ret.kind === 'value' ? checked(call.ret.value, 'u64', 'mapped address', a[0]!.column) : hint;
     if (call.ret.kind === 'value') this.mappings.push({ addr, length, region, offset });
+    this.sawDevice = true;
     this.push(call, { kind: 'mmap', region, offset, length, prot, addr }, observedOf(call.ret));
   }
 
@@ -745,6 +774,22 @@ export class StraceConverter {
     this.push(call, { kind: 'munmap', addr, length }, observedOf(call.ret));
   }
 
+  /**
+   * With no device mmap in the log (strace attached after QEMU mapped the BARs), QEMU's own log
+   * says where its BAR mappings are (the newest one holding the address).
+   */
+  private qemuMappingAt(addr: bigint): Mapping | undefined {
+    if (this.sawDevice) return undefined;
+    for (let i = this.qemuBarMappings.length - 1; i >= 0; i--) {
+      const q = this.qemuBarMappings[i]!;
+      if (addr >= q.vaddr && addr < q.vaddr + q.length) {
+        this.stats.faultsPlacedByQemuLog++;
+        return { addr: q.vaddr, length: q.length, region: q.bar, offset: q.offset };
+      }
+    }
+    return undefined;
+  }
+
   /** The device mapping holding this address, if any. */
   private mappingAt(addr: bigint): Mapping | undefined {
     return this.mappings.find((mp) => addr >= mp.addr && addr < mp.addr + mp.length);
@@ -759,7 +804,7 @@ export class StraceConverter {
     const addrText = fields.get('si_addr');
     const addrNum = addrText === undefined ? null : parseInteger(addrText);
     const addr = addrNum === null ? null : checked(addrNum, 'u64', 'si_addr');
-    const m = addr === null ? undefined : this.mappingAt(addr);
+    const m = addr === null ? undefined : (this.mappingAt(addr) ?? this.qemuMappingAt(addr));
     if (!m || addr === null) {
       this.stats.signalsOutsideMappings++;
       return;

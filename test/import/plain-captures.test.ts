@@ -18,9 +18,14 @@ const plainRoot = join(repo, 'traces/qemu-plain');
 const tracerRoot = join(repo, 'traces/qemu');
 const out = mkdtempSync(join(tmpdir(), 'plain-captures-'));
 
-const sessions = existsSync(plainRoot)
+const all = existsSync(plainRoot)
   ? readdirSync(plainRoot).flatMap((v) => readdirSync(join(plainRoot, v)).filter((r) => existsSync(join(plainRoot, v, r, 'meta.json'))).map((r) => `${v}/${r}`))
   : [];
+const variantOf = (s: string): string => (JSON.parse(readFileSync(join(plainRoot, s, 'meta.json'), 'utf8')) as { variant: string }).variant;
+/** Sessions with a tracer capture of the same run (mmap/no-mmap); attach runs compare with their scenario's. */
+const sessions = all.filter((s) => ['mmap', 'no-mmap', 'attach'].includes(variantOf(s)));
+const attached = all.filter((s) => variantOf(s) === 'attach');
+const badName = all.filter((s) => variantOf(s) === 'bad-name');
 
 /** What a replay log says happened at the end: the VMM's death and all-ones reads, by guest address. */
 function verdict(log: string): string[] {
@@ -63,7 +68,8 @@ describe('plain captures (no tracer): import by content, replay, same verdict as
       const rep = spawnSync(process.execPath, [cli, 'replay', pb], { encoding: 'utf8' });
       expect(rep.stdout).toMatch(/summary: \d+ events, 0 divergences/);
       const [ver, run] = s.split('/') as [string, string];
-      const reference = verdict(goldenOf(join(tracerRoot, ver), run));
+      // strace -p of the same scenario: the tracer's capture of that scenario is the reference.
+      const reference = verdict(goldenOf(join(tracerRoot, ver), run.replace(/\.attach$/, '')));
       // The tracer's capture knows the width of the access that faulted (the guest's serial log);
       // strace only sees the signal: compare kind, address and outcome.
       expect(verdict(rep.stdout)).toEqual(reference);
@@ -78,21 +84,49 @@ describe('plain captures (no tracer): import by content, replay, same verdict as
     expect(r.stdout).toMatch(/^#\d+ guest cfg-read 0xa0 len=2 +=> unsupported after opaque #\d+ \(VFIO_DEVICE_SET_IRQS without its arguments\)/m);
     expect(r.stdout).toMatch(/^\d+ outcomes unsupported after opaque ioctls \(first #\d+ VFIO_DEVICE_SET_IRQS, its arguments not captured\): capture with tracer\/vfio-trace/m);
   });
-  it.runIf(sessions.includes('7.2/d3hot-read'))('attach to a running VMM: the real log from GET_DEVICE_FD on (no openat of the group) imports the same device events', () => {
-    // What `strace -f -p PID` started after the group's openat would hold: the same lines from there on.
-    const dir = join(plainRoot, '7.2/d3hot-read');
-    const lines = readFileSync(join(dir, 'qemu.strace'), 'latin1').split('\n');
-    const at = lines.findIndex((l) => l.includes('VFIO_GROUP_GET_DEVICE_FD'));
-    expect(lines.slice(0, at).some((l) => /openat\(AT_FDCWD, "\/dev\/vfio\/2"/.test(l))).toBe(true);
-    const attached = join(out, 'attached.strace');
-    writeFileSync(attached, lines.slice(at).join('\n'), 'latin1');
-    const pb = join(out, 'attached.pb');
-    const imp = spawnSync(process.execPath, [cli, 'import', attached, join(dir, 'qemu-trace.log'), join(dir, 'libvirt.log'), join(dir, 'lspci.txt'), '-o', pb], { encoding: 'utf8' });
-    expect(imp.status, imp.stderr).toBe(0);
-    expect(imp.stderr).toMatch(/GET_DEVICE_FD on a group fd opened before the capture 1/);
-    const v = verdict(spawnSync(process.execPath, [cli, 'replay', pb], { encoding: 'utf8' }).stdout);
-    expect(v).toEqual(['0xc0000008 vmm-exit killed SIGBUS']);
+  it('the lab committed attach captures (npm run lab -- --vmm all --capture plain --scenario d3hot-read --variant attach)', () => {
+    expect(attached).toEqual(expect.arrayContaining(['7.2/d3hot-read.attach', '10.0/d3hot-read.attach']));
   });
+  for (const s of attached) {
+    it(`attach to a running VMM (${s}): strace -f -tt -p after the device was opened and mapped imports with the QEMU log's help, same verdict`, () => {
+      // What the log really lacks: no execve, no openat of /dev/vfio, no GET_DEVICE_FD, no mmap
+      // of the device; it starts with calls in flight.
+      const log = readFileSync(join(plainRoot, s, 'qemu.strace'), 'latin1');
+      expect(log).not.toMatch(/execve\(|\/dev\/vfio|GET_DEVICE_FD|MAP_SHARED/);
+      expect(log).toMatch(/<\.\.\. \w+ resumed>/);
+      const { pb, ...imp } = importPlain(s);
+      expect(imp.status, imp.stderr).toBe(0);
+      expect(imp.stderr).toMatch(/device fd opened before the capture \(a config-region access on it\) \d+/);
+      expect(imp.stderr).toMatch(/^\d+ events: open 1,/m);
+      const rep = spawnSync(process.execPath, [cli, 'replay', pb], { encoding: 'utf8' });
+      expect(rep.stdout).toMatch(/summary: \d+ events, 0 divergences/);
+      if (s.startsWith('7.2/')) {
+        // The fault's address lies in no mapping strace saw: QEMU's DMA listener line placed it.
+        expect(imp.stderr).toMatch(/faults placed by the QEMU log's BAR mappings 1/);
+        expect(verdict(rep.stdout)).toEqual(['0xc0000008 vmm-exit killed SIGBUS']);
+      }
+    });
+  }
+  it('the lab committed failed-GET_DEVICE_FD captures (--variant bad-name)', () => {
+    expect(badName).toEqual(expect.arrayContaining(['7.2/d3hot-read.bad-name', '10.0/d3hot-read.bad-name']));
+  });
+  for (const s of badName) {
+    it(`a real failed GET_DEVICE_FD (${s}: QEMU asks group 2 for a function not in it, the kernel says ENODEV): imported as the failure, no open, the name it cannot show is not guessed`, () => {
+      const log = readFileSync(join(plainRoot, s, 'qemu.strace'), 'latin1');
+      expect(log).toMatch(/ioctl\(\d+, VFIO_GROUP_GET_DEVICE_FD, 0x[0-9a-f]+\) = -1 ENODEV/);
+      const { pb, ...imp } = importPlain(s);
+      expect(imp.status, imp.stderr).toBe(0);
+      expect(imp.stderr).toMatch(/failed GET_DEVICE_FD \(no open\) 1, GET_DEVICE_FD names not shown, taken from the device fd they returned 1/);
+      expect(imp.stderr).toMatch(/VMM said: .*error getting device from group 2: No such device/);
+      const rep = spawnSync(process.execPath, [cli, 'replay', pb], { encoding: 'utf8' });
+      const calls = rep.stdout.split('\n').filter((l) => /^#\d+ host  ioctl get-device-fd /.test(l));
+      expect(calls.map((l) => /name=(\S+)\s+=> (\S+).*\[([^\]]+)\]$/.exec(l)!.slice(1).join(' '))).toEqual([
+        '0000:00:03.0 ok core.open.enable', // the first -device: the device's one open
+        '- unsupported group.get-device-fd.name-unknown', // the second: ENODEV, not a second open
+      ]);
+      expect(rep.stdout).toMatch(/summary: \d+ events, 0 divergences/);
+    });
+  }
   it.runIf(sessions.includes('7.2/d3hot-read.no-mmap'))('QEMU 7.2 x-no-mmap=on d3hot-read: the read in D3hot returns all-ones', () => {
     const v = verdict(spawnSync(process.execPath, [cli, 'replay', importPlain('7.2/d3hot-read.no-mmap').pb], { encoding: 'utf8' }).stdout);
     expect(v).toEqual(['0xc0000008 all-ones']);
