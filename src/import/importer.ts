@@ -224,8 +224,18 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
   const stracePath = stracePaths.length === 1 ? stracePaths[0]! : stracePaths.length > 1 ? `${commonPrefix(stracePaths)}* (${stracePaths.length} files)` : undefined;
   // The QEMU log before strace: its BAR mappings place the faults of a strace attached after QEMU's mmaps.
   if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
+  const vmmLog = src.vmmLog !== undefined ? readVmmLog(fileLines(src.vmmLog, 'libvirt/QEMU log')) : null;
   if (stracePaths.length > 0) {
-    const anchor = snap?.info.startEpochNs != null ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec } : null;
+    // strace -t/-tt stamps are times of day: the tracer's info dates them, else the libvirt/QEMU
+    // log's first dated line (libvirt's header, or QEMU's stderr with -msg timestamp=on), whose
+    // UTC offset is taken for strace's local time (both logs come from the same host).
+    const vmmDate = vmmLog?.date ?? null;
+    const anchor =
+      snap?.info.startEpochNs != null
+        ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec }
+        : vmmDate !== null
+          ? { startEpochNs: vmmDate.epochNs, utcOffsetSec: vmmDate.utcOffsetSec }
+          : null;
     converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null, bdf: device.bdf }, matcher, qemu?.barHostMappings ?? []);
     const conv = converter;
     if (stracePaths.length === 1) {
@@ -248,6 +258,11 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
     if (t.lost > 0) argNotes.push(`the kernel dropped ${t.lost} ioctl argument records (trace buffer full); the ioctls they belonged to import as raw`);
     notes.splice(argNotesAt, 0, ...argNotes);
   }
+  if (snap?.info.startEpochNs == null && vmmLog?.date && straceLog?.clock === 'tod' && straceLog.absolute) {
+    const d = vmmLog.date;
+    const off = `${d.utcOffsetSec < 0 ? '-' : '+'}${String(Math.floor(Math.abs(d.utcOffsetSec) / 3600)).padStart(2, '0')}${String(Math.floor((Math.abs(d.utcOffsetSec) % 3600) / 60)).padStart(2, '0')}`;
+    provenance.push(`date of the strace time-of-day stamps from ${vmmLog.file}:${d.line} (${new Date(Number(d.epochNs / 1_000_000n) + d.utcOffsetSec * 1000).toISOString().slice(0, 10)}, UTC${off})`);
+  }
   const merged: MergedOrder = mergeOrder(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
   if (inferFromQemu) {
     const d = qemu ? deviceFromCapture(qemu.setup, numberEvents(merged)) : null;
@@ -259,7 +274,6 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
   if (merged.order === 'sequence')
     notes.push('the strace and QEMU logs share no clock (no date for strace -tt, or QEMU without -msg timestamp=on): interleaved by aligning the accesses both show');
 
-  const vmmLog = src.vmmLog !== undefined ? readVmmLog(fileLines(src.vmmLog, 'libvirt/QEMU log')) : null;
   const kernelLog = src.kernelLog !== undefined ? readKernelLog(fileLines(src.kernelLog, 'kernel log'), device.bdf) : null;
   if (vmmLog?.kvmRunFailed) {
     // QEMU stops the VM when KVM_RUN fails (`kvm run failed Bad address` + a register dump).
@@ -412,6 +426,9 @@ export function renderReport(trace: Trace | ImportedTrace, report: ImportReport)
         (s.stats.namesFromResult ? `, GET_DEVICE_FD names not shown, taken from the device fd they returned ${s.stats.namesFromResult}` : '') +
         (s.stats.attachedDeviceFd >= 0 ? `, device fd opened before the capture (a config-region access on it) ${s.stats.attachedDeviceFd}` : '') +
         (s.stats.faultsPlacedByQemuLog ? `, faults placed by the QEMU log's BAR mappings ${s.stats.faultsPlacedByQemuLog}` : '') +
+        (s.stats.barBuffers ? `, pread/pwrite buffers in a BAR mapping (buf=) ${s.stats.barBuffers}` : '') +
+        (s.stats.barBufferWritesFromLastAccess ? `, of them pwrites whose bytes strace could not read, taken from the last access that showed those BAR bytes ${s.stats.barBufferWritesFromLastAccess}` : '') +
+        (s.stats.barBufferWritesWithoutData ? `, of them pwrites whose bytes strace could not read, unknown (zeros) ${s.stats.barBufferWritesWithoutData}` : '') +
         (s.stats.setupEvents ? `, container/group set-up calls (as set-up events) ${s.stats.setupEvents}` : '') +
         (s.stats.setupIoctls ? `, other container/group/iommufd ioctls ${s.stats.setupIoctls}` : '') +
         (s.stats.deviceQueries ? `, device info queries ${s.stats.deviceQueries}` : '') +
@@ -460,7 +477,12 @@ export function renderReport(trace: Trace | ImportedTrace, report: ImportReport)
   }
   if (report.kernelLog) {
     const k = report.kernelLog;
-    lines.push(`kernel log ${k.file}: ${k.lines} lines; about the device ${k.deviceLines.length}, other vfio ${k.vfioLines}, other ${k.otherLines}`);
+    lines.push(
+      `kernel log ${k.file}: ${k.lines} lines; about the device ${k.deviceLines.length}, other vfio ${k.vfioLines}, other ${k.otherLines}` +
+        (k.kernelRelease ? `, kernel release ${k.kernelRelease}` : '') +
+        (k.markerLines ? `, journalctl markers ${k.markerLines}` : '') +
+        (k.unknownLines ? `, not understood (no dmesg/journal prefix) ${k.unknownLines}` : ''),
+    );
   }
   if (report.guestFaults) lines.push(`faults in BAR mappings the guest had (the guest access that faulted): ${report.guestFaults}`);
   if (report.droppedForwards) lines.push(`host calls that were the VMM serving a logged guest access (merged): ${report.droppedForwards}`);

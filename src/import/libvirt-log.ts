@@ -26,6 +26,25 @@ export interface VmmLog {
   messages: string[];
   registerDumpLines: number;
   otherLines: number;
+  /**
+   * The first dated line: libvirt's own `2024-01-15 09:12:33.456+0000: ` or QEMU's stderr with
+   * -msg timestamp=on `2024-01-15T09:12:33.456789Z `. It dates strace's -t/-tt time-of-day stamps.
+   */
+  date: { epochNs: bigint; utcOffsetSec: number; line: number } | null;
+}
+
+/** `2024-01-15 09:12:33.456+0000: ` (libvirt) or `2024-01-15T09:12:33.456789Z ` (QEMU -msg timestamp=on). */
+const DATED = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d{4}):?\s/;
+
+function dateOf(line: string): { epochNs: bigint; utcOffsetSec: number } | null {
+  const m = DATED.exec(line);
+  if (!m) return null;
+  const ms = Date.parse(`${m[1]}T${m[2]}Z`);
+  if (Number.isNaN(ms)) return null;
+  const off = m[4] === 'Z' ? 0 : (m[4]!.startsWith('-') ? -1 : 1) * (Number(m[4]!.slice(1, 3)) * 3600 + Number(m[4]!.slice(3, 5)) * 60);
+  // The stamp is local time at `off`: its Unix time is local minus the offset.
+  const epochNs = (BigInt(ms) - BigInt(off) * 1000n) * 1_000_000n + BigInt((m[3] ?? '').padEnd(9, '0'));
+  return { epochNs, utcOffsetSec: off };
 }
 
 const STRERROR: Record<string, string> = { 'Bad address': 'EFAULT', 'Invalid argument': 'EINVAL', 'Input/output error': 'EIO', 'Operation not permitted': 'EPERM', 'Cannot allocate memory': 'ENOMEM' };
@@ -42,11 +61,15 @@ function unquote(arg: string): string {
 }
 
 export function readVmmLog(src: LineSource): VmmLog {
-  const out: VmmLog = { file: src.file, lines: 0, qemuVersion: '', kernelRelease: '', cmdline: '', kvmRunFailed: null, shutdownReason: '', messages: [], registerDumpLines: 0, otherLines: 0 };
+  const out: VmmLog = { file: src.file, lines: 0, qemuVersion: '', kernelRelease: '', cmdline: '', kvmRunFailed: null, shutdownReason: '', messages: [], registerDumpLines: 0, otherLines: 0, date: null };
   const args: string[] = [];
   let inCmdline = false;
   for (const { line, lineNo } of numberedLines(src)) {
     out.lines++;
+    if (out.date === null) {
+      const d = dateOf(line);
+      if (d) out.date = { ...d, line: lineNo };
+    }
     let m = /starting up libvirt version: .*?qemu version: (\d+\.\d+(?:\.\d+)?)/.exec(line);
     if (m) {
       out.qemuVersion = m[1]!;

@@ -33,7 +33,7 @@
 
 import { SysfsFiles } from './sysfs-ops.js';
 import { UserError } from '../errors.js';
-import type { EventBody, Observed, SignalInfo } from '../trace/types.js';
+import type { EventBody, Observed, SignalInfo, UserBuf } from '../trace/types.js';
 import { REGION_CONFIG } from '../trace/types.js';
 import { FdTable, classifyPath, type DeviceSelector, type FdInfo } from './fd-table.js';
 import type { IoctlArgMatcher } from './ioctl-args.js';
@@ -136,6 +136,12 @@ export interface StraceStats {
   attachedDeviceFd: number;
   /** Faults placed in a BAR by QEMU's log (the BAR mmaps predate an attached strace). */
   faultsPlacedByQemuLog: number;
+  /** pread/pwrite whose user buffer lies in a BAR mapping of the same device (`buf=barN+off`). */
+  barBuffers: number;
+  /** Of those, pwrites: strace could not show the bytes; none showed them before (zeros stand for them). */
+  barBufferWritesWithoutData: number;
+  /** Of those, pwrites whose bytes the last pread/pwrite of the same BAR bytes showed. */
+  barBufferWritesFromLastAccess: number;
 }
 
 /**
@@ -163,6 +169,8 @@ interface Mapping {
   length: bigint;
   region: number;
   offset: bigint; // offset within the region of `addr`
+  /** The process whose address space holds it, as the trace numbers processes (0 = the VMM). */
+  pid: number;
 }
 
 const PROT_BITS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4, PROT_SEM: 8 };
@@ -184,6 +192,9 @@ export class StraceConverter {
     namesFromResult: 0,
     attachedDeviceFd: -1,
     faultsPlacedByQemuLog: 0,
+    barBuffers: 0,
+    barBufferWritesWithoutData: 0,
+    barBufferWritesFromLastAccess: 0,
   };
   /** The traced VMM's execve, when the log has it. */
   exec: ExecInfo | null = null;
@@ -410,6 +421,8 @@ export class StraceConverter {
       return;
     }
     this.procOf.set(child, child);
+    // The child's address space is a copy of the parent's: its device mappings too.
+    for (const m of this.mappings.filter((x) => x.pid === parent)) this.mappings.push({ ...m, pid: child });
     const fork: ImportedEvent = {
       body: { kind: 'fork', child },
       tid: call.pid,
@@ -429,6 +442,7 @@ export class StraceConverter {
   /** A forked child exited or exec'd: for the device it is gone (exec drops its mappings and the CLOEXEC vfio fds). */
   private childGone(pid: number, at: { tid: number; ns: bigint | null; line: number }): void {
     this.procOf.set(pid, -1);
+    this.mappings = this.mappings.filter((m) => m.pid !== pid);
     for (const [tid, p] of this.procOf) if (p === pid) this.procOf.set(tid, -1);
     this.events.push({ body: { kind: 'process-exit' }, tid: at.tid, ns: at.ns, startLine: at.line, endLine: at.line, source: 'strace', line: at.line, pid });
   }
@@ -576,7 +590,7 @@ export class StraceConverter {
         const body = decodeContainerIoctl(req, captured);
         if (body) {
           const ev = this.push(call, body, observedOf(ret));
-          if (body.kind === 'map-dma' && this.mappingAt(body.vaddr)) {
+          if (body.kind === 'map-dma' && this.mappingAt(body.vaddr, this.processOf(call.pid))) {
             ev.barDma = true;
             this.barDmas.add(`${body.iova}/${body.size}`);
           } else if (body.kind === 'unmap-dma' && this.barDmas.delete(`${body.iova}/${body.size}`)) ev.barDma = true;
@@ -667,6 +681,7 @@ export class StraceConverter {
     let len: number;
     let bytes: Uint8Array | null;
     let cut = false;
+    let buf: UserBuf = {};
     if (vector) {
       const v = readIovecs(a[1]!);
       len = v.len;
@@ -679,10 +694,21 @@ export class StraceConverter {
       const s = parseStringArg(a[1]!.text, a[1]!.column);
       bytes = s ? s.bytes : null;
       cut = s?.truncated ?? false;
+      if (s === null) buf = this.barBuffer(call, a[1]!);
     }
     const region = Number(off >> OFFSET_SHIFT);
     const within = off & OFFSET_MASK;
     const obs = observedOf(call.ret);
+    if (write && buf.bufBar !== undefined && bytes === null) {
+      // strace cannot read a buffer that is a BAR mapping (it prints the pointer): the bytes the
+      // kernel copied from the device are not in the capture. The last pread/pwrite of exactly
+      // those BAR bytes showed them (a guess for a register that changes by itself, counted as
+      // such); with none, zeros stand for them, counted too.
+      const seen = this.barBytes.get(`${buf.bufBar}/${buf.bufOffset}/${len}`);
+      if (seen) this.stats.barBufferWritesFromLastAccess++;
+      else this.stats.barBufferWritesWithoutData++;
+      bytes = seen ?? new Uint8Array(len);
+    }
     if (write) {
       if (bytes === null || cut || bytes.length < len) {
         throw new SyntaxProblem(
@@ -691,16 +717,18 @@ export class StraceConverter {
         );
       }
       const data = bytes.slice(0, len);
-      if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-write', offset: Number(within), data }, obs);
+      if (region <= 5 && call.ret.kind === 'value') this.barBytes.set(`${region}/${within}/${len}`, data);
+      if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-write', offset: Number(within), data, ...buf }, obs);
       else {
-        const ev = this.push(call, { kind: 'region-write', region, offset: within, data }, obs);
+        const ev = this.push(call, { kind: 'region-write', region, offset: within, data, ...buf }, obs);
         if (region <= 5 && call.ret.kind === 'error' && len <= 8) ev.trapped = { bar: region, offset: within, len, write: data.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n) };
       }
     } else {
       if (call.ret.kind === 'value' && call.ret.value > 0n && bytes !== null) obs.data = bytes.slice(0, Number(call.ret.value));
-      if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-read', offset: Number(within), len }, obs);
+      if (region <= 5 && obs.data !== undefined && obs.data.length === len) this.barBytes.set(`${region}/${within}/${len}`, obs.data);
+      if (region === REGION_CONFIG) this.push(call, { kind: 'cfg-read', offset: Number(within), len, ...buf }, obs);
       else {
-        const ev = this.push(call, { kind: 'region-read', region, offset: within, len }, obs);
+        const ev = this.push(call, { kind: 'region-read', region, offset: within, len, ...buf }, obs);
         if (region <= 5 && call.ret.kind === 'error' && len <= 8) ev.trapped = { bar: region, offset: within, len, write: null };
       }
     }
@@ -724,6 +752,23 @@ export class StraceConverter {
   /** The log showed a device fd made (GET_DEVICE_FD, a cdev open) or mapped: nothing is inferred then. */
   private sawDevice = false;
 
+  /**
+   * A pread/pwrite buffer strace printed as a pointer (it could not read it: a BAR mapping is
+   * VM_IO|VM_PFNMAP) that lies in a device mapping of the caller's process: `buf=barN+off`.
+   */
+  private barBuffer(call: StraceCall, p: Piece): UserBuf {
+    const n = parseInteger(p.text);
+    if (n === null) return {};
+    const addr = BigInt.asUintN(64, n);
+    const m = this.mappingAt(addr, this.processOf(call.pid));
+    if (m === undefined || m.region > 5) return {};
+    this.stats.barBuffers++;
+    return { bufBar: m.region, bufOffset: m.offset + (addr - m.addr) };
+  }
+
+  /** BAR bytes the log last showed read or written, by `bar/offset/len` (BAR-buffer pwrites). */
+  private readonly barBytes = new Map<string, Uint8Array>();
+
   private mmap(call: StraceCall): void {
     const a = this.args(call, 6);
     if (!this.onTracedDevice(this.fdOf(a[4]!))) return;
@@ -739,7 +784,7 @@ export class StraceConverter {
     // The mapping's address: the result, or for a failed call the address the caller asked for.
     const hint = checked(parseInteger(a[0]!.text) ?? 0n, 'u64', 'address', a[0]!.column);
     const addr = call.ret.kind === 'value' ? checked(call.ret.value, 'u64', 'mapped address', a[0]!.column) : hint;
-    if (call.ret.kind === 'value') this.mappings.push({ addr, length, region, offset });
+    if (call.ret.kind === 'value') this.mappings.push({ addr, length, region, offset, pid: this.processOf(call.pid) });
     this.sawDevice = true;
     this.push(call, { kind: 'mmap', region, offset, length, prot, addr }, observedOf(call.ret));
   }
@@ -752,7 +797,8 @@ export class StraceConverter {
     checked(addr, 'u64', 'address', a[0]!.column);
     checked(length, 'u64', 'length', a[1]!.column);
     const end = addr + length;
-    const hit = this.mappings.some((m) => m.addr < end && addr < m.addr + m.length);
+    const pid = this.processOf(call.pid);
+    const hit = this.mappings.some((m) => m.pid === pid && m.addr < end && addr < m.addr + m.length);
     if (!hit) {
       this.stats.untrackedCalls++;
       return;
@@ -762,7 +808,7 @@ export class StraceConverter {
       const left: Mapping[] = [];
       for (const m of this.mappings) {
         const mEnd = m.addr + m.length;
-        if (mEnd <= addr || end <= m.addr) {
+        if (m.pid !== pid || mEnd <= addr || end <= m.addr) {
           left.push(m);
           continue;
         }
@@ -784,15 +830,15 @@ export class StraceConverter {
       const q = this.qemuBarMappings[i]!;
       if (addr >= q.vaddr && addr < q.vaddr + q.length) {
         this.stats.faultsPlacedByQemuLog++;
-        return { addr: q.vaddr, length: q.length, region: q.bar, offset: q.offset };
+        return { addr: q.vaddr, length: q.length, region: q.bar, offset: q.offset, pid: 0 };
       }
     }
     return undefined;
   }
 
   /** The device mapping holding this address, if any. */
-  private mappingAt(addr: bigint): Mapping | undefined {
-    return this.mappings.find((mp) => addr >= mp.addr && addr < mp.addr + mp.length);
+  private mappingAt(addr: bigint, pid: number): Mapping | undefined {
+    return this.mappings.find((mp) => mp.pid === pid && addr >= mp.addr && addr < mp.addr + mp.length);
   }
 
   private signal(item: Extract<StraceItem, { type: 'signal' }>): void {
@@ -804,13 +850,14 @@ export class StraceConverter {
     const addrText = fields.get('si_addr');
     const addrNum = addrText === undefined ? null : parseInteger(addrText);
     const addr = addrNum === null ? null : checked(addrNum, 'u64', 'si_addr');
-    const m = addr === null ? undefined : (this.mappingAt(addr) ?? this.qemuMappingAt(addr));
+    const m = addr === null ? undefined : (this.mappingAt(addr, this.processOf(item.pid)) ?? this.qemuMappingAt(addr));
     if (!m || addr === null) {
       this.stats.signalsOutsideMappings++;
       return;
     }
     const signal: SignalInfo = { signal: name, code: siCode(name, fields.get('si_code') ?? ''), addr };
     const offset = m.offset + (addr - m.addr);
+    const proc = this.processOf(item.pid);
     const ev: ImportedEvent = {
       body: { kind: 'mem-read', bar: m.region, offset, len: 1 },
       fault: { bar: m.region, offset },
@@ -821,6 +868,7 @@ export class StraceConverter {
       endLine: item.line,
       source: 'strace',
       line: item.line,
+      ...(proc > 0 ? { pid: proc } : {}),
     };
     this.events.push(ev);
   }

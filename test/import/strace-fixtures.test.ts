@@ -22,7 +22,7 @@ describe('strace captures of fake-vmm', () => {
   const base = eventLines(load('tracer-default').trace);
 
   it('holds every capture the script makes', () => {
-    const names = readdirSync(straceDir).map((f) => f.replace(/\.strace$/, ''));
+    const names = readdirSync(straceDir).filter((f) => f !== '5.10').map((f) => f.replace(/\.strace$/, ''));
     expect(names.sort()).toEqual([...SAME_RUN, 'cdev', 'killed'].sort());
   });
 
@@ -153,5 +153,31 @@ describe('malformed strace lines', () => {
     const bad = [...lines];
     bad[at] = bad[at]!.replace(') = 4', ' = 4');
     expect(importLines(bad)).toThrowError(new RegExp(`:${at + 1}:\\d+: unterminated argument list of pread64`));
+  });
+});
+
+// The same program under Debian bullseye's strace 5.10 (capture-strace5.sh: the real strace 5.10
+// binary from the bullseye archive): its output reads to the same events as strace 6.1's.
+describe('strace 5.10 captures of fake-vmm', () => {
+  const dir5 = join(straceDir, '5.10');
+  const load5 = (name: string) =>
+    name === 'ff'
+      ? importTrace({ files: readdirSync(join(dir5, 'ff')).map((f) => join(dir5, 'ff', f)), tracerVersion: 'test' })
+      : importTrace({ strace: join(dir5, `${name}.strace`), tracerVersion: 'test' });
+  const names5 = readdirSync(dir5).map((f) => f.replace(/\.strace$/, ''));
+
+  it('were made by strace 5.10 (its version is in no line; the set the script makes is there)', () => {
+    expect(names5.sort()).toEqual(['all-syscalls', 'ff', 'killed', 'plain-default', 'relative', 'tracer-default', 'ttt-no-y', 'yy']);
+  });
+  it.each(['tracer-default', 'plain-default', 'ttt-no-y', 'relative', 'yy', 'all-syscalls'])('%s reads to the same events as strace 6.1 (-f -tt -y -xx)', (name) => {
+    const r = load5(name);
+    expect(eventLines(r.trace)).toEqual(eventLines(load('tracer-default').trace));
+  });
+  it('killed reads to the same events as strace 6.1\'s killed capture', () => {
+    expect(eventLines(load5('killed').trace)).toEqual(eventLines(load('killed').trace));
+  });
+  it('ff: one file per task, the same events in each thread\'s order', () => {
+    const strip = (ls: string[]) => ls.map((l) => l.replace(/^race /, '')).sort();
+    expect(strip(eventLines(load5('ff').trace))).toEqual(strip(eventLines(load('ff').trace)));
   });
 });
