@@ -144,6 +144,9 @@ while IFS='|' read -r vmm run variant script; do
   QLOG=/tmp/qemu-$run.log
   STAMP="-msg timestamp=on"
   if [ "$CAPTURE" = plain ]; then QLOG=$O/qemu-trace.log; STAMP=""; mkdir -p $O; fi
+  # The stamped variant: what libvirt runs (-msg timestamp=on: QEMU's stderr lines and its -trace
+  # log carry the date), with x-no-mmap so QEMU reports the failed read on stderr.
+  if [ "$variant" = stamped ]; then STAMP="-msg timestamp=on"; X=",x-no-mmap=on"; fi
   set -- -machine pc -accel tcg -m 64M -smp 1 -nodefaults -no-user-config -display none \
     $MONITOR -no-reboot -serial file:$O/serial.txt \
     -device vfio-pci,host=$BDF,rombar=0$X $EXTRA -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

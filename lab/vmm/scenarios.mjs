@@ -19,9 +19,10 @@ export const VARIANTS = ['mmap', 'no-mmap'];
  * Variants run only when asked for (--variant): `attach` (mmap, but QEMU starts paused with -S, and
  * `strace -f -tt -p PID` attaches once the device is open, as a reporter attaches to a running VMM);
  * `bad-name` (a second -device vfio-pci whose sysfsdev names a function that is not in the group:
- * QEMU's VFIO_GROUP_GET_DEVICE_FD fails with the kernel's ENODEV, and realize stops QEMU).
+ * QEMU's VFIO_GROUP_GET_DEVICE_FD fails with the kernel's ENODEV, and realize stops QEMU);
+ * `stamped` (x-no-mmap with -msg timestamp=on, as libvirt runs QEMU: dated stderr and trace lines).
  */
-export const EXTRA_VARIANTS = ['attach', 'bad-name'];
+export const EXTRA_VARIANTS = ['attach', 'bad-name', 'stamped'];
 
 export const SCENARIOS = [
   {

@@ -26,6 +26,7 @@ const variantOf = (s: string): string => (JSON.parse(readFileSync(join(plainRoot
 const sessions = all.filter((s) => ['mmap', 'no-mmap', 'attach'].includes(variantOf(s)));
 const attached = all.filter((s) => variantOf(s) === 'attach');
 const badName = all.filter((s) => variantOf(s) === 'bad-name');
+const stamped = all.filter((s) => variantOf(s) === 'stamped');
 
 /** What a replay log says happened at the end: the VMM's death and all-ones reads, by guest address. */
 function verdict(log: string): string[] {
@@ -125,6 +126,24 @@ describe('plain captures (no tracer): import by content, replay, same verdict as
         '- unsupported group.get-device-fd.name-unknown', // the second: ENODEV, not a second open
       ]);
       expect(rep.stdout).toMatch(/summary: \d+ events, 0 divergences/);
+    });
+  }
+  it('the lab committed a capture with -msg timestamp=on (--variant stamped)', () => {
+    expect(stamped).toContain('7.2/d3hot-read.stamped');
+  });
+  for (const s of stamped) {
+    it(`${s}: QEMU run as libvirt runs it (-msg timestamp=on): the log's date dates strace -tt, the logs merge by time, same verdict as the tracer's x-no-mmap capture`, () => {
+      const libvirt = readFileSync(join(plainRoot, s, 'libvirt.log'), 'latin1');
+      expect(libvirt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z qemu-system-x86_64: vfio_region_read/m);
+      const { pb, ...imp } = importPlain(s);
+      expect(imp.status, imp.stderr).toBe(0);
+      expect(imp.stderr).toMatch(/inferred: date of the strace time-of-day stamps from .*libvirt\.log:1 \(\d{4}-\d\d-\d\d, UTC\+0000\)/);
+      expect(imp.stderr).not.toMatch(/share no clock/);
+      const rep = spawnSync(process.execPath, [cli, 'replay', pb], { encoding: 'utf8' });
+      expect(rep.stdout).toMatch(/summary: \d+ events, 0 divergences/);
+      const [ver, run] = s.split('/') as [string, string];
+      expect(verdict(rep.stdout)).toEqual(verdict(goldenOf(join(tracerRoot, ver), run.replace(/\.stamped$/, '.no-mmap'))));
+      expect(verdict(rep.stdout)).toEqual(['0xc0000008 all-ones']);
     });
   }
   it.runIf(sessions.includes('7.2/d3hot-read.no-mmap'))('QEMU 7.2 x-no-mmap=on d3hot-read: the read in D3hot returns all-ones', () => {
