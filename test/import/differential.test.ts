@@ -60,7 +60,8 @@ const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).d
 function digest(inputs: Omit<ImportInputs, 'tracerVersion'>): string {
   try {
     const { trace, report } = importTrace({ ...inputs, tracerVersion: 'differential' });
-    return `${trace.events.length} events trace=${sha(encodeTrace(trace))} report=${sha(renderReport(trace, report))}`;
+    // The report names the input files: digested relative to the checkout, wherever that is.
+    return `${trace.events.length} events trace=${sha(encodeTrace(trace))} report=${sha(renderReport(trace, report).split(repo).join('<repo>'))}`;
   } catch (e) {
     return `error: ${(e as Error).message}`;
   }

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alignBySequence } from '../../src/import/align.js';
+import { CONFIRM, CONFIRM_REACH, alignBySequence } from '../../src/import/align.js';
 import { IoctlArgMatcher, type IoctlArgRecord } from '../../src/import/ioctl-args.js';
 import type { QemuEvent } from '../../src/import/qemu-log.js';
 import type { ImportedEvent } from '../../src/import/strace-events.js';
@@ -126,12 +126,33 @@ function wholeAlignment(strace: ImportedEvent[], qemu: QemuEvent[], lookahead: n
   const hostOps = strace.filter((e) => key(e) !== null);
   const anchorOf = new Map<ImportedEvent, number>();
   const dropped = new Set<ImportedEvent>();
+  const fits = (q: QemuEvent, j: number): boolean => {
+    const h = hostOps[j];
+    return h !== undefined && key(h) === `cfg-read/${q.forward!.offset}` && (q.tid === 0 || h.tid === 0 || q.tid === h.tid);
+  };
+  // A pair that skips host calls must be confirmed by the next CONFIRM forwarded lines (align.ts).
+  const forwards = qemu.filter((q) => q.forward);
+  const confirmed = (fi: number, j: number): boolean => {
+    const tried = forwards.slice(fi + 1, fi + 1 + CONFIRM);
+    let at = j + 1;
+    let ok = 0;
+    for (const q of tried)
+      for (let k = at; k < at + CONFIRM_REACH; k++)
+        if (fits(q, k)) {
+          ok++;
+          at = k + 1;
+          break;
+        }
+    return tried.length === 0 || ok * 3 >= tried.length * 2;
+  };
   let p = 0;
+  let fi = -1;
   qemu.forEach((q, qi) => {
     if (!q.forward) return;
+    fi++;
     for (let j = p; j < hostOps.length && j < p + lookahead; j++) {
       const h = hostOps[j]!;
-      if (key(h) !== `cfg-read/${q.forward.offset}` || (q.tid !== 0 && h.tid !== 0 && q.tid !== h.tid)) continue;
+      if (!fits(q, j) || (j > p && !confirmed(fi, j))) continue;
       anchorOf.set(h, qi);
       dropped.add(q.fallback ? q : h);
       p = j + 1;
