@@ -5,6 +5,7 @@ import { Out } from './output.js';
 import { KERNEL_BUGS } from '../model/versions/kernel-bugs.js';
 import { LIVE_WRITE, VFIO_PCI_MODULE_PARAMS } from '../model/versions/module-params.js';
 import { CMDLINE_ITEMS } from '../model/kernel/host-config.js';
+import { PAGE_SIZE_RULES, PAGE_SIZES } from '../model/versions/page-sizes.js';
 import { isAncestorOrSelf } from '../model/versions/lineage.js';
 import {
   KERNEL_SERIES,
@@ -61,6 +62,7 @@ export function versionsJson(): Record<string, unknown> {
       moduleParams: VFIO_PCI_MODULE_PARAMS.map((p) => ({ ...p, releases: releasesWith(p.since) })),
       moduleParamLiveWrite: LIVE_WRITE,
       kernelCmdline: CMDLINE_ITEMS,
+      pageSizes: { rules: PAGE_SIZE_RULES, sizes: PAGE_SIZES },
     },
     vmm: VMM_VERSIONS.map((v) => ({ id: v.id, family: v.family, title: v.title, source: v.source, switches: v.switches, notes: v.notes })),
   };
@@ -107,6 +109,9 @@ export function versionsText(): string {
   }
   out.push('');
   out.push(...moduleParamLines());
+  out.push('');
+  out.push(`Host page sizes (trace header \`page-size=\`; rules: ${PAGE_SIZE_RULES}):`);
+  for (const p of PAGE_SIZES) out.push(`${p.bytes / 1024}K (${p.where})  <- [${p.evidence}] ${p.note}`);
   out.push('');
   out.push('Kernel-bug catalog (switch = true while the bug is in the kernel; evidence S/P/M):');
   for (const b of KERNEL_BUGS) {

@@ -24,6 +24,9 @@ describe('vfio-replay versions (built CLI)', () => {
     for (const v of VMM_VERSIONS) expect(r.stdout).toContain(v.id);
     expect(r.stdout).toContain('Series barmap-at-enable: linux-7.0 < barmap-at-enable@v1');
     expect(r.stdout).toContain('bugContendedFaultSigbus = false  <- [P] abafbc551fdd');
+    // Page sizes with their evidence: 64K is source-only, and says why.
+    expect(r.stdout).toMatch(/^16K \(.*\)  <- \[L\] aarch64 lab/m);
+    expect(r.stdout).toMatch(/^64K \(.*\)  <- \[S\] source-only: Debian ships no 64K arm64 flavour/m);
   });
 
   it('--json gives releases, series and per-switch sources', () => {
