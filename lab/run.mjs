@@ -13,7 +13,8 @@ import { ensureHostDeps } from './lib/host-deps.mjs';
 import { fetchKernel, userKernel, SERIES } from './lib/kernels.mjs';
 import { BUILT, builtKernel } from './lib/kernel-build.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
-import { bootGuest, topologyArgs, TOPOLOGIES } from './lib/qemu.mjs';
+import { bootGuest, topologyArgs, topologyQuirks, TOPOLOGIES } from './lib/qemu.mjs';
+import { buildAcpiTable } from './lib/acpi.mjs';
 import { qemu10Command } from './lib/qemu10.mjs';
 import { loadTs, buildRunner } from './lib/build.mjs';
 import { log } from './lib/sh.mjs';
@@ -216,7 +217,8 @@ async function main() {
       for (let attempt = 1; ; attempt++) {
         // QEMU creates the PF; the VF under test appears when the guest enables SR-IOV.
         const qemuDevice = labDevice.pf ? { ...labDevice, name: labDevice.pf.name } : labDevice;
-        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: topologyArgs(topo, qemuDevice, arch), arch, qemu: outerQemu });
+        const ssdt = topo === 'root-d3cold' ? buildAcpiTable(LAB, WORK, 'd3cold-ssdt') : undefined;
+        boot = bootGuest({ vmlinuz: k.vmlinuz, initrd: img.out, timeoutSec: args.timeout, devices: topologyArgs(topo, qemuDevice, arch, { ssdt }), arch, qemu: outerQemu });
         if (boot.serial.includes('@@LAB begin') || attempt === 3) break;
         writeFileSync(join(work, `console${tag}.failed-${attempt}.log`), boot.serial);
         log(`${label}: the guest did not reach /init (attempt ${attempt}); booting again`);
@@ -254,6 +256,9 @@ async function main() {
         if (applied.unstable.length) log(`${label}/${x.name}: outcome differed under strace at events ${applied.unstable.join(', ')}`);
         problems += applied.problems.length;
         if (traits) applied.trace = lab.withTraits(applied.trace, traits);
+        // The platform's part of the device's quirks (root-d3cold: a power resource that wakes).
+        const pq = topologyQuirks(topo);
+        if (Object.keys(pq).length > 0) applied.trace.header.device.quirks = { ...applied.trace.header.device.quirks, ...pq };
         writeFileSync(join(outDir, `${x.name}.pb`), codec.encodeTrace(applied.trace));
         writeFileSync(join(outDir, `${x.name}.txt`), codec.printText(applied.trace));
         // A new scenario is listed for checking against the matching modeled release; its golden

@@ -10,6 +10,7 @@ const NEEDED = [
   ['cpio', 'cpio'],
   ['depmod', 'kmod'],
   ['strace', 'strace'],
+  ['iasl', 'acpica-tools'], // lab/acpi/*.asl (the root-d3cold topology's SSDT)
   ['gcc', 'gcc'],
   ['xz', 'xz-utils'],
   ['zstd', 'zstd'],

@@ -17,7 +17,7 @@ export const LAB_DEVICE = { bdf: '0000:00:03.0', vendor: 0x8086, device: 0x10d3 
  * `device` is a QEMU -device driver with its extra properties (src/lab/devices.ts); the e1000e
  * when not given.
  */
-export function topologyArgs(topology, device = { name: 'e1000e', props: [] }, arch = 'amd64') {
+export function topologyArgs(topology, device = { name: 'e1000e', props: [] }, arch = 'amd64', { ssdt } = {}) {
   // device.qemuArgs: what the device needs besides itself (ivshmem-plain's memory backend).
   const dev = (bus) => [...(device.qemuArgs ?? []), '-device', [device.name, bus, ...device.props].join(',')];
   // virtio-net wants a backend; a hub port with nothing else on it keeps it quiet and offline.
@@ -27,6 +27,10 @@ export function topologyArgs(topology, device = { name: 'e1000e', props: [] }, a
   switch (topology) {
     case 'root':
       return [...iommu, ...backend, ...dev('bus=pcie.0,addr=0x3')];
+    // `root` plus an SSDT (lab/acpi/d3cold-ssdt.asl, built by lab/lib/acpi.mjs) that gives the
+    // function ACPI power resources: the platform D3cold QEMU's own tables never offer.
+    case 'root-d3cold':
+      return [...iommu, ...backend, ...dev('bus=pcie.0,addr=0x3'), ...(ssdt ? ['-acpitable', `file=${ssdt}`] : [])];
     case 'root-port':
       return [
         ...iommu, ...backend,
@@ -39,7 +43,15 @@ export function topologyArgs(topology, device = { name: 'e1000e', props: [] }, a
 }
 
 /** The e1000e topologies by name (kept for callers that want the default device). */
-export const TOPOLOGIES = { root: topologyArgs('root'), 'root-port': topologyArgs('root-port') };
+export const TOPOLOGIES = { root: topologyArgs('root'), 'root-port': topologyArgs('root-port'), 'root-d3cold': topologyArgs('root-d3cold') };
+
+/**
+ * What a topology's platform adds to the trace header's device quirks: `root-d3cold`'s power
+ * resource cuts (nothing) and restores power, so the function comes back (`d3cold=wakes`).
+ */
+export function topologyQuirks(topology) {
+  return topology === 'root-d3cold' ? { d3cold: 'wakes' } : {};
+}
 
 export const BASE_APPEND = 'console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 no_timer_check norandmaps tsc=reliable clocksource=tsc rdinit=/init';
 

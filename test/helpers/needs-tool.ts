@@ -18,6 +18,7 @@ export const TOOLS = {
   ld: 'binutils',
   busybox: 'busybox',
   chromium: 'chromium',
+  iasl: 'acpica-tools',
 } as const;
 
 export type Tool = keyof typeof TOOLS;

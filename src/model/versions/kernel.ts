@@ -289,7 +289,7 @@ const DRAFTS: Draft[] = [
       idleD3: {
         ref: '"vfio/pci: Move the unused device into low power state with runtime PM" (Abhishek Sahu, 5.19 D3cold series): probe allows runtime PM and drops its usage count, enable takes pm_runtime_resume_and_get (skipped with disable_idle_d3)',
         evidence: 'P',
-        note: 'S: vfio_pci_core.c @0886196c enable/out_power; [L] runtime-pm on 6.1/6.12/7.2: power_state D3hot + runtime_status suspended while unopened, D0 + active while open, D0 + active throughout with disable_idle_d3 or power/control=on',
+        note: 'S: vfio_pci_core.c @0886196c enable/out_power; [L] runtime-pm on 6.1/6.12/7.2: power_state D3hot + runtime_status suspended while unopened, D0 + active while open, D0 + active throughout with disable_idle_d3 or power/control=on; [L] runtime-pm-d3cold on 6.1/6.12/7.2 (an SSDT power resource, lab topology root-d3cold): D3cold while unopened, D3hot with d3cold_allowed=0',
       },
       d3hotBlocksAccess: {
         ref: '"vfio/pci: Invalidate mmaps and block the access in D3hot power state" (Abhishek Sahu, 5.19)',
