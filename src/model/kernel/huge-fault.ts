@@ -31,7 +31,8 @@
 // The handler's own word: every call prints a dynamic-debug line "vfio_pci_mmap_huge_fault(,order =
 // N) BAR b page offset 0x..: RET" (RET 0x100 inserted, 0x800 fallback, 0x2 SIGBUS). The model
 // predicts those calls exactly (Kctx.faultLog, `order=N:RET` per call; replay/fault-log.ts compares
-// them with a lab trace's klog=). What the lab showed on 6.12.117 and 7.2.13 [L ivshmem-huge]:
+// them with a lab trace's klog=). What the lab showed on 6.12.117 and 7.2.13 [L ivshmem-huge], and
+// at 16K on 6.12.117 arm64-16k [L ivshmem-huge-16k: 32M PMDs, no PUD level]:
 //   - the alignment test comes before the memory test: with memory disabled the first level that
 //     passes it answers SIGBUS (lower levels are never asked), levels that fail it fall back first;
 //   - a level that fell back leaves a lower table behind even when the fault then SIGBUSes (the

@@ -367,7 +367,7 @@ const DRAFTS: Draft[] = [
       hugeFault: {
         ref: 'f9e54c3a2f5b "vfio/pci: implement huge_fault support" (Alex Williamson, 6.12): order>0 falls back unless vmf->address is aligned to the order and the block ends inside the VMA; PMD with CONFIG_ARCH_SUPPORTS_PMD_PFNMAP (x86_64, arm64), PUD with CONFIG_ARCH_SUPPORTS_PUD_PFNMAP (x86_64 only)',
         evidence: 'S',
-        note: 'handler as quoted in the bugzilla 219619 thread (linux-pci, Dec 2024); [L] ivshmem-huge on 6.12.117 and 7.2.13 (ivshmem-plain, 1G BAR2; the handler\'s dynamic-debug line per call compared with the model\'s: PUD at a 1G-aligned VMA, PUD fallback + PMD at a 2M-aligned one, PFN fallback to PTEs, SIGBUS at the first aligned level with memory disabled, the PMD asked twice when a user fault ends in a PTE); the released 6.12 tests (catalog bugs huge-fault-order, huge-fault-unaligned-pfn) stay source-only: Debian 6.12.117 has both fixes',
+        note: 'handler as quoted in the bugzilla 219619 thread (linux-pci, Dec 2024); [L] ivshmem-huge on 6.12.117 and 7.2.13, ivshmem-huge-16k on 6.12.117 arm64-16k (ivshmem-plain, 1G BAR2; the handler\'s dynamic-debug line per call compared with the model\'s: PUD at a 1G-aligned VMA, PUD fallback + PMD at a 2M-aligned one, PFN fallback to PTEs, SIGBUS at the first aligned level with memory disabled, the PMD asked twice when a user fault ends in a PTE); the released 6.12 tests (catalog bugs huge-fault-order, huge-fault-unaligned-pfn) stay source-only: Debian 6.12.117 has both fixes',
       },
       faultPopulate: { ref: 'aac6db75a9fc "vfio/pci: Use unmap_mapping_range()" (6.10) + huge_fault (6.12)', evidence: 'M' },
       forkChildPtes: {

@@ -26,13 +26,13 @@ export const PAGE_SIZES: readonly PageSizeInfo[] = [
     bytes: 4096,
     where: 'x86_64; arm64 4K kernels (Debian linux-image-*-arm64)',
     evidence: 'L',
-    note: 'every x86 lab run (traces/lab/<k>/, 6.1/6.12/7.2); PMD and PUD faults: ivshmem-huge on 6.12/7.2',
+    note: 'every x86 lab run (traces/lab/<k>/, 6.1/6.12/7.2); 2M PMD and 1G PUD faults: ivshmem-huge on 6.12/7.2',
   },
   {
     bytes: 16384,
     where: 'arm64 16K kernels (Debian linux-image-*-arm64-16k; Apple silicon hosts)',
     evidence: 'L',
-    note: 'aarch64 lab, 6.12.117 arm64-16k: traces/lab/6.12/arm64-16k/page-size (offset and length granularity, a 4K munmap removing a 16K page, the one-page MSI-X BAR); sub-page BARs and memslots not run (no such BAR at 16K, no KVM under TCG)',
+    note: 'aarch64 lab, 6.12.117 arm64-16k: traces/lab/6.12/arm64-16k/page-size (offset and length granularity, a 4K munmap removing a 16K page, the one-page MSI-X BAR) and ivshmem-huge-16k (32M PMDs, no PUD); sub-page BARs and memslots not run (no such BAR at 16K, no KVM under TCG)',
   },
   {
     bytes: 65536,
