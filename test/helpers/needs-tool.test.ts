@@ -23,7 +23,7 @@ function vitest(file: string, ci: boolean) {
 describe('needs-tool', { timeout: 60_000 }, () => {
   it('names each tool with the package that installs it', () => {
     expect(missingLine(['qemu-system-x86_64', 'gcc', 'ld'])).toBe('qemu-system-x86_64, gcc, ld not on PATH (install: apt-get install qemu-system-x86 gcc libc6-dev binutils)');
-    expect(Object.keys(TOOLS)).toEqual(['qemu-system-x86_64', 'strace', 'gcc', 'ld', 'busybox', 'chromium']);
+    expect(Object.keys(TOOLS)).toEqual(['qemu-system-x86_64', 'strace', 'gcc', 'ld', 'busybox', 'chromium', 'iasl']);
     expect(hasTool('strace')).toBe(spawnSync('sh', ['-c', 'command -v strace']).status === 0);
   });
 
