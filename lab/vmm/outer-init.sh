@@ -1,6 +1,7 @@
 #!/bin/sh
 # /init of the outer guest for the nested-QEMU runs (lab/vmm). Loads vfio (+ virtio-blk for the
-# results disk), binds the e1000e to vfio-pci, then for every line of /vmm/runs.txt
+# results disk), binds the device DEVICE_ID (/vmm/config: the e1000e or the nvme) to vfio-pci, then
+# for every line of /vmm/runs.txt (VARIANT msix-relo: x-msix-relocation=bar2)
 #   VMM|RUN|VARIANT|SCRIPT
 # runs that QEMU as the VMM of the inner guest (/vmm/inner.elf, SCRIPT on its command line) under
 # the project's tracer (strace + sysfs snapshot + QEMU's vfio_*/pci_* trace log), and keeps
@@ -14,7 +15,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo 1 > /proc/sys/kernel/printk
-. /vmm/config    # TIMEOUT
+. /vmm/config    # TIMEOUT CAPTURE DEVICE_ID
 
 echo "@@VMM begin"
 for m in $(cat /mods/order); do
@@ -23,9 +24,9 @@ done
 
 BDF=""
 for d in /sys/bus/pci/devices/*; do
-  if [ "$(cat $d/vendor)" = "0x8086" ] && [ "$(cat $d/device)" = "0x10d3" ]; then BDF=$(basename $d); fi
+  if [ "$(cat $d/vendor)" = "0x${DEVICE_ID%:*}" ] && [ "$(cat $d/device)" = "0x${DEVICE_ID#*:}" ]; then BDF=$(basename $d); fi
 done
-[ -n "$BDF" ] || { echo "@@FAIL no e1000e"; poweroff -f; }
+[ -n "$BDF" ] || { echo "@@FAIL no device $DEVICE_ID"; poweroff -f; }
 D=/sys/bus/pci/devices/$BDF
 echo vfio-pci > $D/driver_override
 echo $BDF > /sys/bus/pci/drivers_probe
@@ -124,6 +125,7 @@ while IFS='|' read -r vmm run variant script; do
   O=/out/$vmm/$run
   X=""
   [ "$variant" = "no-mmap" ] && X=",x-no-mmap=on"
+  [ "$variant" = "msix-relo" ] && X=",x-msix-relocation=bar2"
   MONITOR="-monitor none"
   EXTRA=""
   if [ "$variant" = attach ]; then
@@ -164,6 +166,13 @@ while IFS='|' read -r vmm run variant script; do
     bash /vmm/vfio-trace --bdf $BDF -o $O --qemu-log $QLOG -- /usr/bin/qemu-system-x86_64 "$@" \
     > /tmp/stdout.txt 2> /tmp/stderr.txt
   rc=$?
+  fi
+  if [ $rc -eq 137 ]; then
+    # The time limit killed the tracer's shell, not what it started: a QEMU left behind would hold
+    # the group and fail every later run with EBUSY. QEMU's log shows where the session was stuck.
+    for p in $(pidof qemu-system-x86_64 strace); do kill -9 $p; done
+    sleep 1
+    [ -e $O/qemu.log ] || cp $QLOG $O/qemu.log 2>/dev/null
   fi
   t1=$(date +%s)
   mkdir -p $O

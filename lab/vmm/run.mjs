@@ -6,7 +6,7 @@
 // traces/qemu/<major.minor>/: raw captures in <run>/, and <run>.pb, .txt, .versions (the importer's
 // trace with the inner guest's serial log merged in; see collect.mjs, guest-serial.mjs).
 //
-// Options: --vmm qemu-7.2|qemu-10|all (required)  --scenario a,b  --variant mmap|no-mmap
+// Options: --vmm qemu-7.2|qemu-10|all (required)  --device e1000e|nvme  --scenario a,b  --variant mmap|no-mmap|msix-relo
 //          --timeout SEC (per inner QEMU run, default 90)  --no-import  --out DIR (default traces/qemu)
 //          --import-only: no lab run; re-import the raw captures already under --out
 //          --capture plain: record each session as a user without the tracer would (plain strace,
@@ -21,7 +21,7 @@ import { fetchKernel, resolveModules } from '../lib/kernels.mjs';
 import { qemuArgs, BASE_APPEND } from '../lib/qemu.mjs';
 import { log, run } from '../lib/sh.mjs';
 import { cpioOfChroot, hostQemu, trixieQemu, VMMS } from './qemu-builds.mjs';
-import { EXTRA_VARIANTS, runName, SCENARIOS, VARIANTS } from './scenarios.mjs';
+import { DEVICES, EXTRA_VARIANTS, runName } from './scenarios.mjs';
 import { collectRun, importRun } from './collect.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,9 +39,10 @@ const TRACER = join(repo, 'tracer', 'vfio-trace');
 const PCI_IDS = '/usr/share/misc/pci.ids';
 
 const USAGE = `usage: npm run lab -- --vmm qemu-7.2|qemu-10|all [options]
+  --device D        the assigned device: e1000e (default) or nvme (MSI-X table inside BAR0)
   --scenario a,b    only these scenarios (lab/vmm/scenarios.mjs)
-  --variant V       mmap, no-mmap or both (default); also attach (strace -p once the device is open)
-                    and bad-name (a failed GET_DEVICE_FD), lab/vmm/scenarios.mjs EXTRA_VARIANTS
+  --variant V       mmap, no-mmap (x-no-mmap=on), msix-relo (x-msix-relocation=bar2, nvme); default: all of the device's;
+                    also attach (strace -p once the device is open), bad-name (a failed GET_DEVICE_FD), stamped (e1000e)
   --timeout SEC     limit per inner QEMU run (default 90)
   --out DIR         where captures go (default traces/qemu)
   --no-import       keep the raw captures only
@@ -51,7 +52,7 @@ const USAGE = `usage: npm run lab -- --vmm qemu-7.2|qemu-10|all [options]
                     dmesg; default --out traces/qemu-plain, not imported: tests import them)`;
 
 function parseArgs(argv) {
-  const o = { vmm: '', scenarios: null, variants: VARIANTS, timeout: 90, doImport: true, importOnly: false, out: '', capture: 'tracer' };
+  const o = { vmm: '', device: 'e1000e', scenarios: null, variants: null, timeout: 90, doImport: true, importOnly: false, out: '', capture: 'tracer' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -59,6 +60,7 @@ function parseArgs(argv) {
       return argv[++i];
     };
     if (a === '--vmm') o.vmm = val();
+    else if (a === '--device') o.device = val();
     else if (a === '--scenario') o.scenarios = val().split(',');
     else if (a === '--variant') o.variants = val().split(',');
     else if (a === '--timeout') o.timeout = Number(val());
@@ -75,10 +77,13 @@ function parseArgs(argv) {
   if (o.vmm === 'all') o.vmms = VMMS;
   else if (VMMS.includes(o.vmm)) o.vmms = [o.vmm];
   else throw new Error(`--vmm must be one of ${[...VMMS, 'all'].join(', ')}`);
+  const dev = DEVICES[o.device];
+  if (!dev) throw new Error(`unknown --device ${o.device} (known: ${Object.keys(DEVICES).join(', ')})`);
   for (const s of o.scenarios ?? []) {
-    if (!SCENARIOS.some((x) => x.name === s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+    if (!dev.scenarios.some((x) => x.name === s)) throw new Error(`unknown scenario ${s} for ${o.device} (known: ${dev.scenarios.map((x) => x.name).join(', ')})`);
   }
-  for (const v of o.variants) if (!VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+  o.variants ??= dev.variants;
+  for (const v of o.variants) if (!dev.variants.includes(v) && !EXTRA_VARIANTS.includes(v)) throw new Error(`unknown variant ${v} for ${o.device} (known: ${[...dev.variants, ...EXTRA_VARIANTS].join(', ')})`);
   if (!(o.timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
   if (o.capture !== 'tracer' && o.capture !== 'plain') throw new Error('--capture must be tracer or plain');
   if (o.capture === 'plain' && o.importOnly) throw new Error('--import-only re-imports tracer captures; plain captures are imported by the tests');
@@ -98,13 +103,14 @@ function outerModules(kernel) {
 }
 
 /** Boots the outer guest, streaming @@VMM progress lines; resolves with the console text and status. */
-function bootOuter({ vmlinuz, initrd, disk, timeoutSec, consoleLog }) {
+function bootOuter({ vmlinuz, initrd, disk, timeoutSec, consoleLog, qemuDevice }) {
   const args = qemuArgs({
     vmlinuz,
     initrd,
     append: BASE_APPEND,
     smp: 2,
     memMb: 2048,
+    devices: ['-device', 'intel-iommu', '-device', `${qemuDevice},bus=pcie.0,addr=0x3`],
     extraArgs: ['-drive', `file=${disk},format=raw,if=none,id=out`, '-device', 'virtio-blk-pci,drive=out'],
   });
   const logStream = createWriteStream(consoleLog);
@@ -180,7 +186,8 @@ export async function vmmMain(argv) {
   if (o.vmms.includes('qemu-10')) builds['qemu-10'] = trixieQemu(cacheDir);
   for (const b of Object.values(builds)) log(`${b.name}: QEMU ${b.version} (${b.debVersion})`);
 
-  const scenarios = SCENARIOS.filter((s) => !o.scenarios || o.scenarios.includes(s.name));
+  const dev = DEVICES[o.device];
+  const scenarios = dev.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.name));
   const runs = [];
   for (const vmm of o.vmms) {
     for (const s of scenarios) for (const v of o.variants) runs.push({ vmm, scenario: s, variant: v, name: runName(s.name, v) });
@@ -204,7 +211,7 @@ export async function vmmMain(argv) {
       { dest: '/vmm/bin/strace', text: STRACE_WRAPPER, mode: 0o755 },
       { dest: '/vmm/bin/date', src: '/usr/bin/date', mode: 0o755 },
       { dest: '/vmm/runs.txt', text: runsTxt },
-      { dest: '/vmm/config', text: `TIMEOUT=${o.timeout}\nCAPTURE=${o.capture}\n` },
+      { dest: '/vmm/config', text: `TIMEOUT=${o.timeout}\nCAPTURE=${o.capture}\nDEVICE_ID=${dev.id}\n` },
       ...(o.capture === 'plain' && existsSync(PCI_IDS) ? [{ dest: PCI_IDS, src: PCI_IDS }] : []),
     ],
     compress: 'none',
@@ -220,7 +227,7 @@ export async function vmmMain(argv) {
   run('truncate', ['-s', '1G', disk]);
   const budget = 180 + runs.length * (o.timeout + 15);
   log(`booting the outer guest: ${runs.length} runs (budget ${budget} s)`);
-  const boot = await bootOuter({ vmlinuz: kernel.vmlinuz, initrd, disk, timeoutSec: budget, consoleLog: join(work, 'console.txt') });
+  const boot = await bootOuter({ vmlinuz: kernel.vmlinuz, initrd, disk, timeoutSec: budget, consoleLog: join(work, 'console.txt'), qemuDevice: dev.qemuDevice });
   if (!/@@VMM end/.test(boot.console)) {
     throw new Error(`the outer guest did not finish (status ${boot.status}); console in ${join(work, 'console.txt')}`);
   }

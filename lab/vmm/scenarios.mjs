@@ -79,6 +79,39 @@ export const SCENARIOS = [
   },
 ];
 
+/**
+ * QEMU's nvme (1b36:0010): one 16K 64-bit BAR0 with the registers at 0 (CAP 0x0, VS 0x8, AQA 0x24)
+ * and the MSI-X table (65 vectors, 0x2000-0x240f) and PBA (0x3000) inside it. vfio-pci reports
+ * MSIX_MAPPABLE for it, so QEMU maps the whole BAR and lays its table emulation over it; with
+ * `x-msix-relocation=bar2` (variant msix-relo) the emulated table and PBA move to a new BAR2 and
+ * BAR0 is the device's throughout. BAR2 is placed in every variant (without relocation nothing is
+ * there). Reads: registers, the table (emulated: 0 and masked), the rest of the table's page, the
+ * PBA, the rest of the PBA page, the MSI-X capability as the guest sees it.
+ */
+const NVME_ID = '1b36:0010';
+export const NVME_SCENARIOS = [
+  {
+    name: 'nvme-msix',
+    what: 'nvme BAR0 registers, the MSI-X table and PBA inside BAR0, and BAR2 (where x-msix-relocation puts them)',
+    script:
+      `find ${NVME_ID}; bars; mem 0; size; bar 0 0xc0000000; bar 2 0xc0010000; mem 1; cr 0x40 4; cr 0x44 4; cr 0x48 4; ` +
+      'rd 0 0x8; rd 0 0x0; wr 0 0x24 0x001f001f; rd 0 0x24; rd 0 0x2000; rd 0 0x200c; wr 0 0x2000 0xfee00000; rd 0 0x2000; ' +
+      'rd 0 0x2800; rd 0 0x3000; rd 0 0x3800; rd 2 0x0; rd 2 0xc; rd 2 0x410; wr 2 0x0 0xfee01000; rd 2 0x0; rd 0 0x2000; rd 0 0x24',
+  },
+];
+
+/**
+ * The devices the nested lab can assign: the outer guest's QEMU device (on the q35 root bus at
+ * 00:03.0, behind the emulated Intel IOMMU), the ids the outer init binds to vfio-pci, the scenario
+ * set and the variants (outer-init.sh turns each into -device vfio-pci options; `msix-relo` =
+ * `x-msix-relocation=bar2`, QEMU 2.12+).
+ */
+export const DEVICES = {
+  e1000e: { qemuDevice: 'e1000e', id: DEVICE_ID, scenarios: SCENARIOS, variants: VARIANTS },
+  nvme: { qemuDevice: 'nvme,serial=lab0', id: NVME_ID, scenarios: NVME_SCENARIOS, variants: ['mmap', 'no-mmap', 'msix-relo'] },
+};
+
+
 /** `d3hot-read` + `no-mmap` -> `d3hot-read.no-mmap`; the mmap variant keeps the bare name. */
 export function runName(scenario, variant) {
   return variant === 'mmap' ? scenario : `${scenario}.${variant}`;

@@ -1,5 +1,5 @@
 // Builds the lab's inner guest once and runs it on the host's QEMU against an EMULATED e1000e (no
-// vfio, no lab): the script interpreter, the serial format and isa-debug-exit are the same code the
+// vfio, no lab; or another device: `device` is its -device argument): the script interpreter, the serial format and isa-debug-exit are the same code the
 // nested runs use, so they can be checked here in well under a second per run.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ export interface GuestRun {
   lines: string[];
 }
 
-export function runInner(script: string): GuestRun {
+export function runInner(script: string, device = 'e1000e,rombar=0'): GuestRun {
   const dir = mkdtempSync(join(tmpdir(), 'inner-run-'));
   const serialPath = join(dir, 'serial.txt');
   const r = spawnSync(
@@ -34,7 +34,7 @@ export function runInner(script: string): GuestRun {
     ['-s', 'KILL', '30', 'qemu-system-x86_64',
       '-machine', 'pc', '-accel', 'tcg', '-m', '64M', '-smp', '1', '-nodefaults', '-no-user-config',
       '-display', 'none', '-monitor', 'none', '-no-reboot', '-serial', `file:${serialPath}`,
-      '-device', 'e1000e,rombar=0', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+      '-device', device, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
       '-kernel', innerElf(), '-append', script],
     { encoding: 'utf8' },
   );

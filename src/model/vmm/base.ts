@@ -14,6 +14,7 @@ import { ConfigImage, leBytes, leValue } from '../pci/config-image.js';
 import { findCap, walkCapabilities } from '../pci/caps.js';
 import { PCI_CAP_ID_MSIX, PCI_CAP_ID_PM } from '../pci/regs.js';
 import { GuestBars, allOnes, extract, hex, withinDword, PCI_BAR0, PCI_BAR_END } from './guest-config.js';
+import type { MsixRelocation } from './qemu-msix-relocation.js';
 
 export type BarMode = 'direct' | 'trapped';
 
@@ -132,6 +133,12 @@ export abstract class VmmBase implements VmmModel {
   private readonly slots = new Map<number, number>();
   /** The emulated MSI-X table and PBA contents, by byte offset within the table BAR (dwords). */
   private readonly msixTable = new Map<number, number>();
+  /** The device's own size of each memory BAR: what the VMM can mmap; above it a guest BAR is the VMM's. */
+  private readonly realSize = new Map<number, bigint>();
+  /** The VMM moved the MSI-X structures to another BAR (QEMU x-msix-relocation): the guest sees the moved layout. */
+  protected readonly msixRelocated: boolean;
+  /** Why the VMM refuses the device's MSI-X layout at realize (QEMU's relocation errors), or null. */
+  protected readonly layoutRefused: string | null;
   private realized = false;
   private death: Outcome | null = null;
 
@@ -144,11 +151,21 @@ export abstract class VmmBase implements VmmModel {
     protected readonly options: readonly string[] = [],
   ) {
     this.versionId = version.id;
-    this.bars = new GuestBars(device.bars);
     const img = new ConfigImage(device.config);
     const walk = walkCapabilities(img);
     this.pmCap = findCap(walk, 'std', PCI_CAP_ID_PM)?.offset ?? null;
-    this.msix = msixFromImage(img, findCap(walk, 'std', PCI_CAP_ID_MSIX)?.offset ?? null);
+    const msix = msixFromImage(img, findCap(walk, 'std', PCI_CAP_ID_MSIX)?.offset ?? null);
+    const relo = this.msixRelocation(msix);
+    this.msixRelocated = relo.kind === 'moved';
+    this.layoutRefused = relo.kind === 'refused' ? relo.why : null;
+    this.msix = relo.kind === 'moved' ? relo.msix : msix;
+    this.bars = new GuestBars(relo.kind === 'moved' ? relo.bars : device.bars);
+    for (const b of device.bars) if (b.kind === 'mem' && b.size > 0n) this.realSize.set(b.index, b.size);
+  }
+
+  /** Where this VMM puts the MSI-X structures in the guest's BARs (called from the constructor: use only `this.options`/`this.device`). */
+  protected msixRelocation(_msix: MsixLayout | null): MsixRelocation {
+    return { kind: 'none' };
   }
 
   get alive(): boolean {
@@ -298,9 +315,11 @@ export abstract class VmmBase implements VmmModel {
       return null;
     }
     for (const b of this.bars.memBars()) {
-      if (this.hostMmaps.has(b.index)) continue;
+      // A BAR the VMM made up (a relocated MSI-X BAR) has nothing to mmap; an extended one its own part.
+      const real = this.realSize.get(b.index);
+      if (this.hostMmaps.has(b.index) || real === undefined) continue;
       const page = BigInt(this.device.pageSize > 0 ? this.device.pageSize : 4096);
-      const length = ((b.size + page - 1n) / page) * page;
+      const length = ((real + page - 1n) / page) * page;
       const addr = syntheticMmapAddr(b.index, this.sw.barMmapAlign);
       const s = calls.issue({ kind: 'mmap', region: b.index, offset: 0n, length, prot: 3, addr });
       if (s.outcome.kind === 'ok') {
@@ -376,12 +395,14 @@ export abstract class VmmBase implements VmmModel {
     // A sub-page BAR: expanded to one page when placed host-page aligned, else no section holds a
     // whole page and the listener maps nothing (vfio_listener_region_add page-aligns iova/end).
     if (this.sw.subPageBar === 'expand-when-aligned' && info.size < page) return gpa % page === 0n ? [[0n, page]] : [];
-    if (!this.msix || this.msix.tableBar !== bar) return [[0n, info.size]];
+    const real = this.realSize.get(bar) ?? 0n;
+    // The listener maps the VMM's mmap (the device's own size); an emulated table above it is no hole.
+    if (!this.msix || this.msix.tableBar !== bar || BigInt(this.msix.tableRange[0]) >= real) return real > 0n ? [[0n, real]] : [];
     const hs = (BigInt(this.msix.tableRange[0]) / page) * page;
     const he = ((BigInt(this.msix.tableRange[1]) + page - 1n) / page) * page;
     const out: [bigint, bigint][] = [];
     if (hs > 0n) out.push([0n, hs]);
-    if (he < info.size) out.push([he, info.size - he]);
+    if (he < real) out.push([he, real - he]);
     return out;
   }
 
@@ -471,6 +492,9 @@ export abstract class VmmBase implements VmmModel {
     const [bar, lb] = hit;
     const offset = gpa - lb.gpa;
     const part = this.msixPart(bar, offset, len);
+    // Above the device's own part of a BAR only the emulated table answers: the rest of a relocated
+    // MSI-X BAR (its PBA, which QEMU keeps disabled, and padding) is the BAR container's unassigned space.
+    if (part !== 'table' && offset + BigInt(len) > (this.realSize.get(bar) ?? 0n)) return this.unassigned(len);
     const route: MsixRoute = part === null ? 'bar' : this.msixRoute(part, lb.mode);
     switch (route) {
       case 'emulated':

@@ -7,7 +7,8 @@
 import type { PowerState } from '../outcome.js';
 import { ConfigImage } from '../pci/config-image.js';
 import { VmmBase, ok, pmCode, pmStateOf } from './base.js';
-import type { BarMode, Decision, HostCalls, MsixPart, MsixRoute } from './base.js';
+import type { BarMode, Decision, HostCalls, MsixLayout, MsixPart, MsixRoute } from './base.js';
+import { relocateMsix, type MsixRelocation } from './qemu-msix-relocation.js';
 import {
   MSIX_ENABLE,
   PCI_BAR0,
@@ -38,6 +39,17 @@ export class QemuModel extends VmmBase {
    */
   protected override noBarMmap(): string | null {
     return qemuNoMmap(this.options) ? 'x-no-mmap=on: no BAR mmapped, every BAR access trapped [vmm.qemu.no-mmap-trapped]' : null;
+  }
+
+  /** x-msix-relocation=barN (qemu-msix-relocation.ts): the guest's BARs and MSI-X capability as QEMU builds them. */
+  protected override msixRelocation(msix: MsixLayout | null): MsixRelocation {
+    const id = `${this.device.vendorId.toString(16).padStart(4, '0')}:${this.device.deviceId.toString(16).padStart(4, '0')}`;
+    return relocateMsix(this.options, msix, this.device.bars, this.device.pageSize, id);
+  }
+
+  /** vfio_msix_early_setup's relocation errors fail realize: QEMU prints them and exits 1. */
+  protected override refuseDevice(): { why: string; rule: string } | null {
+    return this.layoutRefused === null ? null : { why: this.layoutRefused, rule: 'vmm.qemu.msix-relocation-refused' };
   }
 
   protected override trappedRule(): string {
@@ -124,7 +136,32 @@ export class QemuModel extends VmmBase {
     const v = this.forwardCfgRead(calls, offset, len);
     // vfio_pci_read_config reports the failure and returns -1.
     if (v === null) return { outcome: { kind: 'all-ones', len }, rule: 'vmm.qemu.cfg-read-failed' };
+    if (this.msixRelocated && this.msix && overlaps(offset, len, this.msix.capOffset + 4, 8)) {
+      return ok('vmm.qemu.msix-relocated-cap', this.relocatedCap(offset, len, v) & allOnes(len));
+    }
     return ok('vmm.qemu.cfg-read', v & allOnes(len));
+  }
+
+  /**
+   * QEMU emulates all of the MSI-X capability (vfio_pci_realize): with relocation the guest reads
+   * the table and PBA offset/BIR registers msix_init wrote, not the device's.
+   */
+  private relocatedCap(offset: number, len: number, v: bigint): bigint {
+    const m = this.msix!;
+    const regs = [
+      [m.capOffset + 4, m.tableRange[0] | m.tableBar],
+      [m.capOffset + 8, m.pbaRange[0] | m.pbaBar],
+    ] as const;
+    let out = v;
+    for (let i = 0; i < len; i++) {
+      for (const [reg, val] of regs) {
+        const b = offset + i - reg;
+        if (b < 0 || b > 3) continue;
+        const sh = BigInt(8 * i);
+        out = (out & ~(0xffn << sh)) | (BigInt((val >>> (8 * b)) & 0xff) << sh);
+      }
+    }
+    return out;
   }
 
   protected onDeviceReset(calls: HostCalls): void {
