@@ -66,8 +66,19 @@ describe('real QEMU captures (tracer output directories)', { timeout: 60_000 }, 
     // What strace saw that the merge dropped: the host-only import's DMA calls minus the merged one's.
     const all = hostOnly.events.map(dma).filter((x): x is string => x !== null);
     const remaining = merged.events.map(dma).filter((x): x is string => x !== null);
-    const droppedByMerge = [...all];
-    for (const r of remaining) droppedByMerge.splice(droppedByMerge.indexOf(r), 1);
+    const dropped = hostOnly.events.filter((e) => dma(e) !== null);
+    for (const r of remaining) dropped.splice(dropped.findIndex((e) => dma(e) === r), 1);
+    // QEMU's INTx slow path (vfio_intx_interrupt: BAR mmaps disabled until the EOI, re-enabled by
+    // a main-loop timer) unmaps and remaps the BARs from the main thread (the process's first,
+    // which opens the container): not modeled, the trace has no interrupt event. SeaBIOS's NVMe
+    // driver raises INTx, the e1000e sessions never do. With it the sequence (and what is mapped at
+    // the end) depends on where the interrupts and the timer fell: every BAR section QEMU mapped,
+    // the model maps too (a section the guest placed while QEMU's mmaps were off and that the timer
+    // did not map before the session ended is the model's alone: 10.0/nvme-msix, BAR0 at 0xc0000000).
+    const main = hostOnly.events[0]!.tid;
+    const intx = dropped.filter((e) => e.tid === main).map((e) => dma(e)!);
+    const droppedByMerge = dropped.map((e) => dma(e)!);
+    const sections = (calls: string[]): string[] => [...new Set(calls.filter((x) => x.startsWith('map-dma')).map((x) => x.slice(8)))].sort();
     // What the model forwarded while replaying the merged trace.
     const pb = join(scratch, c.replace('/', '-') + '.pb');
     writeFileSync(pb, encodeTrace(merged));
@@ -80,7 +91,13 @@ describe('real QEMU captures (tracer output directories)', { timeout: 60_000 }, 
     // x-no-mmap=on: no BAR mapping, so nothing of the kind on either side.
     if (c.endsWith('.no-mmap')) expect(droppedByMerge).toEqual([]);
     else expect(droppedByMerge.length).toBeGreaterThan(0);
-    expect(forwarded).toEqual(droppedByMerge);
+    if (intx.length === 0) expect(forwarded).toEqual(droppedByMerge);
+    else {
+      expect(c).toMatch(/nvme/);
+      expect(intx.every((x) => sections(droppedByMerge).includes(x.replace(/^\S+ /, '')))).toBe(true);
+      expect(sections(droppedByMerge).filter((x) => !sections(forwarded).includes(x))).toEqual([]);
+      expect(sections(droppedByMerge).length).toBeGreaterThan(0);
+    }
   });
   it.runIf(captures.includes('7.2/d3hot-read'))('7.2/d3hot-read: the guest touches BAR0 after D3hot; under TCG QEMU dies of SIGBUS', () => {
     const lines = eventLines(importTrace({ dir: join(root, '7.2/d3hot-read'), tracerVersion: 't' }).trace);
