@@ -1,9 +1,9 @@
 // Every lab scenario script must run to its end on an emulated e1000e (where nothing kills the VMM):
 // a typo in a script would otherwise only show up as a `# error` line in a 20-minute lab run.
-import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM module without type declarations
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM module without type declarations
 import { DEVICES, SCENARIOS, VARIANTS, runName } from '../../lab/vmm/scenarios.mjs';
 import { needsTool } from '../helpers/needs-tool.js';
 import { runInner } from './inner-guest.js';
