@@ -6,7 +6,7 @@
 import { UserError } from '../errors.js';
 import { deviceSysfsEmpty, traitsEmpty, type EventBody, type Observed, type TraceEvent, type TraceHeader } from './types.js';
 import { FORMAT_VERSION, camel, kebab, schema, type FieldInfo, type MessageInfo } from './schema.js';
-import { ACCESS_KINDS, accessLenProblem, configSizeProblem } from './limits.js';
+import { ACCESS_KINDS, accessLenProblem, configSizeProblem, pageSizeProblem } from './limits.js';
 import { assignWithDefaults, withDefaults, type DecodeContext, type Msg, type Value } from './wire.js';
 
 export type DecodedPacket =
@@ -114,7 +114,7 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
       const why = h.formatVersion === 0 ? 'header has no format version' : `format version ${h.formatVersion} is not supported (this reader knows ${FORMAT_VERSION})`;
       throw new UserError(why, { file: ctx.file, offset: at });
     }
-    const tooBig = configSizeProblem(h.device.config.length);
+    const tooBig = configSizeProblem(h.device.config.length) ?? pageSizeProblem(h.device.pageSize);
     if (tooBig !== null) throw new UserError(`header: device ${tooBig}`, { file: ctx.file, offset: at });
     return h;
   }

@@ -25,6 +25,22 @@ export function accessLenProblem(kind: string, len: number): string | null {
   return `${kind} len=${len}: one CPU access is 1 to ${MAX_ACCESS_LEN} bytes`;
 }
 
+/**
+ * The host's PAGE_SIZE: a power of two from 4 KiB (x86, arm64 4K) to 1 MiB (the largest any Linux
+ * architecture configures; arm64/ppc64 go to 64K). The model divides BAR offsets and huge-page
+ * block sizes by it, so 4 bytes or 3000 are not something to replay (a fuzzed `page-size=4`
+ * ended in a division by zero in the huge_fault levels). 0 = not recorded (the model takes 4096).
+ */
+export const MIN_PAGE_SIZE = 4096;
+export const MAX_PAGE_SIZE = 1 << 20;
+
+/** Why `size` cannot be a host page size, or null. */
+export function pageSizeProblem(size: number): string | null {
+  if (size === 0) return null;
+  if (size >= MIN_PAGE_SIZE && size <= MAX_PAGE_SIZE && (size & (size - 1)) === 0) return null;
+  return `page size ${size} is not a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE} (a host PAGE_SIZE)`;
+}
+
 /** Why a device config image of `size` bytes cannot be, or null. */
 export function configSizeProblem(size: number): string | null {
   return size > MAX_CONFIG_SIZE ? `config size ${size} is larger than ${MAX_CONFIG_SIZE}` : null;

@@ -20,7 +20,7 @@ import { FAILURE_CONSEQUENCES, KERNEL_FAILURE_KINDS, emptyDeviceSnapshot, emptyT
 import { setupRequestNames, setupRequestNumber } from './setup-requests.js';
 import { FORMAT_VERSION } from './schema.js';
 import { parseSriovLine, parseSriovVfLine, parseVfBarLine, parseVfToken } from './text-sriov.js';
-import { accessLenProblem, configSizeProblem } from './limits.js';
+import { accessLenProblem, configSizeProblem, pageSizeProblem } from './limits.js';
 import {
   leBytes,
   parseBytes,
@@ -650,6 +650,8 @@ export class TextParser {
         d.vendorId = parseInt(m[1], 16);
         d.deviceId = parseInt(m[2], 16);
         d.pageSize = a.u32('page-size', 4096);
+        const badPage = pageSizeProblem(d.pageSize);
+        if (badPage !== null) throw textError(ctx, a.opt('page-size')?.col ?? 1, badPage);
         d.iommuGroup = a.i32('iommu-group', -1);
         break;
       }

@@ -6,7 +6,7 @@ import { sweepBeforeWriting, tempPathFor } from '../temp-file.js';
 import { UserError } from '../errors.js';
 import type { TraceEvent, TraceHeader } from './types.js';
 import { encodeEventPacket, encodeHeaderPacket } from './codec.js';
-import { accessLenProblem, configSizeProblem } from './limits.js';
+import { accessLenProblem, configSizeProblem, pageSizeProblem } from './limits.js';
 
 const FLUSH_AT = 1024 * 1024;
 
@@ -43,7 +43,7 @@ export class TraceWriter {
   async header(h: TraceHeader): Promise<void> {
     // Nothing this writer writes may be refused by the reader (limits.ts): bad input that got
     // this far (an importer's) is a located error here rather than a trace no one can read.
-    const tooBig = configSizeProblem(h.device.config.length);
+    const tooBig = configSizeProblem(h.device.config.length) ?? pageSizeProblem(h.device.pageSize);
     if (tooBig !== null) throw new UserError(`cannot write header: device ${tooBig}`, { file: this.path });
     await this.push(encodeHeaderPacket(h));
   }

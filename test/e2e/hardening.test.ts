@@ -63,6 +63,22 @@ describe('issue 19 defects through the built CLI', { timeout: 60_000 }, () => {
     expect(run(['encode', file('cfg-ok.txt', dump.stdout), '-o', join(dir, 'cfg-again.pb')], { cwd: dir }).code).toBe(0);
   });
 
+  // Found by `npm run fuzz` (text target, seed 19): `page-size=4` ended the replay in a division
+  // by zero in the huge_fault levels. A page size is a power of two from 4K to 1M, or 0 = not recorded.
+  it('the page size is a host PAGE_SIZE, checked where it is read (text and binary) and written', () => {
+    const t = file('page.txt', HEAD.replace('8086:10d3', '8086:10d3 page-size=4'));
+    expectOneLine(run(['replay', t, '--kernel', 'linux-6.12'], { cwd: dir }), 2, /page\.txt:\d+:\d+: page size 4 is not a power of two from 4096 to 1048576/);
+    const h = emptyHeader();
+    h.device.pageSize = 3000;
+    const pb = file('page.pb', encodeTrace({ header: h, events: [] }));
+    expectOneLine(run(['dump', pb], { cwd: dir }), 2, /page\.pb: at byte 0 \(0x0\): header: device page size 3000 is not a power of two/);
+    for (const ok of [0, 4096, 16384, 65536]) {
+      h.device.pageSize = ok;
+      const good = file(`page-${ok}.pb`, encodeTrace({ header: h, events: [] }));
+      expect(run(['dump', good], { cwd: dir }).code).toBe(0);
+    }
+  });
+
   it('#6 a lone surrogate in a string is refused at its line; a header error names no event', () => {
     const t = file('sur.txt', 'vfio-trace 1\ntitle "\\ud800"\n');
     expectOneLine(run(['encode', t, '-o', join(dir, 'sur.pb')], { cwd: dir }), 2, /sur\.txt:2:7: title: lone surrogate \\ud800/);

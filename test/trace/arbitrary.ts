@@ -195,7 +195,7 @@ export const header: fc.Arbitrary<TraceHeader> = fc.record({
       iomapFailBars: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
     }),
     resetMethods: fc.array(nonEmpty, { maxLength: 3 }),
-    pageSize: u32,
+    pageSize: fc.constantFrom(0, 4096, 16384, 65536, 1 << 20),
     vga: fc.boolean(),
     iommuGroup: i32,
     // Absent, or with at least one trait set (all-default traits are canonically absent).
