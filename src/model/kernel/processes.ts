@@ -12,6 +12,10 @@
 // 35e351780fa9 ("fork: defer linking file vma until vma is fully initialized") moved ->open
 // before copy_page_range: on a vma_list kernel carrying it the child keeps copies vma_list does not
 // know, and no zap removes them: catalog bug fork-untracked-ptes (`bugForkUntrackedPtes`).
+// A child's own fault still puts its VMA on vma_list (core.ts), and the vma_list zap walks every mm
+// on the list: the lab's 6.1.192 (traces/lab/6.1/fork-untouched) SIGBUSes a child that faulted its
+// PTEs in and keeps only inherited copies alive. That is why 6.1.192 is a catalog point although
+// 6.1.95 reverted the 2024 backport: the ordering is back there, not a different zap path.
 
 import { step, type Effect, type Step } from '../outcome.js';
 import type { Kctx } from './context.js';

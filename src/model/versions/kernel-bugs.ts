@@ -38,6 +38,18 @@ export interface BugCommit {
   note?: string;
 }
 
+/** A version where the bug comes or goes: a release, a stable point or a series version. */
+export interface BugPoint {
+  version: string;
+  evidence: Evidence;
+  note?: string;
+  /**
+   * The commit that does it here when it is not the entry's introducedBy/fixedBy: a stable
+   * backport of the cause under its own id, or the revert of a backported cause.
+   */
+  commit?: BugCommit;
+}
+
 export interface KernelBug {
   switch: BugSwitch;
   /** Short name, used in trace folders (`traces/bugs/<fix commit>-<slug>/`). */
@@ -45,10 +57,14 @@ export interface KernelBug {
   title: string;
   introducedBy: BugCommit;
   fixedBy: BugCommit;
-  /** Versions that first carry the bug: a mainline release and/or stable points (a backport of the cause). */
-  introducedIn: { version: string; evidence: Evidence; note?: string }[];
-  /** Versions that first carry the fix: the mainline release, then the stable points. */
-  fixedIn: { version: string; evidence: Evidence; note?: string }[];
+  /**
+   * Versions that first carry the bug: a mainline release and/or stable points (a backport of the
+   * cause). A version has the bug when the nearest of these and `fixedIn` in its ancestry is one
+   * of these: so a branch can take a cause, revert it, and take it again.
+   */
+  introducedIn: BugPoint[];
+  /** Versions that first carry the fix (or a revert of the cause): the mainline release, then the stable points. */
+  fixedIn: BugPoint[];
   /** The event pattern that makes it fire. */
   trigger: string;
   /** What the user sees. */
@@ -225,24 +241,47 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     },
     introducedIn: [
       { version: 'linux-6.9', evidence: 'P', note: 'mainline (not modeled); 6.8.y got it in the review of 23 Apr 2024 ("[PATCH 6.8 152/158]")' },
-      { version: 'linux-6.6.30', evidence: 'M', note: 'the 6.6 stable review of 30 Apr 2024 carries it ("[PATCH 6.6 110/186]") [P]; the point is inferred from the review date' },
+      {
+        version: 'linux-6.6.30',
+        evidence: 'M',
+        note: 'the 6.6 stable review of 30 Apr 2024 carries it ("[PATCH 6.6 110/186]") [P]; the point is inferred from the review date. T. Kukul (stable@ 2 Apr 2026): the 6.6 backport cec11fa2eb51 "only moved hugetlb_dup_vma_private() and vm_ops->open()" [P], i.e. exactly the ->open-before-copy_page_range order this bug is about',
+      },
+      {
+        version: 'linux-6.1.91',
+        evidence: 'P',
+        note: 'queued on top of "Linux 6.1.90" (linux-stable-rc queue/6.1 pushes of 29 Apr and 3 May 2024); L. Rumancik, stable@ 3 Jun 2024: "The original backport didn\'t move the code to link the vma into the MT" (Fixes: 0c42f7e039ab), so ->open moved before copy_page_range as in 6.6',
+        commit: { commit: '0c42f7e039ab', subject: 'fork: defer linking file vma until vma is fully initialized (6.1.y backport)', evidence: 'P' },
+      },
       {
         version: 'linux-6.1.192',
         evidence: 'L',
-        note: 'lab fork-userbuf#7 on Debian 6.1.0-57 (6.1.192): the child\'s load through the copied PTE returns after the parent cleared MSE. The 2024 6.1.y backport was reverted in 6.1.95 (review shortlog, 19 Jun 2024 [P]) and A. Rasmussen wrote it "was reverted for unrelated reasons in 6.1"; when 6.1.y took it again is not established: 6.1.192 is where it is known, not where it started',
+        note: 'lab fork-userbuf#7 and fork-untouched#11/#16 on Debian 6.1.0-57 (6.1.192): a child forked after the parent touched its mapping keeps the copied PTEs through every zap, while a child forked before (which faults its own PTEs in, onto vma_list) SIGBUSes after the parent\'s zap like the parent. So the ordering is back, not a different zap path (6.1\'s vma_list zap reaches every mm). When 6.1.y (or Debian) took the ordering again after the 6.1.95 revert is not established [M]',
+        commit: { commit: '', subject: 'fork: ->open before copy_page_range again (6.1.y or Debian; not identified)', evidence: 'L' },
       },
     ],
     fixedIn: [
       { version: 'linux-6.10', evidence: 'P', note: 'mainline (not modeled; first modeled release after it: 6.12)' },
       {
+        version: 'linux-6.1.95',
+        evidence: 'P',
+        note: '6.1.95-rc1 review shortlog (19 Jun 2024): Sam James, Revert "fork: defer linking file vma until vma is fully initialized": the cause goes, the vfio fix never came to 6.1.y',
+        commit: { commit: '', subject: 'Revert "fork: defer linking file vma until vma is fully initialized" (6.1.y)', evidence: 'P', note: 'the 6.1.y revert\'s id was not read' },
+      },
+      {
+        version: 'linux-6.6.35',
+        evidence: 'M',
+        note: 'T. Kukul (stable@ 2 Apr 2026): dd782da47076 "Sam James reverted the incomplete backport" on 6.6.y [P]; "6.6 stable has remained unfixed since July 2024" (the fork fix, so the vfio-visible order, stayed out until 6.6.134). The point is inferred from the 6.1.95 review of the same day',
+        commit: { commit: 'dd782da47076', subject: 'Revert "fork: defer linking file vma until vma is fully initialized" (6.6.y)', evidence: 'P' },
+      },
+      {
         version: 'linux-6.6.134',
         evidence: 'P',
-        note: 'OSV CVE-2024-27022 lists 6.6.y affected below 6.6.134, the point that took "[PATCH 6.6.y 1-4/4]" (T. Kukul, 2 Apr 2026: vfio_fs_type, aac6db75a9fc, d71a989cf5d9, then the fork change); whether 6.6.y reverted the 6.6.30 backport earlier is not established [M]',
+        note: 'OSV CVE-2024-27022 lists 6.6.y affected below 6.6.134, the point that took "[PATCH 6.6.y 1-4/4]" (T. Kukul, 2 Apr 2026: vfio_fs_type, aac6db75a9fc, d71a989cf5d9, then the fork change): the order returns with the vfio fix, so 6.6.134 stays bug-free',
       },
     ],
     trigger: 'a process with a populated BAR mapping forks (fork child=N); the parent then clears COMMAND.MEM, resets or enters low power (a zap); the child accesses its copy (pid=N)',
     outcome: 'the child\'s access reaches the device through the surviving PTE while memory decode is off (the hazard CVE-2020-12888 is about: an unsupported request, on some platforms a host fault); the parent SIGBUSes as designed',
-    report: 'A. Rasmussen, "[PATCH 6.6] fork: defer linking file vma until vma is fully initialized" thread, stable@ Jul 2024; lab fork-userbuf on 6.1.192',
+    report: 'A. Rasmussen, "[PATCH 6.6] fork: defer linking file vma until vma is fully initialized" thread, stable@ Jul 2024; T. Kukul, "[PATCH 6.6.y 0/4] Fix CVE-2024-27022: fork/hugetlb race with vfio prerequisites", stable@ Apr 2026; lab fork-userbuf and fork-untouched on 6.1.192',
   },
   {
     switch: 'bugIntxMaskUnlocked',

@@ -7,7 +7,7 @@
 // L = observed on the real kernel in the lab (6.1, 6.12, 7.2 on QEMU's emulated e1000e; the trace
 // and event are named). The lab corrects M entries: record what it found here.
 
-import { BUG_SWITCHES, KERNEL_BUGS, type BugSwitches } from './kernel-bugs.js';
+import { BUG_SWITCHES, KERNEL_BUGS, type BugSwitches, type KernelBug } from './kernel-bugs.js';
 import { isAncestorOrSelf, parseKernelNumber } from './lineage.js';
 import { parseUname, type Distro } from './uname.js';
 
@@ -603,19 +603,33 @@ function stableDrafts(mainline: ReadonlySet<string>, existing: ReadonlySet<strin
   return drafts;
 }
 
+/**
+ * Whether version `id` carries the bug: the nearest catalog point in its ancestry (a version's
+ * ancestors form a chain, so the nearest is the one every other is an ancestor of) introduces it.
+ */
+function bugPresent(b: KernelBug, id: string, baseOf: (id: string) => string | undefined): boolean {
+  let nearest: { version: string; has: boolean } | undefined;
+  for (const [points, has] of [[b.introducedIn, true], [b.fixedIn, false]] as const) {
+    for (const p of points) {
+      if (!isAncestorOrSelf(p.version, id, baseOf)) continue;
+      if (nearest === undefined || isAncestorOrSelf(nearest.version, p.version, baseOf)) nearest = { version: p.version, has };
+    }
+  }
+  return nearest?.has ?? false;
+}
+
 /** Sets every version's bug switches from the catalog and sources the ones that change. */
 function applyBugs(out: KernelVersion[], byId: ReadonlyMap<string, KernelVersion>): void {
   const baseOf = (id: string): string | undefined => byId.get(id)?.base;
   for (const v of out) {
     for (const b of KERNEL_BUGS) {
-      const has =
-        b.introducedIn.some((p) => isAncestorOrSelf(p.version, v.id, baseOf)) && !b.fixedIn.some((p) => isAncestorOrSelf(p.version, v.id, baseOf));
+      const has = bugPresent(b, v.id, baseOf);
       v.switches[b.switch] = has;
       const parent = v.derivesFrom !== undefined ? byId.get(v.derivesFrom) : undefined;
       if (parent !== undefined && parent.switches[b.switch] === has) continue;
       if (parent === undefined && !has) continue;
-      const c = has ? b.introducedBy : b.fixedBy;
       const point = (has ? b.introducedIn : b.fixedIn).find((p) => p.version === v.id);
+      const c = point?.commit ?? (has ? b.introducedBy : b.fixedBy);
       v.sources[b.switch] = {
         ref: `${c.commit === '' ? '(commit unknown)' : c.commit} "${c.subject}" (catalog: ${b.slug})`,
         evidence: point?.evidence ?? c.evidence,
@@ -630,7 +644,16 @@ function applyBugs(out: KernelVersion[], byId: ReadonlyMap<string, KernelVersion
     const parent = v.derivesFrom !== undefined ? byId.get(v.derivesFrom) : undefined;
     const changed = KERNEL_BUGS.filter((b) => parent !== undefined && parent.switches[b.switch] !== v.switches[b.switch]);
     if (changed.length === 0) v.title += ': last point before a catalog backport';
-    else v.title += ': ' + changed.map((b) => `${v.switches[b.switch] ? 'gets' : 'fixes'} ${b.slug} (${(v.switches[b.switch] ? b.introducedBy : b.fixedBy).commit})`).join(', ');
+    else
+      v.title +=
+        ': ' +
+        changed
+          .map((b) => {
+            const has = v.switches[b.switch];
+            const point = (has ? b.introducedIn : b.fixedIn).find((p) => p.version === v.id);
+            return `${has ? 'gets' : 'fixes'} ${b.slug} (${(point?.commit ?? (has ? b.introducedBy : b.fixedBy)).commit || 'commit unknown'})`;
+          })
+          .join(', ');
   }
 }
 

@@ -29,9 +29,13 @@ describe('kernel-bug catalog data', () => {
     expect(['block-disabled-mmio@v1', 'block-disabled-mmio@v3', 'linux-5.8'].map((v) => has(v, 'bugVfMmioBlocking'))).toEqual([true, true, false]);
     expect(['block-disabled-mmio@v1', 'block-disabled-mmio@v2', 'linux-5.8'].map((v) => has(v, 'bugContendedFaultSigbus'))).toEqual([true, false, false]);
     expect(['linux-5.7', 'linux-5.8', 'linux-5.8.16', 'linux-5.8.17', 'linux-5.9', 'linux-5.10'].map((v) => has(v, 'bugNoCommandMemoryIgnored'))).toEqual([false, true, true, false, true, false]);
-    // Mainline 6.9/6.10 are not modeled but order the releases around them; 6.1.y only from the lab's point.
-    expect(['linux-6.1', 'linux-6.1.192', 'linux-6.6', 'linux-6.6.30', 'linux-6.6.133', 'linux-6.6.134', 'linux-6.12'].map((v) => has(v, 'bugForkUntrackedPtes'))).toEqual([
-      false, true, false, true, true, false, false,
+    // Mainline 6.9/6.10 are not modeled but order the releases around them. A branch can take the
+    // cause, revert it and show it again: the nearest catalog point in a version's ancestry decides.
+    expect(['linux-6.1', 'linux-6.1.90', 'linux-6.1.91', 'linux-6.1.94', 'linux-6.1.95', 'linux-6.1.191', 'linux-6.1.192'].map((v) => has(v, 'bugForkUntrackedPtes'))).toEqual([
+      false, false, true, true, false, false, true,
+    ]);
+    expect(['linux-6.6', 'linux-6.6.30', 'linux-6.6.34', 'linux-6.6.35', 'linux-6.6.134', 'linux-6.12'].map((v) => has(v, 'bugForkUntrackedPtes'))).toEqual([
+      false, true, true, false, false, false,
     ]);
     expect(['linux-5.7', 'linux-5.10', 'linux-5.10.19', 'linux-5.10.20', 'linux-5.14'].map((v) => has(v, 'bugType1PfnmapIgnoresProt'))).toEqual([true, true, true, false, false]);
     expect(['linux-6.6', 'linux-6.12', 'linux-6.12.9', 'linux-6.12.10', 'linux-6.12.28', 'linux-6.12.29', 'linux-6.19'].map((v) => has(v, 'bugHugeFaultUnalignedPfn'))).toEqual([
@@ -56,6 +60,12 @@ describe('kernel-bug catalog data', () => {
     expect(p.title).toContain('fixes concurrent-vma-fault (6a45ece4c9af)');
     expect(findKernelVersion('linux-5.10.49')!.title).toContain('last point before');
     for (const v of KERNEL_VERSIONS) expect(v.id).not.toMatch(/^linux-\d+\.\d+\.0$/);
+  });
+
+  it('a point that names its own commit (a backport, a revert) is sourced with it', () => {
+    expect(findKernelVersion('linux-6.1.91')!.sources.bugForkUntrackedPtes?.ref).toContain('0c42f7e039ab');
+    expect(findKernelVersion('linux-6.6.35')!.title).toContain('fixes fork-untracked-ptes (dd782da47076)');
+    expect(findKernelVersion('linux-6.1.95')!.title).toContain('fixes fork-untracked-ptes (commit unknown)');
   });
 });
 
