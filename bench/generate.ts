@@ -114,7 +114,7 @@ function nextEvent(rng: Rng): { body: EventBody; observed?: Observed } {
   if (r < 82) {
     const op = rng.below(4);
     if (op === 0) return { body: { kind: 'ioctl', op: 'get-region-info', index: rng.below(8), argsz: 32 }, observed: { ret: 0n } };
-    if (op === 1) return { body: { kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 2, start: rng.below(5), count: 1, argsz: 24 }, observed: { ret: 0n } };
+    if (op === 1) return { body: { kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 2, start: rng.below(5), count: 1, argsz: 24, fds: [] }, observed: { ret: 0n } };
     if (op === 2) return { body: { kind: 'ioctl', op: 'reset' }, observed: { ret: 0n } };
     return { body: { kind: 'ioctl', op: 'get-irq-info', index: rng.below(5), argsz: 16 }, observed: { ret: 0n } };
   }

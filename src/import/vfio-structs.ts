@@ -66,7 +66,7 @@ export function decodeDeviceIoctl(req: number, bytes: Uint8Array): EventBody | n
       case 0x3b6d:
         return b.has(12) ? { op: 'get-irq-info', index: b.u32(8), argsz } : null;
       case 0x3b6e:
-        return b.has(20) ? { op: 'set-irqs', flags: b.u32(4), index: b.u32(8), start: b.u32(12), count: b.u32(16), argsz } : null;
+        return b.has(20) ? { op: 'set-irqs', flags: b.u32(4), index: b.u32(8), start: b.u32(12), count: b.u32(16), argsz, fds: [] } : null;
       case 0x3b70:
         return { op: 'get-hot-reset-info', argsz };
       case 0x3b71: {

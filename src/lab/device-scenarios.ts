@@ -112,11 +112,11 @@ function resetReopen(p: RandomProfile): EventBody[] {
   if (p.pm !== null) ev.push(cfgW(p.pm + 4, 2, 3), { kind: 'ioctl', op: 'reset' }, { kind: 'cfg-read', offset: p.pm + 4, len: 2 }, ...access(p));
   ev.push({ kind: 'ioctl', op: 'hot-reset', flags: 0, groupFds: [5] }, ...access(p));
   if (p.msix !== null) {
-    ev.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 2, start: 0, count: 2, argsz: 28 }, { kind: 'cfg-read', offset: p.msix.cap + 2, len: 2 });
-    ev.push({ kind: 'ioctl', op: 'reset' }, { kind: 'cfg-read', offset: p.msix.cap + 2, len: 2 }, { kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 0, count: 0, argsz: 20 });
+    ev.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 2, start: 0, count: 2, argsz: 28, fds: [] }, { kind: 'cfg-read', offset: p.msix.cap + 2, len: 2 });
+    ev.push({ kind: 'ioctl', op: 'reset' }, { kind: 'cfg-read', offset: p.msix.cap + 2, len: 2 }, { kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 0, count: 0, argsz: 20, fds: [] });
   }
-  if (p.msi !== null) ev.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 1, start: 0, count: 1, argsz: 24 }, { kind: 'cfg-read', offset: p.msi + 2, len: 2 }, { kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 1, start: 0, count: 0, argsz: 20 });
-  ev.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24 }, { kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20 });
+  if (p.msi !== null) ev.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 1, start: 0, count: 1, argsz: 24, fds: [] }, { kind: 'cfg-read', offset: p.msi + 2, len: 2 }, { kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 1, start: 0, count: 0, argsz: 20, fds: [] });
+  ev.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24, fds: [] }, { kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20, fds: [] });
   // close in D3hot / with MSE off / in low power, reopen each time
   if (p.pm !== null) ev.push(cfgW(p.pm + 4, 2, 3), { kind: 'close' }, { kind: 'open' }, { kind: 'cfg-read', offset: p.pm + 4, len: 2 }, ...access(p));
   ev.push(cfgW(0x04, 2, 0x0101), { kind: 'close' }, { kind: 'open' }, { kind: 'cfg-read', offset: 0x04, len: 2 }, ...access(p));

@@ -70,6 +70,8 @@ function bareOpLine(e: TraceEvent): { line: string } | { skip: string } {
         case 'get-irq-info':
           return { line: `get-irq-info ${e.index} ${e.argsz}` };
         case 'set-irqs':
+          // The runner hands its own eventfds; an fd -1 (deconfigure a trigger) it cannot pass yet.
+          if (e.fds.some((fd) => fd < 0)) return { skip: 'set-irqs with fd -1: the runner passes its own eventfds' };
           return { line: `set-irqs ${hex(e.flags)} ${e.index} ${e.start} ${e.count} ${e.argsz}` };
         case 'reset':
           return { line: 'reset' };

@@ -363,16 +363,12 @@ function parseIoctl(a: Args, ctx: LineCtx): EventBody {
       return { kind, op: 'get-region-info', index: a.u32('index'), argsz: a.u32('argsz', 0) };
     case 'get-irq-info':
       return { kind, op: 'get-irq-info', index: a.u32('index'), argsz: a.u32('argsz', 0) };
-    case 'set-irqs':
-      return {
-        kind,
-        op: 'set-irqs',
-        flags: a.u32('flags'),
-        index: a.u32('index'),
-        start: a.u32('start', 0),
-        count: a.u32('count', 0),
-        argsz: a.u32('argsz', 0),
-      };
+    case 'set-irqs': {
+      const head = { flags: a.u32('flags'), index: a.u32('index'), start: a.u32('start', 0), count: a.u32('count', 0), argsz: a.u32('argsz', 0) };
+      const raw = a.opt('fds');
+      const fds = raw === undefined ? [] : listOf(raw, (r, col) => Number(parseSigned(r, 32, col, ctx, 'fd')));
+      return { kind, op: 'set-irqs', ...head, fds };
+    }
     case 'reset':
       return { kind, op: 'reset' };
     case 'get-hot-reset-info':

@@ -40,7 +40,7 @@ function ioctlArgs(e: IoctlOp): string {
     case 'get-irq-info':
       return `index=${e.index} argsz=${e.argsz}`;
     case 'set-irqs':
-      return `flags=${hex(e.flags)} index=${e.index} start=${e.start} count=${e.count} argsz=${e.argsz}`;
+      return `flags=${hex(e.flags)} index=${e.index} start=${e.start} count=${e.count} argsz=${e.argsz}${e.fds.length === 0 ? '' : ` fds=${e.fds.join(',')}`}`;
     case 'reset':
       return '';
     case 'hot-reset':

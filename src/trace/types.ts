@@ -295,7 +295,8 @@ export type IoctlOp =
   | { op: 'get-info'; argsz: number }
   | { op: 'get-region-info'; index: number; argsz: number }
   | { op: 'get-irq-info'; index: number; argsz: number }
-  | { op: 'set-irqs'; flags: number; index: number; start: number; count: number; argsz: number }
+  /** `fds`: the DATA_EVENTFD array (-1 deconfigures a vector's trigger); [] = not recorded. */
+  | { op: 'set-irqs'; flags: number; index: number; start: number; count: number; argsz: number; fds: number[] }
   | { op: 'reset' }
   | { op: 'get-hot-reset-info'; argsz: number }
   | { op: 'hot-reset'; flags: number; groupFds: number[] }

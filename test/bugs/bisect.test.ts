@@ -24,6 +24,7 @@ const EXPECT: Record<string, { firstNew: string; commit: string | null }> = {
   '09dfc8a5f2ce-huge-fault-unaligned-pfn': { firstNew: 'linux-6.12.10', commit: '09dfc8a5f2ce' },
   'c1d9dac0db16-huge-fault-order': { firstNew: 'linux-6.12.29', commit: 'c1d9dac0db16' },
   '07956b6269d3-type1-pfnmap-prot': { firstNew: 'linux-5.10.20', commit: '07956b6269d3' },
+  '18c198c96a81-intx-null-trigger': { firstNew: 'linux-5.10.215', commit: '18c198c96a81' },
 };
 
 describe('traces/bugs: bisect names the fix', () => {

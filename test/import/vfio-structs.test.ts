@@ -58,10 +58,11 @@ describe('device ioctls', () => {
       start: 0,
       count: 2,
       argsz: 28,
+      fds: [],
     });
     // DATA_NONE | ACTION_TRIGGER on INTx, start 0 count 1.
-    expect(decodeDeviceIoctl(0x3b6e, capture(0x2100000014n, 0x2n, 0x1n))).toEqual({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 0, count: 1, argsz: 20 });
-    expect(decodeDeviceIoctl(0x3b6e, u32s(20, 0x21, 2, 3, 1))).toEqual({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 3, count: 1, argsz: 20 });
+    expect(decodeDeviceIoctl(0x3b6e, capture(0x2100000014n, 0x2n, 0x1n))).toEqual({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 0, count: 1, argsz: 20, fds: [] });
+    expect(decodeDeviceIoctl(0x3b6e, u32s(20, 0x21, 2, 3, 1))).toEqual({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 3, count: 1, argsz: 20, fds: [] });
     expect(decodeDeviceIoctl(0x3b6e, u32s(20, 0x21, 2, 3, 1).slice(0, 19))).toBeNull();
   });
 

@@ -87,6 +87,14 @@ unmap-dma iova=0x100000 size=0x20000 flags=0x0
     ]);
   });
 
+  test('a SET_IRQS that deconfigures a trigger (fd -1) is skipped: the runner passes its own eventfds', () => {
+    const s = script(`ioctl set-irqs flags=0x24 index=0 start=0 count=1 argsz=24 fds=12
+ioctl set-irqs flags=0x24 index=0 start=0 count=1 argsz=24 fds=-1
+`);
+    expect(s.ops).toEqual([0]);
+    expect(s.skipped[0]).toMatchObject({ index: 1, reason: expect.stringMatching(/fd -1/) });
+  });
+
   test('the feature id field decides the low 16 bits of the flags word', () => {
     const s = script(`ioctl feature flags=0x20000 feature=5 payload=00000000
 ioctl feature flags=0x40003 feature=12 payload=-

@@ -22,7 +22,7 @@ const ioctl: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('get-info' as const), argsz: u32 }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('get-region-info' as const), index: u32, argsz: u32 }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('get-irq-info' as const), index: u32, argsz: u32 }),
-  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('set-irqs' as const), flags: u32, index: u32, start: u32, count: u32, argsz: u32 }),
+  fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('set-irqs' as const), flags: u32, index: u32, start: u32, count: u32, argsz: u32, fds: fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 4 }) }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('reset' as const) }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('get-hot-reset-info' as const), argsz: u32 }),
   fc.record({ kind: fc.constant('ioctl' as const), op: fc.constant('hot-reset' as const), flags: u32, groupFds: fc.array(i32, { maxLength: 3 }) }),

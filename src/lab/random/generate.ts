@@ -311,12 +311,12 @@ class Gen {
       [1, 'intx-off'],
     ] as const);
     const count = r.range(1, 2);
-    if (which === 'msix-on') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 2, start: 0, count, argsz: 20 + 4 * count });
-    else if (which === 'msix-off') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 0, count: 0, argsz: 20 });
-    else if (which === 'msi-on') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 1, start: 0, count: 1, argsz: 24 });
-    else if (which === 'msi-off') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 1, start: 0, count: 0, argsz: 20 });
-    else if (which === 'intx-on') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24 });
-    else this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20 });
+    if (which === 'msix-on') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 2, start: 0, count, argsz: 20 + 4 * count, fds: [] });
+    else if (which === 'msix-off') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 0, count: 0, argsz: 20, fds: [] });
+    else if (which === 'msi-on') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 1, start: 0, count: 1, argsz: 24, fds: [] });
+    else if (which === 'msi-off') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 1, start: 0, count: 0, argsz: 20, fds: [] });
+    else if (which === 'intx-on') this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24, fds: [] });
+    else this.push({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20, fds: [] });
   }
 
   dmabuf(): void {

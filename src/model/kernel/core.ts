@@ -102,6 +102,7 @@ export function disableDevice(k: Kctx): Effect[] {
   // (A function lost in D3cold does not come back for this either: it stays in D3cold.)
   if (k.hw.power !== 'D0' && !k.hw.lost) eff.push(...vfioSetPowerState(k, 'D0'), ...setHwPower(k, 'D0'));
   k.st.irqType = 'none';
+  k.st.intxTrigger = false;
   k.st.irqVectors = 0;
   k.st.ioeventfds = [];
   releaseBarmaps(k);
@@ -616,7 +617,7 @@ export function ioctl(k: Kctx, op: IoctlOp, meta: EventMeta): Step {
     case 'get-irq-info':
       return getIrqInfo(k, op.index, op.argsz);
     case 'set-irqs':
-      return setIrqs(k, op.flags, op.index, op.start, op.count, op.argsz);
+      return setIrqs(k, op.flags, op.index, op.start, op.count, op.argsz, op.fds);
     case 'reset':
       return deviceReset(k);
     case 'get-hot-reset-info':

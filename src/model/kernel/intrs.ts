@@ -53,7 +53,8 @@ export function getIrqInfo(k: Kctx, index: number, argsz: number): Step {
   return step({ kind: 'ok', ret: 0n, data }, 'intrs.irq-info.ok');
 }
 
-export function setIrqs(k: Kctx, flags: number, index: number, start: number, count: number, argsz: number): Step {
+/** `fds`: the recorded DATA_EVENTFD array ([] = not recorded: the VMMs and the lab pass real eventfds). */
+export function setIrqs(k: Kctx, flags: number, index: number, start: number, count: number, argsz: number, fds: readonly number[] = []): Step {
   const known = DATA_NONE | DATA_BOOL | DATA_EVENTFD | ACTION_MASK | ACTION_UNMASK | ACTION_TRIGGER;
   if (argsz < 20 || index < 0 || index >= 5 || count >= 0xffffffff - start || flags & ~known)
     return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.bad-header');
@@ -115,16 +116,29 @@ export function setIrqs(k: Kctx, flags: number, index: number, start: number, co
     if (action === ACTION_TRIGGER) {
       if (k.st.irqType === 'intx' && count === 0 && dataType === DATA_NONE) {
         k.st.irqType = 'none';
+        k.st.intxTrigger = false;
         return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.intx-disable');
       }
       if ((k.st.irqType !== 'none' && k.st.irqType !== 'intx') || start !== 0 || count !== 1)
         return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.intx-einval');
       if (dataType === DATA_EVENTFD) {
+        // vfio_intx_set_signal(): fd -1 frees the trigger (and, before 18c198c96a81, the IRQ
+        // handler) but INTx stays the IRQ type; INTx is enabled without a trigger the same way.
+        const fd = fds[0] ?? 0;
         k.st.irqType = 'intx';
         k.st.irqVectors = 1;
-        return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.intx-enable');
+        k.st.intxTrigger = fd >= 0;
+        return step({ kind: 'ok', ret: 0n }, fd >= 0 ? 'intrs.set-irqs.intx-enable' : 'intrs.set-irqs.intx-trigger-unset');
       }
       if (k.st.irqType !== 'intx') return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.trigger-inactive');
+      // DATA_NONE loopback: vfio_send_intx_eventfd() signals the trigger unless INTx is virtually
+      // disabled. Without a trigger it passed NULL to eventfd_signal until 18c198c96a81 tested it
+      // (catalog bug intx-null-trigger, CVE-2024-26812). DATA_BOOL depends on the unrecorded byte.
+      if (dataType === DATA_NONE && !k.st.intxTrigger && !k.st.virqDisabled) {
+        if (k.v.bugIntxNullTrigger)
+          return step({ kind: 'kernel-failure', failure: 'bug', where: 'eventfd_signal', consequence: 'thread-killed' }, 'intrs.set-irqs.intx-loopback-null-trigger-bug');
+        return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.intx-loopback-no-trigger');
+      }
       return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.loopback-trigger');
     }
     if (action === ACTION_MASK || action === ACTION_UNMASK) {

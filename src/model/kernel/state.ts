@@ -126,6 +126,8 @@ export interface VfioState {
   dmabufs: Dmabuf[];
   irqType: IrqType;
   irqVectors: number;
+  /** INTx has a trigger eventfd (vdev->ctx[0].trigger); SET_IRQS with fd -1 leaves INTx on without one. */
+  intxTrigger: boolean;
   /** vdev->msi_qmax: log2 of the MSI vectors enabled through SET_IRQS (clamps the virtual QSIZE). */
   msiQmax: number;
   /** vdev->pci_saved_state: the config saved at enable, restored by disable. */
@@ -206,6 +208,7 @@ export function initialVfioState(dev?: DeviceSnapshot): VfioState {
     dmabufs: [],
     irqType: 'none',
     irqVectors: 0,
+    intxTrigger: false,
     msiQmax: 0,
     openSaved: null,
     virqDisabled: false,

@@ -24,6 +24,7 @@ export const BUG_SWITCHES = [
   'bugHugeFaultUnalignedPfn',
   'bugHugeFaultAddressOrder',
   'bugType1PfnmapIgnoresProt',
+  'bugIntxNullTrigger',
 ] as const;
 
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
@@ -409,6 +410,34 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     trigger: 'a BAR mmapped PROT_READ whose PTEs are present (touched), then VFIO_IOMMU_MAP_DMA of it with READ|WRITE (the IOMMU mapping of a P2P BAR a VMM sets up)',
     outcome: 'MAP_DMA succeeds and the IOMMU maps the read-only BAR pages writable (a device can DMA-write what the process may only read); fixed versions -EFAULT, as for pages not yet present',
     report: 'A. Williamson, "[PATCH] vfio/type1: Use follow_pte()" (kvm@ 12 Feb 2021, v2 16 Feb; reviewed by J. Gunthorpe, C. Huck, P. Xu)',
+  },
+  {
+    switch: 'bugIntxNullTrigger',
+    slug: 'intx-null-trigger',
+    title: 'INTx without a trigger eventfd: a SET_IRQS loopback signals a NULL eventfd',
+    introducedBy: {
+      commit: '89e1f7d4c66d',
+      subject: 'vfio: Add PCI device driver',
+      evidence: 'M',
+      note: 'the INTx trigger/loopback code is the driver\'s own (3.6); the subject as the Fixes: tag of fe9a7082684e (same series) writes it [P], that 18c198c96a81 names the same commit is [M]',
+    },
+    fixedBy: {
+      commit: '18c198c96a81',
+      subject: 'vfio/pci: Create persistent INTx handler',
+      evidence: 'P',
+      note: 'CVE-2024-26812: "the eventfd for INTx signaling can be deconfigured, which unregisters the IRQ handler but still allows eventfds to be signaled with a NULL context through the SET_IRQS ioctl or through unmask irqfd if the device interrupt is pending" (NVD text as quoted by the CVE pages); the fix ties the handler to the INTx context and tests the trigger in the signal wrapper. 5.10.215-rc1 review shortlog lists it with its series',
+    },
+    introducedIn: [{ version: 'linux-5.7', evidence: 'M', note: 'the cause (3.6) predates every modeled version' }],
+    fixedIn: [
+      { version: 'linux-6.9', evidence: 'M', note: 'mainline, with 810cd4bb5345 in the vfio pull for 6.9 (NVD ranges end at 6.7.12 and 6.8.3); not modeled, first modeled release after it: 6.12' },
+      { version: 'linux-5.10.215', evidence: 'P', note: '"[PATCH 5.10 000/294] 5.10.215-rc1 review" (11 Apr 2024) lists "vfio/pci: Create persistent INTx handler" with the series; 5.4.274 (13 Apr 2024) too' },
+      { version: 'linux-5.15.154', evidence: 'M', note: 'the series went to every stable branch in the same cycle (810cd4bb5345: OSV CVE-2024-26810 <5.15.154) [P]; that this patch is in the same point is inferred' },
+      { version: 'linux-6.1.84', evidence: 'M', note: 'as 5.15.154: 810cd4bb5345 <6.1.84 [P]; A. Williamson\'s "[PATCH 6.1.y 0/7] vfio: Interrupt eventfd hardening" (29 Mar 2024) re-did the series for 6.1.y' },
+      { version: 'linux-6.6.24', evidence: 'M', note: 'as 5.15.154: 810cd4bb5345 <6.6.24 [P]' },
+    ],
+    trigger: 'INTx enabled (SET_IRQS INTx TRIGGER with an eventfd), then its trigger deconfigured (SET_IRQS INTx TRIGGER DATA_EVENTFD count=1 fds=-1: INTx stays the IRQ type), then a loopback SET_IRQS INTx TRIGGER DATA_NONE count=1 while INTx is not virtually disabled',
+    outcome: 'kernel BUG (NULL pointer dereference in eventfd_signal from vfio_send_intx_eventfd): the calling thread is killed; fixed versions return 0 and signal nothing',
+    report: 'CVE-2024-26812 (kernel CNA, Apr 2024); the 2024 vfio INTx/eventfd series (A. Williamson, posted 8 Mar 2024, 7 commits)',
   },
 ];
 

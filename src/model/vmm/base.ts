@@ -480,7 +480,7 @@ export abstract class VmmBase implements VmmModel {
     this.msixEnabled = enable;
     const count = enable ? this.msix.vectorCount : 0;
     // VFIO_PCI_MSIX_IRQ_INDEX = 2; DATA_EVENTFD|ACTION_TRIGGER = 0x24, DATA_NONE|ACTION_TRIGGER = 0x21.
-    calls.issue({ kind: 'ioctl', op: 'set-irqs', flags: enable ? 0x24 : 0x21, index: 2, start: 0, count, argsz: 20 + 4 * count });
+    calls.issue({ kind: 'ioctl', op: 'set-irqs', flags: enable ? 0x24 : 0x21, index: 2, start: 0, count, argsz: 20 + 4 * count, fds: [] });
     calls.note(`msix ${enable ? 'enabled' : 'disabled'}`);
   }
 

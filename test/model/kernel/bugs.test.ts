@@ -250,9 +250,9 @@ describe('race rules', () => {
     expect(replay('linux-5.9', [...setup, buf])[3]).toBe('ok ret=4 [rdwr.bar.ok]');
   });
   it('config.command.disintx-freed-intx-ctx-bug', () => {
-    const intx = [ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 0]) }), ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24 })];
+    const intx = [ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 0]) }), ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24, fds: [] })];
     const disintx = ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 4]) }, { tid: 11, overlap: 4 });
-    const teardown = ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20 }, { tid: 12, overlap: 4 });
+    const teardown = ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20, fds: [] }, { tid: 12, overlap: 4 });
     const group = [ev({ kind: 'open' }), ...intx, disintx, teardown];
     expect(replay('linux-6.6.23', group)[3]).toBe('may: kernel BUG at vfio_pci_intx_mask -> thread killed | ok ret=2 [config.command.disintx-freed-intx-ctx-bug|config.command.mse-set]');
     // The BUG is interleaving 1: the write, then the teardown between is_intx() and the mask.
@@ -263,9 +263,9 @@ describe('race rules', () => {
     const group = (o: number) => [
       ev({ kind: 'open' }),
       ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 0]) }),
-      ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24 }),
+      ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 0, start: 0, count: 1, argsz: 24, fds: [] }),
       ev({ kind: 'cfg-write', offset: 4, data: new Uint8Array([6, 4]) }, { tid: 11, overlap: o }),
-      ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20 }, { tid: 12, overlap: o }),
+      ev({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 0, start: 0, count: 0, argsz: 20, fds: [] }, { tid: 12, overlap: o }),
     ];
     const count = (v: string): number => {
       const r = new Replayer(header(), { kernel: v, vmm: null });

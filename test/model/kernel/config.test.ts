@@ -151,7 +151,7 @@ describe('config rules', () => {
     expect(m.k.hw.config.u16(0xd2)).toBe(0x0080);
     run(m, cfgw(0xd4, 0xfee00000, 4));
     expect(bytes(run(m, cfgr(0xd4, 4)))).toBe('0000e0fe');
-    run(m, { kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 1, start: 0, count: 1, argsz: 24 });
+    run(m, { kind: 'ioctl', op: 'set-irqs', flags: 0x24, index: 1, start: 0, count: 1, argsz: 24, fds: [] });
     run(m, cfgw(0xd2, 0x00f1)); // QSIZE clamped to msi_qmax (0 for one vector)
     expect(bytes(run(m, cfgr(0xd2, 2)))).toBe('8100');
   });

@@ -20,6 +20,7 @@ const set = (flags: number, index: number, start: number, count: number, argsz?:
   start,
   count,
   argsz: argsz ?? 20 + count * (flags & EVENTFD ? 4 : flags & BOOL ? 1 : 0),
+  fds: [],
 });
 const count = (s: { outcome: unknown }) => {
   const d = (s.outcome as { data: Uint8Array }).data;
