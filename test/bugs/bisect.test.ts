@@ -25,6 +25,7 @@ const EXPECT: Record<string, { firstNew: string; commit: string | null }> = {
   'c1d9dac0db16-huge-fault-order': { firstNew: 'linux-6.12.29', commit: 'c1d9dac0db16' },
   '07956b6269d3-type1-pfnmap-prot': { firstNew: 'linux-5.10.20', commit: '07956b6269d3' },
   '18c198c96a81-intx-null-trigger': { firstNew: 'linux-5.10.215', commit: '18c198c96a81' },
+  '7b06a56d468b-sme-encrypted-bar-pte': { firstNew: 'linux-5.10.4', commit: '7b06a56d468b' },
 };
 
 describe('traces/bugs: bisect names the fix', () => {

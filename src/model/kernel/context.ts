@@ -191,6 +191,16 @@ export function hazardReason(k: Kctx): string | undefined {
   return undefined;
 }
 
+/**
+ * A BAR PTE the fault handler built with remap_pfn_range on an SME host carries the encryption bit
+ * (catalog bug sme-encrypted-bar-pte): the access does not reach the register as the user wrote
+ * it. Which bytes come back is the platform's [M]; the model says only that they are not the device's.
+ */
+export function encryptedPteReason(k: Kctx): string | undefined {
+  if (!k.v.bugSmeEncryptedBarPte || !k.host.memEncrypt) return undefined;
+  return 'SME: the BAR PTE is encrypted (remap_pfn_range without pgprot_decrypted)';
+}
+
 /** A memory_lock writer runs: remember its race mark for faults that overlap it. */
 export function takeWriter(k: Kctx): void {
   k.lockLog?.push('memory_lock');

@@ -7,7 +7,7 @@ import { ownAllBut } from '../data-owner.js';
 import { step, type Effect, type Step } from '../outcome.js';
 import { ConfigImage, leBytes } from '../pci/config-image.js';
 import * as R from '../pci/regs.js';
-import { eventPid, hazardReason, memoryEnabled, ownMappings, takeWriter, zapBars, type Kctx } from './context.js';
+import { encryptedPteReason, eventPid, hazardReason, memoryEnabled, ownMappings, takeWriter, zapBars, type Kctx } from './context.js';
 import { initVconfig } from './config.js';
 import { cleanupOnClose, exportDmabuf, revokeAll, unrevokeIfEnabled } from './dmabuf.js';
 import { getIrqInfo, setIrqs } from './intrs.js';
@@ -236,6 +236,8 @@ export function cpuWalk(k: Kctx, bar: number, offset: bigint, write: boolean): W
     if (h !== undefined && h.skew !== 0n) return { done: misdirected(k, m, h, offset, 'mem.huge-entry-misdirected', eff) };
     if (hz !== undefined)
       return { done: step({ kind: 'hazard', reason: hz }, k.v.faultPopulate === 'at-mmap' ? 'mem.premapped-reaches-disabled-device' : 'mem.pte-present-reaches-disabled-device', eff) };
+    const enc = encryptedPteReason(k);
+    if (enc !== undefined) return { done: step({ kind: 'hazard', reason: enc }, 'mem.encrypted-pte', eff) };
     return { done: step({ kind: 'ok' }, 'mem.pte-present', eff) };
   }
   return { m, offset, what };
@@ -255,6 +257,8 @@ export function faultIn(k: Kctx, m: Mapping, offset: bigint, what: string): Step
   if (h !== undefined && h.skew !== 0n) return misdirected(k, m, h, offset, 'fault.huge-unaligned-pfn-misdirected', eff);
   const hz = hazardReason(k);
   if (hz !== undefined) return step({ kind: 'hazard', reason: hz }, 'fault.populated-device-not-decoding', eff);
+  const enc = encryptedPteReason(k);
+  if (enc !== undefined) return step({ kind: 'hazard', reason: enc }, 'fault.populated-encrypted-pte', eff);
   return step({ kind: 'ok' }, faultRule(h, eff), eff);
 }
 

@@ -19,6 +19,12 @@ export interface HostConfig {
   enableSriov: boolean;
   /** `pcie_port_pm=off`: ports never leave D0, so nothing below them reaches D3cold. */
   portPmOff: boolean;
+  /**
+   * `mem_encrypt=on`: AMD SME encrypts memory by default; a user mapping of MMIO must be made
+   * decrypted (io_remap_pfn_range's pgprot_decrypted). Unrecorded = off (a kernel built with SME
+   * active by default and no such word is not seen).
+   */
+  memEncrypt: boolean;
   /** Where each set parameter came from (`module-params`, `kernel-cmdline`), for `versions`/docs. */
   from: Partial<Record<VfioPciParam, 'module-params' | 'kernel-cmdline'>>;
 }
@@ -41,6 +47,7 @@ export const DEFAULT_HOST_CONFIG: HostConfig = {
   disableDenylist: false,
   enableSriov: false,
   portPmOff: false,
+  memEncrypt: false,
   from: {},
 };
 
@@ -84,16 +91,18 @@ export function resolveHostConfig(h: HostLists | undefined): HostConfig {
     }
   }
   c.portPmOff = (h.kernelCmdline ?? []).includes('pcie_port_pm=off');
+  c.memEncrypt = (h.kernelCmdline ?? []).includes('mem_encrypt=on');
   return c;
 }
 
 /**
  * The command-line words that change vfio-pci or the devices it gets, as a user reads them (the
- * model reads only `vfio_pci.*` and `pcie_port_pm=off`); `versions` lists them.
+ * model reads only `vfio_pci.*`, `pcie_port_pm=off` and `mem_encrypt=on`); `versions` lists them.
  */
 export const CMDLINE_ITEMS: readonly { word: string; effect: string; modeled: boolean }[] = [
   { word: 'vfio_pci.<param>= / vfio-pci.<param>=', effect: 'sets a vfio-pci module parameter (modprobe and built-in both read it)', modeled: true },
   { word: 'pcie_port_pm=off', effect: 'PCIe ports stay in D0: no device below them reaches D3cold', modeled: true },
+  { word: 'mem_encrypt=on', effect: 'AMD SME: BAR mappings must be made decrypted (catalog bug sme-encrypted-bar-pte before 7b06a56d468b)', modeled: true },
   { word: 'iommu=pt', effect: 'host DMA passthrough; vfio type1 still translates for assigned groups', modeled: false },
   { word: 'intel_iommu=on|off, amd_iommu=', effect: 'no IOMMU = no IOMMU group = no vfio group (VFIO_GROUP_GET_DEVICE_FD fails)', modeled: false },
   { word: 'pcie_aspm=off', effect: 'link power states off (latency, not vfio behavior)', modeled: false },

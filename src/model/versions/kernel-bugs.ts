@@ -25,6 +25,7 @@ export const BUG_SWITCHES = [
   'bugHugeFaultAddressOrder',
   'bugType1PfnmapIgnoresProt',
   'bugIntxNullTrigger',
+  'bugSmeEncryptedBarPte',
 ] as const;
 
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
@@ -438,6 +439,33 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     trigger: 'INTx enabled (SET_IRQS INTx TRIGGER with an eventfd), then its trigger deconfigured (SET_IRQS INTx TRIGGER DATA_EVENTFD count=1 fds=-1: INTx stays the IRQ type), then a loopback SET_IRQS INTx TRIGGER DATA_NONE count=1 while INTx is not virtually disabled',
     outcome: 'kernel BUG (NULL pointer dereference in eventfd_signal from vfio_send_intx_eventfd): the calling thread is killed; fixed versions return 0 and signal nothing',
     report: 'CVE-2024-26812 (kernel CNA, Apr 2024); the 2024 vfio INTx/eventfd series (A. Williamson, posted 8 Mar 2024, 7 commits)',
+  },
+  {
+    switch: 'bugSmeEncryptedBarPte',
+    slug: 'sme-encrypted-bar-pte',
+    title: 'on an AMD SME host the fault handler maps the BAR encrypted (remap_pfn_range, not io_remap_pfn_range)',
+    introducedBy: { commit: '11c4cd07ba11', subject: 'vfio-pci: Fault mmaps to enable vma tracking', evidence: 'P', note: 'Fixes: tag of the fix' },
+    fixedBy: {
+      commit: '7b06a56d468b',
+      subject: 'vfio-pci: Use io_remap_pfn_range() for PCI IO memory',
+      evidence: 'P',
+      note: 'J. Gunthorpe, tested by T. Lendacky (AMD): f8f6ae5d077a ("mm: always have io_remap_pfn_range() set pgprot_decrypted()") lets drivers map BAR space to userspace on SME systems; "Since vfio_pci_mmap_fault() is working with PCI memory mapped BAR space it should be calling io_remap_pfn_range() otherwise it will not work on SME systems"',
+    },
+    introducedIn: [
+      { version: 'linux-5.8', evidence: 'S' },
+      { version: 'block-disabled-mmio@v1', evidence: 'P', note: 'the fault-time remap is the series\' own' },
+    ],
+    fixedIn: [
+      { version: 'linux-5.11', evidence: 'M', note: 'in the vfio commits of the 5.11 merge window (Dec 2020) [P: commit lists]; not modeled, first modeled release after it: 5.14' },
+      {
+        version: 'linux-5.10.4',
+        evidence: 'M',
+        note: 'the 5.10 stable review of 28 Dec 2020 carries it ("[PATCH 5.10 274/717]") [P]; that it is 5.10.4 is inferred from the review date (also 4.9 090/175, 4.14 128/242, 4.19 193/346, 5.4 207/453 the same day)',
+      },
+    ],
+    trigger: 'a host booted with mem_encrypt=on (kernel-cmdline in the header) on AMD SME hardware; any access through a BAR mapping the fault handler populated',
+    outcome: 'the access does not reach the device register as written (HAZARD; the commit says BAR mmaps "will not work on SME systems"); fixed versions: ok. Without mem_encrypt=on nothing changes',
+    report: 'commit 7b06a56d468b (J. Gunthorpe, Nov 2020, Tested-by T. Lendacky)',
   },
 ];
 
