@@ -142,7 +142,15 @@ function restoreExceptPower(k: Kctx, saved: ConfigImage): void {
 
 /** mmap through device file `file` in the event's process. */
 export function mmapRegion(k: Kctx, region: number, offset: bigint, length: bigint, prot: number, addr: bigint, file: number): Step {
-  if (region >= NUM_REGIONS) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.invalid-index');
+  if (region >= NUM_REGIONS) {
+    // vfio_pci_mmap took vdev->region[index - VFIO_PCI_NUM_REGIONS] without bounding it by
+    // num_regions until 909290786ea3. The model's devices have no device-specific regions, so
+    // vdev->region is NULL: entry 0 is NULL (-EINVAL), a later one a pointer just above NULL
+    // whose ->ops the kernel reads (catalog bug mmap-region-index-oob).
+    if (k.v.bugMmapRegionIndexUnchecked && region > NUM_REGIONS)
+      return step({ kind: 'kernel-failure', failure: 'bug', where: 'vfio_pci_mmap', consequence: 'thread-killed' }, 'mmap.extra-region-index-oob-bug');
+    return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.invalid-index');
+  }
   if (region >= 6) return step({ kind: 'errno', errno: 'EINVAL' }, 'mmap.not-a-bar');
   if (!k.st.barMmapSupported[region])
     return step({ kind: 'errno', errno: 'EINVAL' }, k.dev.quirks.nonMappableBars ? 'mmap.non-mappable-bars' : 'mmap.bar-not-mappable');

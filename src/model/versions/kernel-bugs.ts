@@ -26,6 +26,7 @@ export const BUG_SWITCHES = [
   'bugType1PfnmapIgnoresProt',
   'bugIntxNullTrigger',
   'bugSmeEncryptedBarPte',
+  'bugMmapRegionIndexUnchecked',
 ] as const;
 
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
@@ -466,6 +467,26 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     trigger: 'a host booted with mem_encrypt=on (kernel-cmdline in the header) on AMD SME hardware; any access through a BAR mapping the fault handler populated',
     outcome: 'the access does not reach the device register as written (HAZARD; the commit says BAR mmaps "will not work on SME systems"); fixed versions: ok. Without mem_encrypt=on nothing changes',
     report: 'commit 7b06a56d468b (J. Gunthorpe, Nov 2020, Tested-by T. Lendacky)',
+  },
+  {
+    switch: 'bugMmapRegionIndexUnchecked',
+    slug: 'mmap-region-index-oob',
+    title: 'mmap of a device-specific region index past num_regions reads vdev->region out of bounds',
+    introducedBy: { commit: 'a15b1883fee1', subject: 'vfio_pci: Allow mapping extra regions', evidence: 'P', note: 'Fixes: tag of the fix (4.x); predates every modeled version' },
+    fixedBy: {
+      commit: '909290786ea3',
+      subject: 'vfio/pci: Add missing range check in vfio_pci_mmap',
+      evidence: 'P',
+      note: 'Christian A. Ehrhardt, kvm@ Apr 2021 (reviewed by D. Gibson, C. Huck): "When mmaping an extra device region verify that the region index derived from the mmap offset is valid."',
+    },
+    introducedIn: [{ version: 'linux-5.7', evidence: 'M', note: 'the cause predates every modeled version' }],
+    fixedIn: [
+      { version: 'linux-5.12', evidence: 'M', note: 'mainline in the 5.12-rc8 week (commit lists beside the 5.12-rc7 fixes) [P]; not modeled, first modeled release after it: 5.14' },
+      { version: 'linux-5.10.32', evidence: 'P', note: '"Linux 5.10.32-rc1" review shortlog lists it (Apr 2021); 5.4 the same week ("[PATCH 5.4 47/73]", 19 Apr 2021)' },
+    ],
+    trigger: 'mmap of the device fd at the offset of a region index past the device-specific regions (index >= VFIO_PCI_NUM_REGIONS + num_regions; on a device with none, any index >= 10)',
+    outcome: 'the kernel reads region->ops through a pointer just above NULL (vdev->region is NULL when the device has no device-specific regions): kernel oops in vfio_pci_mmap, the mmapping thread is killed; with regions, an out-of-bounds heap read. Fixed versions: -EINVAL',
+    report: 'Christian A. Ehrhardt, "[PATCH] vfio/pci: Add missing range check in vfio_pci_mmap" (kvm@ 10 Apr 2021)',
   },
 ];
 
