@@ -20,9 +20,11 @@ export type Outcome =
    * The call succeeded. `ret` is the syscall return (bytes, fd); `data` bytes read; `value` a load's
    * value. `own` says which bits of `data` the model is the authority for (see data-owner.ts):
    * per byte a bit mask; absent = every bit. Bits outside it are the device's (compared, if at all,
-   * as device state by the kernel model's `observe`), or bytes the call never wrote.
+   * as device state by the kernel model's `observe`), or bytes the call never wrote. `signaled`:
+   * the interrupt eventfds the call made the kernel signal (`intx`, `msi:N`, `msix:N`; [] none),
+   * where the model predicts them (device interrupts, INTx unmask/enable); absent elsewhere.
    */
-  | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint; own?: Uint8Array; text?: string }
+  | { kind: 'ok'; ret?: bigint; data?: Uint8Array; value?: bigint; own?: Uint8Array; text?: string; signaled?: string[] }
   /** The call failed with this errno name ("EIO", "EINVAL", "EBUSY", ...). */
   /**
    * `data`: what the kernel still copied back to the caller's struct while failing (the header of
@@ -102,7 +104,9 @@ export type Effect =
    * The kernel itself touched a device that is not decoding / not in D0 on the way to the outcome
    * (e.g. pci_map_rom's header probe): the outcome is what the user sees, this flags the hazard.
    */
-  | { kind: 'platform-hazard'; reason: string };
+  | { kind: 'platform-hazard'; reason: string }
+  /** A device interrupt the host left pending: its line is disabled (INTx without DisINTx). */
+  | { kind: 'irq-pending'; irq: string };
 
 /** One model step: the outcome, what changed, and the rule that decided the outcome. */
 export interface Step {
@@ -147,6 +151,7 @@ export function renderOutcome(o: Outcome): string {
       if (o.value !== undefined) parts.push(`val=${hex(o.value)}`);
       if (o.data !== undefined && o.value === undefined) parts.push(renderData(o.data));
       if (o.text !== undefined) parts.push(`text=${JSON.stringify(o.text)}`);
+      if (o.signaled !== undefined) parts.push(`signaled=${o.signaled.length === 0 ? '-' : o.signaled.join(',')}`);
       return parts.join(' ');
     }
     case 'errno':
@@ -242,5 +247,7 @@ export function renderEffect(e: Effect): string {
       return `lost(${e.what})`;
     case 'platform-hazard':
       return `HAZARD(${e.reason})`;
+    case 'irq-pending':
+      return `pending(${e.irq})`;
   }
 }

@@ -97,6 +97,11 @@ export function compareObserved(predicted: Outcome, observed: Observed | undefin
   if (observed.text !== undefined) {
     if (predicted.kind !== 'ok' || (predicted.text !== undefined && predicted.text !== observed.text)) return `text=${JSON.stringify(observed.text)}`;
   }
+  // The interrupt eventfds signaled: compared where the model predicts them (device interrupts).
+  if (observed.signaled !== undefined && predicted.kind === 'ok' && predicted.signaled !== undefined) {
+    const seen = [...observed.signaled].sort().join(',');
+    if (seen !== [...predicted.signaled].sort().join(',')) return `signaled=${seen === '' ? '-' : seen}`;
+  }
   if (data !== undefined) {
     if (predicted.kind === 'ok' && predicted.data !== undefined) return compareData(predicted.data, predicted.own, data);
     if (predicted.kind === 'all-ones') return compareData(allOnes(predicted.len), undefined, data);

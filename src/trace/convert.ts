@@ -193,6 +193,7 @@ function observedFromWire(m: Msg): Observed {
     o.kernelFailure = { kind: (f.kind as string) ?? '', where: (f.where as string) ?? '', consequence: (f.consequence as string) ?? '' };
   }
   if (m.text !== undefined) o.text = m.text as string;
+  if (m.signaled !== undefined) o.signaled = m.signaled === '' ? [] : (m.signaled as string).split(',');
   return o;
 }
 
@@ -256,6 +257,7 @@ function observedToWire(o: Observed): Msg {
   if (o.kernelLog !== undefined && o.kernelLog !== '') m.kernelLog = o.kernelLog;
   if (o.kernelFailure !== undefined) m.kernelFailure = { ...o.kernelFailure };
   if (o.text !== undefined) m.text = o.text;
+  if (o.signaled !== undefined) m.signaled = o.signaled.join(',');
   return m;
 }
 

@@ -309,6 +309,8 @@ function parseBody(kindTok: Token, a: Args, ctx: LineCtx): EventBody {
       return { kind };
     case 'eventfd-signal':
       return { kind, fd: a.i32('fd') };
+    case 'device-irq':
+      return { kind, index: a.u32('index'), vector: a.u32('vector', 0) };
     case 'sysfs': {
       // `sysfs power_state` (a read), `sysfs reset write=1`.
       const p = a.next('sysfs file');
@@ -487,6 +489,8 @@ function parseObserved(tokens: Token[], ctx: LineCtx, eol: number): Observed {
   if (klog !== undefined) o.kernelLog = parseStr(klog.raw, klog.col, ctx, 'klog');
   const text = a.opt('text');
   if (text !== undefined) o.text = parseStr(text.raw, text.col, ctx, 'text');
+  const signaled = a.opt('signaled');
+  if (signaled !== undefined) o.signaled = signaled.raw === '-' ? [] : listOf(signaled, (raw, col) => parseIrqName(raw, col, ctx));
   const failure = a.opt('kernel-failure');
   if (failure !== undefined) {
     const kind = failure.raw === '' ? '' : oneOf({ text: failure.raw, col: failure.col }, KERNEL_FAILURE_KINDS, ctx, 'kernel-failure');
@@ -813,4 +817,10 @@ export function parseText(text: string, file: string): Trace {
   const trace: Trace = { header: header!, events };
   if (moreHeaders.length > 0) trace.moreHeaders = moreHeaders;
   return trace;
+}
+
+/** An interrupt eventfd's name in `signaled=`: intx, msi:N, msix:N, err, req. */
+function parseIrqName(raw: string, col: number, ctx: LineCtx): string {
+  if (!/^(intx|err|req|msix?:\d+)$/.test(raw)) throw textError(ctx, col, `signaled: expected intx, msi:N, msix:N, err or req, got ${JSON.stringify(raw)}`);
+  return raw;
 }

@@ -157,6 +157,8 @@ export function describeEvent(e: TraceEvent): string {
       return 'process-exit';
     case 'eventfd-signal':
       return `eventfd-signal fd=${e.fd}`;
+    case 'device-irq':
+      return `device-irq index=${e.index}${e.vector === 0 ? '' : ` vector=${e.vector}`}`;
     case 'sysfs':
       return `sysfs ${fmtOption(e.path)}${e.write !== undefined ? ` write=${fmtStr(e.write)}` : ''}`;
     case 'cdev-open':
@@ -197,6 +199,7 @@ export function describeObserved(o: Observed): string {
   if (o.blocked === true) t.push('blocked');
   if (o.kernelLog !== undefined && o.kernelLog !== '') t.push(`klog=${fmtStr(o.kernelLog)}`);
   if (o.text !== undefined) t.push(`text=${fmtStr(o.text)}`);
+  if (o.signaled !== undefined) t.push(`signaled=${o.signaled.length === 0 ? '-' : o.signaled.join(',')}`);
   if (o.kernelFailure !== undefined) {
     const f = o.kernelFailure;
     t.push(`kernel-failure=${fmtStr(f.kind)}`);

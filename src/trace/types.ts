@@ -228,6 +228,8 @@ export interface Observed {
   kernelFailure?: ObservedKernelFailure;
   /** What a read of a text file (sysfs) returned, without its final newline. */
   text?: string;
+  /** The interrupt eventfds the event made the kernel signal (`intx`, `msi:0`, `msix:3`); [] = none seen. */
+  signaled?: string[];
 }
 
 /**
@@ -390,6 +392,8 @@ export type HostEvent =
   | { kind: 'process-exit' }
   /** The eventfd `fd` was signaled (a registered VFIO ioeventfd fires: the kernel writes its data). */
   | { kind: 'eventfd-signal'; fd: number }
+  /** The device raised an interrupt: INTx (`index` 0) or MSI/MSI-X (`index` 1/2) vector `vector` (proto DeviceIrq). */
+  | { kind: 'device-irq'; index: number; vector: number }
   /**
    * A read (`write` absent) or write of a sysfs file: `path` relative to the device's directory
    * ("reset", "power_state", "power/control") or a bus file starting "/sys/bus/pci/" (proto Sysfs).

@@ -27,6 +27,7 @@ const EXPECT: Record<string, { firstNew: string; commit: string | null }> = {
   '18c198c96a81-intx-null-trigger': { firstNew: 'linux-5.10.215', commit: '18c198c96a81' },
   '7b06a56d468b-sme-encrypted-bar-pte': { firstNew: 'linux-5.10.4', commit: '7b06a56d468b' },
   '909290786ea3-mmap-region-index-oob': { firstNew: 'linux-5.10.32', commit: '909290786ea3' },
+  'fe9a7082684e-intx-auto-enable-depth': { firstNew: 'linux-6.6.24', commit: 'fe9a7082684e' },
 };
 
 describe('traces/bugs: bisect names the fix', () => {

@@ -120,6 +120,7 @@ export const body: fc.Arbitrary<EventBody> = fc.oneof(
   fc.record({ kind: fc.constant('region-read' as const), region, offset: u64, len: u32, bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('region-write' as const), region, offset: u64, data: bytes(20), bufBar: fc.integer({ min: 0, max: 5 }), bufOffset: u64 }),
   fc.record({ kind: fc.constant('eventfd-signal' as const), fd: i32 }),
+  fc.record({ kind: fc.constant('device-irq' as const), index: u32, vector: u32 }),
   fc.record({ kind: fc.constant('cdev-open' as const), index: u32 }),
   fc.constant({ kind: 'iommufd-open' as const }),
   iommufd,
@@ -144,6 +145,7 @@ export const observed: fc.Arbitrary<Observed> = fc.record(
     powerState: nonEmpty,
     blocked: fc.constant(true as const),
     kernelLog: nonEmpty,
+    signaled: fc.array(fc.constantFrom('intx', 'msi:0', 'msix:3', 'err', 'req'), { maxLength: 3 }),
     kernelFailure: fc.record({
       kind: fc.constantFrom(...KERNEL_FAILURE_KINDS),
       where: str,

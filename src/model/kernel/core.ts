@@ -16,6 +16,7 @@ import { dropPmSave, setHwPower, vfioSetPowerState } from './power.js';
 import { enableBarmaps, ioeventfd, releaseBarmaps, setupBarmap } from './rdwr.js';
 import { functionReset, resetMethod } from './reset.js';
 import { hugeEntryAt, handlerFault, misdirected } from './huge-fault.js';
+import { intxReset } from './device-irq.js';
 import { enterIdle, leaveIdle } from './runtime-pm.js';
 import type { HugeEntry, Mapping } from './state.js';
 import { pfKeepsD0, vfTokenFeature } from './sriov.js';
@@ -102,7 +103,7 @@ export function disableDevice(k: Kctx): Effect[] {
   // (A function lost in D3cold does not come back for this either: it stays in D3cold.)
   if (k.hw.power !== 'D0' && !k.hw.lost) eff.push(...vfioSetPowerState(k, 'D0'), ...setHwPower(k, 'D0'));
   k.st.irqType = 'none';
-  k.st.intxTrigger = false;
+  intxReset(k);
   k.st.irqVectors = 0;
   k.st.ioeventfds = [];
   releaseBarmaps(k);

@@ -15,6 +15,7 @@ import { cpuAccess, disableDevice, ioctl, mmapRegion, munmap, openDevice, openRe
 const GROUP_GET_DEVICE_FD = 0x3b6a;
 import { importerOp } from './dmabuf.js';
 import { ioeventfdSignal, regionRw } from './rdwr.js';
+import { deviceIrq } from './device-irq.js';
 import { mapDma, unmapDma } from './type1.js';
 import { setUserMemoryRegion } from './kvm.js';
 import { initialHw, initialPmState, initialVfioState, type HwFunction, type VfioState } from './state.js';
@@ -157,6 +158,8 @@ export class VfioPciKernelModel implements KernelModel {
         return setUserMemoryRegion(k, ev.gpa, ev.size, ev.uaddr);
       case 'eventfd-signal':
         return ioeventfdSignal(k, ev.fd);
+      case 'device-irq':
+        return deviceIrq(k, ev.index, ev.vector);
       case 'sysfs':
         return sysfsOp(k, ev.path, ev.write);
       case 'kvm-run':

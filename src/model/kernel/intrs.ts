@@ -1,10 +1,11 @@
 // vfio_pci_intrs.c + vfio_set_irqs_validate_and_prepare(): VFIO_DEVICE_GET_IRQ_INFO counts and
 // VFIO_DEVICE_SET_IRQS validation and dispatch [S validate+dispatch; M handler details].
 
-import { step, type Effect, type Step } from '../outcome.js';
+import { step, type Effect, type Outcome, type Step } from '../outcome.js';
 import { leBytes } from '../pci/config-image.js';
 import * as R from '../pci/regs.js';
 import { takeWriter, type Kctx } from './context.js';
+import { intxEnableFinish, intxEnableRequest, intxMask, intxReset, intxUnmask } from './device-irq.js';
 
 const INTX = 0, MSI = 1, MSIX = 2, ERR = 3, REQ = 4;
 const EVENTFD = 0x1, MASKABLE = 0x2, AUTOMASKED = 0x4, NORESIZE = 0x8;
@@ -35,6 +36,11 @@ function setMsixEnable(k: Kctx, on: boolean): void {
   const at = k.g.msix + R.PCI_MSIX_FLAGS;
   const v = k.hw.config.u16(at);
   k.hw.config.setU16(at, on ? v | R.PCI_MSIX_FLAGS_ENABLE : v & ~R.PCI_MSIX_FLAGS_ENABLE);
+}
+
+/** ret 0, plus the interrupt eventfds the call signaled when it signaled any (a pending INTx delivered). */
+export function signaledOk(signaled: string[]): Outcome {
+  return signaled.length === 0 ? { kind: 'ok', ret: 0n } : { kind: 'ok', ret: 0n, signaled };
 }
 
 export function getIrqInfo(k: Kctx, index: number, argsz: number): Step {
@@ -116,7 +122,7 @@ export function setIrqs(k: Kctx, flags: number, index: number, start: number, co
     if (action === ACTION_TRIGGER) {
       if (k.st.irqType === 'intx' && count === 0 && dataType === DATA_NONE) {
         k.st.irqType = 'none';
-        k.st.intxTrigger = false;
+        intxReset(k);
         return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.intx-disable');
       }
       if ((k.st.irqType !== 'none' && k.st.irqType !== 'intx') || start !== 0 || count !== 1)
@@ -125,10 +131,13 @@ export function setIrqs(k: Kctx, flags: number, index: number, start: number, co
         // vfio_intx_set_signal(): fd -1 frees the trigger (and, before 18c198c96a81, the IRQ
         // handler) but INTx stays the IRQ type; INTx is enabled without a trigger the same way.
         const fd = fds[0] ?? 0;
-        k.st.irqType = 'intx';
-        k.st.irqVectors = 1;
-        k.st.intxTrigger = fd >= 0;
-        return step({ kind: 'ok', ret: 0n }, fd >= 0 ? 'intrs.set-irqs.intx-enable' : 'intrs.set-irqs.intx-trigger-unset');
+        const rule = fd >= 0 ? 'intrs.set-irqs.intx-enable' : 'intrs.set-irqs.intx-trigger-unset';
+        if (k.st.irqType === 'intx') {
+          k.st.intxTrigger = fd >= 0;
+          return step({ kind: 'ok', ret: 0n }, rule);
+        }
+        intxEnableRequest(k, fd >= 0);
+        return step(signaledOk(intxEnableFinish(k)), rule);
       }
       if (k.st.irqType !== 'intx') return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.trigger-inactive');
       // DATA_NONE loopback: vfio_send_intx_eventfd() signals the trigger unless INTx is virtually
@@ -143,7 +152,13 @@ export function setIrqs(k: Kctx, flags: number, index: number, start: number, co
     }
     if (action === ACTION_MASK || action === ACTION_UNMASK) {
       if (k.st.irqType !== 'intx' || start !== 0 || count !== 1) return step({ kind: 'errno', errno: 'EINVAL' }, 'intrs.set-irqs.intx-einval');
-      return step({ kind: 'ok', ret: 0n }, action === ACTION_MASK ? 'intrs.set-irqs.intx-mask' : 'intrs.set-irqs.intx-unmask');
+      // DATA_NONE acts; DATA_BOOL acts on a byte the trace does not carry (taken as 1); an
+      // unmask/mask irqfd (DATA_EVENTFD) acts later, on its eventfd.
+      if (action === ACTION_MASK) {
+        if (dataType !== DATA_EVENTFD) intxMask(k);
+        return step({ kind: 'ok', ret: 0n }, 'intrs.set-irqs.intx-mask');
+      }
+      return step(signaledOk(dataType === DATA_EVENTFD ? [] : intxUnmask(k)), 'intrs.set-irqs.intx-unmask');
     }
     return step({ kind: 'errno', errno: 'ENOTTY' }, 'intrs.set-irqs.bad-action');
   }

@@ -9,6 +9,8 @@ import type { TraceEvent } from '../../trace/types.js';
 import type { Kctx } from './context.js';
 import { cpuWalk, faultIn, faultRefusal, findMapping } from './core.js';
 import { ioeventfdSignal } from './rdwr.js';
+import { intxEnableFinish, intxEnableRequest } from './device-irq.js';
+import { irqCount, signaledOk } from './intrs.js';
 import { bufferFaults, copyHoldsMemoryLock } from './user-buf.js';
 
 const CONTENDED_SIGBUS = (): Step => step({ kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }, 'fault.contended-writer-sigbus');
@@ -29,7 +31,8 @@ export function kernelPhases(k: Kctx, ev: TraceEvent, host: () => Step): Phase[]
     case 'ioctl':
       // SET_IRQS runs under igate (vfio_pci_set_irqs_ioctl); only the INTx index matters to a race
       // here, the others stay one step (an MSI enable that forces MSE is a memory_lock writer).
-      return ev.op === 'set-irqs' && ev.index === INTX_INDEX ? [{ name: 'set-irqs igate', acquire: [{ lock: 'igate', mode: 'write' }], release: ['igate'], run: host }] : null;
+      if (ev.op !== 'set-irqs' || ev.index !== INTX_INDEX) return null;
+      return intxEnablePhases(k, ev.flags, ev.start, ev.count, ev.argsz, ev.fds) ?? [{ name: 'set-irqs igate', acquire: [{ lock: 'igate', mode: 'write' }], release: ['igate'], run: host }];
     case 'dmabuf':
       // An importer maps/unmaps under the dma-buf's reservation lock, which a revoke also takes.
       return [{ name: 'dmabuf resv', acquire: [{ lock: 'dmabuf_resv', mode: 'write' }], release: ['dmabuf_resv'], run: host }];
@@ -39,6 +42,32 @@ export function kernelPhases(k: Kctx, ev: TraceEvent, host: () => Step): Phase[]
 }
 
 const INTX_INDEX = 0;
+
+// SET_IRQS enabling INTx with a trigger on a function without DisINTx masking: request_irq, then
+// the line is lined up with the masked flag, both under igate. A device interrupt does not take
+// igate (hard IRQ context), so it can come in between (catalog bug intx-auto-enable-depth).
+function intxEnablePhases(k: Kctx, flags: number, start: number, count: number, argsz: number, fds: readonly number[]): Phase[] | null {
+  const TRIGGER_EVENTFD = 0x24;
+  if (!k.host.nointxmask || flags !== TRIGGER_EVENTFD || k.st.irqType !== 'none' || start !== 0 || count !== 1 || argsz < 24 || irqCount(k, INTX_INDEX) !== 1) return null;
+  const trigger = (fds[0] ?? 0) >= 0;
+  return [
+    {
+      name: 'intx request_irq',
+      acquire: [{ lock: 'igate', mode: 'write' }],
+      release: [],
+      run: () => {
+        intxEnableRequest(k, trigger);
+        return null;
+      },
+    },
+    {
+      name: 'intx line vs masked',
+      acquire: [],
+      release: ['igate'],
+      run: () => step(signaledOk(intxEnableFinish(k)), trigger ? 'intrs.set-irqs.intx-enable' : 'intrs.set-irqs.intx-trigger-unset'),
+    },
+  ];
+}
 
 // A COMMAND write that flips the virtual DisINTx while INTx is configured: vfio_basic_config_write
 // does the write (under memory_lock for write on 5.8+), then masks or unmasks INTx. Before

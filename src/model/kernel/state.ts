@@ -128,6 +128,12 @@ export interface VfioState {
   irqVectors: number;
   /** INTx has a trigger eventfd (vdev->ctx[0].trigger); SET_IRQS with fd -1 leaves INTx on without one. */
   intxTrigger: boolean;
+  /** vdev->ctx[0].masked: INTx masked (DisINTx set, or the IRQ line disabled for a device without it). */
+  intxMasked: boolean;
+  /** The host IRQ line's disable depth (disable_irq/enable_irq) for INTx without DisINTx masking. */
+  intxDepth: number;
+  /** A device interrupt arrived while the line was disabled: it fires when the line is enabled. */
+  intxPending: boolean;
   /** vdev->msi_qmax: log2 of the MSI vectors enabled through SET_IRQS (clamps the virtual QSIZE). */
   msiQmax: number;
   /** vdev->pci_saved_state: the config saved at enable, restored by disable. */
@@ -209,6 +215,9 @@ export function initialVfioState(dev?: DeviceSnapshot): VfioState {
     irqType: 'none',
     irqVectors: 0,
     intxTrigger: false,
+    intxMasked: false,
+    intxDepth: 0,
+    intxPending: false,
     msiQmax: 0,
     openSaved: null,
     virqDisabled: false,

@@ -27,6 +27,7 @@ export const BUG_SWITCHES = [
   'bugIntxNullTrigger',
   'bugSmeEncryptedBarPte',
   'bugMmapRegionIndexUnchecked',
+  'bugIntxAutoEnable',
 ] as const;
 
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
@@ -487,6 +488,29 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     trigger: 'mmap of the device fd at the offset of a region index past the device-specific regions (index >= VFIO_PCI_NUM_REGIONS + num_regions; on a device with none, any index >= 10)',
     outcome: 'the kernel reads region->ops through a pointer just above NULL (vdev->region is NULL when the device has no device-specific regions): kernel oops in vfio_pci_mmap, the mmapping thread is killed; with regions, an out-of-bounds heap read. Fixed versions: -EINVAL',
     report: 'Christian A. Ehrhardt, "[PATCH] vfio/pci: Add missing range check in vfio_pci_mmap" (kvm@ 10 Apr 2021)',
+  },
+  {
+    switch: 'bugIntxAutoEnable',
+    slug: 'intx-auto-enable-depth',
+    title: 'exclusive INTx is auto-enabled by request_irq: an interrupt before vfio masks it disables the line twice',
+    introducedBy: { commit: '89e1f7d4c66d', subject: 'vfio: Add PCI device driver', evidence: 'P', note: 'Fixes: tag of the fix' },
+    fixedBy: {
+      commit: 'fe9a7082684e',
+      subject: 'vfio/pci: Disable auto-enable of exclusive INTx IRQ',
+      evidence: 'P',
+      note: 'CVE-2024-27437: "for devices requiring masking at the irqchip for INTx, ie. devices without DisINTx support, the IRQ is enabled in request_irq() and subsequently disabled as necessary to align with the masked status flag. This presents a window where the interrupt could fire between these events, resulting in the IRQ incrementing the disable depth twice. This would be unrecoverable for a user since the masked flag prevents nested enables through vfio." Fix: IRQF_NO_AUTOEN, then enable_irq when not masked',
+    },
+    introducedIn: [{ version: 'linux-5.7', evidence: 'M', note: 'the cause (3.6) predates every modeled version' }],
+    fixedIn: [
+      { version: 'linux-6.9', evidence: 'M', note: 'mainline with the series (vfio pull for 6.9); not modeled, first modeled release after it: 6.12' },
+      { version: 'linux-5.10.215', evidence: 'P', note: '"[PATCH 5.10 ...] vfio/pci: Disable auto-enable of exclusive INTx IRQ" (upstream fe9a7082684e) in the 5.10.215-rc1 review (11 Apr 2024)' },
+      { version: 'linux-5.15.154', evidence: 'M', note: 'the series in the same cycle (810cd4bb5345: OSV CVE-2024-26810 <5.15.154) [P]; inferred for this patch' },
+      { version: 'linux-6.1.84', evidence: 'M', note: 'A. Williamson, "[PATCH 6.1.y 0/7]" (29 Mar 2024): "This corrects the backport of commit fe9a7082684e", adapted to the eventfd-context array of 6.1 [P]; the point is inferred' },
+      { version: 'linux-6.6.24', evidence: 'M', note: 'with the series (810cd4bb5345 <6.6.24) [P]; inferred for this patch' },
+    ],
+    trigger: 'INTx on a function without DisINTx masking (vfio_pci.nointxmask=1 in the header, or a device that cannot mask): the device raises INTx (device-irq index=0) while SET_IRQS enables INTx with a trigger (race=N), between request_irq and the masked check',
+    outcome: 'the IRQ line is disabled twice; the user\'s unmask enables it once and clears the masked flag, so the line stays disabled: later interrupts stay pending (`pending(intx)`, no `signal(intx)`) and the device\'s INTx is dead for the VM; fixed versions deliver the interrupt when the line is enabled',
+    report: 'CVE-2024-27437 (kernel CNA, Apr 2024); the 2024 vfio INTx/eventfd series (A. Williamson, 7 commits)',
   },
 ];
 
