@@ -9,7 +9,7 @@ const ROOT = join(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 << 20 });
 }
 
 describe('vfio-replay versions (built CLI)', () => {
