@@ -71,7 +71,7 @@ describe('vfio-replay dump / encode / info', { timeout: 60_000 }, () => {
     writeFileSync(cat, Buffer.concat([readFileSync(join(examples, 'e1000e-bringup.pb')), readFileSync(join(examples, 'e1000e-dmabuf.pb'))]));
     const j = JSON.parse(run('info', '--json', cat).stdout) as { headers: unknown[]; events: number };
     expect(j.headers).toHaveLength(2);
-    expect(j.events).toBe(38 + 16);
+    expect(j.events).toBe(39 + 16);
   });
 
   it('fields from a newer schema are reported by info and dump, not dropped silently', () => {

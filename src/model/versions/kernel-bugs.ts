@@ -293,9 +293,9 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     title: 'DisINTx written in config space races SET_IRQS tearing INTx down: the mask path uses a freed context',
     introducedBy: {
       commit: '89e1f7d4c66d',
-      subject: 'vfio: Add PCI VFIO bus driver, vfio-pci',
+      subject: 'vfio: Add PCI device driver',
       evidence: 'M',
-      note: 'the driver as added in 3.6 (OSV CVE-2024-26810: affected >=3.6); the subject is from memory',
+      note: 'the driver as added in 3.6 (OSV CVE-2024-26810: affected >=3.6); the subject as the Fixes: tag of fe9a7082684e, same series, writes it [P]',
     },
     fixedBy: {
       commit: '810cd4bb5345',
@@ -321,9 +321,9 @@ export const KERNEL_BUGS: readonly KernelBug[] = [
     title: 'reading a hidden first extended capability with an unknown ID indexes ecap_perms out of bounds',
     introducedBy: {
       commit: '89e1f7d4c66d',
-      subject: 'vfio: Add PCI VFIO bus driver, vfio-pci',
+      subject: 'vfio: Add PCI device driver',
       evidence: 'M',
-      note: 'OSV CVE-2024-53214: affected >= 3.6; the subject is from memory',
+      note: 'OSV CVE-2024-53214: affected >= 3.6; the subject as the Fixes: tag of fe9a7082684e writes it [P]',
     },
     fixedBy: {
       commit: 'fe4bf8d0b671',
