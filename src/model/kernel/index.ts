@@ -18,7 +18,7 @@ import { ioeventfdSignal, regionRw } from './rdwr.js';
 import { deviceIrq } from './device-irq.js';
 import { mapDma, unmapDma } from './type1.js';
 import { setUserMemoryRegion } from './kvm.js';
-import { initialHw, initialPmState, initialVfioState, type HwFunction, type VfioState } from './state.js';
+import { initialHw, initialPmState, initialVfioState, stateOfHw, type HwFunction, type VfioState } from './state.js';
 import { checkVfToken } from './sriov.js';
 import { resolveTraits } from '../devices/traits.js';
 import { observeHardware } from './learn.js';
@@ -101,7 +101,7 @@ export class VfioPciKernelModel implements KernelModel {
 
   /** What tells two states apart (the explorer merges interleavings that reach the same one). */
   stateKey(): string {
-    return fingerprint([this.k.hw, this.k.st, this.procs, this.setup]);
+    return fingerprint([stateOfHw(this.k.hw), this.k.st, this.procs, this.setup]);
   }
 
   host(ev: HostEvent, meta: EventMeta): Step {

@@ -14,6 +14,7 @@ import type { Kctx } from './context.js';
 import { dropPmSave } from './power.js';
 import { cfgRead } from './config.js';
 import { regionRw } from './rdwr.js';
+import { bytesValue, isZero, regKey, storeValue, valueHex, type RegValue } from './written.js';
 
 /** What one observation taught: the device note, and the event's step predicted again from it. */
 export interface Learned {
@@ -57,13 +58,6 @@ export function observeHardware(k: Kctx, ev: TraceEvent, obs: Observed, s: Step)
   return { note };
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const leHex = (v: bigint, len: number): string => {
-  const b = new Uint8Array(len);
-  for (let i = 0; i < len; i++) b[i] = Number((v >> BigInt(8 * i)) & 0xffn);
-  return hex(b);
-};
-
 /**
  * Register values around a reset: a device register written before a successful reset (function or
  * hot reset) and read back after it with the same value shows a reset that clears nothing
@@ -71,31 +65,33 @@ const leHex = (v: bigint, len: number): string => {
  * a reset in between (registers are not memory).
  */
 function fromRegisters(k: Kctx, ev: TraceEvent, obs: Observed): string | null {
-  const w = k.hw.written;
+  const hw = k.hw;
+  const w = hw.written;
   const ok = (obs.errno === undefined || obs.errno === '') && obs.signal === undefined;
   if (ev.kind === 'ioctl' && (ev.op === 'reset' || ev.op === 'hot-reset') && obs.ret === 0n) {
-    for (const key of Object.keys(w)) w[key]!.beforeReset = true;
+    // Every value written so far now predates a reset (the entries keep their count).
+    hw.resets++;
     return null;
   }
-  let key: string;
-  let seen: string | undefined;
+  let bar: number;
+  let seen: RegValue;
   if (ev.kind === 'region-write' && ev.region < 6 && ok) {
-    w[`bar${ev.region}+0x${ev.offset.toString(16)}/${ev.data.length}`] = { value: hex(ev.data), beforeReset: false };
+    w.set(regKey(ev.region, ev.offset, ev.data.length), { value: bytesValue(ev.data, ev.data.length), resets: hw.resets });
     return null;
   } else if (ev.kind === 'mem-write' && ok) {
-    w[`bar${ev.bar}+0x${ev.offset.toString(16)}/${ev.len}`] = { value: leHex(ev.value, ev.len), beforeReset: false };
+    w.set(regKey(ev.bar, ev.offset, ev.len), { value: storeValue(ev.value, ev.len), resets: hw.resets });
     return null;
   } else if (ev.kind === 'region-read' && ev.region < 6 && ok && obs.data !== undefined) {
-    key = `bar${ev.region}+0x${ev.offset.toString(16)}/${ev.len}`;
-    seen = hex(obs.data.subarray(0, ev.len));
+    bar = ev.region;
   } else if (ev.kind === 'mem-read' && ok && obs.data !== undefined) {
-    key = `bar${ev.bar}+0x${ev.offset.toString(16)}/${ev.len}`;
-    seen = hex(obs.data.subarray(0, ev.len));
+    bar = ev.bar;
   } else return null;
-  const was = w[key];
-  if (was === undefined || !was.beforeReset || seen !== was.value || /^0*$/.test(was.value) || !k.hw.traits.resetClears) return null;
+  const was = w.get(regKey(bar, ev.offset, ev.len));
+  if (was === undefined || was.resets === hw.resets) return null;
+  seen = bytesValue(obs.data, ev.len);
+  if (seen !== was.value || isZero(was.value) || !k.hw.traits.resetClears) return null;
   k.hw.traits.resetClears = false;
-  return `the reset clears nothing (${key.split('/')[0]} reads back ${seen}, written before the reset), adopted`;
+  return `the reset clears nothing (bar${bar}+0x${ev.offset.toString(16)} reads back ${valueHex(seen)}, written before the reset), adopted`;
 }
 
 /**

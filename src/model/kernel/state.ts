@@ -20,6 +20,7 @@ import { hwWriteMask } from '../pci/hw-wmask.js';
 import { resolveTraits, type HwTraits } from '../devices/traits.js';
 import type { KernelSwitches } from '../versions/kernel.js';
 import { PCI_CAP_ID_PM, PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK } from '../pci/regs.js';
+import { writtenAsText, type RegKey, type RegValue } from './written.js';
 
 /** Volatile: the hardware registers of the function. */
 export interface HwFunction {
@@ -30,11 +31,15 @@ export interface HwFunction {
   /** What the function does that the spec leaves open: from the header, then learned. */
   traits: HwTraits;
   /**
-   * Register values the trace wrote through pread/pwrite or CPU stores (`bar0+0x2800/4` -> hex),
-   * and whether a reset came since: a read after the reset that returns the value written before
-   * it shows a reset that clears nothing (learn.ts). Device data: never compared.
+   * Register values the trace wrote through pread/pwrite or CPU stores (`bar0+0x2800/4` -> its
+   * bytes, encoded by written.ts) with the count of successful resets at the write: a read after a
+   * later reset (`resets` grew) that returns the value written before it shows a reset that clears
+   * nothing (learn.ts). Device data: never compared. A count, not a flag per entry, so a reset is
+   * O(1): a long trace writes tens of thousands of registers and resets every few hundred events.
    */
-  written: Record<string, { value: string; beforeReset: boolean }>;
+  written: Map<RegKey, { value: RegValue; resets: number }>;
+  /** Successful function/hot resets so far (what `written` entries are dated by). */
+  resets: number;
   /** Power came back from D3cold without the function (`d3cold=no-wake`): config reads all ones. */
   lost: boolean;
 }
@@ -186,7 +191,7 @@ export function initialHw(dev: DeviceSnapshot): HwFunction {
   // runtime-suspended device's PMCSR reads D0 through sysfs config, which resumes it first).
   const recorded = dev.sysfs?.powerState ?? '';
   const start: PowerState = recorded === 'D3hot' || recorded === 'D3cold' || recorded === 'D0' ? recorded : power;
-  return { config, power: start, wmask: hwWriteMask(config, walk), traits: resolveTraits(dev), written: {}, lost: false };
+  return { config, power: start, wmask: hwWriteMask(config, walk), traits: resolveTraits(dev), written: new Map(), resets: 0, lost: false };
 }
 
 /** The bound, unopened device's runtime PM at trace start: from the header, else the driver's defaults. */
@@ -240,4 +245,16 @@ export function initialVfioState(dev?: DeviceSnapshot): VfioState {
     vfToken: dev?.sriov?.vfToken ?? '',
     vfUsers: dev?.sriov?.vfUsers ?? 0,
   };
+}
+
+/**
+ * The function's state as the interleaving explorer tells states apart: `written` as a flag per
+ * register (written before the latest reset or not) rather than the reset counts, so two
+ * interleavings that differ only in how many resets happened before a register was written (the
+ * same flags) stay one state, as they were when the flag was stored.
+ */
+export function stateOfHw(hw: HwFunction): object {
+  const written = writtenAsText(hw.written, hw.resets);
+  // Every other field as it is (a field added to HwFunction is part of the state without a change here).
+  return { ...hw, written, resets: undefined };
 }
