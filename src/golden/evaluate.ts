@@ -6,7 +6,9 @@ import { UserError } from '../errors.js';
 import { unknownVersion } from '../replay/select-versions.js';
 import type { CheckJob } from './corpus.js';
 import { firstDifference, unifiedDiff, type FirstDifference } from './diff.js';
-import { renderGolden } from './generate.js';
+import { streamGolden } from './generate.js';
+import { GoldenMatcher } from './match.js';
+import type { ReplaySummary } from '../replay/run.js';
 
 /** Device notes in the replay (hardware the trace showed otherwise; adopted, not divergences). */
 export interface DeviceNotes {
@@ -35,22 +37,22 @@ export async function evaluateJob(job: CheckJob, context: number, strictDevice =
       return { kind: 'error', message: `${job.golden}: cannot read: ${(err as Error).message}` };
     }
   }
-  let actual: string;
-  let unsupported: number;
-  let unsupportedLine = '';
-  let notes: DeviceNotes | undefined;
+  const match = new GoldenMatcher(expected);
+  let summary: ReplaySummary;
   try {
-    const r = await renderGolden(job.trace, job.golden, job.selection, strictDevice);
-    actual = r.text;
-    if (r.summary.firstDeviceNote !== null) notes = deviceNotes(actual, r.summary.deviceNotes, r.summary.firstDeviceNote.note);
-    unsupported = r.summary.unsupported;
-    if (r.summary.firstUnsupported !== null) unsupportedLine = r.summary.firstUnsupported.line;
+    summary = await streamGolden(job.trace, job.golden, job.selection, match, strictDevice);
   } catch (err) {
     if (err instanceof UserError) return { kind: 'error', message: err.message };
     throw err;
   }
-  if (expected === null) return { kind: 'missing', actual, unsupported, unsupportedLine };
-  if (expected === actual) return notes === undefined ? { kind: 'match' } : { kind: 'match', notes };
+  const unsupported = summary.unsupported;
+  const unsupportedLine = summary.firstUnsupported?.line ?? '';
+  if (expected === null) return { kind: 'missing', actual: match.text(), unsupported, unsupportedLine };
+  if (match.matches) {
+    const first = summary.firstDeviceNote;
+    return first === null ? { kind: 'match' } : { kind: 'match', notes: deviceNotes(expected, summary.deviceNotes, first.note) };
+  }
+  const actual = match.text();
   return {
     kind: 'mismatch',
     actual,

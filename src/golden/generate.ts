@@ -11,29 +11,51 @@ export interface RenderedGolden {
   summary: ReplaySummary;
 }
 
-export async function renderGolden(tracePath: string, goldenPath: string, sel: ModelSelection, strictDevice = false): Promise<RenderedGolden> {
-  const lines: string[] = [];
-  let title = '';
+/**
+ * Where the golden text goes as the replay produces it, in order: the head once, then each line
+ * (without its newline), then the tail. The text is head + every line followed by '\n' + tail.
+ */
+export interface GoldenSink {
+  head(text: string): void;
+  line(line: string): void;
+  tail(text: string): void;
+}
+
+/** Replays the trace and hands its golden text to `sink` piece by piece (see GoldenSink). */
+export async function streamGolden(tracePath: string, goldenPath: string, sel: ModelSelection, sink: GoldenSink, strictDevice = false): Promise<ReplaySummary> {
+  const trace = relative(dirname(goldenPath), tracePath).split('\\').join('/');
   const summary = await replayFile(
     tracePath,
     { kernel: sel.kernel, vmm: sel.vmm, strictDevice },
     {
       start(s) {
-        if (s.headerNumber === 1) title = s.header.title;
-        else {
-          lines.push(`-- header ${s.headerNumber}: ${s.header.device.bdf} (models reset) --`);
-        }
+        // The head names the first header's title; a later header is a line of the log.
+        if (s.headerNumber === 1) sink.head(renderGoldenHead({ trace, selection: sel, title: s.header.title }));
+        else sink.line(`-- header ${s.headerNumber}: ${s.header.device.bdf} (models reset) --`);
       },
       event(line) {
-        lines.push(line);
+        sink.line(line);
       },
     },
   );
-  const trace = relative(dirname(goldenPath), tracePath).split('\\').join('/');
-  const text =
-    renderGoldenHead({ trace, selection: sel, title }) +
-    lines.join('\n') +
-    (lines.length > 0 ? '\n' : '') +
-    renderGoldenTail(summary);
-  return { text, summary };
+  sink.tail(renderGoldenTail(summary));
+  return summary;
+}
+
+export async function renderGolden(tracePath: string, goldenPath: string, sel: ModelSelection, strictDevice = false): Promise<RenderedGolden> {
+  let head = '';
+  let tail = '';
+  const lines: string[] = [];
+  const summary = await streamGolden(
+    tracePath,
+    goldenPath,
+    sel,
+    {
+      head: (t) => (head = t),
+      line: (l) => lines.push(l),
+      tail: (t) => (tail = t),
+    },
+    strictDevice,
+  );
+  return { text: head + lines.join('\n') + (lines.length > 0 ? '\n' : '') + tail, summary };
 }
