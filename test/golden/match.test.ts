@@ -48,7 +48,7 @@ describe('GoldenMatcher', () => {
       }),
       { numRuns: 3000 },
     );
-  });
+  }, 60_000);
 });
 
 describe('streamGolden into a GoldenMatcher on committed traces', () => {

@@ -26,7 +26,7 @@ describe('written registers: numbers stand for the readable forms', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
   it('bytes and stores read back as their hex, zero exactly when every byte is', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 12 }), fc.integer({ min: 0, max: 14 }), (b, len) => {
@@ -44,7 +44,7 @@ describe('written registers: numbers stand for the readable forms', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
   it('equal values exactly when the hex strings are equal (a store against the bytes read back)', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 0xffffn }), fc.integer({ min: 0, max: 8 }), fc.uint8Array({ maxLength: 8, max: 3 }), (value, len, b) => {
@@ -52,7 +52,7 @@ describe('written registers: numbers stand for the readable forms', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 });
 
 /** What learn.ts did before the numbers: string keys, hex values, a flag set on every entry at each reset. */
@@ -138,5 +138,5 @@ describe('device.reset.clears-nothing-from-read-back: the numbers learn exactly 
     // The sequences do reach the rule (else the comparison above proves nothing): ~10-20 notes
     // per 500 runs whatever the seed.
     expect(notes).toBeGreaterThan(0);
-  });
+  }, 120_000);
 });
