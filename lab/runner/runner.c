@@ -862,7 +862,7 @@ static void run_op(long idx, char *op, char *rest)
 		result_ret(idx, r, errno, (const uint8_t *)&w[2], 4);
 	} else if (!strcmp(op, "ioas-map") || !strcmp(op, "ioas-map-file")) {
 		/* ioas-map IOAS FLAGS VA LEN IOVA / ioas-map-file IOAS FLAGS FD START LEN IOVA; prints the iova. */
-		int file = op[7] == '-';
+		int file = !strcmp(op, "ioas-map-file");
 		long long f = 0;
 		if (num(&rest, &a) || num(&rest, &b) || (file && num(&rest, &f)) || num(&rest, &c) || num(&rest, &d) || num(&rest, &e)) goto bad;
 		struct { uint32_t size, flags, ioas_id; int32_t fd_or_reserved; uint64_t va_or_start, length, iova; } m = {
