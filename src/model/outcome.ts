@@ -3,6 +3,7 @@
 // values here, so the replay can print, compare and diff them.
 
 import type { FailureConsequence, KernelFailureKind } from '../trace/types.js';
+import { hexBytes } from '../trace/hex-bytes.js';
 
 export type { FailureConsequence, KernelFailureKind };
 
@@ -135,8 +136,8 @@ const DATA_SHOWN = 16;
  * changes the line, so a golden shows a data difference like an outcome difference.
  */
 export function renderData(d: Uint8Array): string {
+  if (d.length <= DATA_SHOWN) return 'data=' + hexBytes(d);
   const b = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  if (d.length <= DATA_SHOWN) return 'data=' + b.toString('hex');
   let h = 0x811c9dc5;
   for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 0x01000193);
   return 'data=' + b.toString('hex', 0, 8) + '+' + (d.length - 8) + '#' + (h >>> 0).toString(16).padStart(8, '0');

@@ -32,6 +32,7 @@
 
 import type { Outcome, PowerState } from '../model/outcome.js';
 import type { EventBody, Observed, VmmExit } from '../trace/types.js';
+import { hexBytes } from '../trace/hex-bytes.js';
 
 /** Calls whose return value is a new file descriptor: only their success is comparable. */
 export function returnsHandle(ev: EventBody): boolean {
@@ -91,7 +92,7 @@ export function compareObserved(predicted: Outcome, observed: Observed | undefin
       return `ret=${ret}`;
   }
   if (data !== undefined && ret === undefined && errno === undefined && signal === undefined && vmmExit === undefined) {
-    if (!returns(predicted)) return `data=${Buffer.from(data).toString('hex')}`;
+    if (!returns(predicted)) return `data=${hexBytes(data)}`;
   }
   // A sysfs read's text: the model says what the file holds.
   if (observed.text !== undefined) {

@@ -14,7 +14,7 @@ import type { Kctx } from './context.js';
 import { dropPmSave } from './power.js';
 import { cfgRead } from './config.js';
 import { regionRw } from './rdwr.js';
-import { bytesValue, isZero, regKey, storeValue, valueHex, type RegValue } from './written.js';
+import { bytesValue, isZero, regKey, storeValue, valueHex, type RegKey, type RegValue } from './written.js';
 
 /** What one observation taught: the device note, and the event's step predicted again from it. */
 export interface Learned {
@@ -33,29 +33,28 @@ const REFUSED = /Refused to change power state from (D0|D1|D2|D3hot|D3cold) to (
  * difference and returns the device note, or null when the hardware agrees (or nothing shows it).
  */
 export function observeHardware(k: Kctx, ev: TraceEvent, obs: Observed, s: Step): Learned {
+  // One call per observed event of a replay: no closure, no result object when nothing is learned.
   let note: string | null = null;
-  const add = (n: string | null): void => {
-    if (n !== null) note = note === null ? n : `${note}; ${n}`;
-  };
-  if (obs.kernelLog !== undefined) add(fromKernelLog(k, obs.kernelLog));
+  if (obs.kernelLog !== undefined) note = joinNotes(note, fromKernelLog(k, obs.kernelLog));
   const o = s.outcome;
   if (obs.data !== undefined && o.kind === 'ok' && o.data !== undefined && o.own !== undefined) {
     const off = ev.kind === 'cfg-read' ? ev.offset : ev.kind === 'region-read' && ev.region === 7 ? Number(ev.offset) : -1;
-    if (off >= 0) add(fromConfigRead(k, off, o.data, o.own, obs.data));
+    if (off >= 0) note = joinNotes(note, fromConfigRead(k, off, o.data, o.own, obs.data));
   }
-  if (obs.powerState !== undefined && obs.powerState !== '') add(fromPowerSample(k, obs.powerState));
-  add(fromRegisters(k, ev, obs));
+  if (obs.powerState !== undefined && obs.powerState !== '') note = joinNotes(note, fromPowerSample(k, obs.powerState));
+  note = joinNotes(note, fromRegisters(k, ev, obs));
   const cfg = fromConfigSize(k, ev, obs, s);
-  if (cfg !== null) {
-    add(cfg.note);
-    return { note, corrected: cfg.corrected };
-  }
+  if (cfg !== null) return { note: joinNotes(note, cfg.note), corrected: cfg.corrected };
   const rom = fromRomRead(k, ev, obs, s);
-  if (rom !== null) {
-    add(rom.note);
-    return { note, corrected: rom.corrected };
-  }
-  return { note };
+  if (rom !== null) return { note: joinNotes(note, rom.note), corrected: rom.corrected };
+  return note === null ? NOTHING_LEARNED : { note };
+}
+
+/** What most observations teach (shared: callers only read it). */
+const NOTHING_LEARNED: Learned = Object.freeze({ note: null });
+
+function joinNotes(note: string | null, n: string | null): string | null {
+  return n === null ? note : note === null ? n : `${note}; ${n}`;
 }
 
 /**
@@ -76,10 +75,10 @@ function fromRegisters(k: Kctx, ev: TraceEvent, obs: Observed): string | null {
   let bar: number;
   let seen: RegValue;
   if (ev.kind === 'region-write' && ev.region < 6 && ok) {
-    w.set(regKey(ev.region, ev.offset, ev.data.length), { value: bytesValue(ev.data, ev.data.length), resets: hw.resets });
+    remember(hw, regKey(ev.region, ev.offset, ev.data.length), bytesValue(ev.data, ev.data.length));
     return null;
   } else if (ev.kind === 'mem-write' && ok) {
-    w.set(regKey(ev.bar, ev.offset, ev.len), { value: storeValue(ev.value, ev.len), resets: hw.resets });
+    remember(hw, regKey(ev.bar, ev.offset, ev.len), storeValue(ev.value, ev.len));
     return null;
   } else if (ev.kind === 'region-read' && ev.region < 6 && ok && obs.data !== undefined) {
     bar = ev.region;
@@ -92,6 +91,16 @@ function fromRegisters(k: Kctx, ev: TraceEvent, obs: Observed): string | null {
   if (seen !== was.value || isZero(was.value) || !k.hw.traits.resetClears) return null;
   k.hw.traits.resetClears = false;
   return `the reset clears nothing (bar${bar}+0x${ev.offset.toString(16)} reads back ${valueHex(seen)}, written before the reset), adopted`;
+}
+
+/** Records a register write; an entry already there is updated in place (its map position kept). */
+function remember(hw: Kctx['hw'], key: RegKey, value: RegValue): void {
+  const e = hw.written.get(key);
+  if (e === undefined) hw.written.set(key, { value, resets: hw.resets });
+  else {
+    e.value = value;
+    e.resets = hw.resets;
+  }
 }
 
 /**
