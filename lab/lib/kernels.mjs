@@ -121,7 +121,7 @@ export function newestPackage(opts, re) {
  * (linux-source) are _all.deb. Exact names only: another cached version of the package is not it.
  */
 export function debFileNames(pkg, arch = 'amd64') {
-  const version = pkg.version.replace(':', '%3a');
+  const version = pkg.version.replace(/:/g, '%3a');
   return [`${pkg.name}_${version}_${arch}.deb`, `${pkg.name}_${version}_all.deb`];
 }
 

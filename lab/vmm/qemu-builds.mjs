@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, sym
 import { join, resolve } from 'node:path';
 import { log, run } from '../lib/sh.mjs';
 import { sharedLibs } from '../lib/initramfs.mjs';
-import { systemMirror } from '../lib/kernels.mjs';
+import { debFileNames, systemMirror } from '../lib/kernels.mjs';
 
 export const VMMS = ['qemu-7.2', 'qemu-10'];
 
@@ -110,9 +110,8 @@ export function trixieQemu(cacheDirArg) {
       symlinkSync(`usr/${d}`, join(root, d));
     }
     for (const p of wanted) {
-      // apt keeps the epoch in archive names, url-encoded (`1%3a2.5.2-3`).
-      const names = [p.version.replace(/:/g, '%3a'), p.version.replace(/^\d+:/, '')];
-      const deb = debs.find((f) => names.some((v) => f === `${p.name}_${v}_amd64.deb` || f === `${p.name}_${v}_all.deb`));
+      const names = debFileNames(p);
+      const deb = debs.find((f) => names.includes(f));
       if (!deb) throw new Error(`downloaded closure lacks ${p.name} ${p.version}`);
       run('dpkg-deb', ['-x', join(archives, deb), root]);
     }
