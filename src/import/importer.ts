@@ -429,6 +429,10 @@ export function renderReport(trace: Trace | ImportedTrace, report: ImportReport)
         (s.stats.barBuffers ? `, pread/pwrite buffers in a BAR mapping (buf=) ${s.stats.barBuffers}` : '') +
         (s.stats.barBufferWritesFromLastAccess ? `, of them pwrites whose bytes strace could not read, taken from the last access that showed those BAR bytes ${s.stats.barBufferWritesFromLastAccess}` : '') +
         (s.stats.barBufferWritesWithoutData ? `, of them pwrites whose bytes strace could not read, unknown (zeros) ${s.stats.barBufferWritesWithoutData}` : '') +
+        (s.stats.fdAliases ? `, dup/dup2/dup3/F_DUPFD of a VFIO, iommufd or KVM fd (events name its file by its first number) ${s.stats.fdAliases}` : '') +
+        (s.stats.aliasCloses ? `, closes of one of several numbers of a file (no close) ${s.stats.aliasCloses}` : '') +
+        (s.stats.fdRenamed ? `, container/group files opened at the number an alias-kept one is named by (named from 1000000 up) ${s.stats.fdRenamed}` : '') +
+        (s.stats.fdNameClashes ? `, WARNING iommufds opened at the number an alias-kept one is named by (the replay may confuse them) ${s.stats.fdNameClashes}` : '') +
         (s.stats.setupEvents ? `, container/group set-up calls (as set-up events) ${s.stats.setupEvents}` : '') +
         (s.stats.setupIoctls ? `, other container/group/iommufd ioctls ${s.stats.setupIoctls}` : '') +
         (s.stats.deviceQueries ? `, device info queries ${s.stats.deviceQueries}` : '') +

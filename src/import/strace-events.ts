@@ -35,7 +35,8 @@ import { SysfsFiles } from './sysfs-ops.js';
 import { UserError } from '../errors.js';
 import type { EventBody, Observed, SignalInfo, UserBuf } from '../trace/types.js';
 import { REGION_CONFIG } from '../trace/types.js';
-import { FdTable, classifyPath, type DeviceSelector, type FdInfo } from './fd-table.js';
+import { FdTable, classifyPath, type Closed, type DeviceSelector, type FdInfo, type Resolved } from './fd-table.js';
+import { withFileNames } from './fd-names.js';
 import type { IoctlArgMatcher } from './ioctl-args.js';
 import type { BarHostMapping } from './qemu-log.js';
 import { KVM, isVfioRequest, requestNumber, setupArgByName, vfioName } from './ioctl-names.js';
@@ -99,7 +100,7 @@ export interface ImportedEvent {
 }
 
 /** The syscalls the converter reads; the strace reader counts the others without keeping them. */
-export const STRACE_CALLS_USED: ReadonlySet<string> = new Set(['execve', 'openat', 'open', 'close', 'ioctl', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'mmap', 'munmap', 'read', 'write', 'clone', 'clone3', 'fork', 'vfork']);
+export const STRACE_CALLS_USED: ReadonlySet<string> = new Set(['execve', 'openat', 'open', 'close', 'ioctl', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'mmap', 'munmap', 'read', 'write', 'clone', 'clone3', 'fork', 'vfork', 'dup', 'dup2', 'dup3', 'fcntl', 'fcntl64']);
 
 /** The VMM's command line from its execve (argv joined by spaces), and whether -s cut an argument. */
 export interface ExecInfo {
@@ -142,6 +143,14 @@ export interface StraceStats {
   barBufferWritesWithoutData: number;
   /** Of those, pwrites whose bytes the last pread/pwrite of the same BAR bytes showed. */
   barBufferWritesFromLastAccess: number;
+  /** dup/dup2/dup3/fcntl(F_DUPFD*) calls that gave a file another number (fd-table.ts). */
+  fdAliases: number;
+  /** Closes (or dup2 targets, close-on-exec at execve) of a device, group or container number whose file another number of the process still had: no close for the file. */
+  aliasCloses: number;
+  /** iommufds opened at the number another live iommufd is named by (an alias kept it open): the replay may confuse the two. */
+  fdNameClashes: number;
+  /** Container/group files opened at the number another live one is named by: named from 1000000 up (fd-table.ts FRESH_NAMES). */
+  fdRenamed: number;
 }
 
 /**
@@ -195,6 +204,10 @@ export class StraceConverter {
     barBuffers: 0,
     barBufferWritesWithoutData: 0,
     barBufferWritesFromLastAccess: 0,
+    fdAliases: 0,
+    aliasCloses: 0,
+    fdNameClashes: 0,
+    fdRenamed: 0,
   };
   /** The traced VMM's execve, when the log has it. */
   exec: ExecInfo | null = null;
@@ -239,6 +252,8 @@ export class StraceConverter {
 
   /** After the last item (streamed through `item`): the vCPUs' last KVM_RUN results. */
   finish(): ImportedEvent[] {
+    this.stats.fdNameClashes = this.fds.nameClashes;
+    this.stats.fdRenamed = this.fds.renamed;
     for (const ev of this.lastRunByVcpu.values()) {
       const errno = ev.observed?.errno;
       if (errno !== undefined && errno !== 'EINTR' && errno !== 'EAGAIN') {
@@ -323,10 +338,11 @@ export class StraceConverter {
     return true;
   }
 
-  private fdOf(p: Piece): FdInfo & { fd: number } {
+  /** What an fd argument of `tid`'s call refers to: `fd` as called, `name` as events name its file. */
+  private fdOf(p: Piece, tid: number): Resolved {
     const f = parseFdArg(p.text, p.column);
     if (!f) throw new SyntaxProblem(`expected an fd, found "${p.text.slice(0, 40)}"`, p.column);
-    return { ...this.fds.resolve(f.fd, f.path), fd: f.fd };
+    return this.fds.resolve(tid, f.fd, f.path);
   }
 
   /** sysfs files of the device and the PCI bus the process opened (sysfs-ops.ts). */
@@ -359,6 +375,12 @@ export class StraceConverter {
         return this.open(call);
       case 'close':
         return this.close(call);
+      case 'dup':
+      case 'dup2':
+      case 'dup3':
+      case 'fcntl':
+      case 'fcntl64':
+        return this.dupCall(call);
       case 'ioctl':
         return this.ioctl(call);
       case 'pread64':
@@ -383,17 +405,21 @@ export class StraceConverter {
     const path = Buffer.from(s.bytes).toString('latin1');
     if (call.ret.kind === 'value' && this.sysfs.opened(Number(call.ret.value), path)) return;
     const info = classifyPath(path, this.fds.selector);
+    let name = -1;
     if (call.ret.kind === 'value') {
-      // Without -y nothing else would tell a later use that this number is no longer the old file.
-      if (info.kind === 'other') this.fds.close(Number(call.ret.value));
-      else this.fds.created(Number(call.ret.value), info, call.ret.path);
+      // Every opened file is kept (a later dup of it is the same file); without -y nothing else
+      // would tell a later use that this number is no longer the old file.
+      const flags = (call.name === 'openat' ? a[2] : a[1])?.text ?? '';
+      name = this.fds.created(call.pid, Number(call.ret.value), info, call.ret.path, /\bO_CLOEXEC\b/.test(flags)).name;
       if (info.kind === 'iommufd') this.iommufdFd = Number(call.ret.value);
       const ev = openEvent(info.path ?? '', info.kind, info.ours);
       if (ev !== null) this.push(call, ev, observedOf(call.ret));
     }
     if (info.kind === 'container' || info.kind === 'group') {
       // Set-up is part of the trace (group-setup.ts models it): the open, or why it failed.
-      const fd = call.ret.kind === 'value' ? Number(call.ret.value) : -1;
+      // `fd` is the trace's name for the file: the number returned, unless an alias keeps another
+      // set-up file of that name alive (fd-table.ts FRESH_NAMES).
+      const fd = name;
       this.stats.setupEvents++;
       this.push(call, { kind: 'vfio-open', fd, container: info.kind === 'container', group: Math.max(0, info.group) }, observedOf(call.ret));
     }
@@ -414,6 +440,8 @@ export class StraceConverter {
     }
     const child = checkedNumber(call.ret.value, 'u32', 'child pid', call.argsColumn);
     const parent = this.processOf(call.pid);
+    // A thread shares its creator's fd table (CLONE_FILES); fork, vfork and the rest copy it.
+    this.fds.cloned(call.pid, child, (call.name === 'clone' || call.name === 'clone3') && /\bCLONE_FILES\b/.test(call.args));
     const shares = call.name === 'vfork' || /\bCLONE_(VM|THREAD)\b/.test(call.args);
     if (shares || parent < 0) {
       this.procOf.set(child, parent);
@@ -442,6 +470,7 @@ export class StraceConverter {
   /** A forked child exited or exec'd: for the device it is gone (exec drops its mappings and the CLOEXEC vfio fds). */
   private childGone(pid: number, at: { tid: number; ns: bigint | null; line: number }): void {
     this.procOf.set(pid, -1);
+    this.fds.exited(at.tid);
     this.mappings = this.mappings.filter((m) => m.pid !== pid);
     for (const [tid, p] of this.procOf) if (p === pid) this.procOf.set(tid, -1);
     this.events.push({ body: { kind: 'process-exit' }, tid: at.tid, ns: at.ns, startLine: at.line, endLine: at.line, source: 'strace', line: at.line, pid });
@@ -449,12 +478,25 @@ export class StraceConverter {
 
   private execve(call: StraceCall): void {
     const proc = this.processOf(call.pid);
+    // The close-on-exec numbers go with a successful execve (in a vfork child: its copy of the table).
+    const dropped = call.ret.kind === 'value' ? this.fds.exec(call.pid) : [];
     if (this.vforked.delete(call.pid)) {
       this.stats.untrackedCalls++;
       return;
     }
     if (proc > 0 && call.ret.kind === 'value') {
-      this.childGone(proc, { tid: call.pid, ns: call.endNs ?? call.startNs, line: call.startLine });
+      if (!this.fds.open(call.pid).some(([, f]) => isFollowed(f.info))) {
+        this.childGone(proc, { tid: call.pid, ns: call.endNs ?? call.startNs, line: call.startLine });
+        return;
+      }
+      // The new program keeps a device, group or container number (not close-on-exec: dup2'd
+      // for it, as a launcher passes fds on): the process goes on for the device without its
+      // old address space (its BAR mappings go) and its close-on-exec numbers.
+      for (const c of dropped) this.implicitClose(call, c);
+      const at = { ...call, endLine: call.startLine };
+      for (const m of this.mappings.filter((x) => x.pid === proc)) this.push(at, { kind: 'munmap', addr: m.addr, length: m.length }, undefined);
+      this.mappings = this.mappings.filter((x) => x.pid !== proc);
+      this.stats.untrackedCalls++;
       return;
     }
     if (this.exec !== null || call.ret.kind !== 'value') {
@@ -485,27 +527,85 @@ export class StraceConverter {
 
   private close(call: StraceCall): void {
     const a = this.args(call, 1);
-    const f = this.fdOf(a[0]!);
-    if (f.kind === 'device' && f.ours) this.push(call, { kind: 'close' }, observedOf(call.ret));
+    const f = this.fdOf(a[0]!, call.pid);
+    // A failed close closed nothing: the event keeps its errno. A successful one of a number
+    // whose file another number of the process still refers to closes no file (fd-table.ts).
+    const closed = call.ret.kind === 'error' ? null : this.fds.close(call.pid, f.fd);
+    if (closed !== null && !closed.lastInProcess) {
+      if (isFollowed(f)) this.stats.aliasCloses++;
+      else this.stats.untrackedCalls++;
+    } else if (f.kind === 'device' && f.ours) this.push(call, { kind: 'close' }, observedOf(call.ret));
     else if (f.kind === 'container' || f.kind === 'group') {
       this.stats.setupEvents++;
-      this.push(call, { kind: 'vfio-close', fd: f.fd }, observedOf(call.ret));
+      this.push(call, { kind: 'vfio-close', fd: f.name }, observedOf(call.ret));
     } else if (f.kind === 'other') this.stats.untrackedCalls++;
-    if (call.ret.kind !== 'error') {
-      this.fds.close(f.fd);
-      this.sysfs.closed(f.fd);
+    if (call.ret.kind !== 'error') this.sysfs.closed(f.fd);
+  }
+
+  /**
+   * A number stopped referring to its file without a close call of its own (dup2/dup3 onto an
+   * open number, close-on-exec at execve): for the process's last number of a device, group or
+   * container file that is its close, with nothing observed (the call's result is not the close's).
+   */
+  private implicitClose(call: StraceCall, closed: Closed | null): void {
+    if (closed === null) return;
+    const { info, name } = closed.file;
+    if (!isFollowed(info)) return;
+    if (!closed.lastInProcess) {
+      this.stats.aliasCloses++;
+      return;
     }
+    const at = { ...call, endLine: call.startLine };
+    if (info.kind === 'device') this.push(at, { kind: 'close' }, undefined);
+    else {
+      this.stats.setupEvents++;
+      this.push(at, { kind: 'vfio-close', fd: name }, undefined);
+    }
+  }
+
+  /**
+   * dup(old) / dup2(old, new) / dup3(old, new, flags) / fcntl(old, F_DUPFD[_CLOEXEC], min)
+   * returning a number: it refers to old's file from now on; fcntl(fd, F_SETFD, FD_CLOEXEC|0) sets
+   * the close-on-exec flag. No event of their own: the later uses name the file (fd-table.ts).
+   */
+  private dupCall(call: StraceCall): void {
+    const a = this.args(call, call.name === 'dup' ? 1 : 2);
+    const from = parseFdArg(a[0]!.text, a[0]!.column);
+    if (from === null) throw new SyntaxProblem(`expected an fd, found "${a[0]!.text.slice(0, 40)}"`, a[0]!.column);
+    const ret = call.ret;
+    if (call.name === 'fcntl' || call.name === 'fcntl64') {
+      const cmd = splitComment(a[1]!.text).value;
+      if (cmd === 'F_SETFD' && ret.kind === 'value') {
+        const arg = a[2] ? splitComment(a[2].text).value : '0';
+        this.fds.setCloexec(call.pid, from.fd, arg === 'FD_CLOEXEC' || (parseInteger(arg) ?? 0n) % 2n === 1n);
+        return;
+      }
+      if (cmd !== 'F_DUPFD' && cmd !== 'F_DUPFD_CLOEXEC') {
+        this.stats.untrackedCalls++;
+        return;
+      }
+    }
+    if (ret.kind !== 'value' || ret.value < 0n) {
+      this.stats.untrackedCalls++; // a failed dup made no number
+      return;
+    }
+    const to = checkedNumber(ret.value, 'u32', 'new fd', call.argsColumn);
+    const cloexec = call.name === 'dup3' ? /\bO_CLOEXEC\b/.test(a[2]?.text ?? '') : splitComment(a[1]?.text ?? '').value === 'F_DUPFD_CLOEXEC';
+    const closed = this.fds.dup(call.pid, from.fd, from.path, to, cloexec);
+    if (this.fds.resolve(call.pid, to, ret.path).kind !== 'other') this.stats.fdAliases++;
+    else this.stats.untrackedCalls++;
+    this.implicitClose(call, closed);
   }
 
   private ioctl(call: StraceCall): void {
     const a = this.args(call, 2);
-    let f = this.fdOf(a[0]!);
+    let f = this.fdOf(a[0]!, call.pid);
     const req0 = requestNumber(a[1]!.text);
     if (f.kind === 'other' && f.path === null && req0 === 0x3b6a) {
       // strace attached to a running VMM (or a log without the group's openat): only a VFIO group
       // answers GET_DEVICE_FD, so this fd is one, of a group number the log does not say.
       this.stats.attachedGroups++;
-      f = { ...this.fds.created(f.fd, { kind: 'group', vcpu: -1, group: -1, ours: false }, null), fd: f.fd };
+      f = this.fds.created(call.pid, f.fd, { kind: 'group', vcpu: -1, group: -1, ours: false }, null);
     }
     if (f.kind === 'other') {
       this.stats.untrackedCalls++;
@@ -537,7 +637,8 @@ export class StraceConverter {
           devName = sel.bdf;
           this.stats.namesFromResult++;
         }
-        if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path);
+        // The kernel makes the device fd close-on-exec (get_unused_fd_flags(O_CLOEXEC)), as KVM's below.
+        if (ret.kind === 'value') this.fds.created(call.pid, Number(ret.value), { kind: 'device', vcpu: -1, group: -1, ours }, ret.path, true);
         if (ret.kind === 'value') this.sawDevice = true;
         if (!ours) {
           this.stats.otherDeviceCalls++;
@@ -546,26 +647,26 @@ export class StraceConverter {
         // Success is the device's open; a failure (EINVAL before the container has an IOMMU,
         // ENODEV, ...) opened nothing, and the model says which (group-setup.ts).
         if (ret.kind === 'error') this.stats.failedDeviceOpens++;
-        this.push(call, { kind: 'ioctl', op: 'get-device-fd', fd: f.fd, name: devName }, observedOf(ret));
+        this.push(call, { kind: 'ioctl', op: 'get-device-fd', fd: f.name, name: devName }, observedOf(ret));
         return;
       }
       if (f.kind === 'container' && (req === VFIO_SETUP.GET_API_VERSION || req === VFIO_SETUP.CHECK_EXTENSION || req === VFIO_SETUP.SET_IOMMU)) {
         const n = a[2] ? parseInteger(a[2].text) ?? setupArgByName(a[2].text) : 0n;
-        const arg = n === null ? null : checkedNumber(n, 'u32', 'ioctl argument', a[2]!.column);
+        const arg = n === null ? null : checkedNumber(n, 'u32', 'ioctl argument', a[2]?.column ?? call.argsColumn);
         if (arg === null) {
           this.stats.ignoredCalls++;
           return;
         }
         this.stats.setupEvents++;
-        this.push(call, { kind: 'ioctl', op: 'container-op', fd: f.fd, request: req, arg }, observedOf(ret));
+        this.push(call, { kind: 'ioctl', op: 'container-op', fd: f.name, request: req, arg }, observedOf(ret));
         return;
       }
       if (f.kind === 'group' && (req === VFIO_SETUP.GROUP_GET_STATUS || req === VFIO_SETUP.GROUP_SET_CONTAINER || req === VFIO_SETUP.GROUP_UNSET_CONTAINER)) {
         // SET_CONTAINER passes a pointer to the container fd, which strace does not follow: the
         // container is the one this process opened last (a VMM has one per address space).
-        const containerFd = req === VFIO_SETUP.GROUP_SET_CONTAINER ? this.setContainerArg(a[2]) : 0;
+        const containerFd = req === VFIO_SETUP.GROUP_SET_CONTAINER ? this.setContainerArg(a[2], call.pid) : 0;
         this.stats.setupEvents++;
-        this.push(call, { kind: 'ioctl', op: 'group-op', fd: f.fd, request: req, containerFd }, observedOf(ret));
+        this.push(call, { kind: 'ioctl', op: 'group-op', fd: f.name, request: req, containerFd }, observedOf(ret));
         return;
       }
       if ((f.kind === 'device' && CDEV_IOCTLS.has(req)) || f.kind === 'iommufd') {
@@ -573,7 +674,7 @@ export class StraceConverter {
         const captured = this.capturedArg(call, a, f.fd, req);
         const body = f.kind === 'device' ? cdevIoctl(req, captured, this.iommufdFd) : captured && iommufdIoctl(req, captured);
         if (body) {
-          this.push(call, body, observedOf(ret));
+          this.push(call, this.named(call, body), observedOf(ret));
           return;
         }
         if (f.kind === 'iommufd') {
@@ -600,7 +701,7 @@ export class StraceConverter {
       if (f.kind === 'device') {
         const body = captured ? decodeDeviceIoctl(req, captured) : null;
         if (body) {
-          this.push(call, body, observedOf(ret));
+          this.push(call, this.named(call, body), observedOf(ret));
           return;
         }
         if (!DEVICE_QUERIES.has(req) || captured) {
@@ -616,13 +717,13 @@ export class StraceConverter {
       return;
     }
     if (f.kind === 'kvm' && req === KVM.CREATE_VM) {
-      if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'kvm-vm', vcpu: -1, group: -1, ours: false }, ret.path);
+      if (ret.kind === 'value') this.fds.created(call.pid, Number(ret.value), { kind: 'kvm-vm', vcpu: -1, group: -1, ours: false }, ret.path, true);
       return;
     }
     if (f.kind === 'kvm-vm' && req === KVM.CREATE_VCPU) {
       const id = a[2] ? parseInteger(a[2].text) : null;
       const vcpu = id === null ? -1 : checkedNumber(id, 'u32', 'vCPU id', a[2]!.column);
-      if (ret.kind === 'value') this.fds.created(Number(ret.value), { kind: 'kvm-vcpu', vcpu, group: -1, ours: false }, ret.path);
+      if (ret.kind === 'value') this.fds.created(call.pid, Number(ret.value), { kind: 'kvm-vcpu', vcpu, group: -1, ours: false }, ret.path, true);
       return;
     }
     if (f.kind === 'kvm-vm' && (req === KVM.SET_USER_MEMORY_REGION || req === KVM.SET_USER_MEMORY_REGION2)) {
@@ -653,10 +754,15 @@ export class StraceConverter {
     this.stats.ignoredCalls++;
   }
 
+  /** The body with the fd numbers its struct passed named as the trace names their files (fd-names.ts). */
+  private named(call: StraceCall, body: EventBody): EventBody {
+    return withFileNames(body, (fd) => this.fds.nameOf(call.pid, fd));
+  }
+
   /** The container fd of a SET_CONTAINER: `[5]` when strace printed it, else the newest open container. */
-  private setContainerArg(p: Piece | undefined): number {
+  private setContainerArg(p: Piece | undefined, tid: number): number {
     const m = p ? /^\[(\d+)\]$/.exec(p.text.trim()) : null;
-    if (m) return Number(m[1]);
+    if (m) return this.fds.nameOf(tid, Number(m[1]));
     return this.fds.newestContainer() ?? -1;
   }
 
@@ -677,7 +783,7 @@ export class StraceConverter {
     if (off === null) throw new SyntaxProblem(`expected a file offset, found "${offArg.text}"`, offArg.column);
     checked(off, 'off_t', 'file offset', offArg.column);
     if (off < 0n) off += U64; // strace prints the loff_t signed
-    if (!this.onTracedDevice(this.attachedDevice(call, this.fdOf(a[0]!), off))) return;
+    if (!this.onTracedDevice(this.attachedDevice(call, this.fdOf(a[0]!, call.pid), off))) return;
     let len: number;
     let bytes: Uint8Array | null;
     let cut = false;
@@ -739,14 +845,14 @@ export class StraceConverter {
    * read or written at an offset in VFIO's config region (index 7 << 40: no ordinary file is that
    * large), is taken as the device fd, once, when no device fd is known. The report names it.
    */
-  private attachedDevice(call: StraceCall, f: FdInfo & { fd: number }, off: bigint): FdInfo & { fd: number } {
+  private attachedDevice(call: StraceCall, f: Resolved, off: bigint): Resolved {
     if (f.kind !== 'other' || f.path !== null || this.fds.wasShown(f.fd) || this.stats.attachedDeviceFd >= 0 || this.sawDevice) return f;
     if (off >> OFFSET_SHIFT !== BigInt(REGION_CONFIG) || (off & OFFSET_MASK) >= 4096n) return f;
     this.stats.attachedDeviceFd = f.fd;
     // The device was opened before the capture: an `open` with nothing observed stands for it (the
     // replay models the open, compares nothing), so what follows runs on an open device.
     this.push({ ...call, endLine: call.startLine }, { kind: 'open' }, undefined);
-    return { ...this.fds.created(f.fd, { kind: 'device', vcpu: -1, group: -1, ours: true }, null), fd: f.fd };
+    return this.fds.created(call.pid, f.fd, { kind: 'device', vcpu: -1, group: -1, ours: true }, null);
   }
 
   /** The log showed a device fd made (GET_DEVICE_FD, a cdev open) or mapped: nothing is inferred then. */
@@ -771,7 +877,7 @@ export class StraceConverter {
 
   private mmap(call: StraceCall): void {
     const a = this.args(call, 6);
-    if (!this.onTracedDevice(this.fdOf(a[4]!))) return;
+    if (!this.onTracedDevice(this.fdOf(a[4]!, call.pid))) return;
     const length = parseInteger(a[1]!.text);
     const off = parseInteger(a[5]!.text);
     if (length === null) throw new SyntaxProblem(`expected a length, found "${a[1]!.text}"`, a[1]!.column);
@@ -872,6 +978,11 @@ export class StraceConverter {
     };
     this.events.push(ev);
   }
+}
+
+/** A file the trace has events for: the traced device, a VFIO group or container. */
+function isFollowed(f: FdInfo): boolean {
+  return (f.kind === 'device' && f.ours) || f.kind === 'group' || f.kind === 'container';
 }
 
 function siCode(signal: string, text: string): string {

@@ -6,7 +6,7 @@
 // (HH:MM:SS), `-tt` (HH:MM:SS.usec), `-ttt` (EPOCH.usec) or `-r` (seconds since the previous line).
 
 import { checked, checkedNumber } from './numbers.js';
-import { SyntaxProblem, closingQuote, decodeCEscapes } from './strace-text.js';
+import { SyntaxProblem, closingQuote, fdPath } from './strace-text.js';
 
 export type Clock =
   /** -t / -tt: time of day (local time of the traced machine), ns since midnight. */
@@ -80,7 +80,7 @@ export function parseReturn(text: string, column: number): StraceReturn {
   if (e) return { kind: 'unknown', errno: e[1] ?? '' };
   const v = /^(-?\d+|0x[0-9a-fA-F]+)(?:<(.*)>(?:\(deleted\))?)?(?:\s+\((.*)\))?(?:\s+.*)?$/s.exec(r);
   if (v) {
-    const path = v[2] === undefined ? null : Buffer.from(decodeCEscapes(v[2], column)).toString('latin1');
+    const path = v[2] === undefined ? null : fdPath(v[2], column);
     return { kind: 'value', value: checked(BigInt(v[1]!), 's64', 'result', column), path, note: v[3] ?? '' };
   }
   throw new SyntaxProblem(`cannot read the result "${r}"`, column);

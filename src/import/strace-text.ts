@@ -155,8 +155,15 @@ export function parseFdArg(text: string, column = 0): FdArg | null {
   const m = /^(-?\d+|AT_FDCWD)(?:<(.*)>(?:\(deleted\))?)?$/s.exec(text.trim());
   if (!m) return null;
   const fd = m[1] === 'AT_FDCWD' ? -100 : Number(m[1]);
-  const path = m[2] === undefined ? null : Buffer.from(decodeCEscapes(m[2], column)).toString('latin1');
-  return { fd, path };
+  return { fd, path: m[2] === undefined ? null : fdPath(m[2], column) };
+}
+
+/**
+ * The file of a -y annotation (`<...>` after an fd or a result), decoded. -yy adds the device
+ * numbers of a device file (`5</dev/vfio/12<char 243:0>>`): the path is what precedes them.
+ */
+export function fdPath(annotation: string, column = 0): string {
+  return Buffer.from(decodeCEscapes(annotation, column)).toString('latin1').replace(/<(?:char|block) \d+:\d+>$/, '');
 }
 
 /** `{a=1, b=0x2, ...}` -> map of field name to raw text (nested values kept as text). */

@@ -37,15 +37,11 @@ const captures: [string, string][] = roots.flatMap((root) =>
     : [],
 );
 /**
- * Lab captures the importer cannot follow yet, each with why. The iommufd runner opens /dev/iommu
- * and moves it to fd 100 with dup2 (so a scenario's BIND can name it); the importer does not
- * follow dup2/dup3/F_DUPFD, so the import's BIND names an fd it never saw opened and every later
- * cdev access replays as before-bind (docs/iommufd.md, "Importing"). Fix: fd aliases in the
- * strace fd table, then drop the entry.
+ * Lab captures the importer cannot follow yet, each with why (none today: the iommufd runner's
+ * dup2 of /dev/iommu to fd 100 is followed since the tracer records dup2 and the fd table knows
+ * aliases, docs/importing.md "fd aliases").
  */
-const IMPORT_GAPS: Record<string, string> = {
-  'traces/lab/6.12-iommufd': 'the importer does not follow dup2 of the iommufd',
-};
+const IMPORT_GAPS: Record<string, string> = {};
 const followed = captures.filter(([k]) => IMPORT_GAPS[k] === undefined);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-import-'));
 
@@ -68,9 +64,14 @@ const line = (e: Trace['events'][number]): string => {
  * number, the lab trace the scenario's. Only the sign matters to the kernel's checks.
  */
 const runnerFd = (e: Trace['events'][number]): Trace['events'][number] => {
-  if (e.kind !== 'ioctl') return e;
   const fd = (n: number) => (n >= 0 ? 1000 : n);
-  if (e.op === 'hot-reset') return { ...e, groupFds: e.groupFds.map(fd) };
+  // The runner dup2s /dev/iommu to 100 and writes 100 as the open's result; the import names the
+  // file by the number its open returned (docs/importing.md "fd aliases"), a BIND too.
+  if (e.kind === 'iommufd-open' && e.observed?.ret !== undefined && e.observed.ret >= 0n) return { ...e, observed: { ...e.observed, ret: 1000n } };
+  if (e.kind !== 'ioctl') return e;
+  if (e.op === 'bind-iommufd') return { ...e, iommufd: fd(e.iommufd) };
+  // The runner's group fd is -1 in the cdev scenarios (it opened no group): any number stands for it.
+  if (e.op === 'hot-reset') return { ...e, groupFds: e.groupFds.map(() => 1000) };
   if (e.op === 'ioeventfd') return { ...e, fd: fd(e.fd) };
   if (e.op === 'low-power' && e.request === 'entry-with-wakeup') return { ...e, wakeupFd: fd(e.wakeupFd) };
   if (e.op === 'get-device-fd') return { ...e, fd: fd(e.fd) }; // the runner's group fd for the scenario's

@@ -23,7 +23,23 @@ describe('strace captures of fake-vmm', () => {
 
   it('holds every capture the script makes', () => {
     const names = readdirSync(straceDir).filter((f) => f !== '5.10').map((f) => f.replace(/\.strace$/, ''));
-    expect(names.sort()).toEqual([...SAME_RUN, 'cdev', 'killed'].sort());
+    expect(names.sort()).toEqual([...SAME_RUN, 'cdev', 'killed', 'dup-aliases'].sort());
+  });
+
+  it('dup-aliases (fake-vmm --dup under -yy: container dup2ed to 100, group F_DUPFD_CLOEXEC to 110, device dup3 to 120, the first numbers closed) imports to the same events, files named by their first numbers', () => {
+    const t = load('dup-aliases');
+    // The group opens at 7, the number the container (alive as 100) is named by: a fresh name.
+    // The device fd and the second container get lower numbers than in the base run (7, 11).
+    const renamed = base.map((l) =>
+      l
+        .replace(/^vfio-open group=5 fd=8 => ret=8$/, 'vfio-open group=5 fd=1000000 => ret=7')
+        .replace(/^ioctl group-op fd=8 /, 'ioctl group-op fd=1000000 ')
+        .replace(/^ioctl get-device-fd fd=8 name=- => ret=9$/, 'ioctl get-device-fd fd=1000000 name=- => ret=7')
+        .replace(/^vfio-open container fd=14 => ret=14$/, 'vfio-open container fd=11 => ret=11')
+        .replace(/^vfio-close fd=14 /, 'vfio-close fd=11 '),
+    );
+    expect(eventLines(t.trace)).toEqual(renamed);
+    expect(t.report.strace!.stats).toMatchObject({ fdAliases: 5, aliasCloses: 5, fdRenamed: 1, fdNameClashes: 0 });
   });
 
   it.each(SAME_RUN.slice(1).filter((n) => n !== 'ff'))('%s imports to the same events as -f -tt -y -xx', (name) => {

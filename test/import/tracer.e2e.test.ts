@@ -140,6 +140,34 @@ describe('tracer/vfio-trace', { timeout: 60_000 }, () => {
       expect(replay.stdout).toMatch(/summary: \d+ events/);
     });
 
+    it.runIf(needsTool('gcc'))('records dup2/dup3/F_DUPFD_CLOEXEC: fake-vmm --dup imports with its files named by their first numbers', async () => {
+      const vmm = fakeVmm()!;
+      const root = fakeDeviceRoot();
+      scratch.push(root);
+      const sock = join(root, 'notify.sock');
+      const sup = spawn(vmm, [root, '--supervise', sock], { stdio: 'ignore' });
+      while (!existsSync(sock)) await new Promise((r) => setTimeout(r, 20));
+      const out = join(root, 'capture');
+      const t = spawnSync(tracer, ['--bdf', BDF, '--sysfs-root', sysfs, '--no-ioctl-args', '-o', out, '--', vmm, root, '--notify', sock, '--dup'], { encoding: 'utf8' });
+      await new Promise((r) => (sup.exitCode !== null ? r(null) : sup.once('exit', r)));
+      expect(t.status).toBe(0);
+      const log = readFileSync(join(out, 'strace.log'), 'utf8');
+      expect(log).toMatch(/ dup2\(\d+</);
+      expect(log).toMatch(/ dup3\(\d+<.*O_CLOEXEC\) = 120</);
+      expect(log).toMatch(/ fcntl\(\d+<.*F_DUPFD_CLOEXEC, 110\) = 110</);
+      const pb = join(root, 'dup.pb');
+      const imp = node(['import', out, '-o', pb]);
+      expect(imp.status).toBe(0);
+      expect(imp.stderr).toMatch(/dup\/dup2\/dup3\/F_DUPFD of a VFIO, iommufd or KVM fd \(events name its file by its first number\) 5/);
+      const lines = eventLines(await loadTrace(pb));
+      const container = /^vfio-open container fd=(\d+) => ret=\1$/.exec(lines[0]!)![1];
+      // The group opens at the container's first number (the container lives on as 100).
+      expect(lines[1]).toBe(`vfio-open group=5 fd=1000000 => ret=${container}`);
+      expect(lines).toContain(`ioctl group-op fd=1000000 set-container container=${container} => ret=0`);
+      expect(lines).toContain('cfg-read 0x00 len=4 => ret=4 data=8680d310');
+      expect(lines[lines.length - 1]).toBe('close => ret=0');
+    });
+
     it('--no-ioctl-args: no argument capture, and info says so', () => {
       const out = join(sysfs, 'no-args');
       const t = spawnSync(tracer, ['--bdf', BDF, '--sysfs-root', sysfs, '--no-ioctl-args', '-o', out, '--', 'true'], { encoding: 'utf8' });
