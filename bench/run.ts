@@ -11,7 +11,7 @@
 //   - the lab scenario set: model replay time next to the lab's recorded wall time (lab-wall.ts).
 // Generated traces are cached (deterministic per size and seed) in --cache, so a second run does
 // not spend 15 minutes writing the 1 GB trace again. `npm run bench -- --quick` fits in minutes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem, tmpdir, type as osType, release as osRelease } from 'node:os';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +24,7 @@ import { labWallTime, randomCampaignRows } from './lab-wall.js';
 import { loadTrace } from '../src/trace/index.js';
 import { bisectReplayCounts } from '../src/bisect/cost.js';
 import { replayFile } from '../src/replay/run.js';
-import { PARALLEL_BYTES, PARALLEL_JOBS, runCheck } from '../src/golden/check.js';
+import { defaultProcesses, jobWork, runCheck } from '../src/golden/check.js';
 import { minimizeTrace } from '../src/minimize/index.js';
 import { raceRows } from './races.js';
 import { importRows } from './import-rss.js';
@@ -44,6 +44,8 @@ interface Row {
 interface CliRun {
   seconds: number;
   rssKiB: number;
+  /** User + system CPU of the CLI process and its shard processes. */
+  cpuSeconds: number;
   status: number;
   stderr: string;
 }
@@ -61,11 +63,38 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let rssKiB = 0;
+  let cpuSeconds = 0;
   if (existsSync(rssFile)) {
-    rssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+    // The CLI process exits last: its line (peak RSS, CPU with its children's) is the last one.
+    const last = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ');
+    rssKiB = Number(last[0]);
+    cpuSeconds = Number(last[1] ?? 0);
     rmSync(rssFile);
   }
-  return { seconds, rssKiB, status: r.status ?? -1, stderr: r.stderr.toString() };
+  return { seconds, rssKiB, cpuSeconds, status: r.status ?? -1, stderr: r.stderr.toString() };
+}
+
+/** The smallest number of 4 KiB traces for which check's default starts a second process. */
+function firstParallelCount(): number {
+  let k = 1;
+  while (defaultProcesses(k * jobWork(4096), 2) < 2) k++;
+  return k;
+}
+
+/** Wall seconds of `n` plain `check --jobs 1 --shard k/n` processes started together (all must pass). */
+async function independentShards(corpus: string, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const codes = await Promise.all(
+    Array.from({ length: n }, (_, k) =>
+      new Promise<number>((resolveExit) => {
+        const c = spawn(process.execPath, [cli, 'check', '--jobs', '1', '--shard', `${k + 1}/${n}`, corpus], { stdio: 'ignore', env: { ...process.env, CI: '' } });
+        c.on('close', (code) => resolveExit(code ?? -1));
+      }),
+    ),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (codes.some((c) => c !== 0)) throw new Error(`bench: independent shard checks of ${corpus} exited ${codes.join(', ')}`);
+  return seconds;
 }
 
 function mustSucceed(run: CliRun, what: string, okStatus: number[] = [0]): CliRun {
@@ -123,7 +152,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       cache: { type: 'string', default: join(tmpdir(), 'vfio-replay-bench-cache') },
       keep: { type: 'boolean', default: false },
-      // The import rows' input sizes (strace + QEMU log + ioctl-args), and `--only import`.
+      // The import rows' input sizes (strace + QEMU log + ioctl-args), and `--only import|check`.
       'import-small': { type: 'string' },
       'import-big': { type: 'string' },
       only: { type: 'string' },
@@ -152,12 +181,117 @@ async function main(): Promise<void> {
     rows.push(...r.rows);
     notes.push(...r.notes);
   };
+  // The corpus rows (`--only check` runs them alone): check of many small traces with --jobs 1 and
+  // one process per core, the CPU the parallel path adds, and the threshold where it pays.
+  const addCheckCorpusRows = async (): Promise<void> => {
+      // --- check over a corpus of small traces (CLI) -----------------------------------------------
+      const corpus = join(work, 'corpus');
+      mkdirSync(corpus);
+      progress(`generating ${corpusCount} small traces`);
+      let corpusEvents = 0;
+      for (let i = 0; i < corpusCount; i++) {
+        const p = join(corpus, `t${String(i).padStart(4, '0')}.pb`);
+        corpusEvents += (await generate(p, 4096, 100 + i)).events;
+        writeVersions(p, `${kernel}+${vmm}`);
+      }
+      mustSucceed(runCli(['check', '--update', corpus]), 'corpus check --update');
+      const n = cpus().length;
+      progress(`check of the corpus, ${runs} runs each with --jobs 1 and --jobs ${n}`);
+      const ones: CliRun[] = [];
+      const alls: CliRun[] = [];
+      const pairs: number[] = [];
+      // The work tree is shared: when the model is rebuilt between runs, the goldens just written go
+      // stale and check fails (and times a diff, not a pass). Then: update them and time it again.
+      const timedCheck = (jobs: number): CliRun => {
+        const r = runCli(['check', '--jobs', String(jobs), corpus]);
+        if (r.status === 0) return r;
+        progress(`corpus check --jobs ${jobs} exited ${r.status} (model rebuilt meanwhile?): updating the goldens and timing again`);
+        mustSucceed(runCli(['check', '--update', corpus]), 'corpus check --update');
+        return mustSucceed(runCli(['check', '--jobs', String(jobs), corpus]), `corpus check --jobs ${jobs}`);
+      };
+      for (let r = 0; r < runs; r++) {
+        // Interleaved, so a burst of load from elsewhere hits both sides alike.
+        ones.push(timedCheck(1));
+        alls.push(timedCheck(n));
+        if (n >= 2) pairs.push(await independentShards(corpus, n));
+      }
+      const one = median3Seconds(ones.map((r) => r.seconds));
+      const all = median3Seconds(alls.map((r) => r.seconds));
+      const speedup = one / all;
+      rows.push({
+        what: `check ${corpusCount} small traces (${corpusEvents} events): --jobs 1 vs --jobs ${n}`,
+        value: `${one.toFixed(2)} s vs ${all.toFixed(2)} s (${speedup.toFixed(2)}x)`,
+        target: n >= 2 ? `>= 1.7x on ${n} cores` : '(one core: n/a)',
+        verdict: n >= 2 ? verdict(speedup >= 1.7) : '',
+      });
+      if (n >= 2) {
+        // What the parallel path is up against on this machine: the CPU it adds (each process's
+        // start-up and JIT warm-up; a serial run's background compilation rides on the idle core)
+        // and N plain `check --shard k/N` processes started side by side, which share nothing.
+        const cpu1 = median3Seconds(ones.map((r) => r.cpuSeconds));
+        const cpuN = median3Seconds(alls.map((r) => r.cpuSeconds));
+        const pair = median3Seconds(pairs);
+        rows.push({
+          what: `  CPU (user+sys, shard processes included): --jobs 1 vs --jobs ${n}`,
+          value: `${cpu1.toFixed(2)} s (${(cpu1 / one).toFixed(2)} cores busy) vs ${cpuN.toFixed(2)} s (${(cpuN / all).toFixed(2)} cores busy): +${(cpuN - cpu1).toFixed(2)} s`,
+          target: '',
+          verdict: '',
+        });
+        rows.push({
+          what: `  ${n} independent \`check --shard k/${n}\` processes side by side vs --jobs 1`,
+          value: `${pair.toFixed(2)} s (${(one / pair).toFixed(2)}x)`,
+          target: '',
+          verdict: '',
+        });
+        notes.push(`independent shard processes (wall): ${pairs.map((s) => s.toFixed(2)).join('/')} s`);
+      }
+      notes.push(`check corpus runs (wall): --jobs 1 ${ones.map((r) => r.seconds.toFixed(2)).join('/')} s; --jobs ${n} ${alls.map((r) => r.seconds.toFixed(2)).join('/')} s`);
+      notes.push(`check corpus runs (CPU): --jobs 1 ${ones.map((r) => r.cpuSeconds.toFixed(2)).join('/')} s; --jobs ${n} ${alls.map((r) => r.cpuSeconds.toFixed(2)).join('/')} s`);
+      ratios.push(`jobs-${n}/jobs-1 at ${corpusCount} traces ${speedup.toFixed(2)}x`);
+
+      // --- the threshold below which check stays in one process ------------------------------------
+      // The same corpus cut to its first K traces (hard links: no copy), K from 125 doubling up to
+      // the corpus: the smallest K where --jobs N is at least 1.2x --jobs 1 is where parallel
+      // evaluators start to pay (src/golden/check.ts UNITS_PER_PROCESS is set from it).
+      if (n >= 2) {
+        const names = readdirSync(corpus).filter((f) => f.endsWith('.pb')).sort();
+        const files = readdirSync(corpus);
+        const cuts: string[] = [];
+        let threshold: number | null = null;
+        for (let k = 125; k < corpusCount; k *= 2) {
+          const sub = join(work, `corpus-${k}`);
+          mkdirSync(sub);
+          const keep = new Set(names.slice(0, k).map((f) => f.slice(0, -3)));
+          for (const f of files) if (keep.has(f.replace(/(\.pb|\.versions|@.*\.golden)$/, ''))) linkSync(join(corpus, f), join(sub, f));
+          const t1: number[] = [];
+          const tn: number[] = [];
+          for (let r = 0; r < runs; r++) {
+            t1.push(mustSucceed(runCli(['check', '--jobs', '1', sub]), `check --jobs 1 of ${k}`).seconds);
+            tn.push(mustSucceed(runCli(['check', '--jobs', String(n), sub]), `check --jobs ${n} of ${k}`).seconds);
+          }
+          const x = median3Seconds(t1) / median3Seconds(tn);
+          cuts.push(`${k}: ${x.toFixed(2)}x`);
+          if (threshold === null && x >= 1.2) threshold = k;
+        }
+        rows.push({
+          what: `parallel check threshold: smallest corpus where --jobs ${n} >= 1.2x --jobs 1`,
+          value: `${threshold === null ? `none below ${corpusCount}` : `${threshold} traces`} (${cuts.join(', ')})`,
+          target: `default: 2 processes from ${firstParallelCount()} traces of 4 KiB`,
+          verdict: '',
+        });
+        ratios.push(`parallel threshold ${threshold === null ? 'none' : threshold} traces (${cuts.join(', ')})`);
+      }
+  };
   try {
     if (values.only === 'import') {
       await addImportRows();
       return printTable(rows, notes, ratios, load0, startedAt, runs);
     }
-    if (values.only !== undefined) throw new Error(`bench: --only ${values.only}: the only section that runs alone is "import"`);
+    if (values.only === 'check') {
+      await addCheckCorpusRows();
+      return printTable(rows, notes, ratios, load0, startedAt, runs);
+    }
+    if (values.only !== undefined) throw new Error(`bench: --only ${values.only}: the sections that run alone are "import" and "check"`);
     // --- throughput on the small trace (in-process) ----------------------------------------------
     const gen = await cachedTrace(cache, smallSize, 1);
     const small = join(work, 'small.pb');
@@ -216,79 +350,7 @@ async function main(): Promise<void> {
       verdict: verdict(rssRatio <= 2),
     });
 
-    // --- check over a corpus of small traces (CLI) -----------------------------------------------
-    const corpus = join(work, 'corpus');
-    mkdirSync(corpus);
-    progress(`generating ${corpusCount} small traces`);
-    let corpusEvents = 0;
-    for (let i = 0; i < corpusCount; i++) {
-      const p = join(corpus, `t${String(i).padStart(4, '0')}.pb`);
-      corpusEvents += (await generate(p, 4096, 100 + i)).events;
-      writeVersions(p, `${kernel}+${vmm}`);
-    }
-    mustSucceed(runCli(['check', '--update', corpus]), 'corpus check --update');
-    const n = cpus().length;
-    progress(`check of the corpus, ${runs} runs each with --jobs 1 and --jobs ${n}`);
-    const ones: number[] = [];
-    const alls: number[] = [];
-    // The work tree is shared: when the model is rebuilt between runs, the goldens just written go
-    // stale and check fails (and times a diff, not a pass). Then: update them and time it again.
-    const timedCheck = (jobs: number): number => {
-      const r = runCli(['check', '--jobs', String(jobs), corpus]);
-      if (r.status === 0) return r.seconds;
-      progress(`corpus check --jobs ${jobs} exited ${r.status} (model rebuilt meanwhile?): updating the goldens and timing again`);
-      mustSucceed(runCli(['check', '--update', corpus]), 'corpus check --update');
-      return mustSucceed(runCli(['check', '--jobs', String(jobs), corpus]), `corpus check --jobs ${jobs}`).seconds;
-    };
-    for (let r = 0; r < runs; r++) {
-      // Interleaved, so a burst of load from elsewhere hits both sides alike.
-      ones.push(timedCheck(1));
-      alls.push(timedCheck(n));
-    }
-    const one = median3Seconds(ones);
-    const all = median3Seconds(alls);
-    const speedup = one / all;
-    rows.push({
-      what: `check ${corpusCount} small traces (${corpusEvents} events): --jobs 1 vs --jobs ${n}`,
-      value: `${one.toFixed(2)} s vs ${all.toFixed(2)} s (${speedup.toFixed(2)}x)`,
-      target: n >= 2 ? `>= 1.7x on ${n} cores` : '(one core: n/a)',
-      verdict: n >= 2 ? verdict(speedup >= 1.7) : '',
-    });
-    notes.push(`check corpus runs (wall): --jobs 1 ${ones.map((s) => s.toFixed(2)).join('/')} s; --jobs ${n} ${alls.map((s) => s.toFixed(2)).join('/')} s`);
-    ratios.push(`jobs-${n}/jobs-1 at ${corpusCount} traces ${speedup.toFixed(2)}x`);
-
-    // --- the threshold below which check stays in one process ------------------------------------
-    // The same corpus cut to its first K traces (hard links: no copy), K from 125 doubling up to
-    // the corpus: the smallest K where --jobs N is at least 1.2x --jobs 1 is where parallel
-    // evaluators start to pay (src/golden/check.ts PARALLEL_JOBS is set from it).
-    if (n >= 2) {
-      const names = readdirSync(corpus).filter((f) => f.endsWith('.pb')).sort();
-      const files = readdirSync(corpus);
-      const cuts: string[] = [];
-      let threshold: number | null = null;
-      for (let k = 125; k < corpusCount; k *= 2) {
-        const sub = join(work, `corpus-${k}`);
-        mkdirSync(sub);
-        const keep = new Set(names.slice(0, k).map((f) => f.slice(0, -3)));
-        for (const f of files) if (keep.has(f.replace(/(\.pb|\.versions|@.*\.golden)$/, ''))) linkSync(join(corpus, f), join(sub, f));
-        const t1: number[] = [];
-        const tn: number[] = [];
-        for (let r = 0; r < runs; r++) {
-          t1.push(mustSucceed(runCli(['check', '--jobs', '1', sub]), `check --jobs 1 of ${k}`).seconds);
-          tn.push(mustSucceed(runCli(['check', '--jobs', String(n), sub]), `check --jobs ${n} of ${k}`).seconds);
-        }
-        const x = median3Seconds(t1) / median3Seconds(tn);
-        cuts.push(`${k}: ${x.toFixed(2)}x`);
-        if (threshold === null && x >= 1.2) threshold = k;
-      }
-      rows.push({
-        what: `parallel check threshold: smallest corpus where --jobs ${n} >= 1.2x --jobs 1`,
-        value: `${threshold === null ? `none below ${corpusCount}` : `${threshold} traces`} (${cuts.join(', ')})`,
-        target: `default: ${PARALLEL_JOBS} goldens or ${PARALLEL_BYTES >> 20} MiB`,
-        verdict: '',
-      });
-      ratios.push(`parallel threshold ${threshold === null ? 'none' : threshold} traces (${cuts.join(', ')})`);
-    }
+    await addCheckCorpusRows();
 
     // --- bisect cost -----------------------------------------------------------------------------
     const seed004 = await loadTrace(join(root, 'traces', 'seeds', '004-mse-live-mappings', 'mse-live-mappings.pb'));

@@ -53,17 +53,34 @@ export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * Parallel evaluators cost their start-up (a child loads the modules, ~0.15 s of CPU, while this
- * process lists the corpus) and a second JIT warm-up (the first few hundred jobs of a process
- * run several times slower than warm ones), so by default they are used only for corpora that
- * pay that back. Estimated on the shared 2-core VM under load 19-21 from CPU times (docs/
- * performance.md): --jobs 2 came out ~1.3-1.4x at 250-500 small traces, ~1.3-1.6x at 1,000-2,000,
- * ~1.55-1.70x at 5,000; a big trace is ~1 s of work per 8 MiB. `npm run bench` times the
- * threshold on an idle machine (its "parallel check threshold" row). An explicit --jobs is
- * obeyed whatever the size.
+ * What a job costs, in units of one small job's fixed part (reading its listing, golden and
+ * trace, building the models: ~1.2 ms warm on the bench VM); its trace adds one unit per
+ * UNIT_BYTES (a big trace replays and compares at ~1 s per 8 MiB, i.e. ~1.2 ms per 10 KiB).
  */
-export const PARALLEL_BYTES = 8 << 20;
-export const PARALLEL_JOBS = 500;
+export const UNIT_BYTES = 10 << 10;
+export function jobWork(traceBytes: number): number {
+  return 1 + traceBytes / UNIT_BYTES;
+}
+
+/**
+ * Work (in jobWork units) each evaluator process must have before one more pays for itself.
+ * Every process pays its node start-up, module loading and its own JIT warm-up: V8 compiles the
+ * hot model code again in each process (TurboFan, on V8's background threads), about 2 s of CPU
+ * in the first ~1,000 small jobs. In a single `check` that compilation runs on the otherwise
+ * idle second core for free; with two processes on two cores it takes turns with the evaluators
+ * (perf on the bench VM: a quarter of a 2,500-job process's CPU was background compilation).
+ * Measured there (docs/performance.md, "Why --jobs 2 is bounded"): `--jobs 2` was 0.73x of
+ * `--jobs 1` at 250 small traces, ~0.93x at 500-2,000, ~1.4x at 5,000. So a second process is
+ * started from ~4,000 small traces (5,600 units; ~55 MiB of big traces) and one more per
+ * further 2,800 units; `npm run bench` re-times the threshold on the machine it runs on (its
+ * "parallel check threshold" row). An explicit --jobs is obeyed whatever the size.
+ */
+export const UNITS_PER_PROCESS = 2800;
+
+/** How many evaluator processes the default (no --jobs) uses for this much work on `cores` cores. */
+export function defaultProcesses(totalWork: number, cores: number): number {
+  return Math.max(1, Math.min(cores, Math.floor(totalWork / UNITS_PER_PROCESS)));
+}
 
 /** Each job's trace size in bytes (0 when missing: its job reports that). */
 function traceSizes(jobs: CheckJob[]): number[] {
@@ -74,10 +91,6 @@ function traceSizes(jobs: CheckJob[]): number[] {
       return 0;
     }
   });
-}
-
-function worthParallel(count: number, sizes: number[]): boolean {
-  return count >= PARALLEL_JOBS || sizes.reduce((a, b) => a + b, 0) >= PARALLEL_BYTES;
 }
 
 export function parseShard(text: string): Shard | null {
@@ -102,19 +115,19 @@ function shardProcessFile(): string | null {
 }
 
 /**
- * Cuts the job list into `n` contiguous pieces of about equal trace bytes (the replay's cost is
- * about proportional to its size). Returns the n+1 boundaries.
+ * Cuts the job list into `n` contiguous pieces of about equal work (`work[i]` = jobWork of job
+ * i). Returns the n+1 boundaries.
  */
-export function splitBySize(sizes: number[], n: number): number[] {
-  const total = sizes.reduce((a, b) => a + b, 0);
+export function splitByWork(work: number[], n: number): number[] {
+  const total = work.reduce((a, b) => a + b, 0);
   const bounds = [0];
   let acc = 0;
-  for (let i = 0; i < sizes.length && bounds.length < n; i++) {
-    acc += sizes[i];
+  for (let i = 0; i < work.length && bounds.length < n; i++) {
+    acc += work[i];
     if (acc >= (total * bounds.length) / n) bounds.push(i + 1);
   }
-  while (bounds.length < n) bounds.push(sizes.length);
-  bounds.push(sizes.length);
+  while (bounds.length < n) bounds.push(work.length);
+  bounds.push(work.length);
   return bounds;
 }
 
@@ -164,10 +177,12 @@ function forkShardChild(file: string): ShardChild {
 async function evaluateAll(jobs: CheckJob[], opts: CheckOptions, ready: ShardChild[]): Promise<JobOutcome[]> {
   const context = opts.context ?? 5;
   const strictDevice = opts.strictDevice === true;
-  const threads = Math.max(1, Math.min(opts.jobs ?? cpus().length, jobs.length));
   const file = shardProcessFile();
-  const sizes = file !== null && threads > 1 ? traceSizes(jobs) : null;
-  const parallel = sizes !== null && (opts.jobs !== undefined || worthParallel(jobs.length, sizes));
+  const cores = cpus().length;
+  const work = file !== null && (opts.jobs ?? cores) > 1 ? traceSizes(jobs).map(jobWork) : null;
+  const wanted = work === null ? 1 : (opts.jobs ?? defaultProcesses(work.reduce((a, b) => a + b, 0), cores));
+  const threads = Math.max(1, Math.min(wanted, jobs.length));
+  const parallel = work !== null && threads > 1;
   let done = 0;
   const progress = (i: number): void => {
     done++;
@@ -182,11 +197,11 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions, ready: ShardChi
     }
     return outcomes;
   }
-  // `threads` evaluators, each with a static contiguous piece of the list: this process takes
+  // `threads` evaluators, each with a static contiguous piece of the list (equal estimated work): this process takes
   // the first piece, threads-1 child processes the others. No per-job messages, no shared heap:
   // it runs like `threads` independent `check --shard` runs, which is what scales. Progress counts
   // this process's jobs as they finish and each child's when it reports.
-  const bounds = splitBySize(sizes, threads);
+  const bounds = splitByWork(work, threads);
   const children = ready.splice(0, threads - 1);
   for (const c of ready) c.release();
   while (children.length < threads - 1) children.push(forkShardChild(file!));
