@@ -12,7 +12,7 @@
 // Generated traces are cached (deterministic per size and seed) in --cache, so a second run does
 // not spend 15 minutes writing the 1 GB trace again. `npm run bench -- --quick` fits in minutes.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpus, loadavg, totalmem, tmpdir, type as osType, release as osRelease } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem, tmpdir, type as osType, release as osRelease } from 'node:os';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
         writeVersions(p, `${kernel}+${vmm}`);
       }
       mustSucceed(runCli(['check', '--update', corpus]), 'corpus check --update');
-      const n = cpus().length;
+      const n = availableParallelism();
       progress(`check of the corpus, ${runs} runs each with --jobs 1 and --jobs ${n}`);
       const ones: CliRun[] = [];
       const alls: CliRun[] = [];

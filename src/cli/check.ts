@@ -3,7 +3,7 @@
 // expressed in this model version (for `git bisect run`). `--update` writes goldens, never in CI.
 
 import type { Command } from 'commander';
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { leftoverNote, removeLeftovers } from '../temp-file.js';
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--coverage', 'also list the model rules and switches each golden exercises, and those none does')
     .option('--html <dir>', 'also write an HTML report (vfio-replay report) of each failing golden into this folder')
     .option('--shard <i/n>', 'check only the i-th of n shards (1-based), e.g. 2/4')
-    .option('--jobs <n>', `processes checking goldens: this one plus n-1 children (default: one more per ~2,800 small goldens of work, from ~4,000 goldens or ~55 MiB of traces, up to the ${cpus().length} cores)`)
+    .option('--jobs <n>', `processes checking goldens: this one plus n-1 children (default: one more per ~2,800 small goldens of work, from ~4,000 goldens or ~55 MiB of traces, up to the ${availableParallelism()} CPUs this process may use)`)
     .option('--context <k>', 'log lines shown before the first difference', '5')
     .option('--verbose', 'also list the goldens that match')
     .option('--strict-device', 'device notes (the trace showed the hardware state of the device otherwise than the model: adopted, not blamed on the model) count as divergences')

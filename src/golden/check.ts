@@ -4,7 +4,7 @@
 
 import { fork } from 'node:child_process';
 import { existsSync, statSync, unlinkSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from './atomic.js';
 import { discoverCorpus, type CheckJob, type ObsoleteGolden } from './corpus.js';
@@ -178,7 +178,8 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions, ready: ShardChi
   const context = opts.context ?? 5;
   const strictDevice = opts.strictDevice === true;
   const file = shardProcessFile();
-  const cores = cpus().length;
+  // The CPUs this process may run on (its affinity mask), not every CPU of the host.
+  const cores = availableParallelism();
   const work = file !== null && (opts.jobs ?? cores) > 1 ? traceSizes(jobs).map(jobWork) : null;
   const wanted = work === null ? 1 : (opts.jobs ?? defaultProcesses(work.reduce((a, b) => a + b, 0), cores));
   const threads = Math.max(1, Math.min(wanted, jobs.length));
