@@ -14,10 +14,15 @@ import { fileLines } from './lines.js';
 import { deviceFromCapture } from './infer-device.js';
 import { pickLspciDevice, readLspci } from './lspci.js';
 import { IoctlArgMatcher } from './ioctl-args.js';
-import { mergeOrder, numberEvents, type MergedOrder } from './merge.js';
-import { readQemuLog, type QemuLogResult } from './qemu-log.js';
-import { STRACE_CALLS_USED, StraceConverter, type StraceStats } from './strace-events.js';
-import { emptyStraceLog, mergedStraceItems, readStraceLog, type StraceLog } from './strace-log.js';
+import { isKvmEvent, mergeOrder, numberEvents, type MergedOrder } from './merge.js';
+import { emptyQemuLogResult, qemuEvents, readQemuLog, type QemuEvent, type QemuLogResult } from './qemu-log.js';
+import { STRACE_CALLS_USED, StraceConverter, type ImportedEvent, type StraceStats } from './strace-events.js';
+import { emptyStraceLog, mergedStraceItems, readStraceLog, straceItems, type ClockAnchor, type StraceLog, type StraceWatch } from './strace-log.js';
+import { OverlapStream } from './overlap-stream.js';
+import { SpooledMerge } from './spooled-merge.js';
+import { timeMerge } from './time-merge.js';
+import { WindowExceeded } from './window-sort.js';
+import type { VmmExit } from '../trace/types.js';
 import { readSnapshot, type Snapshot } from './sysfs.js';
 import { vfioDeviceOptions } from './vmm-options.js';
 
@@ -52,6 +57,8 @@ export interface ImportInputs {
   guestBdf?: string;
   /** Write a trace without device events instead of refusing (item 8: no silent zero). */
   allowEmpty?: boolean;
+  /** How far a log's stamps may go back in the streaming time merge (default MERGE_WINDOW). */
+  mergeWindow?: number;
   tracerVersion: string;
 }
 
@@ -178,7 +185,33 @@ export function importTrace(inputs: ImportInputs): { trace: Trace; report: Impor
   return { trace: { header: imported.header, events: [...imported.events()] }, report };
 }
 
+/**
+ * How far the stamps of one log may go back in the streaming time merge: an event may come at most
+ * this many events after one stamped later (window-sort.ts). Further out, the import is redone
+ * holding the whole input, and says so.
+ */
+export const MERGE_WINDOW = 256;
+
+/** A guess the streaming import made up front turned out wrong: redo it holding the whole input. */
+class NotStreamable extends Error {}
+
+/**
+ * The import with the merged events spooled to disk and numbered on demand (bounded memory: see
+ * docs/importing.md "Memory"); inputs the streaming merge cannot take (several -ff files, logs
+ * without a shared clock, stamps further out of order than MERGE_WINDOW) are merged whole.
+ * `kinds` and `report.guestFaults` are complete once `events()` has been read to its end.
+ */
 export function importTraceStream(inputs: ImportInputs): { imported: ImportedTrace; report: ImportReport } {
+  try {
+    return importWith(inputs, { stream: true });
+  } catch (e) {
+    if (e instanceof WindowExceeded) return importWith(inputs, { stream: false, note: `the ${e.what}'s stamps go back further than ${e.window} events: merged holding the whole input in memory` });
+    if (e instanceof NotStreamable) return importWith(inputs, { stream: false });
+    throw e;
+  }
+}
+
+function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string }): { imported: ImportedTrace; report: ImportReport } {
   const notes: string[] = [];
   const provenance: string[] = [];
   const src = gatherSources(inputs);
@@ -202,9 +235,12 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
   }
   // Without sysfs or lspci, the QEMU log's set-up lines (and the config reads) stand in: read it first.
   const inferFromQemu = !snap && !inputs.header && src.lspci === undefined;
+  // The streaming merge takes one strace log (or none) and a QEMU log (or none); several -ff files
+  // and logs without a shared clock are merged whole (sequence alignment: align.ts).
+  const streaming = mode.stream && stracePaths.length <= 1;
   let qemu: QemuLogResult | null = null;
   if (inferFromQemu && qemuPath !== undefined) {
-    qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: inputs.bdf ?? '', guestBdf: inputs.guestBdf ?? '' });
+    qemu = readQemuLogFirst(qemuPath, { bdf: inputs.bdf ?? '', guestBdf: inputs.guestBdf ?? '' }, streaming);
     if (qemu.setup.bdf !== '') device = { ...device, bdf: qemu.setup.bdf, iommuGroup: qemu.setup.iommuGroup };
   }
   if (driver !== '' && driver !== 'vfio-pci') notes.push(`the snapshot's device was bound to ${driver}, not vfio-pci`);
@@ -222,35 +258,53 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
   let converter: StraceConverter | null = null;
   let straceEvents: ReturnType<StraceConverter['convert']> = [];
   const stracePath = stracePaths.length === 1 ? stracePaths[0]! : stracePaths.length > 1 ? `${commonPrefix(stracePaths)}* (${stracePaths.length} files)` : undefined;
-  // The QEMU log before strace: its BAR mappings place the faults of a strace attached after QEMU's mmaps.
-  if (qemuPath !== undefined && qemu === null) qemu = readQemuLog(fileLines(qemuPath, 'QEMU log'), qemuPath, { bdf: device.bdf, guestBdf: inputs.guestBdf ?? '' });
+  const qemuOpts = { bdf: inferFromQemu ? (inputs.bdf ?? '') : device.bdf, guestBdf: inputs.guestBdf ?? '' };
+  // The QEMU log before strace: its BAR mappings place the faults of a strace attached after QEMU's
+  // mmaps. Streaming, this first read keeps no events: they are read again beside strace.
+  if (qemuPath !== undefined && qemu === null) qemu = readQemuLogFirst(qemuPath, qemuOpts, streaming);
   const vmmLog = src.vmmLog !== undefined ? readVmmLog(fileLines(src.vmmLog, 'libvirt/QEMU log')) : null;
-  if (stracePaths.length > 0) {
-    // strace -t/-tt stamps are times of day: the tracer's info dates them, else the libvirt/QEMU
-    // log's first dated line (libvirt's header, or QEMU's stderr with -msg timestamp=on), whose
-    // UTC offset is taken for strace's local time (both logs come from the same host).
-    const vmmDate = vmmLog?.date ?? null;
-    const anchor =
-      snap?.info.startEpochNs != null
-        ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec }
-        : vmmDate !== null
-          ? { startEpochNs: vmmDate.epochNs, utcOffsetSec: vmmDate.utcOffsetSec }
-          : null;
-    converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null, bdf: device.bdf }, matcher, qemu?.barHostMappings ?? []);
-    const conv = converter;
-    if (stracePaths.length === 1) {
-      // One log: each call is converted as it is read, none kept (bounded memory on big logs).
-      straceLog = readStraceLog(fileLines(stracePaths[0]!, 'strace log'), stracePaths[0]!, { anchor, keep: STRACE_CALLS_USED, onItem: (it, leader) => conv.item(it, leader) });
-      straceEvents = conv.finish();
-    } else {
-      // -ff: the per-task files read side by side, merged on their stamps as they stream.
-      const log = emptyStraceLog();
-      const files = stracePaths.map((p) => ({ src: fileLines(p, 'strace log'), file: p, opts: { anchor, keep: STRACE_CALLS_USED, defaultPid: pidFromName(p) } }));
-      for (const it of mergedStraceItems(files, log)) conv.item(it, log.leaderPid);
-      straceLog = log;
-      straceEvents = conv.finish();
+  // strace -t/-tt stamps are times of day: the tracer's info dates them, else the libvirt/QEMU
+  // log's first dated line (libvirt's header, or QEMU's stderr with -msg timestamp=on), whose
+  // UTC offset is taken for strace's local time (both logs come from the same host).
+  const vmmDate = vmmLog?.date ?? null;
+  const anchor: ClockAnchor | null =
+    snap?.info.startEpochNs != null
+      ? { startEpochNs: snap.info.startEpochNs, utcOffsetSec: snap.info.utcOffsetSec }
+      : vmmDate !== null
+        ? { startEpochNs: vmmDate.epochNs, utcOffsetSec: vmmDate.utcOffsetSec }
+        : null;
+  if (stracePaths.length > 0) converter = new StraceConverter(stracePath!, { iommuGroup: device.iommuGroup, cdev: snap?.cdev ?? null, bdf: device.bdf }, matcher, qemu?.barHostMappings ?? []);
+  let merged: MergedOrder | null = null;
+  let spooled: SpooledMerge | null = null;
+  let droppedForwards = 0;
+  let order: MergedOrder['order'] = 'single';
+  if (streaming) {
+    const r = streamMerge(stracePaths[0] ?? null, converter, anchor, qemuPath ?? null, qemu, qemuOpts, inputs.mergeWindow ?? MERGE_WINDOW);
+    straceLog = r.straceLog;
+    spooled = r.spooled;
+    droppedForwards = r.droppedForwards;
+    order = r.order;
+  } else {
+    if (stracePaths.length > 0) {
+      const conv = converter!;
+      if (stracePaths.length === 1) {
+        // One log: each call is converted as it is read, none kept (bounded memory on big logs).
+        straceLog = readStraceLog(fileLines(stracePaths[0]!, 'strace log'), stracePaths[0]!, { anchor, keep: STRACE_CALLS_USED, onItem: (it, leader) => conv.item(it, leader) });
+        straceEvents = conv.finish();
+      } else {
+        // -ff: the per-task files read side by side, merged on their stamps as they stream.
+        const log = emptyStraceLog();
+        const files = stracePaths.map((p) => ({ src: fileLines(p, 'strace log'), file: p, opts: { anchor, keep: STRACE_CALLS_USED, defaultPid: pidFromName(p) } }));
+        for (const it of mergedStraceItems(files, log)) conv.item(it, log.leaderPid);
+        straceLog = log;
+        straceEvents = conv.finish();
+      }
     }
+    merged = mergeOrder(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
+    droppedForwards = merged.droppedForwards;
+    order = merged.order;
   }
+  if (mode.note !== undefined) notes.push(mode.note);
   if (matcher) {
     const t = matcher.finish();
     const argNotes: string[] = [];
@@ -263,23 +317,23 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
     const off = `${d.utcOffsetSec < 0 ? '-' : '+'}${String(Math.floor(Math.abs(d.utcOffsetSec) / 3600)).padStart(2, '0')}${String(Math.floor((Math.abs(d.utcOffsetSec) % 3600) / 60)).padStart(2, '0')}`;
     provenance.push(`date of the strace time-of-day stamps from ${vmmLog.file}:${d.line} (${new Date(Number(d.epochNs / 1_000_000n) + d.utcOffsetSec * 1000).toISOString().slice(0, 10)}, UTC${off})`);
   }
-  const merged: MergedOrder = mergeOrder(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
   if (inferFromQemu) {
-    const d = qemu ? deviceFromCapture(qemu.setup, numberEvents(merged)) : null;
+    const d = qemu ? deviceFromCapture(qemu.setup, merged ? numberEvents(merged) : spooled!.events(qemu.lastBars, null)) : null;
     if (d) {
       device = d.device;
       provenance.push(`device snapshot from ${qemuPath} and the config reads: ${d.inferred.join('; ')}`);
     } else notes.push('no device snapshot: the header carries no config space or BARs (attach lspci -vvv -xxxx -s BDF, pass --sysfs, or import a vfio-trace directory)');
   }
-  if (merged.order === 'sequence')
+  if (order === 'sequence')
     notes.push('the strace and QEMU logs share no clock (no date for strace -tt, or QEMU without -msg timestamp=on): interleaved by aligning the accesses both show');
 
   const kernelLog = src.kernelLog !== undefined ? readKernelLog(fileLines(src.kernelLog, 'kernel log'), device.bdf) : null;
+  let lastExit: VmmExit | null = null;
   if (vmmLog?.kvmRunFailed) {
     // QEMU stops the VM when KVM_RUN fails (`kvm run failed Bad address` + a register dump).
-    const last = merged.ordered[merged.ordered.length - 1];
-    if (last && !last.observed?.vmmExit)
-      last.observed = { ...last.observed, vmmExit: { how: 'kvm-run-error', status: 0, signal: '', errno: vmmLog.kvmRunFailed.errno } };
+    lastExit = { how: 'kvm-run-error', status: 0, signal: '', errno: vmmLog.kvmRunFailed.errno };
+    const last = merged?.ordered[merged.ordered.length - 1];
+    if (last && !last.observed?.vmmExit) last.observed = { ...last.observed, vmmExit: lastExit };
     notes.push(`${vmmLog.file}:${vmmLog.kvmRunFailed.line}: KVM_RUN failed with ${vmmLog.kvmRunFailed.errno}: the VMM stopped (observed on the last event)`);
   }
   for (const m of vmmLog?.messages.slice(0, 8) ?? []) notes.push(`VMM said: ${m}`);
@@ -305,7 +359,7 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
     notes.push(`no ${name} version in the capture: replay cannot choose a ${name} model (pass --vmm-version, or attach the libvirt log)`);
   if (!inputs.header && kernelRelease === '') notes.push('no kernel release in the capture: pass --kernel-release (uname -r of the host), or attach dmesg or the libvirt log');
 
-  const sawKvm = merged.ordered.some((e) => e.body.kind === 'kvm-run' || e.body.kind === 'memslot');
+  const sawKvm = merged ? merged.ordered.some(isKvmEvent) : spooled!.sawKvm;
   const accel: Accelerator =
     inputs.accel ?? (sawKvm || /accel=kvm|-enable-kvm|-accel\s+kvm/.test(cmdline) ? 'kvm' : /accel=tcg|-accel\s+tcg/.test(cmdline) ? 'tcg' : 'unknown');
   const source = stracePaths.length > 0 ? 'strace' : 'qemu-log';
@@ -358,22 +412,148 @@ export function importTraceStream(inputs: ImportInputs): { imported: ImportedTra
     kernelLog,
     inputs: src.used,
     provenance,
-    order: merged.order,
-    guestFaults: merged.guestFaults,
-    droppedForwards: merged.droppedForwards,
+    order,
+    guestFaults: merged?.guestFaults ?? 0,
+    droppedForwards,
     notes,
   };
   const kinds = new Map<string, number>();
-  for (const e of merged.ordered) kinds.set(e.body.kind, (kinds.get(e.body.kind) ?? 0) + 1);
-  if (!inputs.allowEmpty) refuseEmpty(merged.ordered, report, device, snap);
-  return { imported: { header, kinds, events: () => numberEvents(merged) }, report };
+  if (merged) {
+    for (const e of merged.ordered) kinds.set(e.body.kind, (kinds.get(e.body.kind) ?? 0) + 1);
+    if (!inputs.allowEmpty) refuseEmpty(merged.ordered.some(isDeviceEvent), report, device, snap);
+    const m = merged;
+    return { imported: { header, kinds, events: () => numberEvents(m) }, report };
+  }
+  const sp = spooled!;
+  if (!inputs.allowEmpty && !sp.sawDeviceEvent) {
+    sp.close();
+    refuseEmpty(false, report, device, snap);
+  }
+  const lastBars = qemu?.lastBars ?? null;
+  let read = false;
+  return {
+    imported: {
+      header,
+      kinds,
+      // One read: the spool goes when it is done (or given up).
+      *events() {
+        if (read) throw new Error('importTraceStream: events() read twice');
+        read = true;
+        try {
+          yield* sp.events(lastBars, lastExit, (guestFaults, k) => {
+            report.guestFaults = guestFaults;
+            for (const [kind, n] of k) kinds.set(kind, n);
+          });
+        } finally {
+          sp.close();
+        }
+      },
+    },
+    report,
+  };
+}
+
+/** The QEMU log read ahead of strace: whole, or (streaming) for everything but its events. */
+function readQemuLogFirst(path: string, opts: { bdf: string; guestBdf: string }, streaming: boolean): QemuLogResult {
+  if (!streaming) return readQemuLog(fileLines(path, 'QEMU log'), path, opts);
+  const res = emptyQemuLogResult();
+  for (const _ of qemuEvents(fileLines(path, 'QEMU log'), path, opts, res));
+  return res;
+}
+
+/** KVM and the container/group set-up are not the device (a set-up of another group shows them too). */
+function isDeviceEvent(e: { body: EventBody }): boolean {
+  return !isKvmEvent(e) && !isSetupEvent(e.body);
+}
+
+/**
+ * The streaming merge (pass one): strace converted as it is read, the QEMU log read beside it, the
+ * two merged on their stamps (time-merge.ts) or taken alone, every event spooled in trace order
+ * (spooled-merge.ts) with its overlap id (overlap-stream.ts). Throws NotStreamable when an input
+ * turns out to need the whole-input merge, WindowExceeded when its stamps are too far out of order.
+ */
+function streamMerge(
+  stracePath: string | null,
+  converter: StraceConverter | null,
+  anchor: ClockAnchor | null,
+  qemuPath: string | null,
+  qemu: QemuLogResult | null,
+  qemuOpts: { bdf: string; guestBdf: string },
+  window: number,
+): { straceLog: StraceLog | null; spooled: SpooledMerge; droppedForwards: number; order: MergedOrder['order'] } {
+  const straceLog = stracePath !== null ? emptyStraceLog() : null;
+  const watch: StraceWatch = { lowWater: 0, forkLowWater: 0 };
+  let straceCount = 0;
+  let qemuCount = 0;
+  // Both logs stamped: a time merge; one log: its own order. Without a shared clock: not here.
+  const both = stracePath !== null && qemuPath !== null;
+  let straceAbsolute: boolean | null = null;
+  if (both && stracePath !== null) {
+    // strace's clock is known from its first stamped line: peek at it.
+    const peek = emptyStraceLog();
+    const it = straceItems(fileLines(stracePath, 'strace log'), stracePath, { anchor, keep: STRACE_CALLS_USED }, peek);
+    try {
+      it.next();
+    } finally {
+      it.return(undefined);
+    }
+    straceAbsolute = peek.absolute;
+    if (!(straceAbsolute && qemu!.absolute)) throw new NotStreamable('no shared clock');
+  }
+  const order: MergedOrder['order'] = both ? 'time' : 'single';
+  const spooled = new SpooledMerge(order);
+  try {
+    const overlaps = new OverlapStream(spooled.overlap);
+    const conv = converter;
+    if (conv) conv.onEdit = spooled.edited;
+    function* straceEvents(): Generator<ImportedEvent> {
+      if (stracePath === null || !conv || !straceLog) return;
+      const items = straceItems(fileLines(stracePath, 'strace log'), stracePath, { anchor, keep: STRACE_CALLS_USED, watch }, straceLog);
+      for (const it of items) {
+        conv.item(it, straceLog.leaderPid);
+        for (const e of conv.drain(watch.forkLowWater)) {
+          overlaps.add(e);
+          straceCount++;
+          yield e;
+        }
+        overlaps.advance(watch.lowWater);
+      }
+      conv.finish();
+      for (const e of conv.drain(Infinity)) {
+        overlaps.add(e);
+        straceCount++;
+        yield e;
+      }
+      overlaps.finish();
+    }
+    function* qemuStream(): Generator<QemuEvent> {
+      if (qemuPath === null) return;
+      for (const e of qemuEvents(fileLines(qemuPath, 'QEMU log'), qemuPath, { ...qemuOpts, onEdit: spooled.edited }, emptyQemuLogResult())) {
+        qemuCount++;
+        yield e;
+      }
+    }
+    const stats = { droppedForwards: 0, reordered: false };
+    const events = both ? timeMerge(straceEvents(), qemuStream(), window, stats) : stracePath !== null ? straceEvents() : qemuStream();
+    for (const e of events) spooled.add(e);
+    if (both) {
+      // mergeOrder merges on time only when both logs are stamped and both made events; else each
+      // alone keeps its own order, which the time merge kept too unless it had to sort.
+      if (straceLog!.absolute !== straceAbsolute) throw new NotStreamable('strace clock guessed wrong');
+      if ((straceCount === 0 || qemuCount === 0) && stats.reordered) throw new NotStreamable('one log alone, out of order');
+    }
+    // ('single' and 'time' count the same stamps: the spool's numbering needs no change.)
+    const single = !both || straceCount === 0 || qemuCount === 0;
+    return { straceLog, spooled, droppedForwards: stats.droppedForwards, order: single ? 'single' : order };
+  } catch (e) {
+    spooled.close();
+    throw e;
+  }
 }
 
 /** Item 8, no silent zero: an import without any device event says what it looked for and found. */
-function refuseEmpty(events: readonly { body: EventBody }[], report: ImportReport, device: DeviceSnapshot, snap: Snapshot | null): void {
-  // KVM and the container/group set-up are not the device (a set-up of another group shows them too).
-  const deviceKinds = new Set(['kvm-run', 'memslot']);
-  if (events.some((e) => !deviceKinds.has(e.body.kind) && !isSetupEvent(e.body))) return;
+function refuseEmpty(hasDeviceEvent: boolean, report: ImportReport, device: DeviceSnapshot, snap: Snapshot | null): void {
+  if (hasDeviceEvent) return;
   const looked: string[] = [];
   const found: string[] = [];
   const s = report.strace;

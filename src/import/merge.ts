@@ -30,7 +30,7 @@ import { alignBySequence, forwardKey, hostKey } from './align.js';
 // On QEMU's own thread nothing runs between the host call and its trace line but QEMU itself, yet
 // under nested TCG with strace attached a real capture showed 112 ms between them: the window is
 // generous because the side of the line and the thread already pin the match.
-const WINDOW_NS = 1_000_000_000n;
+export const WINDOW_NS = 1_000_000_000n;
 
 /** Whether QEMU writes the trace line after the host call it makes for the access returned. */
 function tracedAfterCall(k: ForwardKey): boolean {
@@ -97,36 +97,95 @@ export interface MergedOrder {
  * VMM's death stays on it, the host-side signal details go (the guest saw no signal).
  */
 function faultsToGuest(order: ImportedEvent[], lastBars: ReadonlyMap<number, bigint> | null): number {
-  // Under KVM a guest access never faults in the VMM (KVM_RUN returns EFAULT instead): a fault
-  // there is the VMM's own access. Only without KVM (TCG) does the vCPU thread touch the mapping.
-  if (order.some((e) => e.body.kind === 'kvm-run' || e.body.kind === 'memslot')) return 0;
-  let bars: ReadonlyMap<number, bigint> | null = null;
-  let n = 0;
-  for (const e of order) {
-    if (e.source === 'qemu') bars = (e as QemuEvent).bars ?? bars;
+  const g = new GuestFaults(sawKvm(order), lastBars);
+  for (const e of order) g.step(e);
+  return g.count;
+}
+
+/** Whether the trace has KVM calls: then no fault in a BAR mapping is the guest's (GuestFaults). */
+export function sawKvm(events: Iterable<ImportedEvent>): boolean {
+  for (const e of events) if (isKvmEvent(e)) return true;
+  return false;
+}
+
+export function isKvmEvent(e: { body: { kind: string } }): boolean {
+  return e.body.kind === 'kvm-run' || e.body.kind === 'memslot';
+}
+
+/** faultsToGuest one event at a time, in trace order (the streaming import knows `kvm` up front). */
+export class GuestFaults {
+  private bars: ReadonlyMap<number, bigint> | null = null;
+  /** Events turned into the guest's access. */
+  count = 0;
+
+  constructor(
+    // Under KVM a guest access never faults in the VMM (KVM_RUN returns EFAULT instead): a fault
+    // there is the VMM's own access. Only without KVM (TCG) does the vCPU thread touch the mapping.
+    private readonly kvm: boolean,
+    private readonly lastBars: ReadonlyMap<number, bigint> | null,
+  ) {}
+
+  step(e: ImportedEvent): void {
+    if (this.kvm) return;
+    if (e.source === 'qemu') this.bars = (e as QemuEvent).bars ?? this.bars;
+    const bars = this.bars;
     if (e.trapped) {
       const t = e.trapped;
       const tbase = bars?.get(t.bar);
-      if (tbase === undefined) continue;
+      if (tbase === undefined) return;
       // The guest saw what QEMU made of the failure (all-ones for a read), not the host's errno.
       const gpa = BigInt.asUintN(64, tbase + t.offset);
       e.body = t.write === null ? { kind: 'guest-mmio-read', gpa, len: t.len } : { kind: 'guest-mmio-write', gpa, len: t.len, value: t.write };
       delete e.observed;
       delete e.trapped;
-      n++;
-      continue;
+      this.count++;
+      return;
     }
-    if (!e.fault) continue;
-    const base = (bars ?? lastBars)?.get(e.fault.bar);
-    if (base === undefined) continue;
+    if (!e.fault) return;
+    const base = (bars ?? this.lastBars)?.get(e.fault.bar);
+    if (base === undefined) return;
     const { signal: _signal, ...rest } = e.observed ?? {};
     e.body = { kind: 'guest-mmio-read', gpa: BigInt.asUintN(64, base + e.fault.offset), len: 1 };
     if (Object.keys(rest).length > 0) e.observed = rest;
     else delete e.observed;
     delete e.fault;
-    n++;
+    this.count++;
   }
-  return n;
+}
+
+/**
+ * The strace call a QEMU line at `qns` forwarded, among `list[from..]` (calls of the line's kind,
+ * region, offset and length, in stamp order): walking away from the line on QEMU's side of it, the
+ * first call not in `dropped` of the same thread inside WINDOW_NS; null if none.
+ */
+export function pairedCall(list: readonly ImportedEvent[], from: number, q: QemuEvent, qns: bigint, dropped: ReadonlySet<ImportedEvent>): ImportedEvent | null {
+  let lo = from;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.ns! < qns) lo = mid + 1;
+    else hi = mid;
+  }
+  // lo: the first call at or after the line.
+  let best: ImportedEvent | null = null;
+  const take = (s: ImportedEvent): boolean => {
+    const dt = s.ns! > qns ? s.ns! - qns : qns - s.ns!;
+    if (dt > WINDOW_NS) return true; // sorted: everything further out is outside the window too
+    if (!dropped.has(s) && (q.tid === 0 || s.tid === 0 || q.tid === s.tid)) {
+      best = s;
+      return true;
+    }
+    return false;
+  };
+  if (tracedAfterCall(q.forward!)) {
+    // Calls stamped at the same microsecond as the line count as before it.
+    let i = lo;
+    while (i < list.length && list[i]!.ns! === qns) i++;
+    for (i = i - 1; i >= from && !take(list[i]!); i--);
+  } else {
+    for (let i = lo; i < list.length && !take(list[i]!); i++);
+  }
+  return best;
 }
 
 /** The merge, numbered: the whole trace's events (see mergeOrder for the arguments). */
@@ -172,34 +231,7 @@ export function mergeOrder(
     if (!q.forward || q.ns === null) continue;
     const list = buckets.get(forwardKey(q.forward));
     if (!list) continue;
-    const qns = q.ns;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]!.ns! < qns) lo = mid + 1;
-      else hi = mid;
-    }
-    // lo: the first call at or after the line. Walk away from the line on QEMU's side of it and
-    // take the first unpaired call of the same thread inside the window.
-    let best: ImportedEvent | null = null;
-    const take = (s: ImportedEvent): boolean => {
-      const dt = s.ns! > qns ? s.ns! - qns : qns - s.ns!;
-      if (dt > WINDOW_NS) return true; // sorted: everything further out is outside the window too
-      if (!dropped.has(s) && (q.tid === 0 || s.tid === 0 || q.tid === s.tid)) {
-        best = s;
-        return true;
-      }
-      return false;
-    };
-    if (tracedAfterCall(q.forward)) {
-      // Calls stamped at the same microsecond as the line count as before it.
-      let i = lo;
-      while (i < list.length && list[i]!.ns! === qns) i++;
-      for (i = i - 1; i >= 0 && !take(list[i]!); i--);
-    } else {
-      for (let i = lo; i < list.length && !take(list[i]!); i++);
-    }
+    const best = pairedCall(list, 0, q, q.ns, dropped);
     if (best === null) continue;
     droppedForwards++;
     if (q.fallback) dropped.add(q);
@@ -233,13 +265,27 @@ export function mergeOrder(
  * not one scale, so only strace's stamps count and the others carry the previous event's time.
  */
 export function* numberEvents({ ordered, overlap, order }: MergedOrder): Generator<TraceEvent> {
-  const timed = (e: ImportedEvent): boolean => e.ns !== null && (order !== 'sequence' || e.source === 'strace');
+  yield* numberWith(ordered, order, epochOf(ordered, order), (e) => overlap.get(e) ?? 0);
+}
+
+/** Whether an event's stamp counts for the trace's clock (see numberEvents). */
+export function timed(e: ImportedEvent, order: MergedOrder['order']): boolean {
+  return e.ns !== null && (order !== 'sequence' || e.source === 'strace');
+}
+
+/** The trace's zero: the earliest stamp that counts (null: none). */
+export function epochOf(events: Iterable<ImportedEvent>, order: MergedOrder['order']): bigint | null {
   let epoch: bigint | null = null;
-  for (const e of ordered) if (timed(e) && (epoch === null || e.ns! < epoch)) epoch = e.ns;
+  for (const e of events) if (timed(e, order) && (epoch === null || e.ns! < epoch)) epoch = e.ns;
+  return epoch;
+}
+
+/** numberEvents with the zero known (the streaming import finds it while spooling). */
+export function* numberWith(events: Iterable<ImportedEvent>, order: MergedOrder['order'], epoch: bigint | null, overlapOf: (e: ImportedEvent) => number): Generator<TraceEvent> {
   let prev = 0n;
   let seq = 0;
-  for (const e of ordered) {
-    let ts = timed(e) && epoch !== null ? e.ns! - epoch : order === 'sequence' ? prev : 0n;
+  for (const e of events) {
+    let ts = timed(e, order) && epoch !== null ? e.ns! - epoch : order === 'sequence' ? prev : 0n;
     if (order === 'sequence' && ts < prev) ts = prev;
     prev = ts;
     yield {
@@ -248,7 +294,7 @@ export function* numberEvents({ ordered, overlap, order }: MergedOrder): Generat
       tsNs: ts,
       tid: e.tid,
       ...(e.pid !== undefined && e.pid > 0 ? { pid: e.pid } : {}),
-      overlap: overlap.get(e) ?? 0,
+      overlap: overlapOf(e),
       ...(e.observed ? { observed: e.observed } : {}),
     } as TraceEvent;
   }

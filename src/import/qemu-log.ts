@@ -141,6 +141,8 @@ export interface QemuLogOptions {
   bdf: string;
   /** Guest BDF `bb:ss.f` of the vfio-pci device in pci_* events; '' = the first one seen. */
   guestBdf: string;
+  /** Called after an event handed out earlier was changed (a power transition on its config write). */
+  onEdit?: (ev: QemuEvent) => void;
 }
 
 const PREFIX =
@@ -165,8 +167,27 @@ function leBytes(value: bigint, len: number): Uint8Array {
 const POWER = ['D0', 'D1', 'D2', 'D3hot'];
 
 export function readQemuLog(input: string | LineSource, file: string, opts: QemuLogOptions): QemuLogResult {
+  const res = emptyQemuLogResult();
+  for (const e of qemuEvents(input, file, opts, res)) res.events.push(e);
+  return res;
+}
+
+export function emptyQemuLogResult(): QemuLogResult {
+  return { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0, lastBars: new Map(), setup: { bdf: '', iommuGroup: -1, configSize: 0, bars: new Map(), msix: null }, barHostMappings: [] };
+}
+
+/**
+ * The log's events as they are read (pull: the time merge reads it beside the strace log); `res`
+ * gets everything else (counts, set-up facts, BAR mappings; `events` stays empty), complete once
+ * the generator is done. `res.absolute` is final at the end: a log mixing stamped and unstamped
+ * lines is refused there.
+ */
+export function* qemuEvents(input: string | LineSource, file: string, opts: QemuLogOptions, res: QemuLogResult): Generator<QemuEvent> {
   const src = typeof input === 'string' ? textLines(input, file) : input;
-  const res: QemuLogResult = { events: [], absolute: false, lines: 0, unknown: new Map(), skipped: new Map(), otherLines: 0, otherDevice: 0, mmapToggles: 0, lastBars: new Map(), setup: { bdf: '', iommuGroup: -1, configSize: 0, bars: new Map(), msix: null }, barHostMappings: [] };
+  const ready: QemuEvent[] = [];
+  // The latest guest config write of each thread and of all: where a power transition goes.
+  const lastCfgWriteOf = new Map<number, QemuEvent>();
+  let lastCfgWrite: QemuEvent | undefined;
   let bdf = opts.bdf;
   let guestBdf = opts.guestBdf;
   const bars = new Map<number, bigint>(); // BAR index -> guest-physical base
@@ -215,7 +236,12 @@ export function readQemuLog(input: string | LineSource, file: string, opts: Qemu
     const hex = (s: string): bigint => checked(BigInt('0x' + s), 'u64', 'value', restColumn - 1);
     const u32 = (v: bigint, what: string): number => checkedNumber(v, 'u32', what, restColumn - 1);
     const push = (body: EventBody, observed: Observed | undefined, extra: Partial<QemuEvent> = {}): void => {
-      res.events.push({ body, tid, ns, startLine: lineNo, endLine: lineNo, source: 'qemu', line: lineNo, bars: barsSnapshot, ...(observed ? { observed } : {}), ...extra });
+      const e: QemuEvent = { body, tid, ns, startLine: lineNo, endLine: lineNo, source: 'qemu', line: lineNo, bars: barsSnapshot, ...(observed ? { observed } : {}), ...extra };
+      if (body.kind === 'guest-cfg-write') {
+        lastCfgWriteOf.set(tid, e);
+        lastCfgWrite = e;
+      }
+      ready.push(e);
     };
     const ourHost = (devName: string): boolean => {
       if (bdf === '') bdf = devName;
@@ -287,12 +313,10 @@ export function readQemuLog(input: string | LineSource, file: string, opts: Qemu
         if (!ourGuest(v[0]!, `${v[1]}:${v[2]}.${v[3]}`)) return;
         const state = Number(name === 'pci_pm_transition' ? v[5] : v[4]);
         // QEMU traces the transition inside the guest's PMCSR write: annotate that write.
-        for (let k = res.events.length - 1; k >= 0; k--) {
-          const e = res.events[k]!;
-          if (e.body.kind === 'guest-cfg-write' && (tid === 0 || e.tid === tid)) {
-            e.observed = { ...e.observed, powerState: POWER[state] ?? `D${state}` };
-            break;
-          }
+        const e = tid === 0 ? lastCfgWrite : lastCfgWriteOf.get(tid);
+        if (e) {
+          e.observed = { ...e.observed, powerState: POWER[state] ?? `D${state}` };
+          opts.onEdit?.(e);
         }
         return;
       }
@@ -308,6 +332,7 @@ export function readQemuLog(input: string | LineSource, file: string, opts: Qemu
       throw e;
     }
     i++;
+    if (ready.length > 0) yield* ready.splice(0);
   }
   if (cut !== null) {
     if (src.endsClean) throw cut;
@@ -315,5 +340,4 @@ export function readQemuLog(input: string | LineSource, file: string, opts: Qemu
   }
   if (sawStamp && sawNoStamp) throw new UserError('some trace lines have timestamps and some do not: is this one QEMU log?', { file });
   res.absolute = sawStamp;
-  return res;
 }

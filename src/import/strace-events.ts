@@ -258,10 +258,29 @@ export class StraceConverter {
       const errno = ev.observed?.errno;
       if (errno !== undefined && errno !== 'EINTR' && errno !== 'EAGAIN') {
         ev.observed = { ...ev.observed, vmmExit: { how: 'kvm-run-error', status: 0, signal: '', errno } };
+        this.onEdit?.(ev);
       }
     }
     return this.events;
   }
+
+  /**
+   * Streaming (importer.ts): takes the events no later call can move or renumber. A fork is put
+   * before the first event of its child that started after the clone did, so an event that starts
+   * on or before the lowest line a later clone can start on (`forkLowWater`, strace-log.ts
+   * StraceWatch) stays where it is. Later changes to taken events (a kill, a vCPU's last failed
+   * KVM_RUN) are reported to `onEdit` instead.
+   */
+  drain(forkLowWater: number): ImportedEvent[] {
+    let n = 0;
+    while (n < this.events.length && this.events[n]!.startLine <= forkLowWater) n++;
+    return n === 0 ? [] : this.events.splice(0, n);
+  }
+
+  /** Called after an event handed out earlier was changed (its `observed`): see drain(). */
+  onEdit: ((ev: ImportedEvent) => void) | null = null;
+  /** The event last appended: the one a `+++ killed by` line marks. */
+  private lastEvent: ImportedEvent | undefined;
 
   item(item: StraceItem, leader: number): void {
     if (item.type === 'signal') {
@@ -278,11 +297,12 @@ export class StraceConverter {
       // The VMM (thread-group leader) died of a signal: the observation belongs to what killed it,
       // the last event before (normally the faulting access the signal line produced).
       if (item.how === 'killed' && (item.pid === leader || leader === 0)) {
-        const last = this.events[this.events.length - 1];
+        const last = this.lastEvent;
         if (last && !last.observed?.vmmExit) {
           const signo = SIGNAL_NUMBERS[item.signal] ?? (Number(item.signal) || 0);
           if (signo > 127) throw new UserError(`killed by signal ${item.signal}: not a signal number`, { file: this.file, line: item.line });
           last.observed = { ...last.observed, vmmExit: { how: 'signaled', status: 128 + signo, signal: SIGNO[item.signal] ?? item.signal, errno: '' } };
+          this.onEdit?.(last);
         }
       }
       return;
@@ -315,6 +335,7 @@ export class StraceConverter {
       ...(pid > 0 ? { pid } : {}),
     };
     this.events.push(ev);
+    this.lastEvent = ev;
     return ev;
   }
 
@@ -463,8 +484,10 @@ export class StraceConverter {
     };
     const early = this.events.findIndex((e) => e.tid === child && e.startLine > call.startLine);
     for (const e of early < 0 ? [] : this.events.slice(early)) if (e.tid === child) e.pid = child;
-    if (early < 0) this.events.push(fork);
-    else this.events.splice(early, 0, fork);
+    if (early < 0) {
+      this.events.push(fork);
+      this.lastEvent = fork;
+    } else this.events.splice(early, 0, fork);
   }
 
   /** A forked child exited or exec'd: for the device it is gone (exec drops its mappings and the CLOEXEC vfio fds). */
@@ -473,7 +496,9 @@ export class StraceConverter {
     this.fds.exited(at.tid);
     this.mappings = this.mappings.filter((m) => m.pid !== pid);
     for (const [tid, p] of this.procOf) if (p === pid) this.procOf.set(tid, -1);
-    this.events.push({ body: { kind: 'process-exit' }, tid: at.tid, ns: at.ns, startLine: at.line, endLine: at.line, source: 'strace', line: at.line, pid });
+    const exit: ImportedEvent = { body: { kind: 'process-exit' }, tid: at.tid, ns: at.ns, startLine: at.line, endLine: at.line, source: 'strace', line: at.line, pid };
+    this.events.push(exit);
+    this.lastEvent = exit;
   }
 
   private execve(call: StraceCall): void {
@@ -977,6 +1002,7 @@ export class StraceConverter {
       ...(proc > 0 ? { pid: proc } : {}),
     };
     this.events.push(ev);
+    this.lastEvent = ev;
   }
 }
 

@@ -44,6 +44,33 @@ export interface StraceReadOptions {
    * millions of calls is converted as it streams by). `leaderPid` is the first pid seen so far.
    */
   onItem?: (item: StraceItem, leaderPid: number) => void;
+  /** Kept up to date before each item is handed out: the lines later items can start on. */
+  watch?: StraceWatch;
+}
+
+/**
+ * How far back a later item can still reach (merge windows, importer.ts): every item handed out
+ * after this one starts on `lowWater` or later (a call in flight, else the next line), every
+ * later clone/fork/vfork on `forkLowWater` or later. Infinity once the log is read.
+ */
+export interface StraceWatch {
+  lowWater: number;
+  forkLowWater: number;
+}
+
+const FORKS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
+
+function updateWatch(w: StraceWatch | undefined, pending: ReadonlyMap<number, Pending>, next: number): void {
+  if (!w) return;
+  let low = next;
+  let forkLow = next;
+  for (const p of pending.values()) {
+    if (p.skipped) continue;
+    if (p.line < low) low = p.line;
+    if (p.line < forkLow && FORKS.has(p.name)) forkLow = p.line;
+  }
+  w.lowWater = low;
+  w.forkLowWater = forkLow;
 }
 
 const DAY_NS = 86_400_000_000_000n;
@@ -138,6 +165,7 @@ export function* straceItems(src: LineSource, file: string, opts: StraceReadOpti
     if (ready.length > 0) {
       out.clock = clock.kind;
       out.absolute = clock.absolute;
+      updateWatch(opts.watch, pending, lineNo);
       yield* ready.splice(0);
     }
     if (failed !== null) throw failed.error;
@@ -228,7 +256,10 @@ export function* straceItems(src: LineSource, file: string, opts: StraceReadOpti
       failed = { error: located(e, file, lineNo), line: lineNo };
     }
   }
-  if (ready.length > 0) yield* ready.splice(0);
+  if (ready.length > 0) {
+    updateWatch(opts.watch, pending, lineNo + 1);
+    yield* ready.splice(0);
+  }
   if (failed !== null) {
     if (src.endsClean) throw failed.error;
     out.otherLines++; // the log was cut while strace wrote this line
@@ -255,7 +286,12 @@ export function* straceItems(src: LineSource, file: string, opts: StraceReadOpti
   }
   out.absolute = clock.absolute;
   out.clock = clock.kind;
-  yield* ready.splice(0);
+  // The calls still in flight come last, each from the line it started on.
+  for (const it of ready.splice(0)) {
+    if (opts.watch) opts.watch.lowWater = opts.watch.forkLowWater = it.type === 'call' ? it.startLine : lineNo + 1;
+    yield it;
+  }
+  if (opts.watch) opts.watch.lowWater = opts.watch.forkLowWater = Infinity;
 }
 
 export function located(e: unknown, file: string, line: number, columnBase = 0): unknown {

@@ -1,0 +1,136 @@
+// The second half of a streaming import (issue 19 item 3): the merged events, in trace order, go to
+// an EventSpool as the merge hands them out; what only the whole input tells is gathered on the
+// way (the earliest stamp, whether KVM was used, whether any device event came) and the late
+// changes to events already spooled (a kill, a vCPU's last failed KVM_RUN, a power transition,
+// an overlap id whose cluster closed late) are kept as patches by spool index. events() then
+// reads the spool back and makes each trace event exactly as numberEvents() does for a merge
+// held in memory (merge.ts), translating guest faults (GuestFaults) on the way.
+
+import { isSetupEvent } from '../trace/setup-requests.js';
+import type { EventBody, Observed, TraceEvent, VmmExit } from '../trace/types.js';
+import { EventSpool } from './event-spool.js';
+import { GuestFaults, isKvmEvent, numberWith, timed, type MergedOrder } from './merge.js';
+import type { QemuEvent } from './qemu-log.js';
+import type { ImportedEvent } from './strace-events.js';
+
+/** One spooled event: what numbering and the fault translation read (short keys: it is on disk). */
+interface Rec {
+  b: EventBody;
+  o?: Observed;
+  t: number;
+  n: bigint | null;
+  p?: number;
+  /** From the QEMU log. */
+  q?: 1;
+  f?: ImportedEvent['fault'];
+  r?: ImportedEvent['trapped'];
+  /** The QEMU event's BAR placement, when it differs from the previous QEMU event's. */
+  m?: ReadonlyMap<number, bigint>;
+  v: number;
+}
+
+interface Patch {
+  observed?: Observed;
+  overlap?: number;
+}
+
+export class SpooledMerge {
+  private readonly spool = new EventSpool<Rec>();
+  private readonly index = new WeakMap<ImportedEvent, number>();
+  private readonly overlapIds = new WeakMap<ImportedEvent, number>();
+  private readonly patches = new Map<number, Patch>();
+  private lastBars: ReadonlyMap<number, bigint> | undefined;
+  private epoch: bigint | null = null;
+  /** A KVM_RUN or memslot event: guest faults stay the VMM's own, the header says kvm. */
+  sawKvm = false;
+  /** An event that is neither KVM nor container/group set-up (importer.ts refuseEmpty). */
+  sawDeviceEvent = false;
+  count = 0;
+
+  constructor(private readonly order: MergedOrder['order']) {}
+
+  /** The next event in trace order. */
+  add(e: ImportedEvent): void {
+    if (timed(e, this.order) && (this.epoch === null || e.ns! < this.epoch)) this.epoch = e.ns;
+    if (isKvmEvent(e)) this.sawKvm = true;
+    else if (!isSetupEvent(e.body)) this.sawDeviceEvent = true;
+    const rec: Rec = { b: e.body, t: e.tid, n: e.ns, v: this.overlapIds.get(e) ?? 0 };
+    if (e.observed) rec.o = e.observed;
+    if (e.pid !== undefined) rec.p = e.pid;
+    if (e.fault) rec.f = e.fault;
+    if (e.trapped) rec.r = e.trapped;
+    if (e.source === 'qemu') {
+      rec.q = 1;
+      const bars = (e as QemuEvent).bars;
+      if (bars !== this.lastBars) {
+        if (bars !== undefined) rec.m = bars;
+        this.lastBars = bars;
+      }
+    }
+    this.index.set(e, this.spool.append(rec));
+    this.count++;
+  }
+
+  /** An event's `observed` changed after it was made: patched in if it is already spooled. */
+  readonly edited = (e: ImportedEvent): void => {
+    const i = this.index.get(e);
+    if (i === undefined) return; // still on its way here (or dropped): it carries the change itself
+    this.patches.set(i, { ...this.patches.get(i), ...(e.observed ? { observed: e.observed } : {}) });
+  };
+
+  /** A strace call's overlap id (OverlapStream). */
+  readonly overlap = (e: ImportedEvent, id: number): void => {
+    const i = this.index.get(e);
+    if (i === undefined) this.overlapIds.set(e, id);
+    else this.patches.set(i, { ...this.patches.get(i), overlap: id });
+  };
+
+  /**
+   * The trace events, numbered (read the spool once more per call). `lastExit` goes on the last
+   * event unless it has one (the VMM log's `kvm run failed`); `done` gets the fault translation's
+   * count and the kinds after a complete read.
+   */
+  *events(lastBars: ReadonlyMap<number, bigint> | null, lastExit: VmmExit | null, done?: (guestFaults: number, kinds: Map<string, number>) => void): Generator<TraceEvent> {
+    const faults = new GuestFaults(this.sawKvm, lastBars);
+    const kinds = new Map<string, number>();
+    const count = this.count;
+    const patches = this.patches;
+    const order = this.order;
+    const spool = this.spool;
+    function* imported(): Generator<ImportedEvent> {
+      let bars: ReadonlyMap<number, bigint> | undefined;
+      let i = 0;
+      for (const r of spool.records()) {
+        const p = patches.get(i);
+        const observed = p?.observed ?? r.o;
+        const e: QemuEvent = { body: r.b, tid: r.t, ns: r.n, startLine: 0, endLine: 0, line: 0, source: r.q ? 'qemu' : 'strace' };
+        if (observed) e.observed = observed;
+        if (r.p !== undefined) e.pid = r.p;
+        if (r.f) e.fault = r.f;
+        if (r.r) e.trapped = r.r;
+        if (r.q) {
+          if (r.m) bars = r.m;
+          if (bars !== undefined) e.bars = bars;
+        }
+        faults.step(e);
+        if (i === count - 1 && lastExit && !e.observed?.vmmExit) e.observed = { ...e.observed, vmmExit: lastExit };
+        kinds.set(e.body.kind, (kinds.get(e.body.kind) ?? 0) + 1);
+        overlaps.set(e, p?.overlap ?? r.v);
+        yield e;
+        i++;
+      }
+    }
+    const overlaps = new Map<ImportedEvent, number>();
+    for (const t of numberWith(imported(), order, this.epoch, (e) => {
+      const v = overlaps.get(e) ?? 0;
+      overlaps.delete(e);
+      return v;
+    }))
+      yield t;
+    done?.(faults.count, kinds);
+  }
+
+  close(): void {
+    this.spool.close();
+  }
+}
