@@ -5,7 +5,7 @@
 //     GET_INFO            0x3b6b  { argsz, flags, ... }                      -> get-info
 //     GET_REGION_INFO     0x3b6c  { argsz, flags, index, ... }               -> get-region-info
 //     GET_IRQ_INFO        0x3b6d  { argsz, flags, index, count }             -> get-irq-info
-//     SET_IRQS            0x3b6e  { argsz, flags, index, start, count, data[] } -> set-irqs
+//     SET_IRQS            0x3b6e  { argsz, flags, index, start, count, data[] } -> set-irqs (+ fds[] for DATA_EVENTFD)
 //     GET_PCI_HOT_RESET_INFO 0x3b70 { argsz, flags, count, devices[] }       -> get-hot-reset-info
 //     PCI_HOT_RESET       0x3b71  { argsz, flags, count, s32 group_fds[] }   -> hot-reset
 //     IOEVENTFD           0x3b74  { argsz, flags, u64 offset, u64 data, s32 fd } -> ioeventfd
@@ -66,7 +66,7 @@ export function decodeDeviceIoctl(req: number, bytes: Uint8Array): EventBody | n
       case 0x3b6d:
         return b.has(12) ? { op: 'get-irq-info', index: b.u32(8), argsz } : null;
       case 0x3b6e:
-        return b.has(20) ? { op: 'set-irqs', flags: b.u32(4), index: b.u32(8), start: b.u32(12), count: b.u32(16), argsz, fds: [] } : null;
+        return b.has(20) ? { op: 'set-irqs', flags: b.u32(4), index: b.u32(8), start: b.u32(12), count: b.u32(16), argsz, fds: eventfds(b, argsz) } : null;
       case 0x3b70:
         return { op: 'get-hot-reset-info', argsz };
       case 0x3b71: {
@@ -84,6 +84,24 @@ export function decodeDeviceIoctl(req: number, bytes: Uint8Array): EventBody | n
     }
   })();
   return op ? { kind: 'ioctl', ...op } : null;
+}
+
+/** VFIO_IRQ_SET_DATA_EVENTFD: SET_IRQS' data[] is `count` s32 eventfds (-1 deconfigures a vector). */
+const IRQ_SET_DATA_EVENTFD = 1 << 2;
+const SET_IRQS_MINSZ = 20;
+
+/**
+ * SET_IRQS' eventfd array, when the capture holds all of it: DATA_EVENTFD, and the struct (argsz)
+ * and the copied bytes both reach past `count` fds. Otherwise [] (not recorded): a partial array
+ * (more vectors than the tracer's 128 bytes hold, 27) is not guessed at; the model then predicts
+ * no eventfd signal from it.
+ */
+function eventfds(b: Bytes, argsz: number): number[] {
+  if ((b.u32(4) & IRQ_SET_DATA_EVENTFD) === 0) return [];
+  const count = b.u32(16);
+  const end = SET_IRQS_MINSZ + 4 * count;
+  if (count === 0 || argsz < end || !b.has(end)) return [];
+  return Array.from({ length: count }, (_, i) => b.s32(SET_IRQS_MINSZ + 4 * i));
 }
 
 /** GET, SET and PROBE: a flags word with any other bit set is refused before the feature is looked at. */

@@ -14,10 +14,12 @@ const dir = mkdtempSync(join(tmpdir(), 'fd-aliases-'));
 let n = 0;
 
 /** Import strace lines (`PID call = ret`, stamped here) and return the event lines and the report. */
-function imp(lines: string[]) {
+function imp(lines: string[], records: string[] = []) {
   const file = join(dir, `t${n++}.strace`);
   writeFileSync(file, lines.map((l, i) => l.replace(/^(\d+) /, `$1 10:00:00.${String(100000 + i * 10).padStart(6, '0')} `)).join('\n') + '\n');
-  const r = importTrace({ strace: file, tracerVersion: 'test', bdf: '0000:01:00.0' });
+  const args = join(dir, `t${n++}.ioctl-args`);
+  writeFileSync(args, records.join('\n') + '\n');
+  const r = importTrace({ strace: file, tracerVersion: 'test', bdf: '0000:01:00.0', ...(records.length ? { ioctlArgs: args } : {}) });
   // The process is event metadata (not in the event's text): prefixed where it is a child.
   return { lines: eventLines(r.trace).map((l, i) => (r.trace.events[i]!.pid ? `pid=${r.trace.events[i]!.pid} ${l}` : l)), report: r.report };
 }
@@ -85,6 +87,37 @@ describe('fd aliases in strace', () => {
       '100 close(100</dev/iommu>) = 0',
     ]);
     expect(lines).toEqual(['iommufd-open => ret=5', 'cdev-open vfio=0 => ret=5', 'ioctl bind-iommufd iommufd=5 flags=0x0 argsz=16 => ret=0']);
+  });
+
+  it("fds inside captured structs (a BIND's iommufd, SET_IRQS' eventfds) are named by their files' first numbers", () => {
+    // The tracer's ioctl-args records: 16 u64 words at the argument address.
+    const words = (...w: string[]) => [...w, ...Array.from({ length: 16 - w.length }, () => '0x0')].map((x, i) => `a${i}=${x}`).join(' ');
+    const rec = (ts: string, fd: number, cmd: string, arg: string, ...w: string[]) =>
+      `             vmm-100   [000] ...2.     ${ts}: vfio_ioctl: (syscalls.sys_enter_ioctl) fd=${fd} cmd=${cmd} arg=${arg} ${words(...w)}`;
+    const { lines } = imp(
+      [
+        '100 openat(AT_FDCWD</>, "/dev/vfio/devices/vfio0", O_RDWR) = 7</dev/vfio/devices/vfio0>',
+        '100 openat(AT_FDCWD</>, "/dev/iommu", O_RDWR) = 8</dev/iommu>',
+        '100 dup2(8</dev/iommu>, 100) = 100</dev/iommu>',
+        '100 close(8</dev/iommu>) = 0',
+        '100 ioctl(7</dev/vfio/devices/vfio0>, VFIO_DEVICE_BIND_IOMMUFD, 0x7ffd00001000) = 0',
+        // an eventfd made by an untraced eventfd2(), moved to 30
+        '100 dup2(5<anon_inode:[eventfd]>, 30) = 30<anon_inode:[eventfd]>',
+        '100 ioctl(7</dev/vfio/devices/vfio0>, VFIO_DEVICE_SET_IRQS, 0x7ffd00002000) = 0',
+      ],
+      [
+        // BIND { argsz 16, flags 0, iommufd 100 }
+        rec('1.000001', 7, '0x3b76', '0x7ffd00001000', '0x10', '0x64'),
+        // SET_IRQS { argsz 28, DATA_EVENTFD|ACTION_TRIGGER, MSI-X, start 0, count 2, fds 30, -1 }
+        rec('1.000002', 7, '0x3b6e', '0x7ffd00002000', '0x240000001c', '0x2', '0x1e00000002', '0xffffffff'),
+      ],
+    );
+    expect(lines).toEqual([
+      'cdev-open vfio=0 => ret=7',
+      'iommufd-open => ret=8',
+      'ioctl bind-iommufd iommufd=8 flags=0x0 argsz=16 => ret=0',
+      'ioctl set-irqs flags=0x24 index=2 start=0 count=2 argsz=28 fds=5,-1 => ret=0',
+    ]);
   });
 
   it('execve: close-on-exec numbers go; a child that keeps a group number (dup2 clears the flag) lives on', () => {

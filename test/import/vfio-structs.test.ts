@@ -48,7 +48,7 @@ describe('device ioctls', () => {
     expect(decodeDeviceIoctl(0x3b6d, u32s(0x10, 0))).toBeNull();
   });
 
-  it('SET_IRQS 0x3b6e -> set-irqs with flags, index, start, count', () => {
+  it('SET_IRQS 0x3b6e -> set-irqs with flags, index, start, count and the DATA_EVENTFD array', () => {
     // DATA_EVENTFD | ACTION_TRIGGER on MSI, vectors 0..1, eventfds 8 and 9.
     expect(decodeDeviceIoctl(0x3b6e, capture(0x240000001cn, 0x2n, 0x800000002n, 0x9n))).toEqual({
       kind: 'ioctl',
@@ -58,8 +58,14 @@ describe('device ioctls', () => {
       start: 0,
       count: 2,
       argsz: 28,
-      fds: [],
+      fds: [8, 9],
     });
+    // -1 deconfigures a vector's trigger: kept as it is.
+    expect(decodeDeviceIoctl(0x3b6e, u32s(28, 0x24, 2, 0, 2, 0xffffffff, 12))).toMatchObject({ fds: [-1, 12] });
+    // More vectors than the 128 captured bytes hold (27 fds): the array is not guessed at.
+    expect(decodeDeviceIoctl(0x3b6e, u32s(20 + 4 * 30, 0x24, 2, 0, 30, ...Array.from({ length: 27 }, (_, i) => 8 + i)))).toMatchObject({ count: 30, fds: [] });
+    // argsz too short for `count` fds (the kernel refuses it): not recorded either.
+    expect(decodeDeviceIoctl(0x3b6e, u32s(24, 0x24, 2, 0, 2, 8, 9))).toMatchObject({ fds: [] });
     // DATA_NONE | ACTION_TRIGGER on INTx, start 0 count 1.
     expect(decodeDeviceIoctl(0x3b6e, capture(0x2100000014n, 0x2n, 0x1n))).toEqual({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 0, count: 1, argsz: 20, fds: [] });
     expect(decodeDeviceIoctl(0x3b6e, u32s(20, 0x21, 2, 3, 1))).toEqual({ kind: 'ioctl', op: 'set-irqs', flags: 0x21, index: 2, start: 3, count: 1, argsz: 20, fds: [] });
