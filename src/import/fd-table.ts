@@ -145,7 +145,8 @@ export class FdTable {
   exited(tid: number): void {
     const sp = this.spaces.get(tid);
     if (sp === undefined || sp === this.root) return;
-    for (const [tid2, s] of this.spaces) if (s === sp) this.spaces.delete(tid2);
+    // Its tasks keep the (now empty) table: a later call of one (after an execve that left no
+    // VFIO fd) must not fall back to the VMM's numbers.
     for (const slot of sp.values()) this.unref(slot.file);
     sp.clear();
   }

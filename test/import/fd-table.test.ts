@@ -66,6 +66,17 @@ describe('fd table: aliases', () => {
     expect(t.resolve(1, 9, null).kind).toBe('other');
   });
 
+  it("a child gone for the device (exited, or exec'd without a VFIO fd) has no numbers, not the VMM's", () => {
+    const t = new FdTable(sel);
+    t.created(1, 9, info('device'), null, true);
+    t.cloned(1, 2, false);
+    t.exited(2);
+    expect(t.resolve(2, 9, null).kind).toBe('other');
+    expect(t.close(2, 9)).toBeNull();
+    expect(t.resolve(1, 9, null).kind).toBe('device');
+    expect(t.open(1)[0]![1].refs).toBe(1);
+  });
+
   it('execve drops the close-on-exec numbers only', () => {
     const t = new FdTable(sel);
     t.created(1, 5, info('group'), null);
