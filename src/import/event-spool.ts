@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 
 const CHUNK = 1 << 20;
+// Records are serialized in batches: one v8 serialization per record costs more than the record.
+const BATCH = 256;
 let serial = 0;
 
 export class EventSpool<T> {
@@ -19,6 +21,7 @@ export class EventSpool<T> {
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   private used = 0;
   private written = 0;
+  private batch: T[] = [];
   /** Records appended. */
   count = 0;
 
@@ -30,7 +33,15 @@ export class EventSpool<T> {
 
   /** Appends a record (any value v8 can serialize: bigint, Map, Uint8Array...); returns its index. */
   append(rec: T): number {
-    const b = serialize(rec);
+    this.batch.push(rec);
+    if (this.batch.length >= BATCH) this.writeBatch();
+    return this.count++;
+  }
+
+  private writeBatch(): void {
+    if (this.batch.length === 0) return;
+    const b = serialize(this.batch);
+    this.batch = [];
     if (this.used + 4 + b.length > CHUNK) this.flush();
     if (4 + b.length > CHUNK) {
       const head = Buffer.allocUnsafe(4);
@@ -42,7 +53,6 @@ export class EventSpool<T> {
       b.copy(this.buf, this.used + 4);
       this.used += 4 + b.length;
     }
-    return this.count++;
   }
 
   private write(b: Uint8Array): void {
@@ -63,11 +73,12 @@ export class EventSpool<T> {
   /** The records in order (may be read more than once). */
   *records(): Generator<T> {
     if (this.fd < 0) throw new Error('EventSpool: read after close');
+    this.writeBatch();
     this.flush();
     const fd = this.fd;
     let chunk = Buffer.allocUnsafe(CHUNK);
     let have = 0; // bytes in chunk
-    let at = 0; // next record in chunk
+    let at = 0; // next batch in chunk
     let pos = 0; // file position of chunk's end
     const fill = (need: number): boolean => {
       if (at > 0) {
@@ -88,14 +99,18 @@ export class EventSpool<T> {
       }
       return have >= need;
     };
-    for (let i = 0; i < this.count; i++) {
+    let left = this.count;
+    while (left > 0) {
       if (have - at < 4 && !fill(4)) throw new Error('EventSpool: truncated');
       const len = chunk.readUInt32LE(at);
       if (have - at < 4 + len && !fill(4 + len)) throw new Error('EventSpool: truncated');
       // A copy: the byte arrays v8 gives back are views of what it read, and the chunk is reused.
-      const rec = deserialize(new Uint8Array(chunk.subarray(at + 4, at + 4 + len))) as T;
+      const batch = deserialize(new Uint8Array(chunk.subarray(at + 4, at + 4 + len))) as T[];
       at += 4 + len;
-      yield rec;
+      for (const rec of batch) {
+        left--;
+        yield rec;
+      }
     }
   }
 
@@ -103,5 +118,6 @@ export class EventSpool<T> {
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;
+    this.batch = [];
   }
 }

@@ -115,18 +115,14 @@ export class SpooledMerge {
         faults.step(e);
         if (i === count - 1 && lastExit && !e.observed?.vmmExit) e.observed = { ...e.observed, vmmExit: lastExit };
         kinds.set(e.body.kind, (kinds.get(e.body.kind) ?? 0) + 1);
-        overlaps.set(e, p?.overlap ?? r.v);
+        overlap = p?.overlap ?? r.v;
         yield e;
         i++;
       }
     }
-    const overlaps = new Map<ImportedEvent, number>();
-    for (const t of numberWith(imported(), order, this.epoch, (e) => {
-      const v = overlaps.get(e) ?? 0;
-      overlaps.delete(e);
-      return v;
-    }))
-      yield t;
+    // numberWith asks for the overlap id of the event it just took: the one imported() yielded last.
+    let overlap = 0;
+    yield* numberWith(imported(), order, this.epoch, () => overlap);
     done?.(faults.count, kinds);
   }
 
