@@ -12,6 +12,7 @@ import { ensureHostDeps } from './lib/host-deps.mjs';
 import { fetchKernel, SERIES } from './lib/kernels.mjs';
 import { loadTs, buildRunner } from './lib/build.mjs';
 import { runBatch } from './lib/batch.mjs';
+import { qemu10Command } from './lib/qemu10.mjs';
 import { log } from './lib/sh.mjs';
 
 const LAB = dirname(fileURLToPath(import.meta.url));
@@ -126,6 +127,7 @@ function runTraces(ctx, tag, traces) {
     tag,
     runner: ctx.runner,
     device: ctx.device,
+    qemu: ctx.qemu,
     items: items.map((x) => ({ name: x.name, text: x.script.text })),
     timeoutSec: ctx.timeout,
   });
@@ -292,6 +294,8 @@ export async function randomMain(argv) {
       label: series,
       runner,
       device: a.labDevice,
+      // A device the host's QEMU lacks (igb) boots under the staged QEMU 10, as in run.mjs.
+      qemu: a.labDevice.qemu === 'qemu10' ? qemu10Command(CACHE) : undefined,
       timeout: a.timeout,
       info: { kernelBuild: k.packages.map((p) => `${p.name} ${p.version}`).join(', '), tracerVersion: `vfio-lab ${pkgVersion}` },
       work: join(LAB, 'work', 'random', series, a.device),
