@@ -69,7 +69,7 @@ export function jobWork(traceBytes: number): number {
  * in the first ~1,000 small jobs. In a single `check` that compilation runs on the otherwise
  * idle second core for free; with two processes on two cores it takes turns with the evaluators
  * (perf on the bench VM: a quarter of a 2,500-job process's CPU was background compilation).
- * Measured there (docs/performance.md, "Why --jobs 2 is bounded"): `--jobs 2` was 0.73x of
+ * Measured there (docs/performance.md, "Parallel check: what bounds --jobs 2"): `--jobs 2` was 0.73x of
  * `--jobs 1` at 250 small traces, ~0.93x at 500-2,000, ~1.4x at 5,000. So a second process is
  * started from ~4,000 small traces (5,600 units; ~55 MiB of big traces) and one more per
  * further 2,800 units; `npm run bench` re-times the threshold on the machine it runs on (its
@@ -198,8 +198,8 @@ async function evaluateAll(jobs: CheckJob[], opts: CheckOptions, ready: ShardChi
     }
     return outcomes;
   }
-  // `threads` evaluators, each with a static contiguous piece of the list (equal estimated work): this process takes
-  // the first piece, threads-1 child processes the others. No per-job messages, no shared heap:
+  // `threads` evaluators, each with a static contiguous piece of the list (about equal estimated
+  // work): this process takes the first piece, threads-1 child processes the others. No per-job messages, no shared heap:
   // it runs like `threads` independent `check --shard` runs, which is what scales. Progress counts
   // this process's jobs as they finish and each child's when it reports.
   const bounds = splitByWork(work, threads);

@@ -1,5 +1,5 @@
-// The lab differential judges the kernel model as replay does: outcomes, and the bytes the model
-// owns. Bits a config read passes through from the function are the device's (a device note).
+// The lab differential judges the kernel model by replay's own comparison: outcomes, and the bits
+// of returned bytes the model owns. Bits a config read passes through are the device's (a note).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -16,14 +16,13 @@ describe('lab differential: config read data', () => {
     expect(disagreements(parseText(text, found), 'linux-6.12')).toEqual([]);
   });
   test('a virtualized byte that differs is still a data disagreement', () => {
-    // BAR1 (0x14) is vfio-pci's vconfig: the model owns every bit of it (replay's own
-    // comparison, compareObserved, catches it first).
+    // BAR1 (0x14) is vfio-pci's vconfig: the model owns every bit of it.
     const edited = `${text.trimEnd()}\n3 cfg-read 0x14 len=4 => ret=4 data=00000000\n`;
     const ds = disagreements(parseText(edited, found), 'linux-6.12');
     expect(ds.map((d) => d.index)).toEqual([3]);
   });
-  test('a data finding\'s signature keeps the words and drops the values', () => {
-    const d = { index: 2, event: 'cfg-read 0x44 len=1', rule: 'config.read', predicted: 'data=03', observed: 'data=04', what: 'data' as const };
-    expect(signature(d)).toBe('data config.read cfg-read: data=# vs data=');
+  test('a finding\'s signature keeps the rule, the event kind and the outcome kinds, not the values', () => {
+    const d = { index: 4, event: 'dmabuf 0 close', rule: 'dmabuf.importer.unknown-fd', predicted: '{"kind":"errno","errno":"EBADF"}', observed: 'ret=0', what: 'outcome' as const };
+    expect(signature(d)).toBe('outcome dmabuf.importer.unknown-fd dmabuf: errno EBADF vs ret=');
   });
 });
