@@ -7,6 +7,7 @@ import type { Trace, TraceEvent, TraceHeader } from './types.js';
 import { schema } from './schema.js';
 import { decodeMessage, encodeMessage, type DecodeContext, type Msg } from './wire.js';
 import { eventToWire, headerToWire, packetFromWire } from './convert.js';
+import { fastEventDecoder } from './event-fast.js';
 import { MAX_PACKET, PACKET_TAG, TraceReader, framePrefix, type ReaderStats, type TracePacket } from './reader.js';
 import { parseText } from './text-parse.js';
 
@@ -57,6 +58,7 @@ export function* decodePackets(bytes: Uint8Array, file: string, stats?: ReaderSt
   const unknown = stats?.unknownFields ?? new Map<string, number>();
   const ctx: DecodeContext = { file, base: 0, unknown };
   const info = schema().packet;
+  const fastEvent = fastEventDecoder(info);
   let pos = 0;
   let eventIndex = 0;
   if (stats) stats.bytes = bytes.length;
@@ -67,6 +69,17 @@ export function* decodePackets(bytes: Uint8Array, file: string, stats?: ReaderSt
     if (len > MAX_PACKET) throw new UserError(`packet length ${len} exceeds the ${MAX_PACKET}-byte limit`, { file, offset: at });
     const left = bytes.length - p;
     if (len > left) throw new UserError(`truncated packet: length ${len} runs past the end of the file (${left} bytes left)`, { file, offset: at });
+    // The ordinary event packet straight from the bytes; anything else the generic way (reader.ts).
+    const ev = fastEvent(bytes, p, p + len);
+    if (ev !== null) {
+      pos = p + len;
+      if (stats) {
+        stats.packets++;
+        stats.events++;
+      }
+      yield { type: 'event', event: ev, index: eventIndex++, offset: at };
+      continue;
+    }
     ctx.event = eventIndex;
     let unknownBefore = 0;
     for (const n of unknown.values()) unknownBefore += n;

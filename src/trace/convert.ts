@@ -15,7 +15,8 @@ export type DecodedPacket =
   /** An event of a kind this reader's schema does not know (already counted as unknown). */
   | { type: 'unknown-event' };
 
-const META = ['seq', 'tsNs', 'tid', 'overlap', 'pid', 'observed'];
+/** The Packet fields of an event's meta, in the order an event's properties start with. */
+export const META = ['seq', 'tsNs', 'tid', 'overlap', 'pid', 'observed'] as const;
 
 /**
  * Deprecated Packet bodies (`[deprecated = true]` in the .proto) and the event each one now is:
@@ -27,7 +28,7 @@ const SUCCESSORS: Record<string, (body: Msg) => Msg> = {
 };
 
 /** Per-schema lookups for the hot path, built once: the `body` oneof members by name, the kinds. */
-interface BodyTables {
+export interface BodyTables {
   /** Packet field name -> its field, for members of the `body` oneof. */
   members: Map<string, FieldInfo>;
   /** Packet body member -> event kind (`guestMmioWrite` -> `guest-mmio-write`). */
@@ -42,7 +43,8 @@ interface BodyTables {
 
 let tables: BodyTables | undefined;
 
-function bodyTables(packet: MessageInfo): BodyTables {
+/** The body tables of the Packet schema (also what the generated event decoders follow). */
+export function bodyTables(packet: MessageInfo): BodyTables {
   if (tables !== undefined) return tables;
   const members = new Map<string, FieldInfo>();
   const kinds = new Map<string, string>();
@@ -167,34 +169,55 @@ export function fromWire(m: Msg, ctx: DecodeContext, at: number, unknownBefore: 
   return ev as unknown as TraceEvent;
 }
 
-function observedFromWire(m: Msg): Observed {
-  const o: Observed = {};
-  if (m.ret !== undefined) o.ret = m.ret as bigint;
-  if (m.errno !== undefined && m.errno !== '') o.errno = m.errno as string;
-  if (m.data !== undefined) o.data = m.data as Uint8Array;
-  if (m.signal !== undefined) {
-    const s = m.signal as Msg;
-    o.signal = { signal: (s.signal as string) ?? '', code: (s.code as string) ?? '', addr: (s.addr as bigint | undefined) ?? null };
-  }
-  if (m.vmmExit !== undefined) {
-    const v = m.vmmExit as Msg;
-    o.vmmExit = {
+/**
+ * How each Observed wire field becomes the in-memory Observed ("empty means absent" and friends),
+ * in the order the properties are set. observedFromWire follows it, and so do the generated event
+ * decoders (event-fast.ts), so both build identical objects with identical key order. A field the
+ * schema has and this table lacks is dropped here and sends the fast path to this one.
+ */
+export type ObservedRule =
+  | 'keep' // present -> copied
+  | 'non-empty' // present and not '' -> copied
+  | 'true' // only `true` is kept
+  | 'split' // a comma-separated list: '' = seen, empty
+  | ((m: Msg) => Observed[keyof Observed]); // a nested message, converted
+
+export const OBSERVED_RULES: readonly (readonly [keyof Observed, ObservedRule])[] = [
+  ['ret', 'keep'],
+  ['errno', 'non-empty'],
+  ['data', 'keep'],
+  ['signal', (s) => ({ signal: (s.signal as string) ?? '', code: (s.code as string) ?? '', addr: (s.addr as bigint | undefined) ?? null })],
+  [
+    'vmmExit',
+    (v) => ({
       how: ((v.how as string) ?? 'exited') as 'exited' | 'signaled' | 'kvm-run-error',
       status: (v.status as number) ?? 0,
       signal: (v.signal as string) ?? '',
       errno: (v.errno as string) ?? '',
-    };
+    }),
+  ],
+  ['powerState', 'non-empty'],
+  ['blocked', 'true'],
+  ['kernelLog', 'non-empty'],
+  ['kernelFailure', (f) => ({ kind: (f.kind as string) ?? '', where: (f.where as string) ?? '', consequence: (f.consequence as string) ?? '' })],
+  ['text', 'keep'],
+  ['signaled', 'split'],
+];
+
+function observedFromWire(m: Msg): Observed {
+  const o: Record<string, unknown> = {};
+  for (const [name, rule] of OBSERVED_RULES) {
+    const v = m[name];
+    if (v === undefined) continue;
+    if (rule === 'keep') o[name] = v;
+    else if (rule === 'non-empty') {
+      if (v !== '') o[name] = v;
+    } else if (rule === 'true') {
+      if (v === true) o[name] = true;
+    } else if (rule === 'split') o[name] = v === '' ? [] : (v as string).split(',');
+    else o[name] = rule(v as Msg);
   }
-  if (m.powerState !== undefined && m.powerState !== '') o.powerState = m.powerState as string;
-  if (m.blocked === true) o.blocked = true;
-  if (m.kernelLog !== undefined && m.kernelLog !== '') o.kernelLog = m.kernelLog as string;
-  if (m.kernelFailure !== undefined) {
-    const f = m.kernelFailure as Msg;
-    o.kernelFailure = { kind: (f.kind as string) ?? '', where: (f.where as string) ?? '', consequence: (f.consequence as string) ?? '' };
-  }
-  if (m.text !== undefined) o.text = m.text as string;
-  if (m.signaled !== undefined) o.signaled = m.signaled === '' ? [] : (m.signaled as string).split(',');
-  return o;
+  return o as Observed;
 }
 
 // ----- model -> wire ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import type { TraceEvent, TraceHeader } from './types.js';
 import { schema } from './schema.js';
 import { decodeMessage, type DecodeContext } from './wire.js';
 import { fromWire } from './convert.js';
+import { fastEventDecoder } from './event-fast.js';
 
 export type TracePacket =
   | { type: 'header'; header: TraceHeader; offset: number }
@@ -59,10 +60,21 @@ export function framePrefix(buf: Uint8Array, pos: number, end: number, file: str
   }
 }
 
+export interface ReaderOptions {
+  /**
+   * false: every packet takes the generic decoder and conversion (decodeMessage + fromWire), never
+   * the event fast path (event-fast.ts). The reference the fast path is tested against.
+   */
+  fastEvents?: boolean;
+}
+
 export class TraceReader {
   readonly stats: ReaderStats = { bytes: 0, packets: 0, headers: 0, events: 0, unknownEvents: 0, unknownFields: new Map() };
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly options: ReaderOptions = {},
+  ) {}
 
   /**
    * The packets, one `next()` per packet, as an async iterator (what every consumer used so far).
@@ -109,6 +121,7 @@ export class TraceReader {
       const size = fstatSync(fd).size;
       this.stats.bytes = size;
       const info = schema().packet;
+      const fastEvent = this.options.fastEvents === false ? () => null : fastEventDecoder(info);
       // No bigger than the file: a 4 KiB trace must not cost a zeroed 1 MiB buffer.
       let buf = new Uint8Array(Math.max(1, Math.min(CHUNK, size)));
       let start = 0; // first unconsumed byte in buf
@@ -149,18 +162,42 @@ export class TraceReader {
           if (start >= end) break;
         }
         const at = bufBase + start;
-        let prefix = framePrefix(buf, start, end, file, at, eof);
-        if (prefix === null) {
-          fill(Math.min(16, size - at));
-          prefix = framePrefix(buf, start, end, file, at, true);
+        // The frame prefix of the ordinary packet (< 16 KiB: a one- or two-byte length) inline;
+        // framePrefix() takes every other case and says what is wrong.
+        let len: number;
+        let hdr: number;
+        const b1 = buf[start + 1];
+        const b2 = buf[start + 2];
+        if (buf[start] === PACKET_TAG && start + 2 < end && b1 < 0x80) {
+          len = b1;
+          hdr = 2;
+        } else if (buf[start] === PACKET_TAG && start + 3 < end && b2 < 0x80) {
+          len = (b1 & 0x7f) | (b2 << 7);
+          hdr = 3;
+        } else {
+          let prefix = framePrefix(buf, start, end, file, at, eof);
+          if (prefix === null) {
+            fill(Math.min(16, size - at));
+            prefix = framePrefix(buf, start, end, file, at, true);
+          }
+          [len, hdr] = prefix!;
         }
-        const [len, hdr] = prefix!;
         if (len > MAX_PACKET) throw new UserError(`packet length ${len} exceeds the ${MAX_PACKET}-byte limit`, { file, offset: at });
         const left = size - at - hdr;
         if (len > left) throw new UserError(`truncated packet: length ${len} runs past the end of the file (${left} bytes left)`, { file, offset: at });
         if (end - start < hdr + len) fill(hdr + len);
         if (end - start < hdr + len) throw new UserError('truncated packet: file shrank while reading', { file, offset: at });
         const payload = start + hdr;
+        // The ordinary event packet is built straight from the bytes (event-fast.ts); anything
+        // else, or anything unusual, takes the generic decoder and conversion below.
+        const ev = fastEvent(buf, payload, payload + len);
+        if (ev !== null) {
+          start = payload + len;
+          this.stats.packets++;
+          this.stats.events++;
+          yield { type: 'event', event: ev, index: eventIndex++, offset: at };
+          continue;
+        }
         ctx.base = bufBase;
         ctx.event = eventIndex;
         const unknownBefore = ctx.unknownTotal!;

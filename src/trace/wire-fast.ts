@@ -14,11 +14,44 @@ import type { Msg } from './wire.js';
 
 export type FastDecoder = (buf: Uint8Array, pos: number, end: number) => Msg | null;
 
-/** Varint result registers of the fast path (module-private, like wire.ts's). */
-const R = { lo: 0, hi: 0 };
+/** Varint result registers of the fast paths (this file's and event-fast.ts's). */
+export const R = { lo: 0, hi: 0 };
 
 /** Reads a varint into R; returns the new position, or -1 for anything the generic path must judge. */
-function rv(buf: Uint8Array, pos: number, end: number): number {
+export function rv(buf: Uint8Array, pos: number, end: number): number {
+  // Up to 4 bytes (28 bits: tags, lengths, lens, offsets, most values) in Smi arithmetic without
+  // the general loop's per-byte position tests.
+  if (pos + 4 <= end) {
+    const b0 = buf[pos];
+    if (b0 < 0x80) {
+      R.lo = b0;
+      R.hi = 0;
+      return pos + 1;
+    }
+    const b1 = buf[pos + 1];
+    if (b1 < 0x80) {
+      R.lo = (b0 & 0x7f) | (b1 << 7);
+      R.hi = 0;
+      return pos + 2;
+    }
+    const b2 = buf[pos + 2];
+    if (b2 < 0x80) {
+      R.lo = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+      R.hi = 0;
+      return pos + 3;
+    }
+    const b3 = buf[pos + 3];
+    if (b3 < 0x80) {
+      R.lo = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | (b3 << 21);
+      R.hi = 0;
+      return pos + 4;
+    }
+  }
+  return rvLoop(buf, pos, end);
+}
+
+/** The general varint loop (up to 10 bytes, 64 bits, every overflow rule). */
+function rvLoop(buf: Uint8Array, pos: number, end: number): number {
   let lo = 0;
   let hi = 0;
   for (let i = 0; ; i++) {
@@ -41,11 +74,11 @@ function rv(buf: Uint8Array, pos: number, end: number): number {
   return pos;
 }
 
-function u64(lo: number, hi: number): bigint {
+export function u64(lo: number, hi: number): bigint {
   return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-function s64(lo: number, hi: number): bigint {
+export function s64(lo: number, hi: number): bigint {
   if (hi === 0) return (lo & 1) === 0 ? BigInt(lo >>> 1) : BigInt(-(lo >>> 1) - 1);
   const n = u64(lo, hi);
   return (n & 1n) === 0n ? n >> 1n : -(n >> 1n) - 1n;
@@ -151,7 +184,7 @@ ${cases.join('\n')}
 }
 
 /** Code storing the varint in R (already read) as field `f`'s value, or returning null. */
-function varintValue(f: FieldInfo, prop: string, dep: (x: unknown) => string): string {
+export function varintValue(f: FieldInfo, prop: string, dep: (x: unknown) => string): string {
   switch (f.kind) {
     case 'u64':
       return `${prop} = u64(R.lo, R.hi);`;
@@ -196,16 +229,10 @@ export function defaultsFiller(info: MessageInfo): DefaultsFiller | null {
     const deps: unknown[] = [];
     const lines = info.ordered.map((f, i) => {
       const key = JSON.stringify(f.name);
-      let dflt: string | null;
-      if (f.presence) dflt = null;
-      else if (f.kind === 'u64' || f.kind === 's64') dflt = '0n';
-      else if (f.kind === 'bool') dflt = 'false';
-      else if (f.kind === 'string') dflt = "''";
-      else if (f.kind === 'bytes') dflt = 'new Uint8Array(0)';
-      else if (f.kind === 'enum') {
-        deps.push(f.enumNames!.get(0)!);
-        dflt = `d${deps.length - 1}`;
-      } else dflt = '0';
+      const dflt = f.presence ? null : defaultSource(f, (x) => {
+        deps.push(x);
+        return `d${deps.length - 1}`;
+      });
       return dflt === null
         ? `const v${i} = m[${key}]; if (v${i} !== undefined) out[${key}] = v${i};`
         : `const v${i} = m[${key}]; out[${key}] = v${i} !== undefined ? v${i} : ${dflt};`;
@@ -216,4 +243,28 @@ export function defaultsFiller(info: MessageInfo): DefaultsFiller | null {
   }
   fillers.set(info, filler);
   return filler;
+}
+
+/**
+ * Source of an expression for the default of an implicit-presence scalar field `f` (a fresh value
+ * each time it runs, for bytes); `dep` names a value the generated function receives.
+ */
+export function defaultSource(f: FieldInfo, dep: (x: unknown) => string): string {
+  switch (f.kind) {
+    case 'u64':
+    case 's64':
+      return '0n';
+    case 'bool':
+      return 'false';
+    case 'string':
+      return "''";
+    case 'bytes':
+      return 'new Uint8Array(0)';
+    case 'enum':
+      return dep(f.enumNames!.get(0)!);
+    case 'msg':
+      throw new Error('defaultSource: message fields have no scalar default');
+    default:
+      return '0';
+  }
 }

@@ -8,26 +8,15 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeEventPacket, encodeTrace } from '../../src/trace/codec.js';
-import { framePrefix } from '../../src/trace/reader.js';
 import { schema, type MessageInfo } from '../../src/trace/schema.js';
 import { assignWithDefaultsGeneric, decodeGeneric, type DecodeContext, type Msg } from '../../src/trace/wire.js';
 import { defaultsFiller, fastDecoder } from '../../src/trace/wire-fast.js';
 import { event, trace } from './arbitrary.js';
+import { damage, edits, messageInfos, payloads, soup } from './wire-soup.js';
 
 const packet = schema().packet;
 const fast = fastDecoder(packet);
-
-/** The Packet payloads of a framed trace. */
-function payloads(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const [len, hdr] = framePrefix(bytes, pos, bytes.length, 'x.pb', pos, true)!;
-    out.push(bytes.subarray(pos + hdr, pos + hdr + len));
-    pos += hdr + len;
-  }
-  return out;
-}
+const infos = messageInfos(packet);
 
 type Generic = { ok: Msg; unknown: number } | { error: string };
 
@@ -53,72 +42,6 @@ const examplePackets = readdirSync(dir)
   .filter((f) => f.endsWith('.pb'))
   .flatMap((f) => payloads(new Uint8Array(readFileSync(join(dir, f)))));
 
-/**
- * "Field soup": random sequences of fields of a message, mostly known fields with the expected
- * wire type, with values across every range boundary (u32/i32/bool/enum overflows), duplicates,
- * wrong wire types, unknown field numbers, invalid UTF-8, nested soups for message fields.
- */
-const varintValue = fc.oneof(
-  fc.constantFrom(0n, 1n, 2n, 3n, 5n, 0x7fn, 0x80n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n, 0xffffffff80000000n),
-  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-);
-const payloadBytes = fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constantFrom(Uint8Array.of(0xc3, 0x28), Uint8Array.of(0xef, 0xbb, 0xbf, 0x41), Uint8Array.of(0xe2, 0x82, 0xac)));
-
-function soup(info: MessageInfo, depth: number): fc.Arbitrary<Uint8Array> {
-  // A message without fields (open, close, reset) can only hold unknown ones.
-  if (info.ordered.length === 0) return fc.constantFrom(new Uint8Array(0), Uint8Array.of(0x08, 0x01));
-  const entry = fc.record({ field: fc.nat(), odd: fc.nat({ max: 19 }), v: varintValue, bytes: payloadBytes });
-  return fc.array(entry, { maxLength: 8 }).chain((entries) =>
-    fc.tuple(...entries.map((e) => {
-      const f = info.ordered[e.field % info.ordered.length];
-      if (f.kind === 'msg' && depth < 3 && e.odd > 1) return soup(f.msg!, depth + 1).map((b) => ({ e, f, nested: b as Uint8Array | null }));
-      return fc.constant({ e, f, nested: null as Uint8Array | null });
-    })).map((parts) => {
-      const out: number[] = [];
-      for (const { e, f, nested } of parts) {
-        const want = f.kind === 'string' || f.kind === 'bytes' || f.kind === 'msg' ? 2 : 0;
-        const id = e.odd === 0 ? 1000 + (e.field % 5) : f.id; // an unknown field now and then
-        const wire = e.odd === 1 ? e.field % 6 : want; // a wrong wire type now and then
-        out.push(...varint(BigInt(((id << 3) | wire) >>> 0)));
-        if (wire === 0) {
-          // Now and then a varint longer than 10 bytes, or whose 10th byte overflows 64 bits.
-          if (e.odd === 2) out.push(...(e.field % 2 === 0 ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01] : [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02]));
-          else out.push(...varint(e.v));
-        } else if (wire === 1) out.push(0, 0, 0, 0, 0, 0, 0, 0);
-        else if (wire === 5) out.push(0, 0, 0, 0);
-        else if (wire === 2) {
-          const b = nested ?? e.bytes;
-          out.push(...varint(BigInt(b.length)), ...b);
-        }
-      }
-      return Uint8Array.from(out);
-    }),
-  );
-}
-
-function varint(v: bigint): number[] {
-  const out: number[] = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) b |= 0x80;
-    out.push(b);
-  } while (v > 0n);
-  return out;
-}
-
-/** Every message type reachable from Packet. */
-const infos = ((): MessageInfo[] => {
-  const all = new Map<string, MessageInfo>();
-  const visit = (m: MessageInfo): void => {
-    if (all.has(m.name)) return;
-    all.set(m.name, m);
-    for (const f of m.ordered) if (f.msg) visit(f.msg);
-  };
-  visit(packet);
-  return [...all.values()];
-})();
-
 describe('fast wire decoder (property)', { timeout: 60_000 }, () => {
   it('decodes every event packet of well-formed traces, equal to the generic walk', () => {
     fc.assert(
@@ -135,25 +58,8 @@ describe('fast wire decoder (property)', { timeout: 60_000 }, () => {
   });
 
   it('on damaged packets it gives up or agrees with the generic walk', () => {
-    const damage = fc.record({
-      which: fc.nat(),
-      edits: fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom('xor', 'insert', 'delete', 'cut'), byte: fc.integer({ min: 0, max: 255 }) }), {
-        minLength: 1,
-        maxLength: 3,
-      }),
-    });
     fc.assert(
-      fc.property(damage, ({ which, edits }) => {
-        let b = Uint8Array.from(examplePackets[which % examplePackets.length]);
-        for (const e of edits) {
-          const at = b.length === 0 ? 0 : e.at % b.length;
-          if (e.op === 'xor') b[at] ^= e.byte === 0 ? 1 : e.byte;
-          else if (e.op === 'insert') b = Uint8Array.from([...b.subarray(0, at), e.byte, ...b.subarray(at)]);
-          else if (e.op === 'delete') b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + 1)]);
-          else b = b.slice(0, at);
-        }
-        agree(b);
-      }),
+      fc.property(fc.nat(), edits, (which, ed) => agree(damage(Uint8Array.from(examplePackets[which % examplePackets.length]), ed))),
       { numRuns: 3000 },
     );
   });
