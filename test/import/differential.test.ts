@@ -47,10 +47,11 @@ function captures(): [string, Omit<ImportInputs, 'tracerVersion'>][] {
         const a = s.replace(/\.strace$/, '.ioctl-args');
         out.push([rel(s), { strace: s, ...(existsSync(a) ? { ioctlArgs: a } : {}), allowEmpty: true }]);
       }
-  // fake-vmm under every strace flag combination, and -ff (one file per task).
+  // fake-vmm under every strace flag combination, and -ff (one file per task; ff-forked: with a
+  // forked child and a thread, clone traced).
   const strace = join(repo, 'test/fixtures/import/strace');
   for (const f of files(strace, '.strace')) out.push([rel(join(strace, f)), { strace: join(strace, f), allowEmpty: true }]);
-  out.push([rel(join(strace, 'ff')), { files: readdirSync(join(strace, 'ff')).sort().map((f) => join(strace, 'ff', f)), allowEmpty: true }]);
+  for (const ff of ['ff', 'ff-forked']) out.push([rel(join(strace, ff)), { files: readdirSync(join(strace, ff)).sort().map((f) => join(strace, ff, f)), allowEmpty: true }]);
   return out;
 }
 
