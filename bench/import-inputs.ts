@@ -7,7 +7,16 @@
 // does on the real capture, N times over: time merge of strace and the QEMU log, every VFIO ioctl
 // paired with its argument record. Mapping addresses and fd numbers stay: each run's munmaps
 // and closes release what it set up, as the real run did.
-import { createWriteStream, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+//
+// Two more shapes of the same repetition (the bounded -ff and sequence-aligned imports):
+// - 'ff': what `strace -ff -o strace` writes for that session: one file per task (strace.PID,
+//   the pid column dropped; the capture has no <unfinished ...> lines to join), beside the same
+//   qemu.log, ioctl-args and info. Every repetition keeps the pids (one long session of the same
+//   three tasks), as -ff's file per task would otherwise become three new files per run.
+// - 'unstamped': the plain capture traces/qemu-plain/10.0/bar-move (a user without the tracer:
+//   strace -f -tt, QEMU's -trace log without -msg timestamp=on, lspci -vvv -xxxx), repeated: the
+//   logs share no clock, so the import aligns them by the accesses both show.
+import { createWriteStream, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 const DAY_US = 86_400_000_000n;
@@ -34,21 +43,21 @@ function todUs(m: RegExpExecArray): bigint {
   return ((BigInt(m[3]!) * 60n + BigInt(m[4]!)) * 60n + BigInt(m[5]!)) * 1_000_000n + BigInt(m[6]!);
 }
 
-function readSession(dir: string): Session {
-  const strace = lines(join(dir, 'strace.log'));
+function readSession(dir: string, files: { strace: string; qemu: string; ioctlArgs: string | null }): Session {
+  const strace = lines(join(dir, files.strace));
   const stamps = strace.map((l) => STRACE.exec(l)).filter((m): m is RegExpExecArray => m !== null).map(todUs);
   const span = stamps.length ? stamps[stamps.length - 1]! - stamps[0]! : 0n;
   // One second between runs, rounded to whole seconds so every clock shifts by the same amount.
   const spanUs = ((span + 2_000_000n) / 1_000_000n) * 1_000_000n;
-  return { strace, qemu: lines(join(dir, 'qemu.log')), ioctlArgs: lines(join(dir, 'ioctl-args')), spanUs };
+  return { strace, qemu: lines(join(dir, files.qemu)), ioctlArgs: files.ioctlArgs === null ? [] : lines(join(dir, files.ioctlArgs)), spanUs };
 }
 
 const pad = (n: bigint, w: number): string => n.toString().padStart(w, '0');
 
 /** Repetition `k` of each file's lines: pids + k*PID_STEP, clocks + k*span. */
-function shifted(s: Session, k: number): { strace: string; qemu: string; ioctlArgs: string } {
+function shifted(s: Session, k: number, pidStep = PID_STEP): { strace: string; qemu: string; ioctlArgs: string } {
   const dUs = BigInt(k) * s.spanUs;
-  const dPid = k * PID_STEP;
+  const dPid = k * pidStep;
   const strace = s.strace.map((l) => {
     const m = STRACE.exec(l);
     if (!m) return l;
@@ -79,8 +88,14 @@ async function close(ws: WriteStream): Promise<void> {
   await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
+/** The tracer's directory, its strace as -ff files, or the plain capture without a shared clock. */
+export type ImportInputKind = 'tracer' | 'ff' | 'unstamped';
+export const IMPORT_INPUT_KINDS: readonly ImportInputKind[] = ['tracer', 'ff', 'unstamped'];
+
 export interface ImportInput {
   dir: string;
+  /** The import command's inputs (files and directories) for this input. */
+  args: string[];
   /** Total bytes of strace.log + qemu.log + ioctl-args. */
   bytes: number;
   repetitions: number;
@@ -88,37 +103,84 @@ export interface ImportInput {
   generatedS: number;
 }
 
+const SOURCES: Record<ImportInputKind, { capture: string; files: { strace: string; qemu: string; ioctlArgs: string | null }; out: { qemu: string; ioctlArgs: string | null }; copy: string[] }> = {
+  tracer: { capture: 'traces/qemu/10.0/bar-move', files: { strace: 'strace.log', qemu: 'qemu.log', ioctlArgs: 'ioctl-args' }, out: { qemu: 'qemu.log', ioctlArgs: 'ioctl-args' }, copy: ['sysfs'] },
+  ff: { capture: 'traces/qemu/10.0/bar-move', files: { strace: 'strace.log', qemu: 'qemu.log', ioctlArgs: 'ioctl-args' }, out: { qemu: 'qemu.log', ioctlArgs: 'ioctl-args' }, copy: ['sysfs'] },
+  unstamped: { capture: 'traces/qemu-plain/10.0/bar-move', files: { strace: 'qemu.strace', qemu: 'qemu-trace.log', ioctlArgs: null }, out: { qemu: 'qemu-trace.log', ioctlArgs: null }, copy: ['lspci.txt'] },
+};
+
+/**
+ * A `strace -f` log as `strace -ff` writes it: each task's lines (the pid column dropped) by pid.
+ * Only for logs without `<unfinished ...>` lines (-ff prints those calls whole).
+ */
+export function straceByTask(log: string): Map<number, string> {
+  const byTask = new Map<number, string[]>();
+  for (const l of log.split('\n')) {
+    const m = /^(\d+)\s+(.*)$/.exec(l);
+    if (!m) continue;
+    if (m[2]!.includes('<unfinished ...>')) throw new Error('straceByTask: a log with <unfinished ...> lines');
+    const pid = Number(m[1]);
+    const list = byTask.get(pid) ?? [];
+    list.push(m[2]!);
+    byTask.set(pid, list);
+  }
+  return new Map([...byTask].map(([pid, ls]) => [pid, ls.join('\n') + '\n']));
+}
+
+/** The import arguments of a generated directory of `kind`. */
+function argsOf(kind: ImportInputKind, dir: string): string[] {
+  if (kind === 'tracer') return [dir];
+  if (kind === 'ff') return [dir, ...readdirSync(dir).filter((f) => /^strace\.\d+$/.test(f)).sort().map((f) => join(dir, f))];
+  return ['qemu.strace', 'qemu-trace.log', 'lspci.txt'].map((f) => join(dir, f));
+}
+
+/** The strace bytes of a generated directory (strace.log, the -ff files, or qemu.strace). */
+function straceFiles(kind: ImportInputKind, dir: string): string[] {
+  if (kind === 'ff') return readdirSync(dir).filter((f) => /^strace\.\d+$/.test(f)).map((f) => join(dir, f));
+  return [join(dir, kind === 'tracer' ? 'strace.log' : 'qemu.strace')];
+}
+
 /**
  * A tracer directory of about `size` bytes (strace + QEMU log + ioctl-args) in `cache`, written
  * once (atomically: a temp directory renamed) and reused by later runs.
  */
-export async function importInput(repo: string, cache: string, size: number): Promise<ImportInput> {
-  const source = join(repo, 'traces/qemu/10.0/bar-move');
-  const s = readSession(source);
+export async function importInput(repo: string, cache: string, size: number, kind: ImportInputKind = 'tracer'): Promise<ImportInput> {
+  const src = SOURCES[kind];
+  const source = join(repo, src.capture);
+  const s = readSession(source, src.files);
   const per = [...s.strace, ...s.qemu, ...s.ioctlArgs].reduce((n, l) => n + l.length + 1, 0);
   const repetitions = Math.max(1, Math.round(size / per));
-  const dir = join(cache, `import-bar-move-x${repetitions}`);
-  const sizeOf = (d: string): number => ['strace.log', 'qemu.log', 'ioctl-args'].reduce((n, f) => n + statSync(join(d, f)).size, 0);
-  if (existsSync(join(dir, 'info'))) return { dir, bytes: sizeOf(dir), repetitions, generatedS: 0 };
+  const dir = join(cache, `import-bar-move${kind === 'tracer' ? '' : `-${kind}`}-x${repetitions}`);
+  const others = [src.out.qemu, ...(src.out.ioctlArgs ? [src.out.ioctlArgs] : [])];
+  const sizeOf = (d: string): number => [...straceFiles(kind, d), ...others.map((f) => join(d, f))].reduce((n, f) => n + statSync(f).size, 0);
+  // The last file written marks a complete directory.
+  const last = kind === 'unstamped' ? 'lspci.txt' : 'info';
+  if (existsSync(join(dir, last))) return { dir, args: argsOf(kind, dir), bytes: sizeOf(dir), repetitions, generatedS: 0 };
   const t0 = process.hrtime.bigint();
   const tmp = `${dir}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  cpSync(join(source, 'sysfs'), join(tmp, 'sysfs'), { recursive: true });
-  const out = {
-    strace: createWriteStream(join(tmp, 'strace.log')),
-    qemu: createWriteStream(join(tmp, 'qemu.log')),
-    ioctlArgs: createWriteStream(join(tmp, 'ioctl-args')),
-  };
+  for (const c of src.copy) if (c !== last) cpSync(join(source, c), join(tmp, c), { recursive: true });
+  const qemu = createWriteStream(join(tmp, src.out.qemu));
+  const ioctlArgs = src.out.ioctlArgs ? createWriteStream(join(tmp, src.out.ioctlArgs)) : null;
+  // -ff: one stream per task (the pid column goes: the file name carries it).
+  const perTask = new Map<number, WriteStream>();
+  const single = kind === 'ff' ? null : createWriteStream(join(tmp, src.files.strace));
   for (let k = 0; k < repetitions; k++) {
-    const r = shifted(s, k);
-    await write(out.strace, r.strace);
-    await write(out.qemu, r.qemu);
-    await write(out.ioctlArgs, r.ioctlArgs);
+    const r = shifted(s, k, kind === 'ff' ? 0 : PID_STEP);
+    if (single) await write(single, r.strace);
+    else {
+      for (const [pid, text] of straceByTask(r.strace)) {
+        let ws = perTask.get(pid);
+        if (!ws) perTask.set(pid, (ws = createWriteStream(join(tmp, `strace.${pid}`))));
+        await write(ws, text);
+      }
+    }
+    await write(qemu, r.qemu);
+    if (ioctlArgs) await write(ioctlArgs, r.ioctlArgs);
   }
-  await Promise.all([close(out.strace), close(out.qemu), close(out.ioctlArgs)]);
-  // The info file last: its presence marks a complete directory.
-  cpSync(join(source, 'info'), join(tmp, 'info'));
+  await Promise.all([...(single ? [single] : [...perTask.values()]), qemu, ...(ioctlArgs ? [ioctlArgs] : [])].map(close));
+  cpSync(join(source, last), join(tmp, last));
   renameSync(tmp, dir);
-  return { dir, bytes: sizeOf(dir), repetitions, generatedS: Number(process.hrtime.bigint() - t0) / 1e9 };
+  return { dir, args: argsOf(kind, dir), bytes: sizeOf(dir), repetitions, generatedS: Number(process.hrtime.bigint() - t0) / 1e9 };
 }

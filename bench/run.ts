@@ -28,6 +28,7 @@ import { defaultProcesses, jobWork, runCheck } from '../src/golden/check.js';
 import { minimizeTrace } from '../src/minimize/index.js';
 import { raceRows } from './races.js';
 import { importRows } from './import-rss.js';
+import { IMPORT_INPUT_KINDS, type ImportInputKind } from './import-inputs.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = resolve(here, '..', '..');
@@ -155,6 +156,8 @@ async function main(): Promise<void> {
       // The import rows' input sizes (strace + QEMU log + ioctl-args), and `--only import|check`.
       'import-small': { type: 'string' },
       'import-big': { type: 'string' },
+      // Which import rows (tracer,ff,unstamped; default all).
+      'import-inputs': { type: 'string' },
       only: { type: 'string' },
     },
   });
@@ -177,7 +180,11 @@ async function main(): Promise<void> {
   const importSizes = { small: parseSize(values['import-small'] ?? (quick ? '2MB' : '10MB')), big: parseSize(values['import-big'] ?? (quick ? '100MB' : '500MB')) };
   const startedAt = t0; // (the try block below has a t0 of its own)
   const addImportRows = async (): Promise<void> => {
-    const r = await importRows(root, cache, importSizes, work, (args) => runCli(args), progress);
+    const kinds = values['import-inputs'] === undefined ? IMPORT_INPUT_KINDS : values['import-inputs'].split(',').map((k) => {
+      if (!(IMPORT_INPUT_KINDS as readonly string[]).includes(k)) throw new Error(`bench: --import-inputs ${k}: one of ${IMPORT_INPUT_KINDS.join(', ')}`);
+      return k as ImportInputKind;
+    });
+    const r = await importRows(root, cache, importSizes, work, (args) => runCli(args), progress, kinds);
     rows.push(...r.rows);
     notes.push(...r.notes);
   };

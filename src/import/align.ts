@@ -7,7 +7,8 @@
 // Done over streams: both sides are read as the alignment needs them and an event is handed on as
 // soon as nothing can come before it any more. The strace side is held from the first host call a
 // QEMU line may still pair with (index p) to ALIGN_LOOKAHEAD host calls past it; the QEMU side
-// from the last anchor to the next one. Whole logs are never held (issue 19 item 3).
+// from the last anchor to the next one (once strace is read to its end, none). Whole logs are
+// never held (issue 19 item 3), but QEMU lines that never pair wait for the next anchor.
 
 import type { ForwardKey, QemuEvent } from './qemu-log.js';
 import type { ImportedEvent } from './strace-events.js';
@@ -141,6 +142,12 @@ export function* alignBySequence(
     // strace events before the first host op a QEMU line may still pair with are final.
     yield* release(hostOps.length > 0 ? hostOps[0]! : held.length);
     pendingQemu.push(q);
+    // strace read to its end and handed on: nothing can anchor any more, the rest of the QEMU log
+    // goes out as it is read (instead of all of it waiting for the end).
+    if (straceDone && held.length === 0) {
+      yield* pendingQemu.splice(0);
+      continue;
+    }
     if (!q.forward) continue;
     const key = forwardKey(q.forward);
     for (let j = 0; j < lookahead; j++) {

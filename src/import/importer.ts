@@ -16,8 +16,11 @@ import { pickLspciDevice, readLspci } from './lspci.js';
 import { IoctlArgMatcher } from './ioctl-args.js';
 import { isKvmEvent, mergeOrder, numberEvents, type MergedOrder } from './merge.js';
 import { emptyQemuLogResult, qemuEvents, readQemuLog, type QemuEvent, type QemuLogResult } from './qemu-log.js';
-import { STRACE_CALLS_USED, StraceConverter, type ImportedEvent, type StraceStats } from './strace-events.js';
+import { DrainedTooEarly, STRACE_CALLS_USED, StraceConverter, type ImportedEvent, type StraceStats } from './strace-events.js';
 import { emptyStraceLog, mergedStraceItems, readStraceLog, straceItems, type ClockAnchor, type StraceLog, type StraceWatch } from './strace-log.js';
+import type { StraceItem } from './strace-lines.js';
+import { alignBySequence } from './align.js';
+import { OverlapSpans } from './overlap-spans.js';
 import { OverlapStream } from './overlap-stream.js';
 import { SpooledMerge } from './spooled-merge.js';
 import { timeMerge } from './time-merge.js';
@@ -59,6 +62,8 @@ export interface ImportInputs {
   allowEmpty?: boolean;
   /** How far a log's stamps may go back in the streaming time merge (default MERGE_WINDOW). */
   mergeWindow?: number;
+  /** Merge holding the whole input in memory, as before streaming (tests and benches compare). */
+  holdWhole?: boolean;
   tracerVersion: string;
 }
 
@@ -73,6 +78,8 @@ export interface ImportReport {
   /** Where each header field came from when it was not a tracer snapshot. */
   provenance: string[];
   order: 'single' | 'time' | 'sequence';
+  /** Whether the events were streamed through the spool or merged holding the whole input (not rendered). */
+  merged: 'streamed' | 'whole';
   guestFaults: number;
   droppedForwards: number;
   notes: string[];
@@ -197,18 +204,27 @@ class NotStreamable extends Error {}
 
 /**
  * The import with the merged events spooled to disk and numbered on demand (bounded memory: see
- * docs/importing.md "Memory"); inputs the streaming merge cannot take (several -ff files, logs
- * without a shared clock, stamps further out of order than MERGE_WINDOW) are merged whole.
+ * docs/importing.md "Memory"); inputs the streaming merge cannot take (stamps further out of order
+ * than MERGE_WINDOW, a -ff fork after its child's events were handed on) are merged whole.
  * `kinds` and `report.guestFaults` are complete once `events()` has been read to its end.
  */
 export function importTraceStream(inputs: ImportInputs): { imported: ImportedTrace; report: ImportReport } {
+  if (inputs.holdWhole) return importWith(inputs, { stream: false });
   try {
     return importWith(inputs, { stream: true });
   } catch (e) {
     if (e instanceof WindowExceeded) return importWith(inputs, { stream: false, note: `the ${e.what}'s stamps go back further than ${e.window} events: merged holding the whole input in memory` });
+    if (e instanceof DrainedTooEarly) return importWith(inputs, { stream: false, note: `${e.message}: merged holding the whole input in memory` });
     if (e instanceof NotStreamable) return importWith(inputs, { stream: false });
     throw e;
   }
+}
+
+/** The strace input's items in log order: one log, or `strace -ff` files merged on their stamps. */
+function straceItemStream(paths: string[], anchor: ClockAnchor | null, log: StraceLog, watch?: StraceWatch): Generator<StraceItem> {
+  if (paths.length === 1) return straceItems(fileLines(paths[0]!, 'strace log'), paths[0]!, { anchor, keep: STRACE_CALLS_USED, ...(watch ? { watch } : {}) }, log);
+  const files = paths.map((p) => ({ src: fileLines(p, 'strace log'), file: p, opts: { anchor, keep: STRACE_CALLS_USED, defaultPid: pidFromName(p) } }));
+  return mergedStraceItems(files, log);
 }
 
 function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string }): { imported: ImportedTrace; report: ImportReport } {
@@ -235,12 +251,12 @@ function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string
   }
   // Without sysfs or lspci, the QEMU log's set-up lines (and the config reads) stand in: read it first.
   const inferFromQemu = !snap && !inputs.header && src.lspci === undefined;
-  // The streaming merge takes one strace log (or none) and a QEMU log (or none); several -ff files
-  // and logs without a shared clock are merged whole (sequence alignment: align.ts).
-  const streaming = mode.stream && stracePaths.length <= 1;
+  const streaming = mode.stream;
   let qemu: QemuLogResult | null = null;
+  // Streaming: whether the QEMU log has a guest event (not only host-op fallbacks), from its first read.
+  const qemuGuest = { seen: false };
   if (inferFromQemu && qemuPath !== undefined) {
-    qemu = readQemuLogFirst(qemuPath, { bdf: inputs.bdf ?? '', guestBdf: inputs.guestBdf ?? '' }, streaming);
+    qemu = readQemuLogFirst(qemuPath, { bdf: inputs.bdf ?? '', guestBdf: inputs.guestBdf ?? '' }, streaming, qemuGuest);
     if (qemu.setup.bdf !== '') device = { ...device, bdf: qemu.setup.bdf, iommuGroup: qemu.setup.iommuGroup };
   }
   if (driver !== '' && driver !== 'vfio-pci') notes.push(`the snapshot's device was bound to ${driver}, not vfio-pci`);
@@ -261,7 +277,7 @@ function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string
   const qemuOpts = { bdf: inferFromQemu ? (inputs.bdf ?? '') : device.bdf, guestBdf: inputs.guestBdf ?? '' };
   // The QEMU log before strace: its BAR mappings place the faults of a strace attached after QEMU's
   // mmaps. Streaming, this first read keeps no events: they are read again beside strace.
-  if (qemuPath !== undefined && qemu === null) qemu = readQemuLogFirst(qemuPath, qemuOpts, streaming);
+  if (qemuPath !== undefined && qemu === null) qemu = readQemuLogFirst(qemuPath, qemuOpts, streaming, qemuGuest);
   const vmmLog = src.vmmLog !== undefined ? readVmmLog(fileLines(src.vmmLog, 'libvirt/QEMU log')) : null;
   // strace -t/-tt stamps are times of day: the tracer's info dates them, else the libvirt/QEMU
   // log's first dated line (libvirt's header, or QEMU's stderr with -msg timestamp=on), whose
@@ -279,7 +295,7 @@ function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string
   let droppedForwards = 0;
   let order: MergedOrder['order'] = 'single';
   if (streaming) {
-    const r = streamMerge(stracePaths[0] ?? null, converter, anchor, qemuPath ?? null, qemu, qemuOpts, inputs.mergeWindow ?? MERGE_WINDOW);
+    const r = streamMerge(stracePaths, converter, anchor, qemuPath ?? null, qemu, qemuGuest.seen, qemuOpts, inputs.mergeWindow ?? MERGE_WINDOW);
     straceLog = r.straceLog;
     spooled = r.spooled;
     droppedForwards = r.droppedForwards;
@@ -287,18 +303,11 @@ function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string
   } else {
     if (stracePaths.length > 0) {
       const conv = converter!;
-      if (stracePaths.length === 1) {
-        // One log: each call is converted as it is read, none kept (bounded memory on big logs).
-        straceLog = readStraceLog(fileLines(stracePaths[0]!, 'strace log'), stracePaths[0]!, { anchor, keep: STRACE_CALLS_USED, onItem: (it, leader) => conv.item(it, leader) });
-        straceEvents = conv.finish();
-      } else {
-        // -ff: the per-task files read side by side, merged on their stamps as they stream.
-        const log = emptyStraceLog();
-        const files = stracePaths.map((p) => ({ src: fileLines(p, 'strace log'), file: p, opts: { anchor, keep: STRACE_CALLS_USED, defaultPid: pidFromName(p) } }));
-        for (const it of mergedStraceItems(files, log)) conv.item(it, log.leaderPid);
-        straceLog = log;
-        straceEvents = conv.finish();
-      }
+      // Each call converted as it is read (-ff: the per-task files merged on their stamps).
+      const log = emptyStraceLog();
+      for (const it of straceItemStream(stracePaths, anchor, log)) conv.item(it, log.leaderPid);
+      straceLog = log;
+      straceEvents = conv.finish();
     }
     merged = mergeOrder(straceEvents, straceLog?.absolute ?? false, qemu?.events ?? [], qemu?.absolute ?? false, { strace: stracePath ?? '', qemu: qemuPath ?? '' }, qemu?.lastBars ?? null);
     droppedForwards = merged.droppedForwards;
@@ -413,6 +422,7 @@ function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string
     inputs: src.used,
     provenance,
     order,
+    merged: streaming ? 'streamed' : 'whole',
     guestFaults: merged?.guestFaults ?? 0,
     droppedForwards,
     notes,
@@ -453,11 +463,14 @@ function importWith(inputs: ImportInputs, mode: { stream: boolean; note?: string
   };
 }
 
-/** The QEMU log read ahead of strace: whole, or (streaming) for everything but its events. */
-function readQemuLogFirst(path: string, opts: { bdf: string; guestBdf: string }, streaming: boolean): QemuLogResult {
+/**
+ * The QEMU log read ahead of strace: whole, or (streaming) for everything but its events, noting
+ * whether it has a guest event (mergeOrder drops the BAR mappings' DMA calls then).
+ */
+function readQemuLogFirst(path: string, opts: { bdf: string; guestBdf: string }, streaming: boolean, guest: { seen: boolean }): QemuLogResult {
   if (!streaming) return readQemuLog(fileLines(path, 'QEMU log'), path, opts);
   const res = emptyQemuLogResult();
-  for (const _ of qemuEvents(fileLines(path, 'QEMU log'), path, opts, res));
+  for (const e of qemuEvents(fileLines(path, 'QEMU log'), path, opts, res)) if (!e.fallback) guest.seen = true;
   return res;
 }
 
@@ -467,64 +480,74 @@ function isDeviceEvent(e: { body: EventBody }): boolean {
 }
 
 /**
- * The streaming merge (pass one): strace converted as it is read, the QEMU log read beside it, the
- * two merged on their stamps (time-merge.ts) or taken alone, every event spooled in trace order
- * (spooled-merge.ts) with its overlap id (overlap-stream.ts). Throws NotStreamable when an input
- * turns out to need the whole-input merge, WindowExceeded when its stamps are too far out of order.
+ * The streaming merge (pass one): strace converted as it is read (one log, or -ff files merged on
+ * their stamps), the QEMU log read beside it, the two merged on their stamps (time-merge.ts), by
+ * aligning the accesses both show when they share no clock (align.ts), or taken alone; every event
+ * spooled in trace order (spooled-merge.ts) with its overlap id (overlap-stream.ts; -ff:
+ * overlap-spans.ts). Throws NotStreamable when an input turns out to need the whole-input merge,
+ * WindowExceeded when its stamps are too far out of order, DrainedTooEarly when a -ff fork comes
+ * after its child's events were handed on.
  */
 function streamMerge(
-  stracePath: string | null,
+  stracePaths: string[],
   converter: StraceConverter | null,
   anchor: ClockAnchor | null,
   qemuPath: string | null,
   qemu: QemuLogResult | null,
+  qemuGuest: boolean,
   qemuOpts: { bdf: string; guestBdf: string },
   window: number,
 ): { straceLog: StraceLog | null; spooled: SpooledMerge; droppedForwards: number; order: MergedOrder['order'] } {
-  const straceLog = stracePath !== null ? emptyStraceLog() : null;
+  const haveStrace = stracePaths.length > 0;
+  const ff = stracePaths.length > 1;
+  const straceLog = haveStrace ? emptyStraceLog() : null;
   const watch: StraceWatch = { lowWater: 0, forkLowWater: 0 };
   let straceCount = 0;
   let qemuCount = 0;
-  // Both logs stamped: a time merge; one log: its own order. Without a shared clock: not here.
-  const both = stracePath !== null && qemuPath !== null;
+  const both = haveStrace && qemuPath !== null;
   let straceAbsolute: boolean | null = null;
-  if (both && stracePath !== null) {
+  if (both) {
     // strace's clock is known from its first stamped line: peek at it.
     const peek = emptyStraceLog();
-    const it = straceItems(fileLines(stracePath, 'strace log'), stracePath, { anchor, keep: STRACE_CALLS_USED }, peek);
+    const it = straceItemStream(stracePaths, anchor, peek);
     try {
       it.next();
     } finally {
       it.return(undefined);
     }
     straceAbsolute = peek.absolute;
-    if (!(straceAbsolute && qemu!.absolute)) throw new NotStreamable('no shared clock');
   }
-  const order: MergedOrder['order'] = both ? 'time' : 'single';
-  const spooled = new SpooledMerge(order);
+  // Both logs stamped: a time merge; no shared clock: sequence alignment; one log: its own order.
+  const order: MergedOrder['order'] = !both ? 'single' : straceAbsolute && qemu!.absolute ? 'time' : 'sequence';
+  // -ff: each file numbers its own lines, so no line says where later calls start.
+  const spans = ff ? new OverlapSpans() : null;
+  const spooled = new SpooledMerge(order, spans);
   try {
     const overlaps = new OverlapStream(spooled.overlap);
     const conv = converter;
     if (conv) conv.onEdit = spooled.edited;
+    const took = (e: ImportedEvent): void => {
+      if (spans) spans.add(e.startLine, e.endLine);
+      else overlaps.add(e);
+      straceCount++;
+    };
     function* straceEvents(): Generator<ImportedEvent> {
-      if (stracePath === null || !conv || !straceLog) return;
-      const items = straceItems(fileLines(stracePath, 'strace log'), stracePath, { anchor, keep: STRACE_CALLS_USED, watch }, straceLog);
-      for (const it of items) {
+      if (!haveStrace || !conv || !straceLog) return;
+      for (const it of straceItemStream(stracePaths, anchor, straceLog, ff ? undefined : watch)) {
         conv.item(it, straceLog.leaderPid);
-        for (const e of conv.drain(watch.forkLowWater)) {
-          overlaps.add(e);
-          straceCount++;
+        // -ff: no line bounds where a later clone starts; the converter says if a fork comes too late.
+        for (const e of conv.drain(ff ? Infinity : watch.forkLowWater)) {
+          took(e);
           yield e;
         }
-        overlaps.advance(watch.lowWater);
+        if (!ff) overlaps.advance(watch.lowWater);
       }
       conv.finish();
       for (const e of conv.drain(Infinity)) {
-        overlaps.add(e);
-        straceCount++;
+        took(e);
         yield e;
       }
-      overlaps.finish();
+      if (!ff) overlaps.finish();
     }
     function* qemuStream(): Generator<QemuEvent> {
       if (qemuPath === null) return;
@@ -534,17 +557,36 @@ function streamMerge(
       }
     }
     const stats = { droppedForwards: 0, reordered: false };
-    const events = both ? timeMerge(straceEvents(), qemuStream(), window, stats) : stracePath !== null ? straceEvents() : qemuStream();
-    for (const e of events) spooled.add(e);
+    if (order === 'sequence') {
+      // mergeOrder's sequence branch: the aligned pairs' duplicates and, once the QEMU log showed a
+      // guest event, the BAR mappings' DMA calls leave the trace, but the fault translation still
+      // steps over them (spooled as dropped).
+      const dropped = new Set<ImportedEvent>();
+      const pairs = { pairs: 0 };
+      let barDma = 0;
+      for (const e of alignBySequence(straceEvents(), qemuStream(), dropped, pairs)) {
+        if (dropped.delete(e)) spooled.addDropped(e);
+        else if (qemuGuest && e.barDma) {
+          spooled.addDropped(e);
+          barDma++;
+        } else spooled.add(e);
+      }
+      stats.droppedForwards = pairs.pairs + barDma;
+    } else {
+      const events = both ? timeMerge(straceEvents(), qemuStream(), window, stats) : haveStrace ? straceEvents() : qemuStream();
+      for (const e of events) spooled.add(e);
+    }
     if (both) {
+      if (straceLog!.absolute !== straceAbsolute) throw new NotStreamable('strace clock guessed wrong');
       // mergeOrder merges on time only when both logs are stamped and both made events; else each
       // alone keeps its own order, which the time merge kept too unless it had to sort.
-      if (straceLog!.absolute !== straceAbsolute) throw new NotStreamable('strace clock guessed wrong');
-      if ((straceCount === 0 || qemuCount === 0) && stats.reordered) throw new NotStreamable('one log alone, out of order');
+      if (order === 'time' && (straceCount === 0 || qemuCount === 0) && stats.reordered) throw new NotStreamable('one log alone, out of order');
     }
-    // ('single' and 'time' count the same stamps: the spool's numbering needs no change.)
+    // ('single' and 'time' count the same stamps; a sequence merge of one log alone is that log.)
     const single = !both || straceCount === 0 || qemuCount === 0;
-    return { straceLog, spooled, droppedForwards: stats.droppedForwards, order: single ? 'single' : order };
+    const final = single ? 'single' : order;
+    spooled.settle(final);
+    return { straceLog, spooled, droppedForwards: stats.droppedForwards, order: final };
   } catch (e) {
     spooled.close();
     throw e;

@@ -36,28 +36,34 @@ export function* kWayMerge<T>(sources: Iterable<T>[], before: (a: T, b: T) => bo
       i = m;
     }
   };
-  sources.forEach((s, src) => {
-    const it = s[Symbol.iterator]();
-    const n = it.next();
-    if (!n.done) {
-      heap.push({ item: n.value, src, it });
-      up(heap.length - 1);
-    }
-  });
-  primed?.();
-  while (heap.length > 0) {
-    const top = heap[0]!;
-    yield top.item;
-    const n = top.it.next();
-    if (n.done) {
-      const last = heap.pop()!;
-      if (heap.length > 0) {
-        heap[0] = last;
+  try {
+    sources.forEach((s, src) => {
+      const it = s[Symbol.iterator]();
+      const n = it.next();
+      if (!n.done) {
+        heap.push({ item: n.value, src, it });
+        up(heap.length - 1);
+      }
+    });
+    primed?.();
+    while (heap.length > 0) {
+      const top = heap[0]!;
+      yield top.item;
+      const n = top.it.next();
+      if (n.done) {
+        const last = heap.pop()!;
+        if (heap.length > 0) {
+          heap[0] = last;
+          down(0);
+        }
+      } else {
+        top.item = n.value;
         down(0);
       }
-    } else {
-      top.item = n.value;
-      down(0);
     }
+  } finally {
+    // Given up early (a peek at the first item, an error): the sources still open close now (a
+    // file reader holds its descriptor and buffer until then).
+    for (const h of heap) h.it.return?.();
   }
 }

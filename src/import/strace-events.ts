@@ -184,6 +184,13 @@ interface Mapping {
 
 const PROT_BITS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4, PROT_SEM: 8 };
 
+/** A fork belongs before an event that drain() already handed out (see drain). */
+export class DrainedTooEarly extends Error {
+  constructor(file: string, line: number) {
+    super(`${file}:${line}: this fork's child made events stamped before it (strace -ff files disagree)`);
+  }
+}
+
 export class StraceConverter {
   readonly events: ImportedEvent[] = [];
   readonly stats: StraceStats = {
@@ -274,8 +281,14 @@ export class StraceConverter {
   drain(forkLowWater: number): ImportedEvent[] {
     let n = 0;
     while (n < this.events.length && this.events[n]!.startLine <= forkLowWater) n++;
-    return n === 0 ? [] : this.events.splice(0, n);
+    if (n === 0) return [];
+    const out = this.events.splice(0, n);
+    for (const e of out) if (e.startLine > (this.drainedLast.get(e.tid) ?? 0)) this.drainedLast.set(e.tid, e.startLine);
+    return out;
   }
+
+  /** Per task, the highest start line of its events taken by drain() (a fork must not go before one). */
+  private readonly drainedLast = new Map<number, number>();
 
   /** Called after an event handed out earlier was changed (its `observed`): see drain(). */
   onEdit: ((ev: ImportedEvent) => void) | null = null;
@@ -482,6 +495,10 @@ export class StraceConverter {
       line: call.startLine,
       ...(parent > 0 ? { pid: parent } : {}),
     };
+    // An event of the child already taken by drain() would be where the fork goes: a caller that
+    // drains without knowing where later clones start (strace -ff: every file numbers its own
+    // lines) has to redo the import holding the whole input.
+    if ((this.drainedLast.get(child) ?? 0) > call.startLine) throw new DrainedTooEarly(this.file, call.startLine);
     const early = this.events.findIndex((e) => e.tid === child && e.startLine > call.startLine);
     for (const e of early < 0 ? [] : this.events.slice(early)) if (e.tid === child) e.pid = child;
     if (early < 0) {

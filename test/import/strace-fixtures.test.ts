@@ -23,7 +23,7 @@ describe('strace captures of fake-vmm', () => {
 
   it('holds every capture the script makes', () => {
     const names = readdirSync(straceDir).filter((f) => f !== '5.10').map((f) => f.replace(/\.strace$/, ''));
-    expect(names.sort()).toEqual([...SAME_RUN, 'cdev', 'killed', 'dup-aliases'].sort());
+    expect(names.sort()).toEqual([...SAME_RUN, 'cdev', 'killed', 'dup-aliases', 'ff-forked'].sort());
   });
 
   it('dup-aliases (fake-vmm --dup under -yy: container dup2ed to 100, group F_DUPFD_CLOEXEC to 110, device dup3 to 120, the first numbers closed) imports to the same events, files named by their first numbers', () => {
@@ -44,6 +44,14 @@ describe('strace captures of fake-vmm', () => {
 
   it.each(SAME_RUN.slice(1).filter((n) => n !== 'ff'))('%s imports to the same events as -f -tt -y -xx', (name) => {
     expect(eventLines(load(name).trace)).toEqual(base);
+  });
+
+  it('ff-forked: -ff of the forked-helper run with clone traced: the same events plus the helper\'s fork, first', () => {
+    const d = join(straceDir, 'ff-forked');
+    const t = importTrace({ files: readdirSync(d).map((f) => join(d, f)), tracerVersion: 'test' }).trace;
+    const lines = eventLines(t).map((l) => l.replace(/^race /, ''));
+    expect(lines[0]).toMatch(/^fork child=\d+$/);
+    expect([...lines.slice(1)].sort()).toEqual(base.map((l) => l.replace(/^race /, '')).sort());
   });
 
   it('ff: one file per task (pid from the name) imports to the same events, each thread in its order', () => {

@@ -3,19 +3,22 @@
 // whole-input one gives; an input more out of order than the window is refused (WindowExceeded)
 // and the import redoes it holding the whole input, saying so.
 import fc from 'fast-check';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { alignBySequence } from '../../src/import/align.js';
 import { EventSpool } from '../../src/import/event-spool.js';
-import { importTrace } from '../../src/import/importer.js';
+import { importTrace, renderReport } from '../../src/import/importer.js';
+import { kWayMerge } from '../../src/import/kway-merge.js';
 import { markOverlaps, mergeOrder } from '../../src/import/merge.js';
+import { OverlapSpans } from '../../src/import/overlap-spans.js';
 import { OverlapStream } from '../../src/import/overlap-stream.js';
 import type { QemuEvent } from '../../src/import/qemu-log.js';
 import type { ImportedEvent } from '../../src/import/strace-events.js';
 import { timeMerge } from '../../src/import/time-merge.js';
 import { WindowExceeded, WindowSort } from '../../src/import/window-sort.js';
-import { repo } from './helpers.js';
+import { repo, straceDir } from './helpers.js';
 
 /** The largest number of items any item comes after one with a larger key. */
 function disorder(keys: readonly number[]): number {
@@ -236,4 +239,154 @@ describe('streaming import', () => {
     expect(inWindow.report.notes.join('\n')).not.toMatch(/go back/);
     expect(beyond.report.notes).toContain("the QEMU log's stamps go back further than 8 events: merged holding the whole input in memory");
   }, 60_000);
+});
+
+describe('OverlapSpans (strace -ff: ids from line spans, nothing held per call)', () => {
+  it('gives the ids markOverlaps gives for the whole log, whatever order the calls come in', () => {
+    // Mostly one-line calls, some spanning lines (in flight at the end, interrupted), on lines that
+    // repeat (each -ff file numbers its own lines), handed over in any order.
+    const spans = fc.array(fc.tuple(fc.integer({ min: 1, max: 60 }), fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 20 }))), { maxLength: 50 });
+    fc.assert(
+      fc.property(spans, fc.infiniteStream(fc.nat()), (raw, shuffle) => {
+        const calls = raw.map(([s, d], i) => call(s, s + d, i));
+        const order = [...calls];
+        const pick = shuffle[Symbol.iterator]();
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = pick.next().value! % (i + 1);
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        const o = new OverlapSpans();
+        for (const c of order) o.add(c.startLine, c.endLine);
+        o.finish();
+        const got = new Map<ImportedEvent, number>();
+        for (const c of calls) {
+          const id = o.idOf(c.startLine, c.endLine);
+          if (id !== 0) got.set(c, id);
+        }
+        expect(got).toEqual(markOverlaps(calls));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('kWayMerge', () => {
+  it('closes the sources it still holds when it is given up early', () => {
+    const closed: number[] = [];
+    const source = (n: number) =>
+      (function* () {
+        try {
+          yield n;
+          yield n + 10;
+        } finally {
+          closed.push(n);
+        }
+      })();
+    const it = kWayMerge([source(1), source(2), source(3)], (a, b) => a < b);
+    expect(it.next().value).toBe(1);
+    it.return(undefined);
+    expect(closed.sort()).toEqual([1, 2, 3]);
+  });
+});
+
+/** A real `strace -ff` capture (fake-vmm with a forked child and a thread) copied to a scratch dir. */
+function ffCopy(): { dir: string; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'import-ff-'));
+  cpSync(join(repo, 'test/fixtures/import/strace/ff-forked'), dir, { recursive: true });
+  return { dir, files: readdirSync(dir).sort().map((f) => join(dir, f)) };
+}
+
+describe('streaming import of strace -ff files', () => {
+  it('streams them and gives what the whole-input merge gives', () => {
+    const { files } = ffCopy();
+    const streamed = importTrace({ files, allowEmpty: true, tracerVersion: 't' });
+    const whole = importTrace({ files, allowEmpty: true, tracerVersion: 't', holdWhole: true });
+    expect(streamed.report.merged).toBe('streamed');
+    expect(whole.report.merged).toBe('whole');
+    expect(streamed.trace).toEqual(whole.trace);
+    expect(renderReport(streamed.trace, streamed.report)).toBe(renderReport(whole.trace, whole.report));
+    expect(streamed.trace.events.some((e) => e.kind === 'fork')).toBe(true);
+  });
+
+  it('a child stamped before its fork (files whose clocks disagree): redone holding the whole input, and says so', () => {
+    // The real -ff capture's set-up up to GET_DEVICE_FD, then a fork whose child's file has a read
+    // of the device stamped before the clone (and on a line past the clone's: each file numbers
+    // its own lines). The time merge hands the child's read out first; the fork belongs before it.
+    const dir = mkdtempSync(join(tmpdir(), 'import-ff-early-'));
+    const setup = readFileSync(join(straceDir, 'ff/vmm.23523'), 'latin1').split('\n');
+    const upTo = setup.findIndex((l) => l.includes('VFIO_GROUP_GET_DEVICE_FD'));
+    const cfgRead = setup.find((l) => l.includes('pread64(9,'))!.replace(/^\S+/, '');
+    writeFileSync(
+      join(dir, 'vmm.100'),
+      [...setup.slice(0, upTo + 1), '09:16:58.196000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f56f4439a10) = 101', `09:16:58.197000${cfgRead}`, ''].join('\n'),
+      'latin1',
+    );
+    const filler = Array.from({ length: upTo + 5 }, () => '09:16:58.195500 getppid() = 100');
+    writeFileSync(join(dir, 'vmm.101'), [...filler, `09:16:58.195900${cfgRead}`, `09:16:58.198000${cfgRead}`, ''].join('\n'), 'latin1');
+    const files = [join(dir, 'vmm.100'), join(dir, 'vmm.101')];
+    const streamed = importTrace({ files, allowEmpty: true, tracerVersion: 't' });
+    const whole = importTrace({ files, allowEmpty: true, tracerVersion: 't', holdWhole: true });
+    expect(streamed.report.merged).toBe('whole');
+    expect(streamed.trace).toEqual(whole.trace);
+    // The fork went before the child's early read, which became the child's (pid=101).
+    const kinds = whole.trace.events.map((e) => `${e.kind}${e.pid ? `@${e.pid}` : ''}`);
+    expect(kinds.indexOf('fork')).toBeLessThan(kinds.indexOf('cfg-read@101'));
+    expect(streamed.report.notes.join('\n')).toMatch(/vmm\.10\* \(2 files\):\d+: this fork's child made events stamped before it \(strace -ff files disagree\): merged holding the whole input in memory/);
+  });
+});
+
+describe('streaming import without a shared clock (sequence alignment)', () => {
+  const plain = (v: string, r: string, f: string): string => join(repo, 'traces/qemu-plain', v, r, f);
+  it.each([
+    ['7.2', 'd3hot-read.attach'],
+    ['7.2', 'd3hot-mem-on-read.no-mmap'],
+    ['10.0', 'bar-sizing'],
+  ])('%s/%s: streamed, as the whole-input merge gives it', (v, r) => {
+    const inputs = { strace: plain(v, r, 'qemu.strace'), qemuLog: plain(v, r, 'qemu-trace.log'), tracerVersion: 't' };
+    const streamed = importTrace(inputs);
+    const whole = importTrace({ ...inputs, holdWhole: true });
+    expect(streamed.report.order).toBe('sequence');
+    expect(streamed.report.merged).toBe('streamed');
+    expect(streamed.trace).toEqual(whole.trace);
+    expect(renderReport(streamed.trace, streamed.report)).toBe(renderReport(whole.trace, whole.report));
+  });
+
+  it('a strace log without device events beside an unstamped QEMU log: the QEMU log alone, as before', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'import-seq-'));
+    const strace = join(dir, 'other.strace');
+    writeFileSync(strace, '1234  08:57:52.481221 openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = 3\n1234  08:57:52.481300 close(3) = 0\n');
+    const inputs = { strace, qemuLog: plain('10.0', 'd3hot-read', 'qemu-trace.log'), tracerVersion: 't' };
+    const streamed = importTrace(inputs);
+    const whole = importTrace({ ...inputs, holdWhole: true });
+    expect(streamed.report.order).toBe('single');
+    expect(streamed.report.merged).toBe('streamed');
+    expect(streamed.trace).toEqual(whole.trace);
+    expect(streamed.trace.events.length).toBeGreaterThan(0);
+  });
+});
+
+describe('alignBySequence once strace is read to its end', () => {
+  it('hands the rest of the QEMU log on as it reads it (no line can anchor any more)', () => {
+    const strace = [straceCall(0, null, 1, 1, false)];
+    let read = 0;
+    let out = 0;
+    let most = 0;
+    function* qemu(): Generator<QemuEvent> {
+      for (let i = 0; i < 2000; i++) {
+        read++;
+        most = Math.max(most, read - out);
+        yield qemuLine(i % 3 === 2 ? 2 : 0, 0n, 1, i + 1, false);
+      }
+    }
+    const dropped = new Set<ImportedEvent>();
+    const got: ImportedEvent[] = [];
+    for (const e of alignBySequence(strace, qemu(), dropped, { pairs: 0 })) {
+      got.push(e);
+      if (e.source === 'qemu') out++;
+    }
+    // The first QEMU line pairs with strace's first call, nothing else can: both logs in order.
+    expect(got.length).toBe(2001);
+    expect(dropped.size).toBe(1);
+    expect(most).toBeLessThanOrEqual(2);
+  });
 });
