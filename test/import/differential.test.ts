@@ -52,6 +52,13 @@ function captures(): [string, Omit<ImportInputs, 'tracerVersion'>][] {
   const strace = join(repo, 'test/fixtures/import/strace');
   for (const f of files(strace, '.strace')) out.push([rel(join(strace, f)), { strace: join(strace, f), allowEmpty: true }]);
   for (const ff of ['ff', 'ff-forked']) out.push([rel(join(strace, ff)), { files: readdirSync(join(strace, ff)).sort().map((f) => join(strace, ff, f)), allowEmpty: true }]);
+  // Real captures as strace -ff files (split by task): with a stamped QEMU log, and without a clock.
+  const split = join(repo, 'test/fixtures/import/ff-split');
+  for (const d of dirs(split)) {
+    const tasks = files(join(split, d), '').filter((f) => /^strace\.\d+$/.test(f)).map((f) => join(split, d, f));
+    const others = existsSync(join(split, d, 'info')) ? [join(split, d)] : ['qemu-trace.log', 'lspci.txt'].map((f) => join(split, d, f));
+    out.push([rel(join(split, d)), { files: [...others, ...tasks] }]);
+  }
   return out;
 }
 
@@ -74,7 +81,7 @@ const recorded: Record<string, string> = existsSync(digestFile) ? (JSON.parse(re
 describe('every committed capture imports exactly as recorded', { timeout: 120_000 }, () => {
   it('covers tracer directories, plain captures, lab captures, kprobe captures and strace fixtures', () => {
     const names = all.map(([n]) => n);
-    for (const prefix of ['traces/qemu/', 'traces/qemu-plain/', 'traces/lab/', 'test/fixtures/import/lab-kprobe/', 'test/fixtures/import/strace/'])
+    for (const prefix of ['traces/qemu/', 'traces/qemu-plain/', 'traces/lab/', 'test/fixtures/import/lab-kprobe/', 'test/fixtures/import/strace/', 'test/fixtures/import/ff-split/'])
       expect(names.filter((n) => n.startsWith(prefix)).length, prefix).toBeGreaterThan(0);
   });
 
