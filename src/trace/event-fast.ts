@@ -15,7 +15,7 @@ import { META, OBSERVED_RULES, bodyTables, type ObservedRule } from './convert.j
 import { ACCESS_KINDS, accessLenProblem } from './limits.js';
 import type { FieldInfo, MessageInfo } from './schema.js';
 import type { Observed, TraceEvent } from './types.js';
-import { R, bytes, defaultSource, fastDecoder, rv, s64, str, u64, varintValue } from './wire-fast.js';
+import { R, SMALL_BIGINTS, bytes, defaultSource, fastDecoder, rv, s64, str, u64, varintValue } from './wire-fast.js';
 
 export type FastEventDecoder = (buf: Uint8Array, pos: number, end: number) => TraceEvent | null;
 
@@ -32,7 +32,7 @@ type BodyBuilder = (
   observed: Observed | undefined,
 ) => TraceEvent | null;
 
-const HELPERS = { R, rv, u64, s64, str, bytes, accessLenProblem };
+const HELPERS = { R, rv, u64, s64, str, bytes, accessLenProblem, SMALL_BIGINTS };
 
 /** Collects the values a generated function closes over, named d0, d1, ... in its source. */
 class Deps {
@@ -75,7 +75,11 @@ function tagOf(f: FieldInfo): number {
 function scalarCase(f: FieldInfo, v: string, deps: Deps): string | null {
   let read: string;
   if (f.kind === 'msg') return null;
-  if (wireOf(f) === 0) read = `pos = rv(buf, pos, end); if (pos < 0) return null; ${varintValue(f, v, deps.name)}`;
+  if (wireOf(f) === 0) {
+    // A one-byte value (most u32s, small u64s) inline, without the call and the R registers.
+    const one = f.kind === 'u32' || f.kind === 'i32' ? `${v} = b;` : f.kind === 'u64' ? `${v} = SMALL_BIGINTS[b];` : `R.lo = b; R.hi = 0; ${varintValue(f, v, deps.name)}`;
+    read = `let b; if (pos < end && (b = buf[pos]) < 0x80) { pos++; ${one} } else { pos = rv(buf, pos, end); if (pos < 0) return null; ${varintValue(f, v, deps.name)} }`;
+  }
   else if (f.kind === 'bytes') read = `${READ_LEN} ${v} = bytes(buf, pos, stop); pos = stop;`;
   else read = `${READ_LEN} ${v} = str(buf, pos, stop); if (${v} === null) return null; pos = stop;`;
   return `case ${tagOf(f)}: { if (${v} !== undefined) return null; ${read} break; }`;

@@ -46,12 +46,44 @@ export function rv(buf: Uint8Array, pos: number, end: number): number {
       R.hi = 0;
       return pos + 4;
     }
+    // 5 to 9 bytes (timestamps, addresses: up to 63 bits), unrolled like the above.
+    if (pos + 9 <= end) {
+      const b4 = buf[pos + 4];
+      const lo = ((b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | ((b3 & 0x7f) << 21) | ((b4 & 0x0f) << 28)) >>> 0;
+      let hi = (b4 & 0x7f) >> 4;
+      let n = 5;
+      if (b4 >= 0x80) {
+        const b5 = buf[pos + 5];
+        hi |= (b5 & 0x7f) << 3;
+        n = 6;
+        if (b5 >= 0x80) {
+          const b6 = buf[pos + 6];
+          hi |= (b6 & 0x7f) << 10;
+          n = 7;
+          if (b6 >= 0x80) {
+            const b7 = buf[pos + 7];
+            hi |= (b7 & 0x7f) << 17;
+            n = 8;
+            if (b7 >= 0x80) {
+              const b8 = buf[pos + 8];
+              // A 10th byte follows: the general loop judges it (overflow, over-long).
+              if (b8 >= 0x80) return rvLoop(buf, pos, end);
+              hi |= (b8 & 0x7f) << 24;
+              n = 9;
+            }
+          }
+        }
+      }
+      R.lo = lo;
+      R.hi = hi >>> 0;
+      return pos + n;
+    }
   }
   return rvLoop(buf, pos, end);
 }
 
-/** The general varint loop (up to 10 bytes, 64 bits, every overflow rule). */
-function rvLoop(buf: Uint8Array, pos: number, end: number): number {
+/** The general varint loop (up to 10 bytes, 64 bits, every overflow rule); rv's reference. */
+export function rvLoop(buf: Uint8Array, pos: number, end: number): number {
   let lo = 0;
   let hi = 0;
   for (let i = 0; ; i++) {
@@ -74,12 +106,22 @@ function rvLoop(buf: Uint8Array, pos: number, end: number): number {
   return pos;
 }
 
+/**
+ * The bigints 0..4095, made once: a u64 field's value is a bigint (a heap object per BigInt()
+ * call), and most offsets, lengths and return values are small. Shared values are safe: bigints
+ * are immutable primitives.
+ */
+export const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+
 export function u64(lo: number, hi: number): bigint {
-  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  if (hi === 0) return lo < 4096 ? SMALL_BIGINTS[lo] : BigInt(lo);
+  // Below 2^53 (timestamps, addresses) the double is exact: one BigInt instead of three.
+  if (hi < 0x200000) return BigInt(hi * 0x100000000 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 export function s64(lo: number, hi: number): bigint {
-  if (hi === 0) return (lo & 1) === 0 ? BigInt(lo >>> 1) : BigInt(-(lo >>> 1) - 1);
+  if (hi === 0) return (lo & 1) === 0 ? u64(lo >>> 1, 0) : BigInt(-(lo >>> 1) - 1);
   const n = u64(lo, hi);
   return (n & 1n) === 0n ? n >> 1n : -(n >> 1n) - 1n;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { encodeEventPacket, encodeTrace } from '../../src/trace/codec.js';
 import { schema, type MessageInfo } from '../../src/trace/schema.js';
 import { assignWithDefaultsGeneric, decodeGeneric, type DecodeContext, type Msg } from '../../src/trace/wire.js';
-import { defaultsFiller, fastDecoder } from '../../src/trace/wire-fast.js';
+import { R, defaultsFiller, fastDecoder, rv, rvLoop } from '../../src/trace/wire-fast.js';
 import { event, trace } from './arbitrary.js';
 import { damage, edits, messageInfos, payloads, soup } from './wire-soup.js';
 
@@ -61,6 +61,24 @@ describe('fast wire decoder (property)', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(fc.nat(), edits, (which, ed) => agree(damage(Uint8Array.from(examplePackets[which % examplePackets.length]), ed))),
       { numRuns: 3000 },
+    );
+  });
+
+  it('the unrolled varint reader equals the general loop on any bytes and any end', () => {
+    // Bytes with the continuation bit mostly set, so every length from 1 to past 10 comes up.
+    const byte = fc.oneof(fc.integer({ min: 0x80, max: 0xff }), fc.integer({ min: 0, max: 0xff }), fc.constantFrom(0, 1, 2, 0x7f));
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 14 }), fc.nat({ max: 3 }), fc.nat(), (bytes, at, cut) => {
+        const buf = Uint8Array.from([0x55, 0x55, 0x55, ...bytes]);
+        const pos = Math.min(at, buf.length);
+        const end = pos + (cut % (buf.length - pos + 1));
+        const a = rv(buf, pos, end);
+        const fastR = { ...R };
+        const b = rvLoop(buf, pos, end);
+        expect(a).toBe(b);
+        if (a >= 0) expect(fastR).toEqual({ ...R });
+      }),
+      { numRuns: 20000 },
     );
   });
 
